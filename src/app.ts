@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import cookie from '@fastify/cookie';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import type { Kysely } from 'kysely';
+import type { Config } from './config.js';
+import { ping } from './kernel/db/connect.js';
+import type { Database } from './kernel/db/schema.js';
+import type { App } from './kernel/http/app-types.js';
+import { installErrorHandler } from './kernel/http/error-handler.js';
+import { installGuard } from './kernel/http/guard.js';
+import { registerOpenApi } from './kernel/http/openapi.js';
+import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
+import { createAccountsRepo } from './modules/accounts/repo.js';
+import { createAccountsService } from './modules/accounts/service.js';
+import { membershipAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
+import { resolveScope } from './modules/authz/scope.js';
+import { createScopeRepo } from './modules/authz/scope-repo.js';
+import { organizationRoutes } from './modules/organizations/routes.js';
+import { createOrganizationsService } from './modules/organizations/service.js';
+import { clusterRoutes } from './modules/clusters/routes.js';
+import { createClustersService } from './modules/clusters/service.js';
+import { environmentRoutes } from './modules/environments/routes.js';
+import { createEnvironmentsService } from './modules/environments/service.js';
+import { projectRoutes } from './modules/projects/routes.js';
+import { createProjectsService } from './modules/projects/service.js';
+import { serviceRoutes } from './modules/services/routes.js';
+import { createServicesService } from './modules/services/service.js';
+import { createMembersService } from './modules/members/service.js';
+import { memberRoutes } from './modules/members/routes.js';
+import { AppError } from './kernel/errors.js';
+
+export const API_PREFIX = '/api/v1';
+export const VERSION = '0.1.0';
+
+export interface AppOptions {
+  config: Config;
+  db: Kysely<Database>;
+  /** The server's pino logger; tests pass none and get no logging. */
+  logger?: FastifyBaseLogger;
+  authorizer?: Authorizer;
+}
+
+/** Builds the whole HTTP application over an open database: the composition root. */
+export async function buildApp(options: AppOptions): Promise<App> {
+  const { config, db } = options;
+  const app = Fastify({
+    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    trustProxy: config.trustProxy,
+    // Variables of type file may hold 1 MiB, which JSON escaping can grow.
+    bodyLimit: 3 * 1024 * 1024,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  await app.register(cookie);
+  await registerOpenApi(app, VERSION);
+  installErrorHandler(app);
+
+  const accounts = createAccountsService({
+    repo: createAccountsRepo(db),
+    config,
+    hasPendingInvitation: (email) => members.hasPendingInvitation(email),
+  });
+  const members = createMembersService({ db });
+  const scopeRepo = createScopeRepo(db);
+  const authorizer = options.authorizer ?? membershipAuthorizer;
+
+  installGuard(app, {
+    async authenticate(request) {
+      const credential = sessionCredential(request);
+      if (!credential) return null;
+      const principal = await accounts.authenticate(credential.token, credential.via);
+      if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
+      return principal;
+    },
+    resolveScope: (principal, params) => resolveScope(scopeRepo, principal, params),
+    authorizer,
+  });
+
+  app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
+    try {
+      await ping(db);
+      return { status: 'ready' };
+    } catch {
+      return reply.code(503).send({ status: 'database unreachable' });
+    }
+  });
+
+  await app.register(
+    async (api) => {
+      const typed = api as unknown as App;
+      typed.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+      accountsRoutes(typed, accounts, config.sessionTtlSeconds);
+      organizationRoutes(typed, createOrganizationsService({ db }));
+      memberRoutes(typed, members);
+      clusterRoutes(typed, createClustersService({ db }));
+      projectRoutes(typed, createProjectsService({ db }));
+      environmentRoutes(typed, createEnvironmentsService({ db }));
+      serviceRoutes(typed, createServicesService({ db }));
+    },
+    { prefix: API_PREFIX },
+  );
+
+  return app;
+}

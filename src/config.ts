@@ -1,0 +1,95 @@
+import path from 'node:path';
+
+/** Every setting Coffer reads, validated once at start. */
+export interface Config {
+  port: number;
+  host: string;
+  /** PostgreSQL connection string; when absent Coffer runs on embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  /** 32-byte root key (base64 in COFFER_ROOT_KEY); absent means "use or create the key file". */
+  rootKey: Buffer | undefined;
+  logLevel: LogLevel;
+  signup: 'open' | 'closed';
+  /** Absolute session lifetime and idle timeout, in seconds. */
+  sessionTtlSeconds: number;
+  sessionIdleSeconds: number;
+  /** Trust X-Forwarded-* from a reverse proxy (needed for client IPs and Secure cookies behind TLS). */
+  trustProxy: boolean;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Thrown with every problem found, so an operator fixes them all in one go. */
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+export function loadConfig(env: Env = process.env): Config {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = env[name];
+    return value === undefined || value.trim() === '' ? undefined : value.trim();
+  };
+
+  const integer = (name: string, fallback: number, min: number, max: number): number => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    const value = Number(raw);
+    if (!/^\d+$/.test(raw) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max} (got "${raw}")`);
+      return fallback;
+    }
+    return value;
+  };
+
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], fallback: T): T => {
+    const raw = read(name);
+    if (raw === undefined) return fallback;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+      return fallback;
+    }
+    return raw as T;
+  };
+
+  const databaseUrl = read('DATABASE_URL');
+  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
+    problems.push('DATABASE_URL must be a postgres:// or postgresql:// URL; unset it to use the embedded database');
+  }
+
+  let rootKey: Buffer | undefined;
+  const rawRootKey = read('COFFER_ROOT_KEY');
+  if (rawRootKey !== undefined) {
+    const decoded = Buffer.from(rawRootKey, 'base64');
+    if (decoded.length !== 32 || decoded.toString('base64').replace(/=+$/, '') !== rawRootKey.replace(/=+$/, '')) {
+      problems.push('COFFER_ROOT_KEY must be 32 bytes encoded as base64 (generate one with: openssl rand -base64 32)');
+    } else {
+      rootKey = decoded;
+    }
+  }
+
+  const trustProxyRaw = oneOf('COFFER_TRUST_PROXY', ['true', 'false'], 'false');
+
+  const config: Config = {
+    port: integer('PORT', 8080, 0, 65535),
+    host: read('HOST') ?? '127.0.0.1',
+    databaseUrl,
+    dataDir: path.resolve(read('COFFER_DATA_DIR') ?? './data'),
+    rootKey,
+    logLevel: oneOf('LOG_LEVEL', LOG_LEVELS, 'info'),
+    signup: oneOf('COFFER_SIGNUP', ['open', 'closed'] as const, 'open'),
+    sessionTtlSeconds: integer('COFFER_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
+    sessionIdleSeconds: integer('COFFER_SESSION_IDLE_SECONDS', 2 * 3600, 60, 30 * 24 * 3600),
+    trustProxy: trustProxyRaw === 'true',
+  };
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return config;
+}

@@ -1,0 +1,90 @@
+import path from 'node:path';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, sql } from 'kysely';
+import pg from 'pg';
+import { lockDataDir } from './data-dir-lock.js';
+import { PGliteDialect } from './pglite-dialect.js';
+import type { Database } from './schema.js';
+
+export type Backend = 'pglite' | 'postgres';
+
+/** An open database: the Kysely instance every repo uses, and how to close it. */
+export interface DatabaseHandle {
+  db: Kysely<Database>;
+  backend: Backend;
+  close(): Promise<void>;
+}
+
+const INT8_OID = 20;
+
+/** Opens PostgreSQL at `url` (a pool; timestamps in UTC, int8 as number). */
+export function openPostgres(url: string, options: { max?: number } = {}): DatabaseHandle {
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: options.max ?? 10,
+    options: '-c TimeZone=UTC',
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
+  });
+  // An idle client losing its connection must not crash the process; the pool replaces it.
+  pool.on('error', () => {});
+  const db = new Kysely<Database>({
+    dialect: new PostgresDialect({ pool }),
+  });
+  return { db, backend: 'postgres', close: () => db.destroy() };
+}
+
+/** A PGlite instance with Coffer's type parsers: on disk, in memory, or from a dumped data directory. */
+export function createPGlite(options: { dataDir?: string; loadDataDir?: Blob } = {}): PGlite {
+  return new PGlite(options.dataDir, {
+    loadDataDir: options.loadDataDir,
+    parsers: { [INT8_OID]: (value: string) => Number(value) },
+  });
+}
+
+/** Wraps an already-open PGlite instance (tests load one from a template). */
+export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<DatabaseHandle> {
+  await pglite.waitReady;
+  await pglite.exec(`set timezone to 'UTC'`);
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return {
+    db,
+    backend: 'pglite',
+    async close() {
+      await db.destroy();
+      await pglite.close();
+      onClose?.();
+    },
+  };
+}
+
+/** Opens the embedded database in `dataDir`, holding an exclusive lock on it while open. */
+export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
+  const lock = lockDataDir(dataDir);
+  try {
+    const pglite = createPGlite({ dataDir: path.join(dataDir, 'pgdata') });
+    return await usePGlite(pglite, () => lock.release());
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+}
+
+/** `select 1`, for /readyz. */
+export async function ping(db: Kysely<Database>): Promise<void> {
+  await sql`select 1`.execute(db);
+}
+
+/** The database the configuration names: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
+export function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
+  return config.databaseUrl ? Promise.resolve(openPostgres(config.databaseUrl)) : openEmbedded(config.dataDir);
+}
+
+/** Where the data lives, for log lines: never the connection string (it may hold a password). */
+export function describeDatabase(config: { databaseUrl: string | undefined; dataDir: string }): string {
+  if (!config.databaseUrl) return `embedded PGlite in ${config.dataDir}`;
+  const url = new URL(config.databaseUrl);
+  return `PostgreSQL at ${url.hostname}:${url.port || 5432}${url.pathname}`;
+}

@@ -1,0 +1,126 @@
+import type { ColumnType, Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Row types as the database has them; every module's repo reads and writes through these. */
+type CreatedAt = ColumnType<Date, Date | undefined, never>;
+type UpdatedAt = ColumnType<Date, Date | undefined, Date>;
+type Json<T> = ColumnType<T, string, string>;
+
+export const ENVIRONMENT_TYPES = ['DEVELOPMENT', 'PREVIEW', 'STAGING', 'PRODUCTION'] as const;
+export type EnvironmentType = (typeof ENVIRONMENT_TYPES)[number];
+
+export const SERVICE_KINDS = ['application', 'database', 'job', 'container'] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+export interface UsersTable {
+  id: Generated<string>;
+  email: string;
+  name: string;
+  password_hash: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface SessionsTable {
+  id: Generated<string>;
+  user_id: string;
+  token_hash: Buffer;
+  created_at: CreatedAt;
+  last_seen_at: Date;
+  expires_at: Date;
+  ip: string | null;
+  user_agent: string | null;
+}
+
+export interface OrganizationsTable {
+  id: Generated<string>;
+  slug: string;
+  name: string;
+  retention_days: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface MembershipsTable {
+  organization_id: string;
+  user_id: string;
+  role: string;
+  created_at: CreatedAt;
+}
+
+export interface InvitationsTable {
+  id: Generated<string>;
+  organization_id: string;
+  email: string;
+  role: string;
+  token_hash: Buffer;
+  invited_by: string | null;
+  expires_at: Date;
+  accepted_at: Date | null;
+  accepted_by: string | null;
+  created_at: CreatedAt;
+}
+
+export interface ClustersTable {
+  id: Generated<string>;
+  organization_id: string;
+  name: string;
+  region: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ProjectsTable {
+  id: Generated<string>;
+  organization_id: string;
+  slug: string;
+  name: string;
+  description: string;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface EnvironmentsTable {
+  id: Generated<string>;
+  project_id: string;
+  slug: string;
+  name: string;
+  type: EnvironmentType;
+  cluster_id: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface ServicesTable {
+  id: Generated<string>;
+  environment_id: string;
+  slug: string;
+  name: string;
+  kind: ServiceKind;
+  outputs: Json<Record<string, string>>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface Database {
+  users: UsersTable;
+  sessions: SessionsTable;
+  organizations: OrganizationsTable;
+  memberships: MembershipsTable;
+  invitations: InvitationsTable;
+  clusters: ClustersTable;
+  projects: ProjectsTable;
+  environments: EnvironmentsTable;
+  services: ServicesTable;
+}
+
+export type User = Selectable<UsersTable>;
+export type Session = Selectable<SessionsTable>;
+export type Organization = Selectable<OrganizationsTable>;
+export type Membership = Selectable<MembershipsTable>;
+export type Invitation = Selectable<InvitationsTable>;
+export type Cluster = Selectable<ClustersTable>;
+export type Project = Selectable<ProjectsTable>;
+export type Environment = Selectable<EnvironmentsTable>;
+export type Service = Selectable<ServicesTable>;
+export type NewService = Insertable<ServicesTable>;
+export type ServiceUpdate = Updateable<ServicesTable>;

@@ -1,0 +1,98 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
+
+/** The body of every error response (SPEC §7). */
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: Record<string, unknown>; request_id: string };
+}
+
+interface AjvIssue {
+  instancePath: string;
+  keyword: string;
+  message?: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * One error handler for the whole API: domain errors keep their code, Fastify's
+ * parsing/validation errors become 400/413/415 naming the field, and anything else is
+ * a 500 that carries the request id and nothing about the internals.
+ */
+export function installErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    const appError = toAppError(error);
+    if (appError.status >= 500) {
+      request.log.error({ err: error }, 'unhandled error');
+    }
+    return sendError(request, reply, appError);
+  });
+
+  app.setNotFoundHandler((request, reply) =>
+    sendError(
+      request,
+      reply,
+      new AppError('NOT_FOUND', `No route ${request.method} ${request.url.split('?')[0]}; see /api/v1/openapi.json`),
+    ),
+  );
+}
+
+export function sendError(request: FastifyRequest, reply: FastifyReply, error: AppError): FastifyReply {
+  const body: ErrorBody = {
+    error: {
+      code: error.code,
+      message: error.message,
+      ...(error.details ? { details: error.details } : {}),
+      request_id: request.id,
+    },
+  };
+  if (error.headers) reply.headers(error.headers);
+  return reply.code(error.status).type('application/json').send(body);
+}
+
+function toAppError(error: FastifyError): AppError {
+  if (error instanceof AppError) return error;
+
+  if (error.validation) {
+    const issue = error.validation[0] as AjvIssue | undefined;
+    const part = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
+    const { field, reason } = describeIssue(part, issue);
+    return new AppError('VALIDATION_FAILED', `${field}: ${reason}`, { field, reason });
+  }
+
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new AppError('MALFORMED_JSON', 'The request body is empty but Content-Type is application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new AppError('PAYLOAD_TOO_LARGE', 'The request body is larger than this endpoint accepts');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Send JSON with Content-Type: application/json');
+  }
+
+  // Other client errors raised by Fastify or its plugins (bad content-length, etc.).
+  const status = error.statusCode ?? 500;
+  if (status >= 400 && status < 500) {
+    const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((c) => ERROR_STATUS[c] === status) ?? 'BAD_REQUEST';
+    return new AppError(code, error.message);
+  }
+  return new AppError('INTERNAL', 'Internal error; quote the request id when reporting it');
+}
+
+function describeIssue(part: string, issue: AjvIssue | undefined): { field: string; reason: string } {
+  if (!issue) return { field: part, reason: 'is invalid' };
+  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  const base = path ? `${part}.${path}` : part;
+  switch (issue.keyword) {
+    case 'required':
+      return { field: `${base}.${String(issue.params.missingProperty)}`.replace(/^\./, ''), reason: 'is required' };
+    case 'additionalProperties':
+      return { field: `${base}.${String(issue.params.additionalProperty)}`, reason: 'is not a known field' };
+    case 'pattern':
+      return { field: base, reason: `must match ${String(issue.params.pattern)}` };
+    case 'enum':
+      return { field: base, reason: `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}` };
+    default:
+      return { field: base, reason: issue.message ?? 'is invalid' };
+  }
+}

@@ -1,0 +1,104 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Action } from '../../modules/authz/catalogue.js';
+import { READ_ACTION, type Authorizer, type Resource, type ResourceKind } from '../../modules/authz/authorizer.js';
+import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz/scope.js';
+import { AppError, notFound } from '../errors.js';
+import type { Principal } from '../principal.js';
+
+/**
+ * What a route needs, declared in the route's own definition (`config.access`):
+ * - `'public'`: nothing (sign-up, login, health);
+ * - `'authenticated'`: a signed-in principal, outside any organization;
+ * - `{ action, resource }`: `action` on the `resource` its path names (found from the params).
+ */
+export type Access = 'public' | 'authenticated' | { action: Action; resource: ResourceKind };
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+    scope: OrgScope | null;
+    access: RequestAccess | null;
+  }
+}
+
+export interface GuardDeps {
+  /** Returns the principal behind the request's credentials, null when it has none; throws 401 for bad ones. */
+  authenticate(request: FastifyRequest): Promise<Principal | null>;
+  resolveScope(principal: Principal, params: ScopeParams): Promise<OrgScope>;
+  authorizer: Authorizer;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
+  app.decorateRequest('principal', null);
+  app.decorateRequest('scope', null);
+  app.decorateRequest('access', null);
+
+  // A route that does not say what it needs cannot be registered: deny by default, at build time.
+  app.addHook('onRoute', (route) => {
+    if (route.config?.access === undefined) {
+      throw new Error(`Route ${route.method} ${route.url} declares no access (config.access)`);
+    }
+  });
+
+  // onRequest runs before the body is read: strangers are turned away before parsing,
+  // and a 404 for a hidden resource never depends on what the body contained.
+  app.addHook('onRequest', async (request) => {
+    const access = request.routeOptions.config.access;
+    if (access === undefined || access === 'public') return;
+
+    const principal = await deps.authenticate(request);
+    if (!principal) {
+      throw new AppError('UNAUTHENTICATED', 'Sign in (POST /api/v1/auth/login) or send Authorization: Bearer <token>');
+    }
+    if (principal.session.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
+      if (request.headers['x-csrf-token'] !== principal.session.csrfToken) {
+        throw new AppError(
+          'CSRF_FAILED',
+          'Cookie-authenticated requests that change state need the X-CSRF-Token header (the csrf_token from login)',
+        );
+      }
+    }
+    request.principal = principal;
+    if (access === 'authenticated') return;
+
+    const scope = await deps.resolveScope(principal, request.params as ScopeParams);
+    request.scope = scope;
+    request.access = createRequestAccess(deps.authorizer, principal, scope);
+    request.access.require(access.action, resourceOf(scope, access.resource));
+  });
+}
+
+/**
+ * The one context a service receives: who is asking, where, and what they may do there.
+ * Services use it for checks the route cannot make alone (an environment's type comes
+ * from the body; lists are filtered item by item).
+ */
+export interface RequestAccess {
+  principal: Principal;
+  scope: OrgScope;
+  can(action: Action, resource: Resource): boolean;
+  /** 404 when the principal may not even see the resource, 403 naming the action otherwise. */
+  require(action: Action, resource: Resource): void;
+}
+
+export function createRequestAccess(authorizer: Authorizer, principal: Principal, scope: OrgScope): RequestAccess {
+  const subject = { principal, membership: scope.membership };
+  const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
+  return {
+    principal,
+    scope,
+    can,
+    require(action, resource) {
+      if (can(action, resource)) return;
+      if (!can(READ_ACTION[resource.kind], resource)) {
+        throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+      }
+      throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
+    },
+  };
+}

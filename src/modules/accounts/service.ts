@@ -1,0 +1,118 @@
+import { createHash } from 'node:crypto';
+import type { Config } from '../../config.js';
+import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { AppError, conflict, notFound } from '../../kernel/errors.js';
+import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
+import type { UserPrincipal } from '../../kernel/principal.js';
+import { hashPassword, verifyPassword } from './passwords.js';
+import { createAttemptLimiter } from './rate-limit.js';
+import type { AccountsRepo } from './repo.js';
+
+export const SESSION_PREFIX = 'cfs_';
+
+/** How often a session's last_seen_at is written: not on every request. */
+const TOUCH_INTERVAL_MS = 60_000;
+
+export interface ClientInfo {
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export function normaliseEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** The CSRF token is derived from the session token, so it needs no storage and dies with the session. */
+export function csrfTokenFor(sessionToken: string): string {
+  return createHash('sha256').update(`coffer-csrf:${sessionToken}`).digest('base64url');
+}
+
+export function createAccountsService(deps: {
+  repo: AccountsRepo;
+  config: Pick<Config, 'signup' | 'sessionTtlSeconds' | 'sessionIdleSeconds'>;
+  hasPendingInvitation(email: string): Promise<boolean>;
+}) {
+  const { repo, config } = deps;
+  const failuresByEmail = createAttemptLimiter({ max: 10, windowSeconds: 15 * 60 });
+  const failuresByIp = createAttemptLimiter({ max: 50, windowSeconds: 15 * 60 });
+
+  const rateLimited = (seconds: number) =>
+    new AppError('RATE_LIMITED', `Too many failed sign-in attempts; try again in ${seconds} s`, undefined, {
+      'retry-after': String(seconds),
+    });
+
+  return {
+    async signup(input: { email: string; password: string; name: string }, client: ClientInfo) {
+      const email = normaliseEmail(input.email);
+      if (config.signup === 'closed' && (await repo.countUsers()) > 0 && !(await deps.hasPendingInvitation(email))) {
+        throw new AppError('SIGNUP_CLOSED', 'Sign-up is closed on this server; ask an organization admin to invite you');
+      }
+      const ipWait = client.ip ? failuresByIp.retryAfter(client.ip) : 0;
+      if (ipWait > 0) throw rateLimited(ipWait);
+      try {
+        return await repo.insertUser({ email, name: input.name.trim(), password_hash: await hashPassword(input.password) });
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (client.ip) failuresByIp.fail(client.ip);
+        throw conflict('An account with this email already exists; sign in instead');
+      }
+    },
+
+    /** Checks the password (same time whether or not the account exists) and opens a new session. */
+    async login(input: { email: string; password: string }, client: ClientInfo) {
+      const email = normaliseEmail(input.email);
+      const wait = Math.max(failuresByEmail.retryAfter(email), client.ip ? failuresByIp.retryAfter(client.ip) : 0);
+      if (wait > 0) throw rateLimited(wait);
+
+      const user = await repo.userByEmail(email);
+      const ok = await verifyPassword(user?.password_hash, input.password);
+      if (!user || !ok) {
+        failuresByEmail.fail(email);
+        if (client.ip) failuresByIp.fail(client.ip);
+        throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
+      }
+      failuresByEmail.reset(email);
+
+      const token = randomToken(SESSION_PREFIX);
+      const session = await repo.insertSession({
+        user_id: user.id,
+        token_hash: hashToken(token),
+        expires_at: new Date(Date.now() + config.sessionTtlSeconds * 1000),
+        ip: client.ip,
+        user_agent: client.userAgent?.slice(0, 500) ?? null,
+      });
+      return { token, csrfToken: csrfTokenFor(token), session, user };
+    },
+
+    /** The principal of a session token, or null when it is unknown, expired or idle too long. */
+    async authenticate(token: string, via: 'cookie' | 'header'): Promise<UserPrincipal | null> {
+      if (!token.startsWith(SESSION_PREFIX)) return null;
+      const row = await repo.liveSession(hashToken(token), config.sessionIdleSeconds);
+      if (!row) return null;
+      if (Date.now() - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
+      return {
+        kind: 'user',
+        user: { id: row.user_id, email: row.email, name: row.name },
+        session: { id: row.session_id, via, csrfToken: csrfTokenFor(token) },
+      };
+    },
+
+    async logout(principal: UserPrincipal) {
+      await repo.deleteSession(principal.user.id, principal.session.id);
+    },
+
+    async me(principal: UserPrincipal) {
+      const user = await repo.userById(principal.user.id);
+      if (!user) throw notFound('User');
+      return { user, organizations: await repo.organizationsOf(user.id) };
+    },
+
+    sessions: (principal: UserPrincipal) => repo.sessionsOf(principal.user.id),
+
+    async revokeSession(principal: UserPrincipal, sessionId: string) {
+      if (!(await repo.deleteSession(principal.user.id, sessionId))) throw notFound('Session');
+    },
+  };
+}
+
+export type AccountsService = ReturnType<typeof createAccountsService>;

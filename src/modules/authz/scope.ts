@@ -1,0 +1,79 @@
+import type { Cluster, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
+import { notFound } from '../../kernel/errors.js';
+import type { Principal } from '../../kernel/principal.js';
+import type { Resource, ResourceKind } from './authorizer.js';
+import type { ScopeRepo } from './scope-repo.js';
+
+/** Where in the hierarchy a request is, found from its path parameters. */
+export interface OrgScope {
+  organization: Organization;
+  membership: Membership | null;
+  cluster?: Cluster;
+  project?: Project;
+  environment?: Environment;
+  service?: Service;
+}
+
+/** Path parameters that name places in the hierarchy (slugs, and the cluster's id). */
+export interface ScopeParams {
+  org?: string;
+  cluster_id?: string;
+  project?: string;
+  env?: string;
+  service?: string;
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * Loads the organization and everything below it named in the path. A stranger to the
+ * organization gets the same 404 as for one that does not exist, so existence never leaks.
+ */
+export async function resolveScope(repo: ScopeRepo, principal: Principal, params: ScopeParams): Promise<OrgScope> {
+  const organization = params.org === undefined ? undefined : await repo.organizationBySlug(params.org);
+  if (!organization) throw notFound('Organization');
+  const membership = (await repo.membership(organization.id, principal.user.id)) ?? null;
+  if (!membership) throw notFound('Organization');
+
+  const scope: OrgScope = { organization, membership };
+  if (params.cluster_id !== undefined) {
+    const cluster = UUID.test(params.cluster_id) ? await repo.cluster(organization.id, params.cluster_id) : undefined;
+    if (!cluster) throw notFound('Cluster');
+    scope.cluster = cluster;
+  }
+  if (params.project !== undefined) {
+    scope.project = await repo.projectBySlug(organization.id, params.project);
+    if (!scope.project) throw notFound('Project');
+    if (params.env !== undefined) {
+      scope.environment = await repo.environmentBySlug(scope.project.id, params.env);
+      if (!scope.environment) throw notFound('Environment');
+      if (params.service !== undefined) {
+        scope.service = await repo.serviceBySlug(scope.environment.id, params.service);
+        if (!scope.service) throw notFound('Service');
+      }
+    }
+  }
+  return scope;
+}
+
+/** The resource of `kind` in a resolved scope; a route declaring a kind its path lacks is a bug. */
+export function resourceOf(scope: OrgScope, kind: ResourceKind): Resource {
+  const { organization, cluster, project, environment, service } = scope;
+  switch (kind) {
+    case 'organization':
+      return { kind, organization };
+    case 'cluster':
+      if (cluster) return { kind, organization, cluster };
+      break;
+    case 'project':
+      if (project) return { kind, organization, project };
+      break;
+    case 'environment':
+      if (project && environment) return { kind, organization, project, environment };
+      break;
+    case 'service':
+      if (project && environment && service) return { kind, organization, project, environment, service };
+      break;
+  }
+  throw new Error(`Route declares a ${kind} resource but its path does not name one`);
+}

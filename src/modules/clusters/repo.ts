@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+export function createClustersRepo(db: Kysely<Database>) {
+  return {
+    list: (organizationId: string, afterName: string | undefined, limit: number) => {
+      let query = db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId);
+      if (afterName !== undefined) query = query.where('name', '>', afterName);
+      return query.orderBy('name').limit(limit).execute();
+    },
+    insert: (cluster: { organization_id: string; name: string; region: string | null }) =>
+      db.insertInto('clusters').values(cluster).returningAll().executeTakeFirstOrThrow(),
+    update: (id: string, changes: { name?: string; region?: string | null }) =>
+      db.updateTable('clusters').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    delete: (id: string) => db.deleteFrom('clusters').where('id', '=', id).execute(),
+  };
+}

@@ -1,0 +1,26 @@
+import type { Kysely } from 'kysely';
+import type { Database, EnvironmentType } from '../../kernel/db/schema.js';
+
+export interface EnvironmentChanges {
+  slug?: string;
+  name?: string;
+  type?: EnvironmentType;
+  cluster_id?: string | null;
+}
+
+export function createEnvironmentsRepo(db: Kysely<Database>) {
+  return {
+    list: (projectId: string, afterSlug: string | undefined, limit: number) => {
+      let query = db.selectFrom('environments').selectAll().where('project_id', '=', projectId);
+      if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
+      return query.orderBy('slug').limit(limit).execute();
+    },
+    cluster: (organizationId: string, id: string) =>
+      db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst(),
+    insert: (environment: { project_id: string; slug: string; name: string; type: EnvironmentType; cluster_id: string | null }) =>
+      db.insertInto('environments').values(environment).returningAll().executeTakeFirstOrThrow(),
+    update: (id: string, changes: EnvironmentChanges) =>
+      db.updateTable('environments').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    delete: (id: string) => db.deleteFrom('environments').where('id', '=', id).execute(),
+  };
+}

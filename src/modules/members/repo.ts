@@ -1,0 +1,81 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+export function createMembersRepo(db: Kysely<Database>) {
+  return {
+    /** Members by email after `afterEmail`. */
+    list: (organizationId: string, afterEmail: string | undefined, limit: number) => {
+      let query = db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select(['users.id as user_id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
+        .where('memberships.organization_id', '=', organizationId);
+      if (afterEmail !== undefined) query = query.where('users.email', '>', afterEmail);
+      return query.orderBy('users.email').limit(limit).execute();
+    },
+
+    isMemberByEmail: async (organizationId: string, email: string) =>
+      (await db
+        .selectFrom('memberships')
+        .innerJoin('users', 'users.id', 'memberships.user_id')
+        .select('users.id')
+        .where('memberships.organization_id', '=', organizationId)
+        .where('users.email', '=', email)
+        .executeTakeFirst()) !== undefined,
+
+    addMember: (membership: { organization_id: string; user_id: string; role: string }) =>
+      db.insertInto('memberships').values(membership).execute(),
+
+    insertInvitation: (invitation: {
+      organization_id: string;
+      email: string;
+      role: string;
+      token_hash: Buffer;
+      invited_by: string;
+      expires_at: Date;
+    }) => db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
+
+    pendingInvitations: (organizationId: string) =>
+      db
+        .selectFrom('invitations')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('accepted_at', 'is', null)
+        .where('expires_at', '>', sql<Date>`now()`)
+        .orderBy('created_at', 'desc')
+        .execute(),
+
+    hasPendingInvitationFor: async (email: string) =>
+      (await db
+        .selectFrom('invitations')
+        .select('id')
+        .where('email', '=', email)
+        .where('accepted_at', 'is', null)
+        .where('expires_at', '>', sql<Date>`now()`)
+        .executeTakeFirst()) !== undefined,
+
+    /** The invitation with this token hash, locked for the accepting transaction. */
+    invitationByTokenForUpdate: (tokenHash: Buffer) =>
+      db
+        .selectFrom('invitations')
+        .innerJoin('organizations', 'organizations.id', 'invitations.organization_id')
+        .selectAll('invitations')
+        .select(['organizations.slug as organization_slug', 'organizations.name as organization_name'])
+        .where('invitations.token_hash', '=', tokenHash)
+        .forUpdate('invitations')
+        .executeTakeFirst(),
+
+    markAccepted: (id: string, userId: string) =>
+      db.updateTable('invitations').set({ accepted_at: sql`now()`, accepted_by: userId }).where('id', '=', id).execute(),
+
+    deleteInvitation: async (organizationId: string, id: string) =>
+      (
+        await db
+          .deleteFrom('invitations')
+          .where('organization_id', '=', organizationId)
+          .where('id', '=', id)
+          .where('accepted_at', 'is', null)
+          .executeTakeFirst()
+      ).numDeletedRows > 0n,
+  };
+}

@@ -1,0 +1,84 @@
+import { Type } from 'typebox';
+import type { App } from '../../kernel/http/app-types.js';
+import { principalOf, scopeOf } from '../../kernel/http/context.js';
+import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
+import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import { OrgParams } from '../organizations/schemas.js';
+import {
+  AcceptParams,
+  AcceptedInvitation,
+  CreatedInvitation,
+  InvitationParams,
+  InvitationView,
+  InviteBody,
+  MemberView,
+  toInvitationView,
+} from './schemas.js';
+import type { MembersService } from './service.js';
+
+const tags = ['members'];
+
+export function memberRoutes(app: App, service: MembersService) {
+  app.get('/orgs/:org/members', {
+    config: { access: { action: 'organization:read', resource: 'organization' } },
+    schema: { tags, summary: 'Members and their roles', params: OrgParams, querystring: PageQuery, response: { 200: Page(MemberView), ...errorResponses } },
+    handler: async (request) => {
+      const limit = request.query.limit ?? 50;
+      const rows = await service.list(scopeOf(request).organization, decodeCursor(request.query.cursor), limit + 1);
+      return toPage(rows, limit, (row) => row.email, (row) => ({
+        user_id: row.user_id,
+        email: row.email,
+        name: row.name,
+        role: row.role,
+        joined_at: row.created_at.toISOString(),
+      }));
+    },
+  });
+
+  app.post('/orgs/:org/invitations', {
+    config: { access: { action: 'member:manage', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Invite someone by email; the response carries the one-time token',
+      params: OrgParams,
+      body: InviteBody,
+      response: { 201: CreatedInvitation, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      const { invitation, token } = await service.invite(principalOf(request), scopeOf(request).organization, request.body);
+      return reply.code(201).send({ ...toInvitationView(invitation), token });
+    },
+  });
+
+  app.get('/orgs/:org/invitations', {
+    config: { access: { action: 'member:manage', resource: 'organization' } },
+    schema: { tags, summary: 'Pending invitations', params: OrgParams, response: { 200: Type.Object({ items: Type.Array(InvitationView) }), ...errorResponses } },
+    handler: async (request) => ({ items: (await service.pending(scopeOf(request).organization)).map(toInvitationView) }),
+  });
+
+  app.delete('/orgs/:org/invitations/:invitation_id', {
+    config: { access: { action: 'member:manage', resource: 'organization' } },
+    schema: { tags, summary: 'Withdraw a pending invitation', params: InvitationParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      await service.revoke(scopeOf(request).organization, request.params.invitation_id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/invitations/:token/accept', {
+    config: { access: 'authenticated' },
+    schema: {
+      tags,
+      summary: 'Accept an invitation addressed to your email',
+      params: AcceptParams,
+      response: { 200: AcceptedInvitation, ...errorResponses },
+    },
+    handler: async (request) => {
+      const invitation = await service.accept(principalOf(request), request.params.token);
+      return {
+        organization: { id: invitation.organization_id, slug: invitation.organization_slug, name: invitation.organization_name },
+        role: invitation.role,
+      };
+    },
+  });
+}

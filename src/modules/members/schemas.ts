@@ -1,0 +1,50 @@
+import { Type } from 'typebox';
+import { Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
+import { ASSIGNABLE_ROLES } from '../authz/roles.js';
+
+export const MemberView = Type.Object({
+  user_id: Uuid,
+  email: Type.String(),
+  name: Type.String(),
+  role: Type.String(),
+  joined_at: Timestamp,
+});
+
+export const InviteBody = Type.Object(
+  {
+    email: Type.String({ format: 'email', maxLength: 254 }),
+    role: Type.Enum(ASSIGNABLE_ROLES, { description: 'A system role; ownership moves only by transfer' }),
+  },
+  { additionalProperties: false },
+);
+
+export const InvitationView = Type.Object({
+  id: Uuid,
+  email: Type.String(),
+  role: Type.String(),
+  expires_at: Timestamp,
+  created_at: Timestamp,
+});
+
+export const CreatedInvitation = Type.Object({
+  ...InvitationView.properties,
+  token: Type.String({ description: 'One-time token for POST /invitations/{token}/accept; shown once' }),
+});
+
+export const InvitationParams = Type.Object({ org: Slug, invitation_id: Uuid });
+export const AcceptParams = Type.Object({ token: Type.String({ minLength: 1, maxLength: 200 }) });
+
+export const AcceptedInvitation = Type.Object({
+  organization: Type.Object({ id: Uuid, slug: Slug, name: Type.String() }),
+  role: Type.String(),
+});
+
+export function toInvitationView(invitation: { id: string; email: string; role: string; expires_at: Date; created_at: Date }) {
+  return {
+    id: invitation.id,
+    email: invitation.email,
+    role: invitation.role,
+    expires_at: invitation.expires_at.toISOString(),
+    created_at: invitation.created_at.toISOString(),
+  };
+}

@@ -1,0 +1,36 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+export function createOrganizationsRepo(db: Kysely<Database>) {
+  return {
+    insert: (org: { slug: string; name: string }) =>
+      db.insertInto('organizations').values(org).returningAll().executeTakeFirstOrThrow(),
+
+    addMember: (membership: { organization_id: string; user_id: string; role: string }) =>
+      db.insertInto('memberships').values(membership).execute(),
+
+    /** The organizations `userId` belongs to, by slug, after `afterSlug`. */
+    listForUser: (userId: string, afterSlug: string | undefined, limit: number) => {
+      let query = db
+        .selectFrom('organizations')
+        .innerJoin('memberships', 'memberships.organization_id', 'organizations.id')
+        .selectAll('organizations')
+        .select('memberships.role')
+        .where('memberships.user_id', '=', userId);
+      if (afterSlug !== undefined) query = query.where('organizations.slug', '>', afterSlug);
+      return query.orderBy('organizations.slug').limit(limit).execute();
+    },
+
+    update: (id: string, changes: { slug?: string; name?: string }) =>
+      db
+        .updateTable('organizations')
+        .set({ ...changes, updated_at: new Date() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow(),
+
+    delete: (id: string) => db.deleteFrom('organizations').where('id', '=', id).execute(),
+  };
+}
+
+export type OrganizationsRepo = ReturnType<typeof createOrganizationsRepo>;

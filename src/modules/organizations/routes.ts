@@ -1,0 +1,74 @@
+import { Type } from 'typebox';
+import type { App } from '../../kernel/http/app-types.js';
+import { principalOf, scopeOf } from '../../kernel/http/context.js';
+import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
+import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import {
+  CreateOrganizationBody,
+  OrgParams,
+  OrganizationView,
+  UpdateOrganizationBody,
+  toOrganizationView,
+} from './schemas.js';
+import type { OrganizationsService } from './service.js';
+
+const tags = ['organizations'];
+
+export function organizationRoutes(app: App, service: OrganizationsService) {
+  app.post('/orgs', {
+    config: { access: 'authenticated' },
+    schema: {
+      tags,
+      summary: 'Create an organization; you become its OWNER',
+      body: CreateOrganizationBody,
+      response: { 201: OrganizationView, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      const org = await service.create(principalOf(request), request.body);
+      return reply.code(201).send(toOrganizationView(org, 'OWNER'));
+    },
+  });
+
+  app.get('/orgs', {
+    config: { access: 'authenticated' },
+    schema: { tags, summary: 'Organizations you belong to', querystring: PageQuery, response: { 200: Page(OrganizationView), ...errorResponses } },
+    handler: async (request) => {
+      const limit = request.query.limit ?? 50;
+      const rows = await service.listForUser(principalOf(request), decodeCursor(request.query.cursor), limit + 1);
+      return toPage(rows, limit, (row) => row.slug, (row) => toOrganizationView(row, row.role));
+    },
+  });
+
+  app.get('/orgs/:org', {
+    config: { access: { action: 'organization:read', resource: 'organization' } },
+    schema: { tags, summary: 'One organization', params: OrgParams, response: { 200: OrganizationView, ...errorResponses } },
+    handler: async (request) => {
+      const { organization, membership } = scopeOf(request);
+      return toOrganizationView(organization, membership?.role);
+    },
+  });
+
+  app.patch('/orgs/:org', {
+    config: { access: { action: 'organization:write', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Rename an organization or change its slug',
+      params: OrgParams,
+      body: UpdateOrganizationBody,
+      response: { 200: OrganizationView, ...errorResponses },
+    },
+    handler: async (request) => {
+      const { organization, membership } = scopeOf(request);
+      return toOrganizationView(await service.update(organization, request.body), membership?.role);
+    },
+  });
+
+  app.delete('/orgs/:org', {
+    config: { access: { action: 'organization:delete', resource: 'organization' } },
+    schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      await service.delete(scopeOf(request).organization);
+      return reply.code(204).send(null);
+    },
+  });
+}

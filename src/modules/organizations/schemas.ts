@@ -1,0 +1,35 @@
+import { Type } from 'typebox';
+import type { Organization } from '../../kernel/db/schema.js';
+import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
+
+export const OrgParams = Type.Object({ org: Slug });
+
+export const CreateOrganizationBody = Type.Object(
+  { slug: Slug, name: Type.Optional(Name) },
+  { additionalProperties: false },
+);
+
+export const UpdateOrganizationBody = Type.Object(
+  { slug: Type.Optional(Slug), name: Type.Optional(Name) },
+  { additionalProperties: false, minProperties: 1 },
+);
+
+export const OrganizationView = Type.Object({
+  id: Uuid,
+  slug: Slug,
+  name: Type.String(),
+  role: Type.Optional(Type.String({ description: 'Your role in it' })),
+  created_at: Timestamp,
+  updated_at: Timestamp,
+});
+
+export function toOrganizationView(org: Organization, role?: string) {
+  return {
+    id: org.id,
+    slug: org.slug,
+    name: org.name,
+    ...(role ? { role } : {}),
+    created_at: org.created_at.toISOString(),
+    updated_at: org.updated_at.toISOString(),
+  };
+}

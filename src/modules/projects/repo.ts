@@ -1,0 +1,17 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+export function createProjectsRepo(db: Kysely<Database>) {
+  return {
+    list: (organizationId: string, afterSlug: string | undefined, limit: number) => {
+      let query = db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId);
+      if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
+      return query.orderBy('slug').limit(limit).execute();
+    },
+    insert: (project: { organization_id: string; slug: string; name: string; description: string }) =>
+      db.insertInto('projects').values(project).returningAll().executeTakeFirstOrThrow(),
+    update: (id: string, changes: { slug?: string; name?: string; description?: string }) =>
+      db.updateTable('projects').set({ ...changes, updated_at: new Date() }).where('id', '=', id).returningAll().executeTakeFirstOrThrow(),
+    delete: (id: string) => db.deleteFrom('projects').where('id', '=', id).execute(),
+  };
+}

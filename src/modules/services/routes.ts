@@ -1,0 +1,52 @@
+import { Type } from 'typebox';
+import type { App } from '../../kernel/http/app-types.js';
+import { accessOf, scopeOf } from '../../kernel/http/context.js';
+import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import {
+  CreateServiceBody,
+  EnvironmentScopeParams,
+  ServiceParams,
+  ServiceView,
+  UpdateServiceBody,
+  toServiceView,
+} from './schemas.js';
+import type { ServicesService } from './service.js';
+
+const tags = ['services'];
+
+export function serviceRoutes(app: App, service: ServicesService) {
+  const base = '/orgs/:org/projects/:project/environments/:env/services';
+
+  app.get(base, {
+    config: { access: { action: 'service:read', resource: 'environment' } },
+    schema: { tags, summary: 'Services of an environment', params: EnvironmentScopeParams, querystring: PageQuery, response: { 200: Page(ServiceView), ...errorResponses } },
+    handler: async (request) => service.list(accessOf(request), request.query.cursor, request.query.limit ?? 50),
+  });
+
+  app.post(base, {
+    config: { access: { action: 'service:create', resource: 'environment' } },
+    schema: { tags, summary: 'Create a service', params: EnvironmentScopeParams, body: CreateServiceBody, response: { 201: ServiceView, ...errorResponses } },
+    handler: async (request, reply) => reply.code(201).send(toServiceView(await service.create(accessOf(request), request.body))),
+  });
+
+  app.get(`${base}/:service`, {
+    config: { access: { action: 'service:read', resource: 'service' } },
+    schema: { tags, summary: 'One service', params: ServiceParams, response: { 200: ServiceView, ...errorResponses } },
+    handler: async (request) => toServiceView(scopeOf(request).service!),
+  });
+
+  app.patch(`${base}/:service`, {
+    config: { access: { action: 'service:write', resource: 'service' } },
+    schema: { tags, summary: 'Edit a service', params: ServiceParams, body: UpdateServiceBody, response: { 200: ServiceView, ...errorResponses } },
+    handler: async (request) => toServiceView(await service.update(scopeOf(request).service!, request.body)),
+  });
+
+  app.delete(`${base}/:service`, {
+    config: { access: { action: 'service:delete', resource: 'service' } },
+    schema: { tags, summary: 'Delete a service', params: ServiceParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      await service.delete(scopeOf(request).service!);
+      return reply.code(204).send(null);
+    },
+  });
+}

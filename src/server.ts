@@ -1,0 +1,38 @@
+import { pino } from 'pino';
+import { buildApp } from './app.js';
+import type { Config } from './config.js';
+import { describeDatabase, openDatabase } from './kernel/db/connect.js';
+import { migrateToLatest } from './kernel/db/migrate.js';
+import { loggerOptions } from './kernel/http/logging.js';
+
+/** Opens the database, applies migrations, serves the API, and shuts down cleanly on SIGINT/SIGTERM. */
+export async function runServer(config: Config): Promise<void> {
+  const started = performance.now();
+  const log = pino(loggerOptions(config.logLevel) as pino.LoggerOptions);
+  log.info(`opening ${describeDatabase(config)}`);
+  const database = await openDatabase(config);
+
+  try {
+    const applied = await migrateToLatest(database.db);
+    if (applied.length > 0) log.info({ applied }, 'database migrated');
+    const app = await buildApp({ config, db: database.db, logger: log });
+
+    let closing = false;
+    const shutdown = async (signal: string) => {
+      if (closing) return;
+      closing = true;
+      log.info(`${signal} received, shutting down`);
+      await app.close();
+      await database.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void shutdown('SIGINT'));
+    process.once('SIGTERM', () => void shutdown('SIGTERM'));
+
+    const address = await app.listen({ port: config.port, host: config.host });
+    log.info(`Coffer is serving ${address}/api/v1 on ${describeDatabase(config)} (ready in ${Math.round(performance.now() - started)} ms)`);
+  } catch (error) {
+    await database.close();
+    throw error;
+  }
+}
