@@ -38,8 +38,10 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
 
 /** A PGlite instance with Coffer's type parsers: on disk, in memory, or from a dumped data directory. */
 export function createPGlite(options: { dataDir?: string; loadDataDir?: Blob } = {}): PGlite {
-  return new PGlite(options.dataDir, {
-    loadDataDir: options.loadDataDir,
+  // One options object: PGlite ignores the second argument when the first is undefined.
+  return new PGlite({
+    ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+    ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
     parsers: { [INT8_OID]: (value: string) => Number(value) },
   });
 }

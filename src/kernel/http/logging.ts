@@ -20,6 +20,9 @@ export function loggerOptions(level: LogLevel): FastifyServerOptions['logger'] {
         '*.password',
         '*.token',
         '*.value',
+        // Driver errors carry the statement's parameters, which may be secrets or hashes.
+        'err.params',
+        'err.parameters',
       ],
       censor: '[redacted]',
     },

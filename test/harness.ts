@@ -1,0 +1,129 @@
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { FastifyBaseLogger } from 'fastify';
+import type { LightMyRequestResponse } from 'fastify';
+import { inject } from 'vitest';
+import { buildApp } from '../src/app.js';
+import { loadConfig, type Config } from '../src/config.js';
+import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
+import type { App } from '../src/kernel/http/app-types.js';
+import { adminStatement, databaseUrl } from './postgres.js';
+
+/** A fresh database for one test file: a loaded PGlite dump, or a clone of the PostgreSQL template. */
+export async function openTestDatabase(): Promise<DatabaseHandle> {
+  if (process.env.COFFER_TEST_BACKEND === 'postgres') {
+    const name = `${inject('postgresTemplate').replace(/_tpl$/, '')}_${randomBytes(4).toString('hex')}`;
+    await adminStatement(`create database "${name}" template "${inject('postgresTemplate')}"`);
+    const handle = openPostgres(databaseUrl(name), { max: 4 });
+    return {
+      ...handle,
+      async close() {
+        await handle.close();
+        await adminStatement(`drop database if exists "${name}" with (force)`);
+      },
+    };
+  }
+  const dump = new Blob([fs.readFileSync(inject('pgliteTemplate'))]);
+  return usePGlite(createPGlite({ loadDataDir: dump }));
+}
+
+export interface Response {
+  status: number;
+  headers: LightMyRequestResponse['headers'];
+  body: any; // eslint-disable-line @typescript-eslint/no-explicit-any -- tests read whatever the API sent
+  raw: LightMyRequestResponse;
+}
+
+export interface RequestOptions {
+  token?: string;
+  headers?: Record<string, string>;
+  cookies?: Record<string, string>;
+  /** A raw payload (string) is sent as is; anything else as JSON. */
+  payload?: unknown;
+}
+
+/** The real application over a real database, driven through Fastify's full request path. */
+export class TestServer {
+  private counter = 0;
+
+  private constructor(
+    readonly app: App,
+    readonly database: DatabaseHandle,
+  ) {}
+
+  static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger): Promise<TestServer> {
+    const database = await openTestDatabase();
+    const config = { ...loadConfig({}), logLevel: 'silent' as const, ...overrides };
+    const app = await buildApp({ config, db: database.db, logger });
+    return new TestServer(app, database);
+  }
+
+  async close(): Promise<void> {
+    await this.app.close();
+    await this.database.close();
+  }
+
+  get db() {
+    return this.database.db;
+  }
+
+  async request(method: string, url: string, options: RequestOptions = {}): Promise<Response> {
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    let payload: string | undefined;
+    if (options.payload !== undefined) {
+      payload = typeof options.payload === 'string' ? options.payload : JSON.stringify(options.payload);
+      headers['content-type'] ??= 'application/json';
+    }
+    const raw = await this.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers, payload, cookies: options.cookies });
+    let body: unknown = raw.body;
+    if (String(raw.headers['content-type'] ?? '').includes('json') && raw.body !== '') body = JSON.parse(raw.body);
+    return { status: raw.statusCode, headers: raw.headers, body, raw };
+  }
+
+  /** A unique email, so tests never depend on each other's accounts. */
+  email(label = 'user'): string {
+    return `${label}-${++this.counter}-${randomBytes(3).toString('hex')}@example.test`;
+  }
+
+  slug(label = 's'): string {
+    return `${label}-${++this.counter}-${randomBytes(3).toString('hex')}`;
+  }
+
+  /** Signs up and signs in a new user; returns their session token. */
+  async user(label = 'user'): Promise<{ token: string; id: string; email: string; csrf: string }> {
+    const email = this.email(label);
+    const password = 'correct horse battery staple';
+    const signup = await this.request('POST', '/auth/signup', { payload: { email, password, name: label } });
+    if (signup.status !== 201) throw new Error(`signup failed: ${signup.status} ${JSON.stringify(signup.body)}`);
+    const login = await this.request('POST', '/auth/login', { payload: { email, password } });
+    if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
+    return { token: login.body.token, id: login.body.user.id, email, csrf: login.body.csrf_token };
+  }
+
+  /** A new user owning a new organization with one project, environment and service. */
+  async tree(label = 'owner') {
+    const owner = await this.user(label);
+    const org = this.slug('org');
+    await this.expect(201, 'POST', '/orgs', { token: owner.token, payload: { slug: org } });
+    await this.expect(201, 'POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'shop' } });
+    await this.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, {
+      token: owner.token,
+      payload: { slug: 'production', type: 'PRODUCTION' },
+    });
+    await this.expect(201, 'POST', `/orgs/${org}/projects/shop/environments/production/services`, {
+      token: owner.token,
+      payload: { slug: 'backend', kind: 'application', outputs: { url: 'https://backend.internal' } },
+    });
+    return { owner, org };
+  }
+
+  /** Sends the request and fails with the response body unless the status is `status`. */
+  async expect(status: number, method: string, url: string, options: RequestOptions = {}): Promise<Response> {
+    const response = await this.request(method, url, options);
+    if (response.status !== status) {
+      throw new Error(`${method} ${url}: expected ${status}, got ${response.status} ${JSON.stringify(response.body)}`);
+    }
+    return response;
+  }
+}
