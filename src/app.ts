@@ -58,6 +58,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     reply.header('x-request-id', request.id);
   });
 
+  // JSON only: a text/plain body is a 415, not a string that fails validation obscurely.
+  app.removeContentTypeParser('text/plain');
   await app.register(cookie);
   await registerOpenApi(app, VERSION);
   installErrorHandler(app);

@@ -8,7 +8,7 @@ import { loggerOptions } from './kernel/http/logging.js';
 /** Opens the database, applies migrations, serves the API, and shuts down cleanly on SIGINT/SIGTERM. */
 export async function runServer(config: Config): Promise<void> {
   const started = performance.now();
-  const log = pino(loggerOptions(config.logLevel) as pino.LoggerOptions);
+  const log = pino(loggerOptions(config.logLevel));
   log.info(`opening ${describeDatabase(config)}`);
   const database = await openDatabase(config);
 

@@ -7,6 +7,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
 import type { App } from '../src/kernel/http/app-types.js';
+import type { Authorizer } from '../src/modules/authz/authorizer.js';
 import { adminStatement, databaseUrl } from './postgres.js';
 
 /** A fresh database for one test file: a loaded PGlite dump, or a clone of the PostgreSQL template. */
@@ -51,10 +52,10 @@ export class TestServer {
     readonly database: DatabaseHandle,
   ) {}
 
-  static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger): Promise<TestServer> {
+  static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger, authorizer?: Authorizer): Promise<TestServer> {
     const database = await openTestDatabase();
     const config = { ...loadConfig({}), logLevel: 'silent' as const, ...overrides };
-    const app = await buildApp({ config, db: database.db, logger });
+    const app = await buildApp({ config, db: database.db, logger, authorizer });
     return new TestServer(app, database);
   }
 

@@ -1,11 +1,11 @@
-import type { FastifyServerOptions } from 'fastify';
+import type { LoggerOptions } from 'pino';
 import type { LogLevel } from '../../config.js';
 
 /**
  * pino options for the server: credentials, cookies, passwords and any `value` field
  * are redacted wherever they appear; invitation tokens are cut out of logged URLs.
  */
-export function loggerOptions(level: LogLevel): FastifyServerOptions['logger'] {
+export function loggerOptions(level: LogLevel): LoggerOptions {
   return {
     level,
     redact: {
