@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('defaults to port 8080 on the embedded database in ./data with open sign-up', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({ port: 8080, databaseUrl: undefined, signup: 'open', logLevel: 'info' });
+    expect(config.dataDir).toBe(path.resolve('data'));
+    expect(config.sessionTtlSeconds).toBe(12 * 3600);
+  });
+
+  it('reads every documented variable', () => {
+    const key = Buffer.alloc(32, 7).toString('base64');
+    const config = loadConfig({
+      PORT: '9000',
+      HOST: '0.0.0.0',
+      DATABASE_URL: 'postgres://coffer@db:5432/coffer',
+      COFFER_DATA_DIR: '/var/lib/coffer',
+      COFFER_ROOT_KEY: key,
+      LOG_LEVEL: 'debug',
+      COFFER_SIGNUP: 'closed',
+    });
+    expect(config).toMatchObject({
+      port: 9000,
+      host: '0.0.0.0',
+      databaseUrl: 'postgres://coffer@db:5432/coffer',
+      dataDir: '/var/lib/coffer',
+      logLevel: 'debug',
+      signup: 'closed',
+    });
+    expect(config.rootKey).toEqual(Buffer.alloc(32, 7));
+  });
+
+  it('reports every bad value at once, each with the variable name and how to fix it', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', COFFER_SIGNUP: 'maybe', DATABASE_URL: 'mysql://x', COFFER_ROOT_KEY: 'c2hvcnQ=' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const problems = (error as ConfigError).problems;
+    expect(problems).toHaveLength(5);
+    expect(problems.join('\n')).toMatch(/PORT must be a whole number from 0 to 65535 \(got "eighty"\)/);
+    expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);
+    expect(problems.join('\n')).toMatch(/COFFER_SIGNUP must be one of open, closed/);
+    expect(problems.join('\n')).toMatch(/DATABASE_URL must be a postgres:\/\//);
+    expect(problems.join('\n')).toMatch(/COFFER_ROOT_KEY must be 32 bytes encoded as base64 \(generate one with/);
+  });
+
+  it('never echoes the root key in its message', () => {
+    const secretish = Buffer.alloc(31, 9).toString('base64');
+    expect(() => loadConfig({ COFFER_ROOT_KEY: secretish })).toThrow(ConfigError);
+    try {
+      loadConfig({ COFFER_ROOT_KEY: secretish });
+    } catch (error) {
+      expect((error as Error).message).not.toContain(secretish);
+    }
+  });
+
+  it('treats empty variables as unset', () => {
+    expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({ port: 8080, databaseUrl: undefined });
+  });
+});
