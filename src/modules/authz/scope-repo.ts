@@ -1,45 +1,57 @@
-import type { Kysely } from 'kysely';
-import type { Database } from '../../kernel/db/schema.js';
+import { sql, type Kysely } from 'kysely';
+import type { Cluster, Database, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
+
+interface Placement {
+  organization: Organization | null;
+  membership: Membership | null;
+  project: Project | null;
+  environment: Environment | null;
+  service: Service | null;
+}
+
+/** jsonb carries timestamps as strings; the rest of Coffer sees Dates. */
+function revive<T>(row: Record<string, unknown> | null): T | null {
+  if (row === null) return null;
+  for (const key of ['created_at', 'updated_at'] as const) {
+    if (typeof row[key] === 'string') row[key] = new Date(row[key]);
+  }
+  return row as T;
+}
 
 /** Lookups that place a request in the hierarchy; every one is scoped by its parent's id. */
 export function createScopeRepo(db: Kysely<Database>) {
   return {
-    organizationBySlug: (slug: string) =>
-      db.selectFrom('organizations').selectAll().where('slug', '=', slug).executeTakeFirst(),
-    membership: (organizationId: string, userId: string) =>
-      db
-        .selectFrom('memberships')
-        .selectAll()
-        .where('organization_id', '=', organizationId)
-        .where('user_id', '=', userId)
-        .executeTakeFirst(),
-    cluster: (organizationId: string, id: string) =>
+    /**
+     * The organization by slug with the user's membership and the named project,
+     * environment and service, in one round trip: this runs on every request, and on
+     * embedded PGlite each query costs the event loop ≈ 0.7 ms.
+     */
+    async place(userId: string, slugs: { org: string; project?: string; env?: string; service?: string }): Promise<Placement> {
+      const result = await sql<Record<keyof Placement, Record<string, unknown> | null>>`
+        select to_jsonb(o) as organization, to_jsonb(m) as membership, to_jsonb(p) as project,
+               to_jsonb(e) as environment, to_jsonb(s) as service
+        from organizations o
+        left join memberships m on m.organization_id = o.id and m.user_id = ${userId}
+        left join projects p on p.organization_id = o.id and p.slug = ${slugs.project ?? null}
+        left join environments e on e.project_id = p.id and e.slug = ${slugs.env ?? null}
+        left join services s on s.environment_id = e.id and s.slug = ${slugs.service ?? null}
+        where o.slug = ${slugs.org}`.execute(db);
+      const row = result.rows[0];
+      return {
+        organization: revive<Organization>(row?.organization ?? null),
+        membership: revive<Membership>(row?.membership ?? null),
+        project: revive<Project>(row?.project ?? null),
+        environment: revive<Environment>(row?.environment ?? null),
+        service: revive<Service>(row?.service ?? null),
+      };
+    },
+
+    cluster: (organizationId: string, id: string): Promise<Cluster | undefined> =>
       db
         .selectFrom('clusters')
         .selectAll()
         .where('organization_id', '=', organizationId)
         .where('id', '=', id)
-        .executeTakeFirst(),
-    projectBySlug: (organizationId: string, slug: string) =>
-      db
-        .selectFrom('projects')
-        .selectAll()
-        .where('organization_id', '=', organizationId)
-        .where('slug', '=', slug)
-        .executeTakeFirst(),
-    environmentBySlug: (projectId: string, slug: string) =>
-      db
-        .selectFrom('environments')
-        .selectAll()
-        .where('project_id', '=', projectId)
-        .where('slug', '=', slug)
-        .executeTakeFirst(),
-    serviceBySlug: (environmentId: string, slug: string) =>
-      db
-        .selectFrom('services')
-        .selectAll()
-        .where('environment_id', '=', environmentId)
-        .where('slug', '=', slug)
         .executeTakeFirst(),
   };
 }

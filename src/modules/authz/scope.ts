@@ -30,28 +30,32 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * organization gets the same 404 as for one that does not exist, so existence never leaks.
  */
 export async function resolveScope(repo: ScopeRepo, principal: Principal, params: ScopeParams): Promise<OrgScope> {
-  const organization = params.org === undefined ? undefined : await repo.organizationBySlug(params.org);
-  if (!organization) throw notFound('Organization');
-  const membership = (await repo.membership(organization.id, principal.user.id)) ?? null;
-  if (!membership) throw notFound('Organization');
+  if (params.org === undefined) throw notFound('Organization');
+  const placed = await repo.place(principal.user.id, {
+    org: params.org,
+    project: params.project,
+    env: params.env,
+    service: params.service,
+  });
+  if (!placed.organization || !placed.membership) throw notFound('Organization');
 
-  const scope: OrgScope = { organization, membership };
+  const scope: OrgScope = { organization: placed.organization, membership: placed.membership };
   if (params.cluster_id !== undefined) {
-    const cluster = UUID.test(params.cluster_id) ? await repo.cluster(organization.id, params.cluster_id) : undefined;
+    const cluster = UUID.test(params.cluster_id) ? await repo.cluster(placed.organization.id, params.cluster_id) : undefined;
     if (!cluster) throw notFound('Cluster');
     scope.cluster = cluster;
   }
   if (params.project !== undefined) {
-    scope.project = await repo.projectBySlug(organization.id, params.project);
-    if (!scope.project) throw notFound('Project');
-    if (params.env !== undefined) {
-      scope.environment = await repo.environmentBySlug(scope.project.id, params.env);
-      if (!scope.environment) throw notFound('Environment');
-      if (params.service !== undefined) {
-        scope.service = await repo.serviceBySlug(scope.environment.id, params.service);
-        if (!scope.service) throw notFound('Service');
-      }
-    }
+    if (!placed.project) throw notFound('Project');
+    scope.project = placed.project;
+  }
+  if (params.env !== undefined) {
+    if (!placed.environment) throw notFound('Environment');
+    scope.environment = placed.environment;
+  }
+  if (params.service !== undefined) {
+    if (!placed.service) throw notFound('Service');
+    scope.service = placed.service;
   }
   return scope;
 }
