@@ -11,6 +11,7 @@ interface AjvIssue {
   keyword: string;
   message?: string;
   params: Record<string, unknown>;
+  propertyName?: string;
 }
 
 /**
@@ -82,7 +83,10 @@ function toAppError(error: FastifyError): AppError {
 function describeIssue(part: string, issue: AjvIssue | undefined): { field: string; reason: string } {
   if (!issue) return { field: part, reason: 'is invalid' };
   const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  const base = path ? `${part}.${path}` : part;
+  // A bad key of a map (propertyNames) is named itself, not its parent object.
+  const name = issue.propertyName ?? issue.params.propertyName;
+  const key = typeof name === 'string' ? `.${name}` : '';
+  const base = (path ? `${part}.${path}` : part) + key;
   switch (issue.keyword) {
     case 'required':
       return { field: `${base}.${String(issue.params.missingProperty)}`.replace(/^\./, ''), reason: 'is required' };

@@ -9,11 +9,12 @@ export const EnvironmentScopeParams = Type.Object({ org: Slug, project: Slug, en
 export const ServiceParams = Type.Object({ org: Slug, project: Slug, env: Slug, service: Slug });
 
 /** Connection attributes (host, port, username, password…) from which built-in variables derive. */
-export const Outputs = Type.Record(
-  Type.String({ pattern: '^[a-z][a-z0-9_]{0,62}$' }),
-  Type.String({ maxLength: 4096 }),
-  { maxProperties: 64, description: 'Output names are lower_snake_case; values are strings' },
-);
+const OUTPUT_NAME = '^[a-z][a-z0-9_]{0,62}$';
+export const Outputs = Type.Record(Type.String({ pattern: OUTPUT_NAME }), Type.String({ maxLength: 4096 }), {
+  maxProperties: 64,
+  propertyNames: { pattern: OUTPUT_NAME },
+  description: 'Output names are lower_snake_case; values are strings',
+});
 
 export const CreateServiceBody = Type.Object(
   { slug: Slug, name: Type.Optional(Name), kind: ServiceKind, outputs: Type.Optional(Outputs) },
@@ -37,7 +38,7 @@ export const ServiceView = Type.Object({
 
 /** SPEC §3: outputs named password, secret or token are secrets. */
 export function isSecretOutput(name: string): boolean {
-  return /password|secret|token/.test(name);
+  return /password|secret|token/i.test(name);
 }
 
 export function toServiceView(service: Service) {

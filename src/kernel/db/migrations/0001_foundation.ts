@@ -85,9 +85,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       slug text not null,
       name text not null,
       type text not null check (type in ('DEVELOPMENT', 'PREVIEW', 'STAGING', 'PRODUCTION')),
-      -- NO ACTION, not RESTRICT: deleting an organization removes its clusters and environments in
-      -- one statement, and the check must run after both cascades.
-      cluster_id uuid references clusters(id),
+      -- Deferred: deleting an organization cascades to its clusters and (through projects) its
+      -- environments, and the check must wait for both; a cluster still hosting one is refused.
+      cluster_id uuid references clusters(id) deferrable initially deferred,
       created_at timestamptz not null default now(),
       updated_at timestamptz not null default now(),
       unique (project_id, slug)

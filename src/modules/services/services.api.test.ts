@@ -1,0 +1,393 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { TestServer } from '../../../test/harness.js';
+
+let server: TestServer;
+beforeAll(async () => {
+  server = await TestServer.start();
+});
+afterAll(() => server.close());
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** server.tree(): an owner, an org with project "shop", environment "production" and service "backend". */
+async function tree() {
+  const { owner, org } = await server.tree();
+  return { owner, org, base: `/orgs/${org}/projects/shop/environments/production/services` };
+}
+
+async function storedOutputs(serviceId: string) {
+  const row = await server.db.selectFrom('services').select('outputs').where('id', '=', serviceId).executeTakeFirstOrThrow();
+  return row.outputs;
+}
+
+describe('services: happy path', () => {
+  it('creates a service with 201 and returns its full shape', async () => {
+    const { owner, base } = await tree();
+    const response = await server.expect(201, 'POST', base, {
+      token: owner.token,
+      payload: { slug: 'worker', name: 'Queue worker', kind: 'job' },
+    });
+    expect(response.body).toEqual({
+      id: expect.stringMatching(UUID),
+      slug: 'worker',
+      name: 'Queue worker',
+      kind: 'job',
+      outputs: {},
+      created_at: expect.any(String),
+      updated_at: expect.any(String),
+    });
+  });
+
+  it('defaults a service name to its slug', async () => {
+    const { owner, base } = await tree();
+    const response = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'cron', kind: 'job' } });
+    expect(response.body.name).toBe('cron');
+  });
+
+  it.each(['application', 'database', 'job', 'container'])('accepts the service kind %s', async (kind) => {
+    const { owner, base } = await tree();
+    const response = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'svc', kind } });
+    expect(response.body.kind).toBe(kind);
+  });
+
+  it('gets a service by slug and lists it next to the others', async () => {
+    const { owner, base } = await tree();
+    const created = await server.expect(201, 'POST', base, {
+      token: owner.token,
+      payload: { slug: 'api', kind: 'application', outputs: { url: 'https://api.internal' } },
+    });
+    const got = await server.expect(200, 'GET', `${base}/api`, { token: owner.token });
+    expect(got.body).toEqual(created.body);
+    const list = await server.expect(200, 'GET', base, { token: owner.token });
+    expect(list.body.next_cursor).toBeNull();
+    expect(list.body.items.map((s: { slug: string }) => s.slug)).toEqual(['api', 'backend']);
+    expect(list.body.items[0]).toEqual(created.body);
+  });
+
+  it('edits name, kind and outputs of a service with PATCH; new outputs replace the old ones', async () => {
+    const { owner, base } = await tree();
+    const patched = await server.expect(200, 'PATCH', `${base}/backend`, {
+      token: owner.token,
+      payload: { name: 'Backend', kind: 'container', outputs: { host: 'backend.svc', port: '8080' } },
+    });
+    expect(patched.body).toMatchObject({ slug: 'backend', name: 'Backend', kind: 'container', outputs: { host: 'backend.svc', port: '8080' } });
+    const got = await server.expect(200, 'GET', `${base}/backend`, { token: owner.token });
+    expect(got.body.outputs).toEqual({ host: 'backend.svc', port: '8080' });
+  });
+
+  it('keeps the outputs when a PATCH does not mention them', async () => {
+    const { owner, base } = await tree();
+    const patched = await server.expect(200, 'PATCH', `${base}/backend`, { token: owner.token, payload: { name: 'Renamed' } });
+    expect(patched.body.outputs).toEqual({ url: 'https://backend.internal' });
+  });
+
+  it('clears the outputs with PATCH outputs {}', async () => {
+    const { owner, base } = await tree();
+    const patched = await server.expect(200, 'PATCH', `${base}/backend`, { token: owner.token, payload: { outputs: {} } });
+    expect(patched.body.outputs).toEqual({});
+  });
+
+  it('renames a service slug with PATCH', async () => {
+    const { owner, base } = await tree();
+    const patched = await server.expect(200, 'PATCH', `${base}/backend`, { token: owner.token, payload: { slug: 'api' } });
+    expect(patched.body.slug).toBe('api');
+    await server.expect(404, 'GET', `${base}/backend`, { token: owner.token });
+    await server.expect(200, 'GET', `${base}/api`, { token: owner.token });
+  });
+
+  it('deletes a service with 204, after which it answers 404 with a JSON error body', async () => {
+    const { owner, base } = await tree();
+    const deleted = await server.expect(204, 'DELETE', `${base}/backend`, { token: owner.token });
+    expect(deleted.raw.body).toBe('');
+    const got = await server.expect(404, 'GET', `${base}/backend`, { token: owner.token });
+    expect(got.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.any(String), request_id: expect.any(String) });
+    const list = await server.expect(200, 'GET', base, { token: owner.token });
+    expect(list.body.items).toEqual([]);
+  });
+});
+
+describe('services: output names', () => {
+  it.each([
+    ['starting with a capital', 'Host'],
+    ['with a dash', 'api-url'],
+    ['starting with a digit', '1port'],
+  ])('refuses an output name %s with 400', async (_label, name) => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, {
+      token: owner.token,
+      payload: { slug: 'svc', kind: 'application', outputs: { [name]: 'value' } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+    expect(response.body.error.details.field).toMatch(/^body\.outputs/);
+  });
+
+  it('never shows a capitalised secret output name in clear', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, {
+      token: owner.token,
+      payload: { slug: 'svc', kind: 'database', outputs: { PASSWORD: 'correct-horse-battery' } },
+    });
+    expect(JSON.stringify(response.body)).not.toContain('correct-horse-battery');
+  });
+});
+
+describe('services: outputs and masking', () => {
+  const outputs = {
+    host: 'db.internal',
+    port: '5432',
+    username: 'app',
+    database: 'shop',
+    password: 'correct-horse-battery', // 21 characters
+    api_token: 'short', // under 12 characters
+    client_secret: 'abcdefghijkl', // exactly 12 characters
+    secret_key: 'abcdefghijk', // 11 characters
+    refresh_token_url: 'https://auth.internal/refresh-token-endpoint',
+  };
+  const shown = {
+    host: 'db.internal',
+    port: '5432',
+    username: 'app',
+    database: 'shop',
+    password: 'cor********ery',
+    api_token: '********',
+    client_secret: 'abc********jkl',
+    secret_key: '********',
+    refresh_token_url: 'htt********int',
+  };
+
+  it('masks secret outputs (password, secret, token) in the creation response and shows the others in clear', async () => {
+    const { owner, base } = await tree();
+    const created = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'pg', kind: 'database', outputs } });
+    expect(created.body.outputs).toEqual(shown);
+    expect(JSON.stringify(created.body)).not.toContain('correct-horse-battery');
+  });
+
+  it('masks secret outputs in get, list and PATCH responses too', async () => {
+    const { owner, base } = await tree();
+    await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'pg', kind: 'database', outputs } });
+    const got = await server.expect(200, 'GET', `${base}/pg`, { token: owner.token });
+    expect(got.body.outputs).toEqual(shown);
+    const list = await server.expect(200, 'GET', base, { token: owner.token });
+    expect(list.body.items.find((s: { slug: string }) => s.slug === 'pg').outputs).toEqual(shown);
+    const patched = await server.expect(200, 'PATCH', `${base}/pg`, { token: owner.token, payload: { name: 'Postgres' } });
+    expect(patched.body.outputs).toEqual(shown);
+    const replaced = await server.expect(200, 'PATCH', `${base}/pg`, {
+      token: owner.token,
+      payload: { outputs: { password: 'another-long-password' } },
+    });
+    expect(replaced.body.outputs).toEqual({ password: 'ano********ord' });
+  });
+
+  it('stores secret outputs in full: masking happens only in responses', async () => {
+    const { owner, base } = await tree();
+    const created = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'pg', kind: 'database', outputs } });
+    expect(await storedOutputs(created.body.id)).toEqual(outputs);
+    await server.expect(200, 'PATCH', `${base}/pg`, { token: owner.token, payload: { name: 'Renamed' } });
+    expect(await storedOutputs(created.body.id)).toEqual(outputs);
+  });
+
+  it('masks by characters, not bytes, for non-ASCII secret values', async () => {
+    const { owner, base } = await tree();
+    const created = await server.expect(201, 'POST', base, {
+      token: owner.token,
+      payload: { slug: 'pg', kind: 'database', outputs: { password: 'ééé-passphrase-ñññ' } },
+    });
+    expect(created.body.outputs.password).toBe('ééé********ñññ');
+  });
+
+  it('refuses an output value that is not a string with 400 naming the output', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, {
+      token: owner.token,
+      payload: { slug: 'svc', kind: 'application', outputs: { extra: { nested: true } } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.field).toBe('body.outputs.extra');
+  });
+
+  it('refuses an output value over 4096 characters with 400 naming the output', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, {
+      token: owner.token,
+      payload: { slug: 'svc', kind: 'application', outputs: { url: 'x'.repeat(4097) } },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.field).toBe('body.outputs.url');
+  });
+});
+
+describe('services: errors', () => {
+  it.each(['server', 'Application', ''])('refuses the service kind %j with 400 naming body.kind', async (kind) => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc', kind } });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.kind' } });
+  });
+
+  it('refuses a service without a kind with 400 naming body.kind', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.field).toBe('body.kind');
+  });
+
+  it('refuses an unknown kind in a PATCH with 400 naming body.kind', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('PATCH', `${base}/backend`, { token: owner.token, payload: { kind: 'lambda' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.field).toBe('body.kind');
+  });
+
+  it.each([
+    ['with a space and capitals', 'Bad Slug'],
+    ['starting with a dash', '-x'],
+    ['of 64 characters', 's'.repeat(64)],
+  ])('refuses a slug %s with 400 naming body.slug', async (_label, slug) => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, { token: owner.token, payload: { slug, kind: 'application' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.slug' } });
+  });
+
+  it('refuses a service without a slug with 400 naming body.slug', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, { token: owner.token, payload: { kind: 'application' } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.details.field).toBe('body.slug');
+  });
+
+  it('refuses an unknown body field with 400 naming it', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, {
+      token: owner.token,
+      payload: { slug: 'svc', kind: 'application', environment_id: randomUUID() },
+    });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.environment_id' } });
+  });
+
+  it('refuses a duplicate service slug in the same environment with 409', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'backend', kind: 'job' } });
+    expect(response.status).toBe(409);
+    expect(response.body.error).toMatchObject({ code: 'CONFLICT', details: { field: 'slug' } });
+  });
+
+  it('accepts the same service slug in another environment of the project', async () => {
+    const { owner, org, base } = await tree();
+    await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, {
+      token: owner.token,
+      payload: { slug: 'staging', type: 'STAGING' },
+    });
+    const created = await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments/staging/services`, {
+      token: owner.token,
+      payload: { slug: 'backend', kind: 'application' },
+    });
+    const original = await server.expect(200, 'GET', `${base}/backend`, { token: owner.token });
+    expect(created.body.id).not.toBe(original.body.id);
+  });
+
+  it('refuses to rename a service to a slug taken in its environment with 409', async () => {
+    const { owner, base } = await tree();
+    await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'worker', kind: 'job' } });
+    const response = await server.request('PATCH', `${base}/worker`, { token: owner.token, payload: { slug: 'backend' } });
+    expect(response.status).toBe(409);
+    expect(response.body.error.code).toBe('CONFLICT');
+  });
+
+  it('refuses a PATCH with an empty body with 400', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('PATCH', `${base}/backend`, { token: owner.token, payload: {} });
+    expect(response.status).toBe(400);
+    expect(response.body.error.code).toBe('VALIDATION_FAILED');
+  });
+
+  it('answers 404 with a JSON error body to get, patch and delete of an unknown service', async () => {
+    const { owner, base } = await tree();
+    for (const [method, payload] of [['GET'], ['PATCH', { name: 'x' }], ['DELETE']] as const) {
+      const response = await server.request(method, `${base}/nope`, { token: owner.token, payload });
+      expect(response.status, method).toBe(404);
+      expect(response.headers['content-type']).toMatch(/application\/json/);
+      expect(response.body.error).toMatchObject({ code: 'NOT_FOUND', request_id: expect.any(String) });
+    }
+  });
+
+  it('answers 404 to the services of an unknown environment', async () => {
+    const { owner, org } = await tree();
+    const base = `/orgs/${org}/projects/shop/environments/nope/services`;
+    for (const [method, payload] of [['GET'], ['POST', { slug: 'svc', kind: 'job' }]] as const) {
+      const response = await server.request(method, base, { token: owner.token, payload });
+      expect(response.status, method).toBe(404);
+      expect(response.body.error.code).toBe('NOT_FOUND');
+    }
+  });
+});
+
+describe('services: security', () => {
+  const routes = (base: string) =>
+    [
+      ['GET', base],
+      ['POST', base, { slug: 'intruder', kind: 'job' }],
+      ['GET', `${base}/backend`],
+      ['PATCH', `${base}/backend`, { name: 'intruder' }],
+      ['DELETE', `${base}/backend`],
+    ] as const;
+
+  it('answers 401 to every service route without a token', async () => {
+    const { base } = await tree();
+    for (const [method, url, payload] of routes(base)) {
+      const response = await server.request(method, url, { payload });
+      expect(response.status, `${method} ${url}`).toBe(401);
+      expect(response.body.error.code).toBe('UNAUTHENTICATED');
+    }
+  });
+
+  it('answers 404, never 403, to a signed-in stranger on every service route, and changes nothing', async () => {
+    const { owner, base } = await tree();
+    const stranger = await server.user('stranger');
+    for (const [method, url, payload] of routes(base)) {
+      const response = await server.request(method, url, { token: stranger.token, payload });
+      expect(response.status, `${method} ${url}`).toBe(404);
+      expect(response.body.error.code).toBe('NOT_FOUND');
+      expect(JSON.stringify(response.body)).not.toContain('backend.internal');
+    }
+    const list = await server.expect(200, 'GET', base, { token: owner.token });
+    expect(list.body.items).toEqual([expect.objectContaining({ slug: 'backend', name: 'backend' })]);
+  });
+});
+
+describe('services: pagination', () => {
+  it('pages through services with limit and next_cursor, each once, in slug order', async () => {
+    const { owner, org } = await tree();
+    const base = `/orgs/${org}/projects/shop/environments/paged/services`;
+    await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, {
+      token: owner.token,
+      payload: { slug: 'paged', type: 'DEVELOPMENT' },
+    });
+    const slugs = ['s-echo', 's-alpha', 's-delta', 's-bravo', 's-charlie'];
+    for (const slug of slugs) await server.expect(201, 'POST', base, { token: owner.token, payload: { slug, kind: 'container' } });
+
+    const seen: string[] = [];
+    const pageSizes: number[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
+      const page = await server.expect(200, 'GET', `${base}${query}`, { token: owner.token });
+      pageSizes.push(page.body.items.length);
+      seen.push(...page.body.items.map((s: { slug: string }) => s.slug));
+      cursor = page.body.next_cursor;
+    } while (cursor !== null && seen.length <= slugs.length);
+
+    expect(seen).toEqual([...slugs].sort());
+    expect(pageSizes).toEqual([2, 2, 1]);
+  });
+
+  it('refuses a garbage cursor with 400 naming query.cursor', async () => {
+    const { owner, base } = await tree();
+    const response = await server.request('GET', `${base}?cursor=garbage`, { token: owner.token });
+    expect(response.status).toBe(400);
+    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'query.cursor' } });
+  });
+});
