@@ -1,0 +1,28 @@
+#!/usr/bin/env node
+// `npm start`: rebuilds dist/ only when a source file is newer than the last build, then
+// runs the server in this process (so signals reach it directly).
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const buildInfo = path.resolve('dist/.tsbuildinfo');
+
+function newestSource(dir) {
+  let newest = 0;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const full = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestSource(full) : fs.statSync(full).mtimeMs);
+  }
+  return newest;
+}
+
+const built = fs.existsSync(buildInfo) ? fs.statSync(buildInfo).mtimeMs : 0;
+if (newestSource(path.resolve('src')) > built) {
+  console.error('building…');
+  const tsc = spawnSync(process.execPath, [path.resolve('node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'], {
+    stdio: 'inherit',
+  });
+  if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
+
+await import(path.resolve('dist/main.js'));
