@@ -13,7 +13,10 @@ import { registerOpenApi } from './kernel/http/openapi.js';
 import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
 import { createAccountsRepo } from './modules/accounts/repo.js';
 import { createAccountsService } from './modules/accounts/service.js';
-import { membershipAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
+import { engineAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
+import { createGrantsLoader } from './modules/authz/grants-loader.js';
+import { roleRoutes } from './modules/roles/routes.js';
+import { createRolesService } from './modules/roles/service.js';
 import { resolveScope } from './modules/authz/scope.js';
 import { createScopeRepo } from './modules/authz/scope-repo.js';
 import { organizationRoutes } from './modules/organizations/routes.js';
@@ -71,7 +74,9 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
   const members = createMembersService({ db });
   const scopeRepo = createScopeRepo(db);
-  const authorizer = options.authorizer ?? membershipAuthorizer;
+  const authorizer = options.authorizer ?? engineAuthorizer;
+  const roles = createRolesService({ db });
+  const grantsLoader = createGrantsLoader((roleId) => roles.definition(roleId));
 
   installGuard(app, {
     async authenticate(request) {
@@ -81,7 +86,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
       return principal;
     },
-    resolveScope: (principal, params) => resolveScope(scopeRepo, principal, params),
+    resolveScope: (principal, params) => resolveScope(scopeRepo, grantsLoader, principal, params),
     authorizer,
   });
 
@@ -102,6 +107,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       accountsRoutes(typed, accounts, config.sessionTtlSeconds);
       organizationRoutes(typed, createOrganizationsService({ db }));
       memberRoutes(typed, members);
+      roleRoutes(typed, roles);
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));

@@ -1,5 +1,6 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as foundation from './migrations/0001_foundation.js';
+import * as customRoles from './migrations/0002_custom_roles.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -7,6 +8,7 @@ import * as foundation from './migrations/0001_foundation.js';
  */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
+  '0002_custom_roles': customRoles,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

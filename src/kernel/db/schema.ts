@@ -43,8 +43,42 @@ export interface OrganizationsTable {
 export interface MembershipsTable {
   organization_id: string;
   user_id: string;
+  /** A system role name, or 'CUSTOM' with role_id naming the custom role. */
   role: string;
+  role_id: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: CreatedAt;
+}
+
+export interface CustomRolesTable {
+  id: Generated<string>;
+  organization_id: string;
+  name: string;
+  description: string;
+  version: Generated<number>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface CustomRoleClustersTable {
+  role_id: string;
+  cluster_id: string;
+  permission: string;
+  position: number;
+}
+
+export interface CustomRoleProjectsTable {
+  role_id: string;
+  project_id: string;
+  is_admin: boolean;
+  levels: Json<Record<string, string>>;
+  position: number;
+}
+
+export interface CustomRoleEnvironmentsTable {
+  role_id: string;
+  environment_id: string;
+  permissions: Json<string[]>;
+  position: number;
 }
 
 export interface InvitationsTable {
@@ -111,6 +145,10 @@ export interface Database {
   projects: ProjectsTable;
   environments: EnvironmentsTable;
   services: ServicesTable;
+  custom_roles: CustomRolesTable;
+  custom_role_clusters: CustomRoleClustersTable;
+  custom_role_projects: CustomRoleProjectsTable;
+  custom_role_environments: CustomRoleEnvironmentsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -122,5 +160,6 @@ export type Cluster = Selectable<ClustersTable>;
 export type Project = Selectable<ProjectsTable>;
 export type Environment = Selectable<EnvironmentsTable>;
 export type Service = Selectable<ServicesTable>;
+export type CustomRole = Selectable<CustomRolesTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

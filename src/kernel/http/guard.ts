@@ -87,7 +87,7 @@ export interface RequestAccess {
 }
 
 export function createRequestAccess(authorizer: Authorizer, principal: Principal, scope: OrgScope): RequestAccess {
-  const subject = { principal, membership: scope.membership };
+  const subject = { principal, membership: scope.membership, grants: scope.grants };
   const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
   return {
     principal,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer } from '../../../test/harness.js';
 import { loggerOptions } from './logging.js';
 import type { Authorizer } from '../../modules/authz/authorizer.js';
-import { membershipAuthorizer } from '../../modules/authz/authorizer.js';
+import { engineAuthorizer } from '../../modules/authz/authorizer.js';
 import type { Action } from '../../modules/authz/catalogue.js';
 
 let server: TestServer;
@@ -151,7 +151,7 @@ describe('every route is guarded', () => {
     // A member who holds every action but one: each route must be refused for its own action.
     let denied: Action | undefined;
     const denyOne: Authorizer = {
-      can: (subject, action, resource) => action !== denied && membershipAuthorizer.can(subject, action, resource),
+      can: (subject, action, resource) => action !== denied && engineAuthorizer.can(subject, action, resource),
     };
     const guarded = await TestServer.start({}, undefined, denyOne);
     try {

@@ -1,6 +1,8 @@
 import type { Cluster, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
 import type { Principal } from '../../kernel/principal.js';
 import type { Action } from './catalogue.js';
+import { can } from './evaluator.js';
+import type { Grants } from './grants.js';
 
 /** What a permission check is about, with the ancestors the rules may look at. */
 export type Resource =
@@ -16,11 +18,11 @@ export type ResourceKind = Resource['kind'];
 export interface Subject {
   principal: Principal;
   membership: Membership | null;
+  grants: Grants | null;
 }
 
 /**
- * The seam every route goes through: a pure decision, no I/O. The foundation plugs in
- * `membershipAuthorizer`; the authorization engine replaces it without touching routes.
+ * The seam every route goes through: a pure decision, no I/O. Tests substitute their own.
  */
 export interface Authorizer {
   can(subject: Subject, action: Action, resource: Resource): boolean;
@@ -35,8 +37,10 @@ export const READ_ACTION: Record<ResourceKind, Action> = {
   service: 'service:read',
 };
 
-/** Foundation rule: any member of the organization may do anything in it. */
-export const membershipAuthorizer: Authorizer = {
-  can: (subject, _action, resource) =>
-    subject.membership !== null && subject.membership.organization_id === resource.organization.id,
+/** The authorization engine: a member's compiled grants, evaluated in the resource's organization. */
+export const engineAuthorizer: Authorizer = {
+  can: (subject, action, resource) =>
+    subject.grants !== null &&
+    subject.membership?.organization_id === resource.organization.id &&
+    can(subject.grants, action, resource),
 };

@@ -2,6 +2,8 @@ import { sql, type Kysely } from 'kysely';
 import type { Cluster, Database, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
 
 interface Placement {
+  /** The version of the membership's custom role, when it has one. */
+  roleVersion: number | null;
   organization: Organization | null;
   membership: Membership | null;
   project: Project | null;
@@ -27,17 +29,19 @@ export function createScopeRepo(db: Kysely<Database>) {
      * embedded PGlite each query costs the event loop ≈ 0.7 ms.
      */
     async place(userId: string, slugs: { org: string; project?: string; env?: string; service?: string }): Promise<Placement> {
-      const result = await sql<Record<keyof Placement, Record<string, unknown> | null>>`
+      const result = await sql<Record<Exclude<keyof Placement, 'roleVersion'>, Record<string, unknown> | null> & { role_version: number | null }>`
         select to_jsonb(o) as organization, to_jsonb(m) as membership, to_jsonb(p) as project,
-               to_jsonb(e) as environment, to_jsonb(s) as service
+               to_jsonb(e) as environment, to_jsonb(s) as service, r.version as role_version
         from organizations o
         left join memberships m on m.organization_id = o.id and m.user_id = ${userId}
+        left join custom_roles r on r.id = m.role_id
         left join projects p on p.organization_id = o.id and p.slug = ${slugs.project ?? null}
         left join environments e on e.project_id = p.id and e.slug = ${slugs.env ?? null}
         left join services s on s.environment_id = e.id and s.slug = ${slugs.service ?? null}
         where o.slug = ${slugs.org}`.execute(db);
       const row = result.rows[0];
       return {
+        roleVersion: row?.role_version ?? null,
         organization: revive<Organization>(row?.organization ?? null),
         membership: revive<Membership>(row?.membership ?? null),
         project: revive<Project>(row?.project ?? null),

@@ -2,12 +2,16 @@ import type { Cluster, Environment, Membership, Organization, Project, Service }
 import { notFound } from '../../kernel/errors.js';
 import type { Principal } from '../../kernel/principal.js';
 import type { Resource, ResourceKind } from './authorizer.js';
+import type { Grants } from './grants.js';
+import type { GrantsLoader } from './grants-loader.js';
 import type { ScopeRepo } from './scope-repo.js';
 
 /** Where in the hierarchy a request is, found from its path parameters. */
 export interface OrgScope {
   organization: Organization;
   membership: Membership | null;
+  /** What the membership holds here, compiled; null when it holds nothing (an unknown role). */
+  grants: Grants | null;
   cluster?: Cluster;
   project?: Project;
   environment?: Environment;
@@ -29,7 +33,12 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  * Loads the organization and everything below it named in the path. A stranger to the
  * organization gets the same 404 as for one that does not exist, so existence never leaks.
  */
-export async function resolveScope(repo: ScopeRepo, principal: Principal, params: ScopeParams): Promise<OrgScope> {
+export async function resolveScope(
+  repo: ScopeRepo,
+  grantsLoader: GrantsLoader,
+  principal: Principal,
+  params: ScopeParams,
+): Promise<OrgScope> {
   if (params.org === undefined) throw notFound('Organization');
   const placed = await repo.place(principal.user.id, {
     org: params.org,
@@ -39,7 +48,8 @@ export async function resolveScope(repo: ScopeRepo, principal: Principal, params
   });
   if (!placed.organization || !placed.membership) throw notFound('Organization');
 
-  const scope: OrgScope = { organization: placed.organization, membership: placed.membership };
+  const grants = await grantsLoader.load(placed.membership, placed.roleVersion);
+  const scope: OrgScope = { organization: placed.organization, membership: placed.membership, grants };
   if (params.cluster_id !== undefined) {
     const cluster = UUID.test(params.cluster_id) ? await repo.cluster(placed.organization.id, params.cluster_id) : undefined;
     if (!cluster) throw notFound('Cluster');

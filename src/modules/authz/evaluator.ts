@@ -1,0 +1,57 @@
+import type { Resource } from './authorizer.js';
+import { actionLevel, type Action } from './catalogue.js';
+import type { Grants } from './grants.js';
+
+function projectIdOf(resource: Resource): string | undefined {
+  return resource.kind === 'organization' || resource.kind === 'cluster' ? undefined : resource.project.id;
+}
+
+/**
+ * May the holder of `grants` do `action` on `resource`? Pure and allocation-free: the
+ * action's level says where to look (SPEC §2.1).
+ * - organization actions: the organization's set, whatever the resource;
+ * - cluster actions: on a cluster;
+ * - project actions: on a project or anything in it; seeing one environment of a project
+ *   (a per-environment set) lets its holder see the project too;
+ * - environment actions: on an environment or service, by the environment's type or its
+ *   own sets; on a project they mean "on some environment of it" (creating one, listing).
+ */
+export function can(grants: Grants, action: Action, resource: Resource): boolean {
+  switch (actionLevel(action)) {
+    case 'organization':
+      return grants.organization.has(action);
+
+    case 'cluster':
+      return (
+        resource.kind === 'cluster' &&
+        (grants.allClusters.has(action) || (grants.clusters.get(resource.cluster.id)?.has(action) ?? false))
+      );
+
+    case 'project': {
+      const projectId = projectIdOf(resource);
+      if (projectId === undefined) return false;
+      if (grants.allProjects?.project.has(action) || grants.projects.get(projectId)?.project.has(action)) return true;
+      return action === 'project:read' && grants.environmentsByProject.has(projectId);
+    }
+
+    case 'environment': {
+      if (resource.kind === 'environment' || resource.kind === 'service') {
+        const { type, id } = resource.environment;
+        return (
+          (grants.allProjects?.byType[type].has(action) ?? false) ||
+          (grants.projects.get(resource.project.id)?.byType[type].has(action) ?? false) ||
+          (grants.environments.get(id)?.has(action) ?? false)
+        );
+      }
+      if (resource.kind === 'project') {
+        const projectId = resource.project.id;
+        return (
+          (grants.allProjects?.anyType.has(action) ?? false) ||
+          (grants.projects.get(projectId)?.anyType.has(action) ?? false) ||
+          (grants.environmentsByProject.get(projectId)?.has(action) ?? false)
+        );
+      }
+      return false;
+    }
+  }
+}

@@ -1,0 +1,33 @@
+import type { Membership } from '../../kernel/db/schema.js';
+import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition, type Grants } from './grants.js';
+import { isSystemRole } from './roles.js';
+
+const MAX_CACHED_ROLES = 10_000;
+
+/**
+ * Compiled grants per membership. System roles are compiled once; a custom role is
+ * cached under its version, which every change bumps in the same transaction, and the
+ * version is read with the membership on every request: a change takes effect on the
+ * next request on every instance, with no message between instances.
+ */
+export function createGrantsLoader(loadDefinition: (roleId: string) => Promise<(CustomRoleDefinition & { version: number }) | undefined>) {
+  const cache = new Map<string, { version: number; grants: Grants }>();
+
+  return {
+    async load(membership: Membership, roleVersion: number | null): Promise<Grants | null> {
+      if (membership.role_id === null) {
+        return isSystemRole(membership.role) ? grantsOfSystemRole(membership.role) : null;
+      }
+      const cached = cache.get(membership.role_id);
+      if (cached && cached.version === roleVersion) return cached.grants;
+      const definition = await loadDefinition(membership.role_id);
+      if (!definition) return null;
+      const grants = grantsOfCustomRole(definition);
+      if (cache.size >= MAX_CACHED_ROLES) cache.clear();
+      cache.set(membership.role_id, { version: definition.version, grants });
+      return grants;
+    },
+  };
+}
+
+export type GrantsLoader = ReturnType<typeof createGrantsLoader>;

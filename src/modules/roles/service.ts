@@ -1,0 +1,205 @@
+import type { Kysely } from 'kysely';
+import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { ENVIRONMENT_TYPES, type CustomRole, type Database, type Organization } from '../../kernel/db/schema.js';
+import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
+import type { CustomRoleDefinition } from '../authz/grants.js';
+import type { ClusterLevel, EnvironmentSet, ProjectLevel, TypeLevels } from '../authz/levels.js';
+import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/roles.js';
+import { createRolesRepo, type RoleLists } from './repo.js';
+import type { RoleInput, RoleViewType } from './schemas.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+function systemRoleView(name: (typeof SYSTEM_ROLES)[number]): RoleViewType {
+  return { id: name, name, description: SYSTEM_ROLE_DEFINITIONS[name].description, system: true };
+}
+
+export function createRolesService(deps: { db: Kysely<Database> }) {
+  const repo = createRolesRepo(deps.db);
+
+  async function view(role: CustomRole, r = repo): Promise<RoleViewType> {
+    const lists = await r.lists(role.id);
+    return {
+      id: role.id,
+      name: role.name,
+      description: role.description,
+      system: false,
+      cluster_permissions: lists.clusters.map((c) => ({
+        cluster_id: c.cluster_id,
+        cluster_name: c.cluster_name,
+        permission: c.permission as ClusterLevel,
+      })),
+      project_permissions: lists.projects.map((p) => {
+        const given = ENVIRONMENT_TYPES.filter((type) => p.levels[type] !== undefined);
+        return {
+          project_id: p.project_id,
+          project_name: p.project_name,
+          is_admin: p.is_admin,
+          ...(given.length > 0
+            ? { permissions: given.map((type) => ({ environment_type: type, permission: p.levels[type] as ProjectLevel })) }
+            : {}),
+        };
+      }),
+      environment_permissions: lists.environments.map((e) => ({
+        environment_id: e.environment_id,
+        environment_name: e.environment_name,
+        project_name: e.project_name,
+        permissions: e.permissions as EnvironmentSet[],
+      })),
+      created_at: role.created_at.toISOString(),
+      updated_at: role.updated_at.toISOString(),
+    };
+  }
+
+  /** Checks every id belongs to this organization and nothing is listed twice; 400 names the entry. */
+  async function validate(org: Organization, input: RoleInput, r = repo): Promise<RoleLists> {
+    if (isSystemRole(input.name.toUpperCase()) || input.name.toUpperCase() === 'CUSTOM') {
+      throw invalid('body.name', 'is the name of a system role; choose another');
+    }
+    const clusters = input.cluster_permissions ?? [];
+    const projects = input.project_permissions ?? [];
+    const environments = input.environment_permissions ?? [];
+
+    const unique = <T>(list: T[], id: (item: T) => string, field: string) => {
+      const seen = new Set<string>();
+      list.forEach((item, index) => {
+        if (seen.has(id(item))) throw invalid(`body.${field}[${index}]`, 'lists the same id twice');
+        seen.add(id(item));
+      });
+    };
+    unique(clusters, (c) => c.cluster_id, 'cluster_permissions');
+    unique(projects, (p) => p.project_id, 'project_permissions');
+    unique(environments, (e) => e.environment_id, 'environment_permissions');
+
+    const knownClusters = await r.existingClusters(org.id, clusters.map((c) => c.cluster_id));
+    clusters.forEach((c, index) => {
+      if (!knownClusters.has(c.cluster_id)) {
+        throw invalid(`body.cluster_permissions[${index}].cluster_id`, 'no such cluster in this organization');
+      }
+    });
+    const knownProjects = await r.existingProjects(org.id, projects.map((p) => p.project_id));
+    const projectLists = projects.map((p, index) => {
+      if (!knownProjects.has(p.project_id)) {
+        throw invalid(`body.project_permissions[${index}].project_id`, 'no such project in this organization');
+      }
+      const levels: Record<string, string> = {};
+      (p.permissions ?? []).forEach((entry, j) => {
+        if (levels[entry.environment_type] !== undefined) {
+          throw invalid(`body.project_permissions[${index}].permissions[${j}]`, `sets ${entry.environment_type} twice`);
+        }
+        levels[entry.environment_type] = entry.permission;
+      });
+      return { project_id: p.project_id, is_admin: p.is_admin ?? false, levels };
+    });
+    const knownEnvironments = await r.existingEnvironments(org.id, environments.map((e) => e.environment_id));
+    environments.forEach((e, index) => {
+      if (!knownEnvironments.has(e.environment_id)) {
+        throw invalid(`body.environment_permissions[${index}].environment_id`, 'no such environment in this organization');
+      }
+    });
+
+    return {
+      clusters: clusters.map((c) => ({ cluster_id: c.cluster_id, permission: c.permission })),
+      projects: projectLists,
+      environments: environments.map((e) => ({ environment_id: e.environment_id, permissions: [...new Set(e.permissions)] })),
+    };
+  }
+
+  const nameTaken = (name: string) => conflict(`A role named "${name}" already exists in this organization`, { field: 'name' });
+
+  async function customRole(org: Organization, id: string): Promise<CustomRole> {
+    if (isSystemRole(id)) {
+      throw new AppError('CONFLICT', `${id} is a system role; system roles cannot be changed or deleted`);
+    }
+    const role = UUID.test(id) ? await repo.byId(org.id, id) : undefined;
+    if (!role) throw notFound('Role');
+    return role;
+  }
+
+  return {
+    async list(org: Organization): Promise<RoleViewType[]> {
+      const custom = await repo.list(org.id);
+      return [...SYSTEM_ROLES.map(systemRoleView), ...(await Promise.all(custom.map((role) => view(role))))];
+    },
+
+    async get(org: Organization, id: string): Promise<RoleViewType> {
+      if (isSystemRole(id)) return systemRoleView(id);
+      const role = UUID.test(id) ? await repo.byId(org.id, id) : undefined;
+      if (!role) throw notFound('Role');
+      return view(role);
+    },
+
+    async create(org: Organization, input: RoleInput): Promise<RoleViewType> {
+      try {
+        return await deps.db.transaction().execute(async (tx) => {
+          const r = createRolesRepo(tx);
+          const lists = await validate(org, input, r);
+          const role = await r.insert({ organization_id: org.id, name: input.name, description: input.description ?? '' });
+          await r.replaceLists(role.id, lists);
+          return view(role, r);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(input.name);
+        throw error;
+      }
+    },
+
+    /** Replaces the whole role (seed 001's PUT); takes effect on every member's next request. */
+    async replace(org: Organization, id: string, input: RoleInput): Promise<RoleViewType> {
+      const existing = await customRole(org, id);
+      try {
+        return await deps.db.transaction().execute(async (tx) => {
+          const r = createRolesRepo(tx);
+          const lists = await validate(org, input, r);
+          const role = await r.touch(existing.id, { name: input.name, description: input.description ?? '' });
+          await r.replaceLists(role.id, lists);
+          return view(role, r);
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) throw nameTaken(input.name);
+        throw error;
+      }
+    },
+
+    async delete(org: Organization, id: string): Promise<void> {
+      const role = await customRole(org, id);
+      await deps.db.transaction().execute(async (tx) => {
+        const r = createRolesRepo(tx);
+        const members = await r.memberCount(role.id);
+        if (members > 0) {
+          throw conflict(`Role "${role.name}" is held by ${members} member(s); give them another role first`, { members });
+        }
+        await r.delete(role.id);
+      });
+    },
+
+    /** The stored role as the grants compiler reads it. */
+    async definition(roleId: string): Promise<(CustomRoleDefinition & { version: number }) | undefined> {
+      const role = await deps.db.selectFrom('custom_roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+      if (!role) return undefined;
+      const lists = await repo.lists(roleId);
+      return {
+        id: role.id,
+        name: role.name,
+        version: role.version,
+        clusters: new Map(lists.clusters.map((c) => [c.cluster_id, c.permission as ClusterLevel])),
+        projects: new Map(
+          lists.projects.map((p) => [
+            p.project_id,
+            {
+              isAdmin: p.is_admin,
+              levels: Object.fromEntries(
+                ENVIRONMENT_TYPES.map((type) => [type, (p.levels[type] as ProjectLevel | undefined) ?? 'NO_ACCESS']),
+              ) as TypeLevels,
+            },
+          ]),
+        ),
+        environments: new Map(
+          lists.environments.map((e) => [e.environment_id, { projectId: e.project_id, sets: e.permissions as EnvironmentSet[] }]),
+        ),
+      };
+    },
+  };
+}
+
+export type RolesService = ReturnType<typeof createRolesService>;
