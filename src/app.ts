@@ -16,6 +16,8 @@ import { createAccountsService } from './modules/accounts/service.js';
 import { engineAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
 import { createGrantsLoader } from './modules/authz/grants-loader.js';
 import { roleRoutes } from './modules/roles/routes.js';
+import { authzRoutes } from './modules/authz/routes.js';
+import { createAuthzCheck } from './modules/authz/check.js';
 import { createRolesService } from './modules/roles/service.js';
 import { resolveScope } from './modules/authz/scope.js';
 import { createScopeRepo } from './modules/authz/scope-repo.js';
@@ -108,6 +110,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       organizationRoutes(typed, createOrganizationsService({ db }));
       memberRoutes(typed, members);
       roleRoutes(typed, roles);
+      authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader }));
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));

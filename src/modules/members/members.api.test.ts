@@ -36,7 +36,9 @@ describe('members list', () => {
     const { owner, org } = await newOrg();
     const list = await server.expect(200, 'GET', `/orgs/${org}/members`, { token: owner.token });
     expect(list.body).toEqual({
-      items: [{ user_id: owner.id, email: owner.email, name: 'owner', role: 'OWNER', joined_at: expect.any(String) }],
+      items: [
+        { user_id: owner.id, email: owner.email, name: 'owner', role: 'OWNER', role_id: null, role_name: null, joined_at: expect.any(String) },
+      ],
       next_cursor: null,
     });
   });

@@ -8,7 +8,16 @@ export function createMembersRepo(db: Kysely<Database>) {
       let query = db
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
-        .select(['users.id as user_id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
+        .leftJoin('custom_roles', 'custom_roles.id', 'memberships.role_id')
+        .select([
+          'users.id as user_id',
+          'users.email',
+          'users.name',
+          'memberships.role',
+          'memberships.role_id',
+          'custom_roles.name as role_name',
+          'memberships.created_at',
+        ])
         .where('memberships.organization_id', '=', organizationId);
       if (afterEmail !== undefined) query = query.where('users.email', '>', afterEmail);
       return query.orderBy('users.email').limit(limit).execute();
@@ -22,6 +31,34 @@ export function createMembersRepo(db: Kysely<Database>) {
         .where('memberships.organization_id', '=', organizationId)
         .where('users.email', '=', email)
         .executeTakeFirst()) !== undefined,
+
+    membership: (organizationId: string, userId: string) =>
+      db
+        .selectFrom('memberships')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .forUpdate()
+        .executeTakeFirst(),
+
+    customRole: (organizationId: string, roleId: string) =>
+      db
+        .selectFrom('custom_roles')
+        .selectAll()
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', roleId)
+        .executeTakeFirst(),
+
+    setRole: (organizationId: string, userId: string, role: string, roleId: string | null) =>
+      db
+        .updateTable('memberships')
+        .set({ role, role_id: roleId })
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .execute(),
+
+    removeMember: (organizationId: string, userId: string) =>
+      db.deleteFrom('memberships').where('organization_id', '=', organizationId).where('user_id', '=', userId).execute(),
 
     addMember: (membership: { organization_id: string; user_id: string; role: string }) =>
       db.insertInto('memberships').values(membership).execute(),

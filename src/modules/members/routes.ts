@@ -1,12 +1,16 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { principalOf, scopeOf } from '../../kernel/http/context.js';
+import { accessOf, principalOf, scopeOf } from '../../kernel/http/context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
 import {
   AcceptParams,
   AcceptedInvitation,
+  ChangeRoleBody,
+  MemberParams,
+  RoleAssignment,
+  TransferBody,
   CreatedInvitation,
   InvitationParams,
   InvitationView,
@@ -30,8 +34,55 @@ export function memberRoutes(app: App, service: MembersService) {
         email: row.email,
         name: row.name,
         role: row.role,
+        role_id: row.role_id,
+        role_name: row.role_name,
         joined_at: row.created_at.toISOString(),
       }));
+    },
+  });
+
+  app.patch('/orgs/:org/members/:user_id', {
+    config: { access: { action: 'member:manage', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: "Change a member's role: {role} for a system role or {role_id} for a custom role; effective on their next request",
+      params: MemberParams,
+      body: ChangeRoleBody,
+      response: { 200: RoleAssignment, ...errorResponses },
+    },
+    handler: async (request) => ({
+      user_id: request.params.user_id,
+      ...(await service.changeRole(scopeOf(request).organization, request.params.user_id, request.body)),
+    }),
+  });
+
+  app.delete('/orgs/:org/members/:user_id', {
+    // Anyone may leave; removing someone else needs member:manage (checked below).
+    config: { access: { action: 'organization:read', resource: 'organization' } },
+    schema: { tags, summary: 'Remove a member, or leave (your own user id)', params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      const access = accessOf(request);
+      if (request.params.user_id !== access.principal.user.id) {
+        access.require('member:manage', { kind: 'organization', organization: access.scope.organization });
+      }
+      await service.remove(access.scope.organization, request.params.user_id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.post('/orgs/:org/transfer-ownership', {
+    // The catalogue has no "transfer" action: only the OWNER may, which the service checks.
+    config: { access: { action: 'member:manage', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Make another member the OWNER; you become ADMIN (OWNER only)',
+      params: OrgParams,
+      body: TransferBody,
+      response: { 204: Type.Null(), ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      await service.transferOwnership(principalOf(request), scopeOf(request).organization, request.body.user_id);
+      return reply.code(204).send(null);
     },
   });
 

@@ -6,9 +6,30 @@ export const MemberView = Type.Object({
   user_id: Uuid,
   email: Type.String(),
   name: Type.String(),
-  role: Type.String(),
+  role: Type.String({ description: "A system role, or CUSTOM with role_id and role_name naming the custom role" }),
+  role_id: Type.Union([Uuid, Type.Null()]),
+  role_name: Type.Union([Type.String(), Type.Null()]),
   joined_at: Timestamp,
 });
+
+export const MemberParams = Type.Object({ org: Slug, user_id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const ChangeRoleBody = Type.Object(
+  {
+    role: Type.Optional(Type.Enum(ASSIGNABLE_ROLES, { description: 'A system role' })),
+    role_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A custom role id' })),
+  },
+  { additionalProperties: false },
+);
+
+export const RoleAssignment = Type.Object({
+  user_id: Uuid,
+  role: Type.String(),
+  role_id: Type.Union([Uuid, Type.Null()]),
+  role_name: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const TransferBody = Type.Object({ user_id: Uuid }, { additionalProperties: false });
 
 export const InviteBody = Type.Object(
   {

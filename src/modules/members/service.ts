@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
-import { AppError, conflict, notFound } from '../../kernel/errors.js';
+import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
+import { isSystemRole } from '../authz/roles.js';
 import type { Principal } from '../../kernel/principal.js';
 import { normaliseEmail } from '../accounts/service.js';
 import { createMembersRepo } from './repo.js';
@@ -10,10 +11,76 @@ import { createMembersRepo } from './repo.js';
 export const INVITATION_PREFIX = 'cfi_';
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 export function createMembersService(deps: { db: Kysely<Database> }) {
   const repo = createMembersRepo(deps.db);
 
+  /** The member `userId` of the organization, locked for the change being made. */
+  async function member(r: ReturnType<typeof createMembersRepo>, org: Organization, userId: string) {
+    const membership = UUID.test(userId) ? await r.membership(org.id, userId) : undefined;
+    if (!membership) throw notFound('Member');
+    return membership;
+  }
+
   return {
+    /**
+     * Gives a member a system role (`role`) or a custom one (`role_id`). The OWNER's role
+     * changes only by transfer (SPEC §2.4), and nobody becomes OWNER this way.
+     */
+    changeRole(org: Organization, userId: string, input: { role?: string; role_id?: string }) {
+      if ((input.role === undefined) === (input.role_id === undefined)) {
+        throw invalid('body', 'give exactly one of role (a system role) or role_id (a custom role)');
+      }
+      const systemRole = input.role ?? (input.role_id !== undefined && isSystemRole(input.role_id) ? input.role_id : undefined);
+      if (systemRole === 'OWNER') {
+        throw conflict('There is exactly one OWNER; use POST /orgs/{org}/transfer-ownership to hand ownership over');
+      }
+      return deps.db.transaction().execute(async (tx) => {
+        const r = createMembersRepo(tx);
+        const target = await member(r, org, userId);
+        if (target.role === 'OWNER') {
+          throw conflict("The OWNER's role changes only by transferring ownership to another member first");
+        }
+        if (systemRole !== undefined) {
+          await r.setRole(org.id, userId, systemRole, null);
+          return { role: systemRole, role_id: null, role_name: null };
+        }
+        const custom = UUID.test(input.role_id!) ? await r.customRole(org.id, input.role_id!) : undefined;
+        if (!custom) throw invalid('body.role_id', 'no such role in this organization');
+        await r.setRole(org.id, userId, 'CUSTOM', custom.id);
+        return { role: 'CUSTOM', role_id: custom.id, role_name: custom.name };
+      });
+    },
+
+    /** Removes a member (or lets one leave); the OWNER must transfer ownership first. */
+    remove(org: Organization, userId: string) {
+      return deps.db.transaction().execute(async (tx) => {
+        const r = createMembersRepo(tx);
+        const target = await member(r, org, userId);
+        if (target.role === 'OWNER') {
+          throw conflict('The OWNER cannot leave or be removed; transfer ownership to another member first');
+        }
+        await r.removeMember(org.id, userId);
+      });
+    },
+
+    /** SPEC §2.4: the new member becomes OWNER and the old Owner ADMIN, in one transaction. */
+    transferOwnership(principal: Principal, org: Organization, userId: string) {
+      return deps.db.transaction().execute(async (tx) => {
+        const r = createMembersRepo(tx);
+        const current = await member(r, org, principal.user.id);
+        if (current.role !== 'OWNER') throw new AppError('FORBIDDEN', 'Only the OWNER can transfer ownership');
+        if (userId === principal.user.id) throw invalid('body.user_id', 'is already the OWNER');
+        const target = UUID.test(userId) ? await r.membership(org.id, userId) : undefined;
+        if (!target) throw invalid('body.user_id', 'is not a member of this organization; invite them first');
+        // Demote first: the database allows one OWNER per organization at any moment.
+        await r.setRole(org.id, principal.user.id, 'ADMIN', null);
+        await r.setRole(org.id, userId, 'OWNER', null);
+      });
+    },
+
+
     list: (org: Organization, afterEmail: string | undefined, limit: number) => repo.list(org.id, afterEmail, limit),
 
     hasPendingInvitation: (email: string) => repo.hasPendingInvitationFor(normaliseEmail(email)),

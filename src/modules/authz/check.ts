@@ -1,0 +1,78 @@
+import { AppError, invalid, notFound } from '../../kernel/errors.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import { READ_ACTION, type Resource } from './authorizer.js';
+import { isAction } from './catalogue.js';
+import { explain, type Decision } from './explain.js';
+import type { GrantsLoader } from './grants-loader.js';
+import type { ScopeRepo } from './scope-repo.js';
+
+const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+export interface CheckInput {
+  principal?: { user_id?: string; token_id?: string };
+  action: string;
+  resource?: string;
+}
+
+/**
+ * SPEC §2.4 `authz/check`: may this principal do that, and why. Anyone may ask about
+ * themselves; asking about another principal needs authz:check. The asker must be able
+ * to see the resource, so the answer never reveals what they could not find otherwise.
+ */
+export function createAuthzCheck(deps: { scopeRepo: ScopeRepo; grantsLoader: GrantsLoader }) {
+  async function resolveResource(access: RequestAccess, subjectUserId: string, name: string | undefined): Promise<Resource> {
+    const organization = access.scope.organization;
+    if (name === undefined) return { kind: 'organization', organization };
+    if (name.startsWith('cluster:')) {
+      const id = name.slice('cluster:'.length);
+      const cluster = UUID.test(id) ? await deps.scopeRepo.cluster(organization.id, id) : undefined;
+      if (!cluster) throw notFound('Cluster');
+      return { kind: 'cluster', organization, cluster };
+    }
+    const parts = name.split('/');
+    if (parts.length > 3 || !parts.every((part) => SLUG.test(part))) {
+      throw invalid('body.resource', 'must be "project", "project/environment", "project/environment/service" or "cluster:<id>"');
+    }
+    const [project, env, service] = parts;
+    const placed = await deps.scopeRepo.place(subjectUserId, { org: organization.slug, project, env, service });
+    if (!placed.project) throw notFound('Project');
+    if (env === undefined) return { kind: 'project', organization, project: placed.project };
+    if (!placed.environment) throw notFound('Environment');
+    if (service === undefined) return { kind: 'environment', organization, project: placed.project, environment: placed.environment };
+    if (!placed.service) throw notFound('Service');
+    return { kind: 'service', organization, project: placed.project, environment: placed.environment, service: placed.service };
+  }
+
+  return async function check(access: RequestAccess, input: CheckInput): Promise<Decision & { user_id: string }> {
+    if (!isAction(input.action)) {
+      throw invalid('body.action', `"${input.action}" is not an action; GET /api/v1/openapi.json lists them under x-coffer-action`);
+    }
+    if (input.principal?.token_id !== undefined) {
+      throw new AppError('VALIDATION_FAILED', 'principal.token_id: API token principals are not supported by this server yet', {
+        field: 'body.principal.token_id',
+        reason: 'not supported yet',
+      });
+    }
+    const organization = access.scope.organization;
+    const self = access.principal.user.id;
+    const userId = input.principal?.user_id ?? self;
+    if (userId !== self) access.require('authz:check', { kind: 'organization', organization });
+
+    const resource = await resolveResource(access, userId, input.resource);
+    if (!access.can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+
+    let membership = access.scope.membership;
+    let grants = access.scope.grants;
+    if (userId !== self) {
+      const placed = UUID.test(userId) ? await deps.scopeRepo.place(userId, { org: organization.slug }) : undefined;
+      membership = placed?.membership ?? null;
+      grants = membership && placed ? await deps.grantsLoader.load(membership, placed.roleVersion) : null;
+    }
+    if (!membership) return { user_id: userId, allowed: false, reason: `not a member of organization ${organization.slug}` };
+    if (!grants) return { user_id: userId, allowed: false, reason: `role ${membership.role} grants nothing` };
+    return { user_id: userId, ...explain(grants, input.action, resource) };
+  };
+}
+
+export type AuthzCheck = ReturnType<typeof createAuthzCheck>;
