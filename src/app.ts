@@ -34,6 +34,7 @@ import { createServicesService } from './modules/services/service.js';
 import { createMembersService } from './modules/members/service.js';
 import { memberRoutes } from './modules/members/routes.js';
 import { AppError } from './kernel/errors.js';
+import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -44,6 +45,8 @@ export interface AppOptions {
   /** The server's pino logger; tests pass none and get no logging. */
   logger?: FastifyBaseLogger;
   authorizer?: Authorizer;
+  /** How caches learn of changes made elsewhere; defaults to in-process (one instance). */
+  invalidation?: Invalidation;
 }
 
 /** Builds the whole HTTP application over an open database: the composition root. */
@@ -73,6 +76,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     repo: createAccountsRepo(db),
     config,
     hasPendingInvitation: (email) => members.hasPendingInvitation(email),
+    invalidation: options.invalidation ?? createLocalInvalidation(),
   });
   const members = createMembersService({ db });
   const scopeRepo = createScopeRepo(db);

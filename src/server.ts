@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { describeDatabase, openDatabase } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
 import { loggerOptions } from './kernel/http/logging.js';
+import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 
 /** Opens the database, applies migrations, serves the API, and shuts down cleanly on SIGINT/SIGTERM. */
 export async function runServer(config: Config): Promise<void> {
@@ -15,7 +16,11 @@ export async function runServer(config: Config): Promise<void> {
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
-    const app = await buildApp({ config, db: database.db, logger: log });
+    const invalidation = config.databaseUrl
+      ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
+      : createLocalInvalidation();
+    const app = await buildApp({ config, db: database.db, logger: log, invalidation });
+    app.addHook('onClose', () => invalidation.close());
 
     let closing = false;
     const shutdown = async (signal: string) => {

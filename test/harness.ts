@@ -8,16 +8,23 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
 import type { App } from '../src/kernel/http/app-types.js';
 import type { Authorizer } from '../src/modules/authz/authorizer.js';
+import { createLocalInvalidation, createPostgresInvalidation, type Invalidation } from '../src/kernel/cache/invalidation.js';
 import { adminStatement, databaseUrl } from './postgres.js';
 
+export interface TestDatabase extends DatabaseHandle {
+  /** The connection string, on PostgreSQL (a second instance may share the database). */
+  url?: string;
+}
+
 /** A fresh database for one test file: a loaded PGlite dump, or a clone of the PostgreSQL template. */
-export async function openTestDatabase(): Promise<DatabaseHandle> {
+export async function openTestDatabase(): Promise<TestDatabase> {
   if (process.env.COFFER_TEST_BACKEND === 'postgres') {
     const name = `${inject('postgresTemplate').replace(/_tpl$/, '')}_${randomBytes(4).toString('hex')}`;
     await adminStatement(`create database "${name}" template "${inject('postgresTemplate')}"`);
     const handle = openPostgres(databaseUrl(name), { max: 4 });
     return {
       ...handle,
+      url: databaseUrl(name),
       async close() {
         await handle.close();
         await adminStatement(`drop database if exists "${name}" with (force)`);
@@ -49,19 +56,39 @@ export class TestServer {
 
   private constructor(
     readonly app: App,
-    readonly database: DatabaseHandle,
+    readonly database: TestDatabase,
+    private readonly invalidation: Invalidation,
+    private readonly ownsDatabase: boolean,
   ) {}
 
   static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger, authorizer?: Authorizer): Promise<TestServer> {
-    const database = await openTestDatabase();
+    return TestServer.startOn(await openTestDatabase(), true, overrides, logger, authorizer);
+  }
+
+  /** A second instance on this one's database (PostgreSQL only): what a load balancer would have. */
+  async sibling(): Promise<TestServer> {
+    if (!this.database.url) throw new Error('siblings need PostgreSQL');
+    return TestServer.startOn({ ...openPostgres(this.database.url, { max: 4 }), url: this.database.url }, false);
+  }
+
+  private static async startOn(
+    database: TestDatabase,
+    ownsDatabase: boolean,
+    overrides: Partial<Config> = {},
+    logger?: FastifyBaseLogger,
+    authorizer?: Authorizer,
+  ): Promise<TestServer> {
     const config = { ...loadConfig({}), logLevel: 'silent' as const, ...overrides };
-    const app = await buildApp({ config, db: database.db, logger, authorizer });
-    return new TestServer(app, database);
+    const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
+    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation });
+    return new TestServer(app, database, invalidation, ownsDatabase);
   }
 
   async close(): Promise<void> {
     await this.app.close();
-    await this.database.close();
+    await this.invalidation.close();
+    if (this.ownsDatabase) await this.database.close();
+    else await this.database.db.destroy();
   }
 
   get db() {

@@ -104,6 +104,7 @@ describe('sessions', () => {
   it('lists the live sessions and revokes another one', async () => {
     const { email, token } = await server.user();
     const other = await server.expect(200, 'POST', '/auth/login', { payload: { email, password } });
+    await server.expect(200, 'GET', '/me', { token: other.body.token }); // now cached
     const sessions = await server.expect(200, 'GET', '/me/sessions', { token });
     expect(sessions.body.items).toHaveLength(2);
     const otherSession = sessions.body.items.find((s: { current: boolean }) => !s.current);
@@ -143,6 +144,27 @@ describe('sessions', () => {
     await server.db.updateTable('sessions').set({ expires_at: new Date(Date.now() - 1000) }).where('user_id', '=', id).execute();
     expect((await server.request('GET', '/me', { token })).status).toBe(401);
   });
+});
+
+describe('sessions across instances', () => {
+  it.runIf(process.env.COFFER_TEST_BACKEND === 'postgres')(
+    'refuses a session on every instance on the request after it is revoked on one',
+    async () => {
+      const sibling = await server.sibling();
+      try {
+        const { token } = await server.user();
+        await sibling.expect(200, 'GET', '/me', { token }); // cached on the sibling
+        await server.expect(204, 'POST', '/auth/logout', { token });
+        // NOTIFY is asynchronous: the sibling must not answer 200 from its cache once it has arrived.
+        for (let attempt = 0; attempt < 50 && (await sibling.request('GET', '/me', { token })).status === 200; attempt++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        expect((await sibling.request('GET', '/me', { token })).status).toBe(401);
+      } finally {
+        await sibling.close();
+      }
+    },
+  );
 });
 
 describe('cookie sessions and CSRF', () => {

@@ -28,6 +28,7 @@ export function createAccountsRepo(db: Kysely<Database>) {
         .select([
           'sessions.id as session_id',
           'sessions.last_seen_at',
+          'sessions.expires_at',
           'users.id as user_id',
           'users.email',
           'users.name',

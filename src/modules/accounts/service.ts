@@ -3,6 +3,7 @@ import type { Config } from '../../config.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import { AppError, conflict, notFound } from '../../kernel/errors.js';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
+import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import { createAttemptLimiter } from './rate-limit.js';
@@ -27,12 +28,35 @@ export function csrfTokenFor(sessionToken: string): string {
   return createHash('sha256').update(`coffer-csrf:${sessionToken}`).digest('base64url');
 }
 
+const SESSION_TOPIC = 'session';
+const MAX_CACHED_SESSIONS = 100_000;
+
+interface CachedSession {
+  sessionId: string;
+  user: UserPrincipal['user'];
+  expiresAt: number;
+  /** When this instance last wrote last_seen_at (it writes at most once a minute). */
+  touchedAt: number;
+}
+
 export function createAccountsService(deps: {
   repo: AccountsRepo;
   config: Pick<Config, 'signup' | 'sessionTtlSeconds' | 'sessionIdleSeconds'>;
   hasPendingInvitation(email: string): Promise<boolean>;
+  invalidation: Invalidation;
 }) {
-  const { repo, config } = deps;
+  const { repo, config, invalidation } = deps;
+
+  // Live sessions by token hash: authentication costs no database round trip once warm.
+  // Logout and revocation publish the session id, which evicts it on every instance.
+  const cache = new Map<string, CachedSession>();
+  invalidation.subscribe(
+    SESSION_TOPIC,
+    (sessionId) => {
+      for (const [key, entry] of cache) if (entry.sessionId === sessionId) cache.delete(key);
+    },
+    () => cache.clear(),
+  );
   const failuresByEmail = createAttemptLimiter({ max: 10, windowSeconds: 15 * 60 });
   const failuresByIp = createAttemptLimiter({ max: 50, windowSeconds: 15 * 60 });
 
@@ -87,18 +111,37 @@ export function createAccountsService(deps: {
     /** The principal of a session token, or null when it is unknown, expired or idle too long. */
     async authenticate(token: string, via: 'cookie' | 'header'): Promise<UserPrincipal | null> {
       if (!token.startsWith(SESSION_PREFIX)) return null;
-      const row = await repo.liveSession(hashToken(token), config.sessionIdleSeconds);
-      if (!row) return null;
-      if (Date.now() - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
-      return {
+      const tokenHash = hashToken(token);
+      const key = tokenHash.toString('base64');
+      const now = Date.now();
+      const principal = (entry: CachedSession): UserPrincipal => ({
         kind: 'user',
+        user: entry.user,
+        session: { id: entry.sessionId, via, csrfToken: csrfTokenFor(token) },
+      });
+
+      const cached = invalidation.healthy ? cache.get(key) : undefined;
+      // Within a minute of its last write the session cannot have gone idle, and its expiry is known.
+      if (cached && cached.expiresAt > now && now - cached.touchedAt < TOUCH_INTERVAL_MS) return principal(cached);
+      cache.delete(key);
+
+      const row = await repo.liveSession(tokenHash, config.sessionIdleSeconds);
+      if (!row) return null;
+      if (now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
+      const entry: CachedSession = {
+        sessionId: row.session_id,
         user: { id: row.user_id, email: row.email, name: row.name },
-        session: { id: row.session_id, via, csrfToken: csrfTokenFor(token) },
+        expiresAt: row.expires_at.getTime(),
+        touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
       };
+      if (cache.size >= MAX_CACHED_SESSIONS) cache.clear();
+      cache.set(key, entry);
+      return principal(entry);
     },
 
     async logout(principal: UserPrincipal) {
       await repo.deleteSession(principal.user.id, principal.session.id);
+      await invalidation.publish(SESSION_TOPIC, principal.session.id);
     },
 
     async me(principal: UserPrincipal) {
@@ -111,6 +154,7 @@ export function createAccountsService(deps: {
 
     async revokeSession(principal: UserPrincipal, sessionId: string) {
       if (!(await repo.deleteSession(principal.user.id, sessionId))) throw notFound('Session');
+      await invalidation.publish(SESSION_TOPIC, sessionId);
     },
   };
 }
