@@ -15,6 +15,7 @@ import { createAccountsRepo } from './modules/accounts/repo.js';
 import { createAccountsService } from './modules/accounts/service.js';
 import { engineAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
 import { createGrantsLoader } from './modules/authz/grants-loader.js';
+import { ACTIONS, actionLevel, describeAction } from './modules/authz/catalogue.js';
 import { roleRoutes } from './modules/roles/routes.js';
 import { authzRoutes } from './modules/authz/routes.js';
 import { createAuthzCheck } from './modules/authz/check.js';
@@ -109,7 +110,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(
     async (api) => {
       const typed = api as unknown as App;
-      typed.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
+      // The document, plus the action catalogue every x-coffer-action and token scope comes from.
+      const actions = ACTIONS.map((action) => ({ action, level: actionLevel(action), description: describeAction(action) }));
+      typed.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => ({
+        ...app.swagger(),
+        'x-coffer-actions': actions,
+      }));
       accountsRoutes(typed, accounts, config.sessionTtlSeconds);
       organizationRoutes(typed, createOrganizationsService({ db }));
       memberRoutes(typed, members);

@@ -111,6 +111,9 @@ describe('health and OpenAPI', () => {
     expect(ops.length).toBeGreaterThan(30);
     const orgScoped = ops.filter((op) => op.path.startsWith('/orgs/{org}'));
     expect(orgScoped.every((op) => op.action !== undefined)).toBe(true);
+    const catalogue = document['x-coffer-actions'] as { action: string; level: string; description: string }[];
+    expect(catalogue).toContainEqual({ action: 'secret:decrypt', level: 'environment', description: expect.any(String) });
+    expect(ops.every((op) => op.action === undefined || catalogue.some((entry) => entry.action === op.action))).toBe(true);
   });
 
   it('refuses to register a route that declares no access', async () => {
