@@ -19,6 +19,9 @@ import { ACTIONS, actionLevel, describeAction } from './modules/authz/catalogue.
 import { roleRoutes } from './modules/roles/routes.js';
 import { authzRoutes } from './modules/authz/routes.js';
 import { createAuthzCheck } from './modules/authz/check.js';
+import { tokenRoutes } from './modules/tokens/routes.js';
+import { createTokensService } from './modules/tokens/service.js';
+import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { createRolesService } from './modules/roles/service.js';
 import { resolveScope } from './modules/authz/scope.js';
 import { createScopeRepo } from './modules/authz/scope-repo.js';
@@ -73,11 +76,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await registerOpenApi(app, VERSION);
   installErrorHandler(app);
 
+  const invalidation = options.invalidation ?? createLocalInvalidation();
   const accounts = createAccountsService({
     repo: createAccountsRepo(db),
     config,
     hasPendingInvitation: (email) => members.hasPendingInvitation(email),
-    invalidation: options.invalidation ?? createLocalInvalidation(),
+    invalidation,
   });
   const members = createMembersService({ db });
   const scopeRepo = createScopeRepo(db);
@@ -85,11 +89,18 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const roles = createRolesService({ db });
   const grantsLoader = createGrantsLoader((roleId) => roles.definition(roleId));
 
+  const tokens = createTokensService({ db, scopeRepo, invalidation });
+
   installGuard(app, {
     async authenticate(request) {
       const credential = sessionCredential(request);
       if (!credential) return null;
-      const principal = await accounts.authenticate(credential.token, credential.via);
+      // One authentication step for people and programs: API tokens by their prefix.
+      const principal = credential.token.startsWith(API_TOKEN_PREFIX)
+        ? credential.via === 'header'
+          ? await tokens.authenticate(credential.token)
+          : null
+        : await accounts.authenticate(credential.token, credential.via);
       if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
       return principal;
     },
@@ -120,7 +131,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       organizationRoutes(typed, createOrganizationsService({ db }));
       memberRoutes(typed, members);
       roleRoutes(typed, roles);
-      authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader }));
+      authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
+      tokenRoutes(typed, tokens);
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));

@@ -1,6 +1,9 @@
+import { AppError } from './errors.js';
+import type { Action } from '../modules/authz/catalogue.js';
+
 /**
  * Who is making a request, built once by authentication and handed to every service.
- * Sessions and (later) API tokens both yield one of these.
+ * Sessions yield a user; API tokens (SPEC §5) yield a token of one organization.
  */
 export interface UserPrincipal {
   kind: 'user';
@@ -13,9 +16,35 @@ export interface UserPrincipal {
   };
 }
 
-export type Principal = UserPrincipal;
+/** Where a token may act: nothing set means the whole organization. */
+export interface TokenPath {
+  projectId?: string;
+  environmentId?: string;
+  serviceId?: string;
+}
 
-/** A short human label for logs and messages: never a credential. */
-export function principalLabel(principal: Principal): string {
-  return principal.user.email;
+export interface TokenPrincipal {
+  kind: 'token';
+  token: {
+    id: string;
+    name: string;
+    organizationId: string;
+    scopes: ReadonlySet<Action>;
+    path: TokenPath;
+  };
+}
+
+export type Principal = UserPrincipal | TokenPrincipal;
+
+/** The id that stands for the principal in membership lookups and records. */
+export function principalId(principal: Principal): string {
+  return principal.kind === 'user' ? principal.user.id : principal.token.id;
+}
+
+/** For what only a person may do (their sessions, creating organizations, minting tokens). */
+export function requireUser(principal: Principal): UserPrincipal {
+  if (principal.kind !== 'user') {
+    throw new AppError('FORBIDDEN', 'This needs a signed-in user; API tokens cannot do it');
+  }
+  return principal;
 }

@@ -1,6 +1,7 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as foundation from './migrations/0001_foundation.js';
 import * as customRoles from './migrations/0002_custom_roles.js';
+import * as apiTokens from './migrations/0003_api_tokens.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -9,6 +10,7 @@ import * as customRoles from './migrations/0002_custom_roles.js';
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_custom_roles': customRoles,
+  '0003_api_tokens': apiTokens,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -135,6 +135,22 @@ export interface ServicesTable {
   updated_at: UpdatedAt;
 }
 
+export interface ApiTokensTable {
+  id: Generated<string>;
+  organization_id: string;
+  name: string;
+  token_hash: Buffer;
+  prefix: string;
+  scopes: Json<string[]>;
+  project_id: string | null;
+  environment_id: string | null;
+  service_id: string | null;
+  created_by: string | null;
+  created_at: CreatedAt;
+  expires_at: Date | null;
+  last_used_at: Date | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -149,6 +165,7 @@ export interface Database {
   custom_role_clusters: CustomRoleClustersTable;
   custom_role_projects: CustomRoleProjectsTable;
   custom_role_environments: CustomRoleEnvironmentsTable;
+  api_tokens: ApiTokensTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -161,5 +178,6 @@ export type Project = Selectable<ProjectsTable>;
 export type Environment = Selectable<EnvironmentsTable>;
 export type Service = Selectable<ServicesTable>;
 export type CustomRole = Selectable<CustomRolesTable>;
+export type ApiToken = Selectable<ApiTokensTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

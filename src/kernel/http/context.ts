@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { OrgScope } from '../../modules/authz/scope.js';
-import type { Principal } from '../principal.js';
+import { requireUser, type Principal, type UserPrincipal } from '../principal.js';
 import type { RequestAccess } from './guard.js';
 
 /** The signed-in principal of a route declared `authenticated` or with an action. */
@@ -19,4 +19,9 @@ export function scopeOf(request: FastifyRequest): OrgScope {
 export function accessOf(request: FastifyRequest): RequestAccess {
   if (!request.access) throw new Error(`${request.method} ${request.url}: no access; does the route declare an action?`);
   return request.access;
+}
+
+/** The signed-in user of a route declared `authenticated` (the guard has refused tokens there). */
+export function userOf(request: FastifyRequest): UserPrincipal {
+  return requireUser(principalOf(request));
 }

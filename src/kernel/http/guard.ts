@@ -3,12 +3,12 @@ import type { Action } from '../../modules/authz/catalogue.js';
 import { READ_ACTION, type Authorizer, type Resource, type ResourceKind } from '../../modules/authz/authorizer.js';
 import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz/scope.js';
 import { AppError, notFound } from '../errors.js';
-import type { Principal } from '../principal.js';
+import { requireUser, type Principal } from '../principal.js';
 
 /**
  * What a route needs, declared in the route's own definition (`config.access`):
  * - `'public'`: nothing (sign-up, login, health);
- * - `'authenticated'`: a signed-in principal, outside any organization;
+ * - `'authenticated'`: a signed-in user (not an API token), outside any organization;
  * - `{ action, resource }`: `action` on the `resource` its path names (found from the params).
  */
 export type Access = 'public' | 'authenticated' | { action: Action; resource: ResourceKind };
@@ -55,7 +55,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
     if (!principal) {
       throw new AppError('UNAUTHENTICATED', 'Sign in (POST /api/v1/auth/login) or send Authorization: Bearer <token>');
     }
-    if (principal.session.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
+    if (principal.kind === 'user' && principal.session.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
       if (request.headers['x-csrf-token'] !== principal.session.csrfToken) {
         throw new AppError(
           'CSRF_FAILED',
@@ -64,7 +64,10 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       }
     }
     request.principal = principal;
-    if (access === 'authenticated') return;
+    if (access === 'authenticated') {
+      requireUser(principal);
+      return;
+    }
 
     const scope = await deps.resolveScope(principal, request.params as ScopeParams);
     request.scope = scope;
@@ -98,7 +101,9 @@ export function createRequestAccess(authorizer: Authorizer, principal: Principal
       if (!can(READ_ACTION[resource.kind], resource)) {
         throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
       }
-      throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
+      throw principal.kind === 'token'
+        ? new AppError('FORBIDDEN', `This token lacks the scope ${action}`, { action, scope: action })
+        : new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
     },
   };
 }

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/http/app-types.js';
-import { principalOf } from '../../kernel/http/context.js';
+import { userOf } from '../../kernel/http/context.js';
 import { errorResponses } from '../../kernel/http/schemas.js';
 import type { AccountsService } from './service.js';
 import { LoginBody, LoginResponse, MeResponse, SessionParams, SessionView, SignupBody, UserView, toUserView } from './schemas.js';
@@ -50,7 +50,7 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
     config: { access: 'authenticated' },
     schema: { tags, summary: 'End the current session', response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.logout(principalOf(request));
+      await service.logout(userOf(request));
       reply.clearCookie(SESSION_COOKIE, { path: '/' }).clearCookie(CSRF_COOKIE, { path: '/' });
       return reply.code(204).send(null);
     },
@@ -60,7 +60,7 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
     config: { access: 'authenticated' },
     schema: { tags, summary: 'The signed-in user and their organizations', response: { 200: MeResponse, ...errorResponses } },
     handler: async (request) => {
-      const { user, organizations } = await service.me(principalOf(request));
+      const { user, organizations } = await service.me(userOf(request));
       return { user: toUserView(user), organizations };
     },
   });
@@ -69,7 +69,7 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
     config: { access: 'authenticated' },
     schema: { tags, summary: "The signed-in user's live sessions", response: { 200: Type.Object({ items: Type.Array(SessionView) }), ...errorResponses } },
     handler: async (request) => {
-      const principal = principalOf(request);
+      const principal = userOf(request);
       const sessions = await service.sessions(principal);
       return {
         items: sessions.map((s) => ({
@@ -89,7 +89,7 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
     config: { access: 'authenticated' },
     schema: { tags, summary: 'Revoke one of your sessions', params: SessionParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.revokeSession(principalOf(request), request.params.session_id);
+      await service.revokeSession(userOf(request), request.params.session_id);
       return reply.code(204).send(null);
     },
   });

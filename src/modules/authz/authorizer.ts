@@ -2,6 +2,7 @@ import type { Cluster, Environment, Membership, Organization, Project, Service }
 import type { Principal } from '../../kernel/principal.js';
 import type { Action } from './catalogue.js';
 import { can } from './evaluator.js';
+import { tokenCan } from '../tokens/scopes.js';
 import type { Grants } from './grants.js';
 
 /** What a permission check is about, with the ancestors the rules may look at. */
@@ -40,7 +41,9 @@ export const READ_ACTION: Record<ResourceKind, Action> = {
 /** The authorization engine: a member's compiled grants, evaluated in the resource's organization. */
 export const engineAuthorizer: Authorizer = {
   can: (subject, action, resource) =>
-    subject.grants !== null &&
+    subject.principal.kind === 'token'
+      ? tokenCan(subject.principal.token, action, resource)
+      : subject.grants !== null &&
     subject.membership?.organization_id === resource.organization.id &&
     can(subject.grants, action, resource),
 };

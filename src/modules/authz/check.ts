@@ -1,4 +1,7 @@
-import { AppError, invalid, notFound } from '../../kernel/errors.js';
+import { invalid, notFound } from '../../kernel/errors.js';
+import { explainToken } from '../tokens/scopes.js';
+import type { TokensService } from '../tokens/service.js';
+import { principalId } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { READ_ACTION, type Resource } from './authorizer.js';
 import { isAction } from './catalogue.js';
@@ -20,7 +23,11 @@ export interface CheckInput {
  * themselves; asking about another principal needs authz:check. The asker must be able
  * to see the resource, so the answer never reveals what they could not find otherwise.
  */
-export function createAuthzCheck(deps: { scopeRepo: ScopeRepo; grantsLoader: GrantsLoader }) {
+export function createAuthzCheck(deps: {
+  scopeRepo: ScopeRepo;
+  grantsLoader: GrantsLoader;
+  tokens: Pick<TokensService, 'principalById'>;
+}) {
   async function resolveResource(access: RequestAccess, subjectUserId: string, name: string | undefined): Promise<Resource> {
     const organization = access.scope.organization;
     if (name === undefined) return { kind: 'organization', organization };
@@ -44,18 +51,21 @@ export function createAuthzCheck(deps: { scopeRepo: ScopeRepo; grantsLoader: Gra
     return { kind: 'service', organization, project: placed.project, environment: placed.environment, service: placed.service };
   }
 
-  return async function check(access: RequestAccess, input: CheckInput): Promise<Decision & { user_id: string }> {
+  return async function check(access: RequestAccess, input: CheckInput): Promise<Decision & { user_id?: string; token_id?: string }> {
     if (!isAction(input.action)) {
       throw invalid('body.action', `"${input.action}" is not an action; GET /api/v1/openapi.json lists them under x-coffer-action`);
     }
-    if (input.principal?.token_id !== undefined) {
-      throw new AppError('VALIDATION_FAILED', 'principal.token_id: API token principals are not supported by this server yet', {
-        field: 'body.principal.token_id',
-        reason: 'not supported yet',
-      });
-    }
     const organization = access.scope.organization;
-    const self = access.principal.user.id;
+    const self = principalId(access.principal);
+    const tokenId = input.principal?.token_id;
+    if (tokenId !== undefined) {
+      if (tokenId !== self) access.require('authz:check', { kind: 'organization', organization });
+      const found = await deps.tokens.principalById(organization.id, tokenId);
+      if (!found) throw notFound('Token');
+      const resource = await resolveResource(access, self, input.resource);
+      if (!access.can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+      return { token_id: tokenId, ...explainToken(found.principal.token, input.action, resource, found.path) };
+    }
     const userId = input.principal?.user_id ?? self;
     if (userId !== self) access.require('authz:check', { kind: 'organization', organization });
 
@@ -68,6 +78,9 @@ export function createAuthzCheck(deps: { scopeRepo: ScopeRepo; grantsLoader: Gra
       const placed = UUID.test(userId) ? await deps.scopeRepo.place(userId, { org: organization.slug }) : undefined;
       membership = placed?.membership ?? null;
       grants = membership && placed ? await deps.grantsLoader.load(membership, placed.roleVersion) : null;
+    }
+    if (access.principal.kind === 'token' && userId === self) {
+      return { token_id: self, ...explainToken(access.principal.token, input.action, resource, null) };
     }
     if (!membership) return { user_id: userId, allowed: false, reason: `not a member of organization ${organization.slug}` };
     if (!grants) return { user_id: userId, allowed: false, reason: `role ${membership.role} grants nothing` };

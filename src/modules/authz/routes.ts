@@ -25,7 +25,12 @@ const CheckBody = Type.Object(
   { additionalProperties: false },
 );
 
-const CheckResponse = Type.Object({ allowed: Type.Boolean(), reason: Type.String(), user_id: Uuid });
+const CheckResponse = Type.Object({
+  allowed: Type.Boolean(),
+  reason: Type.String(),
+  user_id: Type.Optional(Uuid),
+  token_id: Type.Optional(Uuid),
+});
 
 export function authzRoutes(app: App, check: AuthzCheck) {
   app.post('/orgs/:org/authz/check', {

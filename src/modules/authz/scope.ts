@@ -27,6 +27,7 @@ export interface ScopeParams {
   service?: string;
 }
 
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
@@ -40,15 +41,19 @@ export async function resolveScope(
   params: ScopeParams,
 ): Promise<OrgScope> {
   if (params.org === undefined) throw notFound('Organization');
-  const placed = await repo.place(principal.user.id, {
+  // A token belongs to one organization and is nobody's member: the nil id matches no membership.
+  const placed = await repo.place(principal.kind === 'user' ? principal.user.id : NIL_UUID, {
     org: params.org,
     project: params.project,
     env: params.env,
     service: params.service,
   });
-  if (!placed.organization || !placed.membership) throw notFound('Organization');
+  if (!placed.organization) throw notFound('Organization');
+  if (principal.kind === 'token' ? principal.token.organizationId !== placed.organization.id : !placed.membership) {
+    throw notFound('Organization');
+  }
 
-  const grants = await grantsLoader.load(placed.membership, placed.roleVersion);
+  const grants = placed.membership ? await grantsLoader.load(placed.membership, placed.roleVersion) : null;
   const scope: OrgScope = { organization: placed.organization, membership: placed.membership, grants };
   if (params.cluster_id !== undefined) {
     const cluster = UUID.test(params.cluster_id) ? await repo.cluster(placed.organization.id, params.cluster_id) : undefined;

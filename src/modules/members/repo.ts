@@ -68,7 +68,7 @@ export function createMembersRepo(db: Kysely<Database>) {
       email: string;
       role: string;
       token_hash: Buffer;
-      invited_by: string;
+      invited_by: string | null;
       expires_at: Date;
     }) => db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
 

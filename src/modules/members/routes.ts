@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { accessOf, principalOf, scopeOf } from '../../kernel/http/context.js';
+import { accessOf, principalOf, scopeOf, userOf } from '../../kernel/http/context.js';
+import { requireUser } from '../../kernel/principal.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
@@ -62,7 +63,8 @@ export function memberRoutes(app: App, service: MembersService) {
     schema: { tags, summary: 'Remove a member, or leave (your own user id)', params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       const access = accessOf(request);
-      if (request.params.user_id !== access.principal.user.id) {
+      const self = access.principal.kind === 'user' && request.params.user_id === access.principal.user.id;
+      if (!self) {
         access.require('member:manage', { kind: 'organization', organization: access.scope.organization });
       }
       await service.remove(access.scope.organization, request.params.user_id);
@@ -81,7 +83,7 @@ export function memberRoutes(app: App, service: MembersService) {
       response: { 204: Type.Null(), ...errorResponses },
     },
     handler: async (request, reply) => {
-      await service.transferOwnership(principalOf(request), scopeOf(request).organization, request.body.user_id);
+      await service.transferOwnership(requireUser(principalOf(request)), scopeOf(request).organization, request.body.user_id);
       return reply.code(204).send(null);
     },
   });
@@ -125,7 +127,7 @@ export function memberRoutes(app: App, service: MembersService) {
       response: { 200: AcceptedInvitation, ...errorResponses },
     },
     handler: async (request) => {
-      const invitation = await service.accept(principalOf(request), request.params.token);
+      const invitation = await service.accept(userOf(request), request.params.token);
       return {
         organization: { id: invitation.organization_id, slug: invitation.organization_slug, name: invitation.organization_name },
         role: invitation.role,

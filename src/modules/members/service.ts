@@ -4,7 +4,7 @@ import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import { isSystemRole } from '../authz/roles.js';
-import type { Principal } from '../../kernel/principal.js';
+import type { Principal, UserPrincipal } from '../../kernel/principal.js';
 import { normaliseEmail } from '../accounts/service.js';
 import { createMembersRepo } from './repo.js';
 
@@ -66,7 +66,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
     },
 
     /** SPEC §2.4: the new member becomes OWNER and the old Owner ADMIN, in one transaction. */
-    transferOwnership(principal: Principal, org: Organization, userId: string) {
+    transferOwnership(principal: UserPrincipal, org: Organization, userId: string) {
       return deps.db.transaction().execute(async (tx) => {
         const r = createMembersRepo(tx);
         const current = await member(r, org, principal.user.id);
@@ -97,7 +97,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         email,
         role: input.role,
         token_hash: hashToken(token),
-        invited_by: principal.user.id,
+        invited_by: principal.kind === 'user' ? principal.user.id : null,
         expires_at: new Date(Date.now() + INVITATION_TTL_MS),
       });
       return { invitation, token };
@@ -110,7 +110,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
     },
 
     /** Joins the signed-in user to the inviting organization, once, if the invitation is theirs. */
-    accept(principal: Principal, token: string) {
+    accept(principal: UserPrincipal, token: string) {
       return deps.db.transaction().execute(async (tx) => {
         const txRepo = createMembersRepo(tx);
         const invitation = token.startsWith(INVITATION_PREFIX)

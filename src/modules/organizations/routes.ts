@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { principalOf, scopeOf } from '../../kernel/http/context.js';
+import { scopeOf, userOf } from '../../kernel/http/context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import {
@@ -24,7 +24,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
       response: { 201: OrganizationView, ...errorResponses },
     },
     handler: async (request, reply) => {
-      const org = await service.create(principalOf(request), request.body);
+      const org = await service.create(userOf(request), request.body);
       return reply.code(201).send(toOrganizationView(org, 'OWNER'));
     },
   });
@@ -34,7 +34,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
     schema: { tags, summary: 'Organizations you belong to', querystring: PageQuery, response: { 200: Page(OrganizationView), ...errorResponses } },
     handler: async (request) => {
       const limit = request.query.limit ?? 50;
-      const rows = await service.listForUser(principalOf(request), decodeCursor(request.query.cursor), limit + 1);
+      const rows = await service.listForUser(userOf(request), decodeCursor(request.query.cursor), limit + 1);
       return toPage(rows, limit, (row) => row.slug, (row) => toOrganizationView(row, row.role));
     },
   });

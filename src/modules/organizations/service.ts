@@ -2,7 +2,7 @@ import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
-import type { Principal } from '../../kernel/principal.js';
+import type { UserPrincipal as Principal } from '../../kernel/principal.js';
 import { createOrganizationsRepo } from './repo.js';
 
 export function createOrganizationsService(deps: { db: Kysely<Database> }) {

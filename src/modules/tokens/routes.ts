@@ -1,0 +1,94 @@
+import { Type } from 'typebox';
+import type { App } from '../../kernel/http/app-types.js';
+import { accessOf } from '../../kernel/http/context.js';
+import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
+import { OrgParams } from '../organizations/schemas.js';
+import type { TokenRow } from './repo.js';
+import { pathName, type TokensService } from './service.js';
+
+const tags = ['tokens'];
+
+const CreateTokenBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 100 }),
+    scopes: Type.Optional(
+      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
+        minItems: 1,
+        maxItems: 100,
+        description: 'Actions (secret:read), resource:* or *',
+      }),
+    ),
+    preset: Type.Optional(Type.Enum(['read-only', 'ci'] as const, { description: 'In place of scopes' })),
+    path: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'project, project/environment or project/environment/service' })),
+    expires_at: Type.Optional(Type.String({ format: 'date-time' })),
+  },
+  { additionalProperties: false },
+);
+
+const TokenView = Type.Object({
+  id: Uuid,
+  name: Type.String(),
+  scopes: Type.Array(Type.String()),
+  path: Type.Union([Type.String(), Type.Null()]),
+  prefix: Type.String({ description: 'The first characters of the token, to tell tokens apart' }),
+  created_by: Type.Union([Type.Object({ user_id: Uuid, email: Type.String() }), Type.Null()]),
+  created_at: Timestamp,
+  expires_at: Type.Union([Timestamp, Type.Null()]),
+  last_used_at: Type.Union([Timestamp, Type.Null()]),
+});
+
+const CreatedToken = Type.Object({
+  ...TokenView.properties,
+  token: Type.String({ description: 'The token itself: shown only in this response' }),
+});
+
+function toTokenView(row: TokenRow) {
+  return {
+    id: row.id,
+    name: row.name,
+    scopes: row.scopes,
+    path: pathName(row),
+    prefix: row.prefix,
+    created_by: row.created_by && row.creator_email ? { user_id: row.created_by, email: row.creator_email } : null,
+    created_at: row.created_at.toISOString(),
+    expires_at: row.expires_at?.toISOString() ?? null,
+    last_used_at: row.last_used_at?.toISOString() ?? null,
+  };
+}
+
+export function tokenRoutes(app: App, service: TokensService) {
+  app.get('/orgs/:org/tokens', {
+    config: { access: { action: 'token:manage', resource: 'organization' } },
+    schema: { tags, summary: 'API tokens (never the token itself)', params: OrgParams, response: { 200: Type.Object({ items: Type.Array(TokenView) }), ...errorResponses } },
+    handler: async (request) => ({ items: (await service.list(accessOf(request))).map(toTokenView) }),
+  });
+
+  app.post('/orgs/:org/tokens', {
+    config: { access: { action: 'token:manage', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Create an API token with scopes you hold yourself over its whole path; the token is in the response, once',
+      params: OrgParams,
+      body: CreateTokenBody,
+      response: { 201: CreatedToken, ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      const { token, row } = await service.create(accessOf(request), request.body);
+      return reply.code(201).send({ ...toTokenView(row), token });
+    },
+  });
+
+  app.delete('/orgs/:org/tokens/:token_id', {
+    config: { access: { action: 'token:manage', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Revoke an API token; it is refused from the next request on',
+      params: Type.Object({ org: Slug, token_id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      response: { 204: Type.Null(), ...errorResponses },
+    },
+    handler: async (request, reply) => {
+      await service.revoke(accessOf(request), request.params.token_id);
+      return reply.code(204).send(null);
+    },
+  });
+}
