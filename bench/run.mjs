@@ -73,6 +73,8 @@ try {
   await call('POST', '/orgs/bench/projects/shop/environments', { slug: 'production', type: 'PRODUCTION' }, token);
   await call('POST', '/orgs/bench/projects/shop/environments/production/services', { slug: 'backend', kind: 'application' }, token);
 
+  const { token: apiToken } = await call('POST', '/orgs/bench/tokens', { name: 'bench', preset: 'ci', path: 'shop/production' }, token);
+
   const results = [];
   results.push(await run('ceiling: GET /healthz', '/healthz'));
   results.push(await run('GET /api/v1/me (session)', '/api/v1/me', token));
@@ -81,6 +83,13 @@ try {
       'GET service (session, 4-level scope)',
       '/api/v1/orgs/bench/projects/shop/environments/production/services/backend',
       token,
+    ),
+  );
+  results.push(
+    await run(
+      'GET service (API token, path shop/production)',
+      '/api/v1/orgs/bench/projects/shop/environments/production/services/backend',
+      apiToken,
     ),
   );
   results.push(await run('GET projects list (session)', '/api/v1/orgs/bench/projects', token));

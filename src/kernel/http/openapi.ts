@@ -18,7 +18,11 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       },
       components: {
         securitySchemes: {
-          bearer: { type: 'http', scheme: 'bearer', description: 'A session token from /auth/login' },
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description: 'A session token from /auth/login, or an API token (cfr_…); `Authorization: Token …` works too',
+          },
           session: { type: 'apiKey', in: 'cookie', name: 'coffer_session' },
         },
       },
