@@ -2,6 +2,7 @@ import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'k
 import * as foundation from './migrations/0001_foundation.js';
 import * as customRoles from './migrations/0002_custom_roles.js';
 import * as apiTokens from './migrations/0003_api_tokens.js';
+import * as audit from './migrations/0004_audit.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': foundation,
   '0002_custom_roles': customRoles,
   '0003_api_tokens': apiTokens,
+  '0004_audit': audit,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -151,6 +151,45 @@ export interface ApiTokensTable {
   last_used_at: Date | null;
 }
 
+export interface AuditEventsTable {
+  id: Generated<string>;
+  organization_id: string;
+  seq: number;
+  occurred_at: Date;
+  event_type: string;
+  target_type: string;
+  target_id: string | null;
+  target_name: string | null;
+  change: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+  tool: string;
+  source_ip: string | null;
+  request_id: string | null;
+  details: Json<Record<string, unknown>>;
+  prev_hash: Buffer;
+  hash: Buffer;
+}
+
+export interface AuditChainsTable {
+  organization_id: string;
+  last_seq: number;
+  last_hash: Buffer;
+  first_seq: number;
+  first_prev_hash: Buffer;
+}
+
+export interface SecurityEventsTable {
+  id: Generated<string>;
+  user_id: string | null;
+  email: string;
+  event_type: string;
+  source_ip: string | null;
+  user_agent: string | null;
+  occurred_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -166,6 +205,9 @@ export interface Database {
   custom_role_projects: CustomRoleProjectsTable;
   custom_role_environments: CustomRoleEnvironmentsTable;
   api_tokens: ApiTokensTable;
+  audit_events: AuditEventsTable;
+  audit_chains: AuditChainsTable;
+  security_events: SecurityEventsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -179,5 +221,6 @@ export type Environment = Selectable<EnvironmentsTable>;
 export type Service = Selectable<ServicesTable>;
 export type CustomRole = Selectable<CustomRolesTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

@@ -61,6 +61,11 @@ function toAppError(error: FastifyError): AppError {
   }
 
   switch (error.code) {
+    // A concurrent change won (a reference removed at commit, a serialization failure): retryable.
+    case '23503':
+    case '40001':
+    case '40P01':
+      return new AppError('CONFLICT', 'A concurrent change conflicted with this request; retry it');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -82,7 +87,12 @@ function toAppError(error: FastifyError): AppError {
 
 function describeIssue(part: string, issue: AjvIssue | undefined): { field: string; reason: string } {
   if (!issue) return { field: part, reason: 'is invalid' };
-  const path = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
+  // /cluster_permissions/0/permission → cluster_permissions[0].permission
+  const path = issue.instancePath
+    .split('/')
+    .filter((segment) => segment !== '')
+    .map((segment, index) => (/^\d+$/.test(segment) ? `[${segment}]` : index === 0 ? segment : `.${segment}`))
+    .join('');
   // A bad key of a map (propertyNames) is named itself, not its parent object.
   const name = issue.propertyName ?? issue.params.propertyName;
   const key = typeof name === 'string' ? `.${name}` : '';

@@ -4,6 +4,7 @@ import { READ_ACTION, type Authorizer, type Resource, type ResourceKind } from '
 import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz/scope.js';
 import { AppError, notFound } from '../errors.js';
 import { requireUser, type Principal } from '../principal.js';
+import { auditContextOf, type AuditContext } from '../../modules/audit/context.js';
 
 /**
  * What a route needs, declared in the route's own definition (`config.access`):
@@ -21,6 +22,8 @@ declare module 'fastify' {
     principal: Principal | null;
     scope: OrgScope | null;
     access: RequestAccess | null;
+    /** Set when the request was refused inside an organization, for the ACCESS_DENIED event. */
+    denied: { action: Action; resource: Resource } | null;
   }
 }
 
@@ -37,6 +40,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('principal', null);
   app.decorateRequest('scope', null);
   app.decorateRequest('access', null);
+  app.decorateRequest('denied', null);
 
   // A route that does not say what it needs cannot be registered: deny by default, at build time.
   app.addHook('onRoute', (route) => {
@@ -71,7 +75,13 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
 
     const scope = await deps.resolveScope(principal, request.params as ScopeParams);
     request.scope = scope;
-    request.access = createRequestAccess(deps.authorizer, principal, scope);
+    request.access = createRequestAccess(
+      deps.authorizer,
+      principal,
+      scope,
+      auditContextOf(request, principal, scope.organization.id),
+      (action, resource) => (request.denied = { action, resource }),
+    );
     request.access.require(access.action, resourceOf(scope, access.resource));
   });
 }
@@ -84,20 +94,30 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
 export interface RequestAccess {
   principal: Principal;
   scope: OrgScope;
+  /** Stamped on every audit event this request causes. */
+  audit: AuditContext;
   can(action: Action, resource: Resource): boolean;
   /** 404 when the principal may not even see the resource, 403 naming the action otherwise. */
   require(action: Action, resource: Resource): void;
 }
 
-export function createRequestAccess(authorizer: Authorizer, principal: Principal, scope: OrgScope): RequestAccess {
+export function createRequestAccess(
+  authorizer: Authorizer,
+  principal: Principal,
+  scope: OrgScope,
+  audit: AuditContext,
+  onDenied: (action: Action, resource: Resource) => void = () => {},
+): RequestAccess {
   const subject = { principal, membership: scope.membership, grants: scope.grants };
   const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
   return {
     principal,
     scope,
+    audit,
     can,
     require(action, resource) {
       if (can(action, resource)) return;
+      onDenied(action, resource);
       if (!can(READ_ACTION[resource.kind], resource)) {
         throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
       }

@@ -4,6 +4,7 @@ import type { Cluster, Database } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
+import { changedFields, withAudit } from '../audit/recorder.js';
 import { toClusterView } from './schemas.js';
 import { createClustersRepo } from './repo.js';
 
@@ -11,6 +12,7 @@ export function createClustersService(deps: { db: Kysely<Database> }) {
   const repo = createClustersRepo(deps.db);
   const nameTaken = (name: string) =>
     conflict(`A cluster named "${name}" already exists in this organization`, { field: 'name' });
+  const fields = (c: Cluster) => ({ name: c.name, region: c.region });
 
   return {
     list(access: RequestAccess, cursor: string | undefined, limit: number) {
@@ -27,25 +29,40 @@ export function createClustersService(deps: { db: Kysely<Database> }) {
 
     async create(access: RequestAccess, input: { name: string; region?: string }) {
       try {
-        return await repo.insert({ organization_id: access.scope.organization.id, name: input.name, region: input.region ?? null });
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const cluster = await createClustersRepo(tx).insert({
+            organization_id: access.scope.organization.id,
+            name: input.name,
+            region: input.region ?? null,
+          });
+          note({ event_type: 'CREATE', target_type: 'cluster', target_id: cluster.id, target_name: cluster.name, change: `Created cluster ${cluster.name}`, details: { after: fields(cluster) } });
+          return cluster;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(input.name);
         throw error;
       }
     },
 
-    async update(cluster: Cluster, changes: { name?: string; region?: string | null }) {
+    async update(access: RequestAccess, cluster: Cluster, changes: { name?: string; region?: string | null }) {
       try {
-        return await repo.update(cluster.id, changes);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const updated = await createClustersRepo(tx).update(cluster.id, changes);
+          note({ event_type: 'UPDATE', target_type: 'cluster', target_id: cluster.id, target_name: updated.name, change: `Updated cluster ${updated.name}`, details: changedFields(fields(cluster), fields(updated)) });
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(changes.name ?? cluster.name);
         throw error;
       }
     },
 
-    async delete(cluster: Cluster) {
+    async delete(access: RequestAccess, cluster: Cluster) {
       try {
-        await repo.delete(cluster.id);
+        await withAudit(deps.db, access.audit, async (tx, note) => {
+          await createClustersRepo(tx).delete(cluster.id);
+          note({ event_type: 'DELETE', target_type: 'cluster', target_id: cluster.id, target_name: cluster.name, change: `Deleted cluster ${cluster.name}`, details: { before: fields(cluster) } });
+        });
       } catch (error) {
         if (isForeignKeyViolation(error)) {
           throw conflict(`Cluster "${cluster.name}" still hosts environments; move or delete them first`);

@@ -53,7 +53,7 @@ export function environmentRoutes(app: App, service: EnvironmentsService) {
     config: { access: { action: 'environment:delete', resource: 'environment' } },
     schema: { tags, summary: 'Delete an environment and its services', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(scopeOf(request).environment!);
+      await service.delete(accessOf(request), scopeOf(request).environment!);
       return reply.code(204).send(null);
     },
   });

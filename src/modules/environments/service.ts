@@ -1,14 +1,16 @@
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Environment, EnvironmentType } from '../../kernel/db/schema.js';
-import { conflict, invalid } from '../../kernel/errors.js';
+import { AppError, conflict, invalid } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { createEnvironmentsRepo, type EnvironmentChanges } from './repo.js';
 import { toEnvironmentView } from './schemas.js';
+import { changedFields, withAudit } from '../audit/recorder.js';
 
 export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
   const repo = createEnvironmentsRepo(deps.db);
+  const fields = (e: Environment) => ({ slug: e.slug, name: e.name, type: e.type, cluster_id: e.cluster_id });
   const slugTaken = (slug: string) =>
     conflict(`An environment with slug "${slug}" already exists in this project`, { field: 'slug' });
 
@@ -18,10 +20,16 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
    */
   async function requirePlacement(access: RequestAccess, action: 'environment:create' | 'environment:write', target: Environment) {
     const { organization, project } = access.scope;
-    access.require(action, { kind: 'environment', organization, project: project!, environment: target });
+    // The target placement does not exist yet: the project is visible, so refusing is a 403.
+    if (!access.can(action, { kind: 'environment', organization, project: project!, environment: target })) {
+      throw new AppError('FORBIDDEN', `Missing permission ${action} for ${target.type} environments of this project`, { action });
+    }
     if (target.cluster_id !== null) {
       const cluster = await repo.cluster(organization.id, target.cluster_id);
-      if (!cluster) throw invalid('body.cluster_id', 'no such cluster in this organization');
+      // A cluster the principal may not see is reported like one that does not exist.
+      if (!cluster || !access.can('cluster:read', { kind: 'cluster', organization, cluster })) {
+        throw invalid('body.cluster_id', 'no such cluster in this organization');
+      }
       access.require('cluster:deploy', { kind: 'cluster', organization, cluster });
     }
   }
@@ -51,7 +59,11 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
       const now = new Date();
       await requirePlacement(access, 'environment:create', { ...draft, id: '', created_at: now, updated_at: now });
       try {
-        return await repo.insert(draft);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const environment = await createEnvironmentsRepo(tx).insert(draft);
+          note({ event_type: 'CREATE', target_type: 'environment', target_id: environment.id, target_name: `${project.slug}/${environment.slug}`, change: `Created ${environment.type} environment ${project.slug}/${environment.slug}`, details: { after: fields(environment) } });
+          return environment;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(input.slug);
         throw error;
@@ -63,8 +75,13 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
       if (changes.type !== undefined || changes.cluster_id !== undefined) {
         await requirePlacement(access, 'environment:write', { ...environment, ...changes });
       }
+      const project = access.scope.project!;
       try {
-        return await repo.update(environment.id, changes);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const updated = await createEnvironmentsRepo(tx).update(environment.id, changes);
+          note({ event_type: 'UPDATE', target_type: 'environment', target_id: environment.id, target_name: `${project.slug}/${updated.slug}`, change: `Updated environment ${project.slug}/${updated.slug}`, details: changedFields(fields(environment), fields(updated)) });
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? environment.slug);
         throw error;
@@ -72,7 +89,12 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
     },
 
     /** Its services (and later variables) go with it in the statement's cascade. */
-    delete: (environment: Environment) => repo.delete(environment.id),
+    delete: (access: RequestAccess, environment: Environment) =>
+      withAudit(deps.db, access.audit, async (tx, note) => {
+        const name = `${access.scope.project!.slug}/${environment.slug}`;
+        await createEnvironmentsRepo(tx).delete(environment.id);
+        note({ event_type: 'DELETE', target_type: 'environment', target_id: environment.id, target_name: name, change: `Deleted environment ${name} and its services`, details: { before: fields(environment) } });
+      }),
   };
 }
 

@@ -41,12 +41,17 @@ export function createMembersRepo(db: Kysely<Database>) {
         .forUpdate()
         .executeTakeFirst(),
 
+    userEmail: async (userId: string) =>
+      (await db.selectFrom('users').select('email').where('id', '=', userId).executeTakeFirst())?.email ?? userId,
+
+    /** Share-locked: a role being assigned cannot be deleted under the assignment. */
     customRole: (organizationId: string, roleId: string) =>
       db
         .selectFrom('custom_roles')
         .selectAll()
         .where('organization_id', '=', organizationId)
         .where('id', '=', roleId)
+        .forShare()
         .executeTakeFirst(),
 
     setRole: (organizationId: string, userId: string, role: string, roleId: string | null) =>

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, principalOf, scopeOf, userOf } from '../../kernel/http/context.js';
-import { requireUser } from '../../kernel/principal.js';
+import { auditContextOf } from '../audit/context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
@@ -53,7 +53,7 @@ export function memberRoutes(app: App, service: MembersService) {
     },
     handler: async (request) => ({
       user_id: request.params.user_id,
-      ...(await service.changeRole(scopeOf(request).organization, request.params.user_id, request.body)),
+      ...(await service.changeRole(accessOf(request), request.params.user_id, request.body)),
     }),
   });
 
@@ -67,7 +67,7 @@ export function memberRoutes(app: App, service: MembersService) {
       if (!self) {
         access.require('member:manage', { kind: 'organization', organization: access.scope.organization });
       }
-      await service.remove(access.scope.organization, request.params.user_id);
+      await service.remove(access, request.params.user_id);
       return reply.code(204).send(null);
     },
   });
@@ -83,7 +83,7 @@ export function memberRoutes(app: App, service: MembersService) {
       response: { 204: Type.Null(), ...errorResponses },
     },
     handler: async (request, reply) => {
-      await service.transferOwnership(requireUser(principalOf(request)), scopeOf(request).organization, request.body.user_id);
+      await service.transferOwnership(accessOf(request), request.body.user_id);
       return reply.code(204).send(null);
     },
   });
@@ -98,7 +98,7 @@ export function memberRoutes(app: App, service: MembersService) {
       response: { 201: CreatedInvitation, ...errorResponses },
     },
     handler: async (request, reply) => {
-      const { invitation, token } = await service.invite(principalOf(request), scopeOf(request).organization, request.body);
+      const { invitation, token } = await service.invite(accessOf(request), request.body);
       return reply.code(201).send({ ...toInvitationView(invitation), token });
     },
   });
@@ -113,7 +113,7 @@ export function memberRoutes(app: App, service: MembersService) {
     config: { access: { action: 'member:manage', resource: 'organization' } },
     schema: { tags, summary: 'Withdraw a pending invitation', params: InvitationParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.revoke(scopeOf(request).organization, request.params.invitation_id);
+      await service.revoke(accessOf(request), request.params.invitation_id);
       return reply.code(204).send(null);
     },
   });
@@ -127,7 +127,9 @@ export function memberRoutes(app: App, service: MembersService) {
       response: { 200: AcceptedInvitation, ...errorResponses },
     },
     handler: async (request) => {
-      const invitation = await service.accept(userOf(request), request.params.token);
+      const user = userOf(request);
+      const { organizationId: _, ...context } = auditContextOf(request, user, '');
+      const invitation = await service.accept(user, request.params.token, context);
       return {
         organization: { id: invitation.organization_id, slug: invitation.organization_slug, name: invitation.organization_name },
         role: invitation.role,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
-import { ASSIGNABLE_ROLES } from '../authz/roles.js';
+import { ASSIGNABLE_ROLES, SYSTEM_ROLES } from '../authz/roles.js';
 
 export const MemberView = Type.Object({
   user_id: Uuid,
@@ -16,7 +16,8 @@ export const MemberParams = Type.Object({ org: Slug, user_id: Type.String({ minL
 
 export const ChangeRoleBody = Type.Object(
   {
-    role: Type.Optional(Type.Enum(ASSIGNABLE_ROLES, { description: 'A system role' })),
+    // OWNER is listed so that asking for it is a 409 (one OWNER; transfer instead), not a 400.
+    role: Type.Optional(Type.Enum(SYSTEM_ROLES, { description: 'A system role' })),
     role_id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'A custom role id' })),
   },
   { additionalProperties: false },

@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { scopeOf, userOf } from '../../kernel/http/context.js';
+import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
+import { auditContextOf } from '../audit/context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import {
@@ -24,7 +25,9 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
       response: { 201: OrganizationView, ...errorResponses },
     },
     handler: async (request, reply) => {
-      const org = await service.create(userOf(request), request.body);
+      const user = userOf(request);
+      const { organizationId: _, ...context } = auditContextOf(request, user, '');
+      const org = await service.create(user, request.body, context);
       return reply.code(201).send(toOrganizationView(org, 'OWNER'));
     },
   });
@@ -59,7 +62,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
     },
     handler: async (request) => {
       const { organization, membership } = scopeOf(request);
-      return toOrganizationView(await service.update(organization, request.body), membership?.role);
+      return toOrganizationView(await service.update(accessOf(request), organization, request.body), membership?.role);
     },
   });
 
@@ -67,7 +70,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
     config: { access: { action: 'organization:delete', resource: 'organization' } },
     schema: { tags, summary: 'Delete an organization and everything in it', params: OrgParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(scopeOf(request).organization);
+      await service.delete(accessOf(request), scopeOf(request).organization);
       return reply.code(204).send(null);
     },
   });

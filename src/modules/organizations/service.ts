@@ -4,21 +4,28 @@ import type { Database, Organization } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { UserPrincipal as Principal } from '../../kernel/principal.js';
 import { createOrganizationsRepo } from './repo.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import type { AuditContext } from '../audit/context.js';
+import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 
 export function createOrganizationsService(deps: { db: Kysely<Database> }) {
   const repo = createOrganizationsRepo(deps.db);
 
+  const fields = (o: Organization) => ({ slug: o.slug, name: o.name });
   const slugTaken = (slug: string) =>
     conflict(`An organization with slug "${slug}" already exists; choose another slug`, { field: 'slug' });
 
   return {
     /** Creates the organization with its creator as OWNER, both or neither. */
-    async create(principal: Principal, input: { slug: string; name?: string }) {
+    async create(principal: Principal, input: { slug: string; name?: string }, context: Omit<AuditContext, 'organizationId'>) {
       try {
         return await deps.db.transaction().execute(async (tx) => {
           const txRepo = createOrganizationsRepo(tx);
           const org = await txRepo.insert({ slug: input.slug, name: input.name ?? input.slug });
           await txRepo.addMember({ organization_id: org.id, user_id: principal.user.id, role: 'OWNER' });
+          await recordAudit(tx, { ...context, organizationId: org.id }, [
+            { event_type: 'CREATE', target_type: 'organization', target_id: org.id, target_name: org.slug, change: `Created organization ${org.slug}`, details: { after: fields(org) } },
+          ]);
           return org;
         });
       } catch (error) {
@@ -30,17 +37,25 @@ export function createOrganizationsService(deps: { db: Kysely<Database> }) {
     listForUser: (principal: Principal, afterSlug: string | undefined, limit: number) =>
       repo.listForUser(principal.user.id, afterSlug, limit),
 
-    async update(org: Organization, changes: { slug?: string; name?: string }) {
+    async update(access: RequestAccess, org: Organization, changes: { slug?: string; name?: string }) {
       try {
-        return await repo.update(org.id, changes);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const updated = await createOrganizationsRepo(tx).update(org.id, changes);
+          note({ event_type: 'UPDATE', target_type: 'organization', target_id: org.id, target_name: updated.slug, change: `Updated organization ${updated.slug}`, details: changedFields(fields(org), fields(updated)) });
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? org.slug);
         throw error;
       }
     },
 
-    /** Everything below the organization goes with it, in the one statement's cascade. */
-    delete: (org: Organization) => repo.delete(org.id),
+    /** Everything below the organization goes with it, in the one statement's cascade; its log stays. */
+    delete: (access: RequestAccess, org: Organization) =>
+      withAudit(deps.db, access.audit, async (tx, note) => {
+        await createOrganizationsRepo(tx).delete(org.id);
+        note({ event_type: 'DELETE', target_type: 'organization', target_id: org.id, target_name: org.slug, change: `Deleted organization ${org.slug}`, details: { before: fields(org) } });
+      }),
   };
 }
 

@@ -6,9 +6,11 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { createProjectsRepo } from './repo.js';
 import { toProjectView } from './schemas.js';
+import { changedFields, withAudit } from '../audit/recorder.js';
 
 export function createProjectsService(deps: { db: Kysely<Database> }) {
   const repo = createProjectsRepo(deps.db);
+  const fields = (p: Project) => ({ slug: p.slug, name: p.name, description: p.description });
   const slugTaken = (slug: string) =>
     conflict(`A project with slug "${slug}" already exists in this organization`, { field: 'slug' });
 
@@ -27,11 +29,15 @@ export function createProjectsService(deps: { db: Kysely<Database> }) {
 
     async create(access: RequestAccess, input: { slug: string; name?: string; description?: string }) {
       try {
-        return await repo.insert({
-          organization_id: access.scope.organization.id,
-          slug: input.slug,
-          name: input.name ?? input.slug,
-          description: input.description ?? '',
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const project = await createProjectsRepo(tx).insert({
+            organization_id: access.scope.organization.id,
+            slug: input.slug,
+            name: input.name ?? input.slug,
+            description: input.description ?? '',
+          });
+          note({ event_type: 'CREATE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Created project ${project.slug}`, details: { after: fields(project) } });
+          return project;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(input.slug);
@@ -39,9 +45,13 @@ export function createProjectsService(deps: { db: Kysely<Database> }) {
       }
     },
 
-    async update(project: Project, changes: { slug?: string; name?: string; description?: string }) {
+    async update(access: RequestAccess, project: Project, changes: { slug?: string; name?: string; description?: string }) {
       try {
-        return await repo.update(project.id, changes);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const updated = await createProjectsRepo(tx).update(project.id, changes);
+          note({ event_type: 'UPDATE', target_type: 'project', target_id: project.id, target_name: updated.slug, change: `Updated project ${updated.slug}`, details: changedFields(fields(project), fields(updated)) });
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? project.slug);
         throw error;
@@ -49,7 +59,11 @@ export function createProjectsService(deps: { db: Kysely<Database> }) {
     },
 
     /** Environments, services (and later variables) go with it in the statement's cascade. */
-    delete: (project: Project) => repo.delete(project.id),
+    delete: (access: RequestAccess, project: Project) =>
+      withAudit(deps.db, access.audit, async (tx, note) => {
+        await createProjectsRepo(tx).delete(project.id);
+        note({ event_type: 'DELETE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Deleted project ${project.slug} and everything in it`, details: { before: fields(project) } });
+      }),
   };
 }
 

@@ -89,6 +89,9 @@ export function createRolesRepo(db: Kysely<Database>) {
 
     delete: (id: string) => db.deleteFrom('custom_roles').where('id', '=', id).execute(),
 
+    /** Locks the role against concurrent assignment while its members are counted. */
+    lock: (id: string) => db.selectFrom('custom_roles').select('id').where('id', '=', id).forUpdate().executeTakeFirst(),
+
     memberCount: async (roleId: string) =>
       (
         await db

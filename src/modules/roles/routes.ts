@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { scopeOf } from '../../kernel/http/context.js';
+import { accessOf, scopeOf } from '../../kernel/http/context.js';
 import { errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
 import { RoleBody, RoleParams, RoleView } from './schemas.js';
@@ -18,7 +18,7 @@ export function roleRoutes(app: App, service: RolesService) {
   app.post('/orgs/:org/roles', {
     config: { access: { action: 'member:manage', resource: 'organization' } },
     schema: { tags, summary: 'Create a custom role', params: OrgParams, body: RoleBody, response: { 201: RoleView, ...errorResponses } },
-    handler: async (request, reply) => reply.code(201).send(await service.create(scopeOf(request).organization, request.body)),
+    handler: async (request, reply) => reply.code(201).send(await service.create(accessOf(request), request.body)),
   });
 
   app.get('/orgs/:org/roles/:role_id', {
@@ -36,14 +36,14 @@ export function roleRoutes(app: App, service: RolesService) {
       body: RoleBody,
       response: { 200: RoleView, ...errorResponses },
     },
-    handler: async (request) => service.replace(scopeOf(request).organization, request.params.role_id, request.body),
+    handler: async (request) => service.replace(accessOf(request), request.params.role_id, request.body),
   });
 
   app.delete('/orgs/:org/roles/:role_id', {
     config: { access: { action: 'member:manage', resource: 'organization' } },
     schema: { tags, summary: 'Delete a custom role nobody holds', params: RoleParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(scopeOf(request).organization, request.params.role_id);
+      await service.delete(accessOf(request), request.params.role_id);
       return reply.code(204).send(null);
     },
   });

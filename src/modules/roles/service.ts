@@ -6,7 +6,15 @@ import type { CustomRoleDefinition } from '../authz/grants.js';
 import type { ClusterLevel, EnvironmentSet, ProjectLevel, TypeLevels } from '../authz/levels.js';
 import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/roles.js';
 import { createRolesRepo, type RoleLists } from './repo.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import { withAudit } from '../audit/recorder.js';
 import type { RoleInput, RoleViewType } from './schemas.js';
+
+/** A role's grants without timestamps, for the audit details. */
+function definitionOf(role: RoleViewType) {
+  const { created_at: _c, updated_at: _u, ...definition } = role;
+  return definition;
+}
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -101,7 +109,12 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
     return {
       clusters: clusters.map((c) => ({ cluster_id: c.cluster_id, permission: c.permission })),
       projects: projectLists,
-      environments: environments.map((e) => ({ environment_id: e.environment_id, permissions: [...new Set(e.permissions)] })),
+      environments: environments.map((e, index) => {
+        if (new Set(e.permissions).size !== e.permissions.length) {
+          throw invalid(`body.environment_permissions[${index}].permissions`, 'lists the same set twice');
+        }
+        return { environment_id: e.environment_id, permissions: e.permissions };
+      }),
     };
   }
 
@@ -129,14 +142,17 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
       return view(role);
     },
 
-    async create(org: Organization, input: RoleInput): Promise<RoleViewType> {
+    async create(access: RequestAccess, input: RoleInput): Promise<RoleViewType> {
+      const org = access.scope.organization;
       try {
-        return await deps.db.transaction().execute(async (tx) => {
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
           const r = createRolesRepo(tx);
           const lists = await validate(org, input, r);
           const role = await r.insert({ organization_id: org.id, name: input.name, description: input.description ?? '' });
           await r.replaceLists(role.id, lists);
-          return view(role, r);
+          const created = await view(role, r);
+          note({ event_type: 'CREATE', target_type: 'role', target_id: role.id, target_name: role.name, change: `Created custom role ${role.name}`, details: { after: definitionOf(created) } });
+          return created;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(input.name);
@@ -145,15 +161,19 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
     },
 
     /** Replaces the whole role (seed 001's PUT); takes effect on every member's next request. */
-    async replace(org: Organization, id: string, input: RoleInput): Promise<RoleViewType> {
+    async replace(access: RequestAccess, id: string, input: RoleInput): Promise<RoleViewType> {
+      const org = access.scope.organization;
       const existing = await customRole(org, id);
       try {
-        return await deps.db.transaction().execute(async (tx) => {
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
           const r = createRolesRepo(tx);
+          const before = await view(existing, r);
           const lists = await validate(org, input, r);
           const role = await r.touch(existing.id, { name: input.name, description: input.description ?? '' });
           await r.replaceLists(role.id, lists);
-          return view(role, r);
+          const after = await view(role, r);
+          note({ event_type: 'UPDATE', target_type: 'role', target_id: role.id, target_name: role.name, change: `Updated custom role ${role.name}`, details: { before: definitionOf(before), after: definitionOf(after) } });
+          return after;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw nameTaken(input.name);
@@ -161,15 +181,17 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
       }
     },
 
-    async delete(org: Organization, id: string): Promise<void> {
-      const role = await customRole(org, id);
-      await deps.db.transaction().execute(async (tx) => {
+    async delete(access: RequestAccess, id: string): Promise<void> {
+      const role = await customRole(access.scope.organization, id);
+      await withAudit(deps.db, access.audit, async (tx, note) => {
         const r = createRolesRepo(tx);
+        if (!(await r.lock(role.id))) throw notFound('Role');
         const members = await r.memberCount(role.id);
         if (members > 0) {
           throw conflict(`Role "${role.name}" is held by ${members} member(s); give them another role first`, { members });
         }
         await r.delete(role.id);
+        note({ event_type: 'DELETE', target_type: 'role', target_id: role.id, target_name: role.name, change: `Deleted custom role ${role.name}` });
       });
     },
 

@@ -38,14 +38,14 @@ export function serviceRoutes(app: App, service: ServicesService) {
   app.patch(`${base}/:service`, {
     config: { access: { action: 'service:write', resource: 'service' } },
     schema: { tags, summary: 'Edit a service', params: ServiceParams, body: UpdateServiceBody, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => toServiceView(await service.update(scopeOf(request).service!, request.body)),
+    handler: async (request) => toServiceView(await service.update(accessOf(request), scopeOf(request).service!, request.body)),
   });
 
   app.delete(`${base}/:service`, {
     config: { access: { action: 'service:delete', resource: 'service' } },
     schema: { tags, summary: 'Delete a service', params: ServiceParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(scopeOf(request).service!);
+      await service.delete(accessOf(request), scopeOf(request).service!);
       return reply.code(204).send(null);
     },
   });

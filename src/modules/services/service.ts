@@ -6,9 +6,13 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { createServicesRepo, type ServiceChanges } from './repo.js';
 import { toServiceView } from './schemas.js';
+import { changedFields, withAudit } from '../audit/recorder.js';
 
 export function createServicesService(deps: { db: Kysely<Database> }) {
   const repo = createServicesRepo(deps.db);
+  // Output values may be credentials: the log keeps which outputs exist, never their values.
+  const fields = (s: Service) => ({ slug: s.slug, name: s.name, kind: s.kind, outputs: Object.keys(s.outputs).sort() });
+  const pathOf = (access: RequestAccess, s: Service) => `${access.scope.project!.slug}/${access.scope.environment!.slug}/${s.slug}`;
   const slugTaken = (slug: string) =>
     conflict(`A service with slug "${slug}" already exists in this environment`, { field: 'slug' });
 
@@ -28,12 +32,17 @@ export function createServicesService(deps: { db: Kysely<Database> }) {
 
     async create(access: RequestAccess, input: { slug: string; name?: string; kind: ServiceKind; outputs?: Record<string, string> }) {
       try {
-        return await repo.insert({
-          environment_id: access.scope.environment!.id,
-          slug: input.slug,
-          name: input.name ?? input.slug,
-          kind: input.kind,
-          outputs: input.outputs ?? {},
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const service = await createServicesRepo(tx).insert({
+            environment_id: access.scope.environment!.id,
+            slug: input.slug,
+            name: input.name ?? input.slug,
+            kind: input.kind,
+            outputs: input.outputs ?? {},
+          });
+          const name = pathOf(access, service);
+          note({ event_type: 'CREATE', target_type: 'service', target_id: service.id, target_name: name, change: `Created ${service.kind} service ${name}`, details: { after: fields(service) } });
+          return service;
         });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(input.slug);
@@ -41,16 +50,26 @@ export function createServicesService(deps: { db: Kysely<Database> }) {
       }
     },
 
-    async update(service: Service, changes: ServiceChanges) {
+    async update(access: RequestAccess, service: Service, changes: ServiceChanges) {
       try {
-        return await repo.update(service.id, changes);
+        return await withAudit(deps.db, access.audit, async (tx, note) => {
+          const updated = await createServicesRepo(tx).update(service.id, changes);
+          const name = pathOf(access, updated);
+          note({ event_type: 'UPDATE', target_type: 'service', target_id: service.id, target_name: name, change: `Updated service ${name}`, details: changedFields(fields(service), fields(updated)) });
+          return updated;
+        });
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? service.slug);
         throw error;
       }
     },
 
-    delete: (service: Service) => repo.delete(service.id),
+    delete: (access: RequestAccess, service: Service) =>
+      withAudit(deps.db, access.audit, async (tx, note) => {
+        await createServicesRepo(tx).delete(service.id);
+        const name = pathOf(access, service);
+        note({ event_type: 'DELETE', target_type: 'service', target_id: service.id, target_name: name, change: `Deleted service ${name}`, details: { before: fields(service) } });
+      }),
   };
 }
 

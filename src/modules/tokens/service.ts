@@ -12,6 +12,7 @@ import { actionLevel, type Action } from '../authz/catalogue.js';
 import type { ScopeRepo } from '../authz/scope-repo.js';
 import { createTokensRepo, type TokenRow } from './repo.js';
 import { PRESETS, expandScopes, type Preset } from './scopes.js';
+import { withAudit } from '../audit/recorder.js';
 
 const TOKEN_TOPIC = 'api-token';
 const TOUCH_INTERVAL_MS = 60_000;
@@ -159,7 +160,8 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
 
       const token = generateApiToken();
       try {
-        const { id } = await repo.insert({
+        const { id } = await withAudit(deps.db, access.audit, async (tx, note) => {
+          const inserted = await createTokensRepo(tx).insert({
           organization_id: organization.id,
           name: input.name,
           token_hash: hashToken(token),
@@ -170,6 +172,16 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
           service_id: target.service?.service.id ?? null,
           created_by: creator.user.id,
           expires_at: expiresAt,
+          });
+          note({
+            event_type: 'CREATE',
+            target_type: 'token',
+            target_id: inserted.id,
+            target_name: input.name,
+            change: `Created API token ${input.name}${input.path ? ` for ${input.path}` : ''}`,
+            details: { after: { scopes, path: input.path ?? null, expires_at: expiresAt?.toISOString() ?? null } },
+          });
+          return inserted;
         });
         return { token, row: (await repo.byId(organization.id, id))! };
       } catch (error) {
@@ -181,7 +193,12 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
     list: (access: RequestAccess) => repo.list(access.scope.organization.id),
 
     async revoke(access: RequestAccess, id: string) {
-      if (!UUID.test(id) || !(await repo.delete(access.scope.organization.id, id))) throw notFound('Token');
+      const existing = UUID.test(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
+      if (!existing) throw notFound('Token');
+      await withAudit(deps.db, access.audit, async (tx, note) => {
+        if (!(await createTokensRepo(tx).delete(access.scope.organization.id, id))) throw notFound('Token');
+        note({ event_type: 'DELETE', target_type: 'token', target_id: id, target_name: existing.name, change: `Revoked API token ${existing.name}` });
+      });
       await invalidation.publish(TOKEN_TOPIC, id);
     },
 

@@ -12,9 +12,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       -- instance sees a change on its next request without any message between them.
       version integer not null default 1,
       created_at timestamptz not null default now(),
-      updated_at timestamptz not null default now(),
-      unique (organization_id, name)
+      updated_at timestamptz not null default now()
     );
+    create unique index custom_roles_name on custom_roles(organization_id, lower(name));
 
     create table custom_role_clusters (
       role_id uuid not null references custom_roles(id) on delete cascade,
@@ -46,5 +46,19 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     alter table memberships add column role_id uuid references custom_roles(id) deferrable initially deferred;
     alter table memberships add constraint memberships_custom_role_id check ((role = 'CUSTOM') = (role_id is not null));
     create index memberships_role_idx on memberships(role_id);
+
+    -- Deleting a cluster, project or environment cascades out of the roles that named it;
+    -- that too is a change of the role, so its version moves and cached grants are dropped.
+    create function custom_role_entry_removed() returns trigger language plpgsql as $$
+    begin
+      update custom_roles set version = version + 1, updated_at = now() where id = old.role_id;
+      return old;
+    end $$;
+    create trigger custom_role_clusters_removed after delete on custom_role_clusters
+      for each row execute function custom_role_entry_removed();
+    create trigger custom_role_projects_removed after delete on custom_role_projects
+      for each row execute function custom_role_entry_removed();
+    create trigger custom_role_environments_removed after delete on custom_role_environments
+      for each row execute function custom_role_entry_removed();
   `.execute(db);
 }

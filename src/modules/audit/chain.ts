@@ -1,0 +1,38 @@
+import { createHash } from 'node:crypto';
+
+/** The fields an event's hash covers, in the order they are hashed. */
+export interface ChainedEvent {
+  organization_id: string;
+  seq: number;
+  occurred_at: Date;
+  event_type: string;
+  target_type: string;
+  target_id: string | null;
+  target_name: string | null;
+  change: string;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+  tool: string;
+  source_ip: string | null;
+  request_id: string | null;
+  details: Record<string, unknown>;
+}
+
+export const GENESIS_HASH = Buffer.alloc(32);
+
+/** JSON with object keys sorted at every depth, so the same event always hashes the same. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/** SPEC §6: hash = SHA-256(canonical event ‖ previous hash). */
+export function chainHash(event: ChainedEvent, previous: Buffer): Buffer {
+  const canonical = canonicalJson({ ...event, occurred_at: event.occurred_at.toISOString() });
+  return createHash('sha256').update(canonical).update(previous).digest();
+}

@@ -1,0 +1,89 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+import { GENESIS_HASH, chainHash, type ChainedEvent } from './chain.js';
+import type { AuditContext } from './context.js';
+
+/** One thing that happened, as a service describes it. */
+export interface AuditEventInput {
+  event_type: string;
+  target_type: string;
+  target_id?: string | null;
+  target_name?: string | null;
+  /** One line for a person: "Created project shop". Never a secret value. */
+  change: string;
+  details?: Record<string, unknown>;
+}
+
+/**
+ * Appends events to an organization's chain inside the caller's transaction, so a change
+ * and its event commit or roll back together. Locking the chain head row serializes
+ * appenders per organization (on PGlite everything is serialized anyway).
+ */
+export async function recordAudit(tx: Kysely<Database>, context: AuditContext, events: AuditEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  const head = await sql<{ last_seq: number; last_hash: Buffer }>`
+    insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
+    values (${context.organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
+    on conflict (organization_id) do update set last_seq = audit_chains.last_seq
+    returning last_seq, last_hash`.execute(tx);
+  let { last_seq: seq, last_hash: previous } = head.rows[0]!;
+  previous = Buffer.from(previous);
+
+  const rows = events.map((input) => {
+    seq += 1;
+    const event: ChainedEvent = {
+      organization_id: context.organizationId,
+      seq,
+      occurred_at: new Date(),
+      event_type: input.event_type,
+      target_type: input.target_type,
+      target_id: input.target_id ?? null,
+      target_name: input.target_name ?? null,
+      change: input.change,
+      actor_type: context.actor.type,
+      actor_id: context.actor.id,
+      actor_name: context.actor.name,
+      tool: context.tool,
+      source_ip: context.ip,
+      request_id: context.requestId,
+      details: input.details ?? {},
+    };
+    const hash = chainHash(event, previous);
+    const row = { ...event, details: JSON.stringify(event.details), prev_hash: previous, hash };
+    previous = hash;
+    return row;
+  });
+
+  await tx.insertInto('audit_events').values(rows).execute();
+  await tx
+    .updateTable('audit_chains')
+    .set({ last_seq: seq, last_hash: previous })
+    .where('organization_id', '=', context.organizationId)
+    .execute();
+}
+
+/**
+ * Runs `work` in a transaction and appends the events it noted to the chain in that same
+ * transaction: never a change without its event, never an event for a rolled-back change.
+ */
+export function withAudit<T>(
+  db: Kysely<Database>,
+  context: AuditContext,
+  work: (tx: Kysely<Database>, note: (event: AuditEventInput) => void) => Promise<T>,
+): Promise<T> {
+  return db.transaction().execute(async (tx) => {
+    const events: AuditEventInput[] = [];
+    const result = await work(tx, (event) => events.push(event));
+    await recordAudit(tx, context, events);
+    return result;
+  });
+}
+
+/** The fields that differ between two versions of a resource, for `details`. */
+export function changedFields(before: Record<string, unknown>, after: Record<string, unknown>) {
+  const keys = Object.keys(after).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+  return {
+    before: Object.fromEntries(keys.map((key) => [key, before[key] ?? null])),
+    after: Object.fromEntries(keys.map((key) => [key, after[key] ?? null])),
+  };
+}
