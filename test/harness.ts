@@ -105,7 +105,7 @@ export class TestServer {
     }
     const raw = await this.app.inject({ method: method as 'GET', url: `/api/v1${url}`, headers, payload, cookies: options.cookies });
     let body: unknown = raw.body;
-    if (String(raw.headers['content-type'] ?? '').includes('json') && raw.body !== '') body = JSON.parse(raw.body);
+    if (/^application\/json/.test(String(raw.headers['content-type'] ?? '')) && raw.body !== '') body = JSON.parse(raw.body);
     return { status: raw.statusCode, headers: raw.headers, body, raw };
   }
 

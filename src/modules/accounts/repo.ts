@@ -56,6 +56,12 @@ export function createAccountsRepo(db: Kysely<Database>) {
 
     deleteExpiredSessions: () => db.deleteFrom('sessions').where('expires_at', '<=', sql<Date>`now()`).execute(),
 
+    securityEvent: (event: { user_id: string | null; email: string; event_type: 'LOGIN' | 'LOGIN_FAILED'; source_ip: string | null; user_agent: string | null }) =>
+      db.insertInto('security_events').values(event).execute(),
+
+    securityEventsOf: (userId: string) =>
+      db.selectFrom('security_events').selectAll().where('user_id', '=', userId).orderBy('occurred_at', 'desc').limit(100).execute(),
+
     organizationsOf: (userId: string) =>
       db
         .selectFrom('memberships')

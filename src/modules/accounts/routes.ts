@@ -85,6 +85,35 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
     },
   });
 
+  app.get('/me/security-events', {
+    config: { access: 'authenticated' },
+    schema: {
+      tags,
+      summary: 'Sign-ins and failed sign-in attempts on your account (the latest 100)',
+      response: {
+        200: Type.Object({
+          items: Type.Array(
+            Type.Object({
+              event_type: Type.String(),
+              occurred_at: Type.String({ format: 'date-time' }),
+              source_ip: Type.Union([Type.String(), Type.Null()]),
+              user_agent: Type.Union([Type.String(), Type.Null()]),
+            }),
+          ),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: async (request) => ({
+      items: (await service.securityEvents(userOf(request))).map((event) => ({
+        event_type: event.event_type,
+        occurred_at: event.occurred_at.toISOString(),
+        source_ip: event.source_ip,
+        user_agent: event.user_agent,
+      })),
+    }),
+  });
+
   app.delete('/me/sessions/:session_id', {
     config: { access: 'authenticated' },
     schema: { tags, summary: 'Revoke one of your sessions', params: SessionParams, response: { 204: Type.Null(), ...errorResponses } },

@@ -90,12 +90,16 @@ export function createAccountsService(deps: {
 
       const user = await repo.userByEmail(email);
       const ok = await verifyPassword(user?.password_hash, input.password);
+      const securityEvent = (event_type: 'LOGIN' | 'LOGIN_FAILED') =>
+        repo.securityEvent({ user_id: user?.id ?? null, email, event_type, source_ip: client.ip, user_agent: client.userAgent?.slice(0, 500) ?? null });
       if (!user || !ok) {
+        await securityEvent('LOGIN_FAILED');
         failuresByEmail.fail(email);
         if (client.ip) failuresByIp.fail(client.ip);
         throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
       }
       failuresByEmail.reset(email);
+      await securityEvent('LOGIN');
 
       const token = randomToken(SESSION_PREFIX);
       const session = await repo.insertSession({
@@ -151,6 +155,9 @@ export function createAccountsService(deps: {
     },
 
     sessions: (principal: UserPrincipal) => repo.sessionsOf(principal.user.id),
+
+    /** The user's own security log: sign-ins and failed attempts on their account. */
+    securityEvents: (principal: UserPrincipal) => repo.securityEventsOf(principal.user.id),
 
     async revokeSession(principal: UserPrincipal, sessionId: string) {
       if (!(await repo.deleteSession(principal.user.id, sessionId))) throw notFound('Session');

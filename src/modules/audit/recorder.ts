@@ -1,5 +1,5 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../kernel/db/schema.js';
+import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { GENESIS_HASH, chainHash, type ChainedEvent } from './chain.js';
 import type { AuditContext } from './context.js';
 
@@ -19,8 +19,8 @@ export interface AuditEventInput {
  * and its event commit or roll back together. Locking the chain head row serializes
  * appenders per organization (on PGlite everything is serialized anyway).
  */
-export async function recordAudit(tx: Kysely<Database>, context: AuditContext, events: AuditEventInput[]): Promise<void> {
-  if (events.length === 0) return;
+export async function recordAudit(tx: Kysely<Database>, context: AuditContext, events: AuditEventInput[]): Promise<AuditEvent[]> {
+  if (events.length === 0) return [];
   const head = await sql<{ last_seq: number; last_hash: Buffer }>`
     insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
     values (${context.organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
@@ -54,12 +54,13 @@ export async function recordAudit(tx: Kysely<Database>, context: AuditContext, e
     return row;
   });
 
-  await tx.insertInto('audit_events').values(rows).execute();
+  const inserted = await tx.insertInto('audit_events').values(rows).returningAll().execute();
   await tx
     .updateTable('audit_chains')
     .set({ last_seq: seq, last_hash: previous })
     .where('organization_id', '=', context.organizationId)
     .execute();
+  return inserted;
 }
 
 /**

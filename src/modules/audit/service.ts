@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely';
+import type { AuditEvent, Database } from '../../kernel/db/schema.js';
+import { invalid, notFound } from '../../kernel/errors.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import { GENESIS_HASH, chainHash } from './chain.js';
+import { recordAudit, type AuditEventInput } from './recorder.js';
+import { createAuditRepo, type AuditFilters } from './repo.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const BATCH = 1000;
+
+export function toEventView(event: AuditEvent) {
+  return {
+    id: event.id,
+    seq: event.seq,
+    occurred_at: event.occurred_at.toISOString(),
+    event_type: event.event_type,
+    target_type: event.target_type,
+    target_id: event.target_id,
+    target_name: event.target_name,
+    change: event.change,
+    actor: { type: event.actor_type, id: event.actor_id, name: event.actor_name },
+    tool: event.tool,
+    source_ip: event.source_ip,
+    request_id: event.request_id,
+    details: event.details,
+    hash: event.hash.toString('hex'),
+    prev_hash: event.prev_hash.toString('hex'),
+  };
+}
+export type EventView = ReturnType<typeof toEventView>;
+
+function cursorSeq(cursor: string | undefined): number | undefined {
+  if (cursor === undefined) return undefined;
+  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (!Number.isSafeInteger(seq) || seq < 1) throw invalid('query.cursor', 'is not a cursor this API returned');
+  return seq;
+}
+
+export function createAuditService(deps: { db: Kysely<Database> }) {
+  const repo = createAuditRepo(deps.db);
+
+  return {
+    async list(access: RequestAccess, filters: AuditFilters & { limit?: number; cursor?: string }) {
+      const limit = filters.limit ?? 50;
+      const rows = await repo.page(access.scope.organization.id, filters, cursorSeq(filters.cursor), limit + 1);
+      const items = rows.slice(0, limit);
+      const more = rows.length > limit;
+      return {
+        items: items.map(toEventView),
+        next_cursor: more ? Buffer.from(String(items.at(-1)!.seq)).toString('base64url') : null,
+      };
+    },
+
+    async get(access: RequestAccess, id: string) {
+      const event = UUID.test(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
+      if (!event) throw notFound('Audit event');
+      return toEventView(event);
+    },
+
+    /** Every matching event, newest first, fetched in keyset batches: memory stays bounded. */
+    async *stream(access: RequestAccess, filters: AuditFilters): AsyncGenerator<EventView> {
+      let before: number | undefined;
+      for (;;) {
+        const rows = await repo.page(access.scope.organization.id, filters, before, BATCH);
+        for (const row of rows) yield toEventView(row);
+        if (rows.length < BATCH) return;
+        before = rows.at(-1)!.seq;
+      }
+    },
+
+    /**
+     * Recomputes the chain from where it starts (after retention, the first kept event):
+     * every seq present once in order, every prev_hash the previous hash, every hash
+     * the hash of its own content. Names the first event that breaks it.
+     */
+    async verify(access: RequestAccess): Promise<{ ok: boolean; checked: number; first_bad_id?: string; reason?: string }> {
+      const organizationId = access.scope.organization.id;
+      const chain = await repo.chain(organizationId);
+      if (!chain) return { ok: true, checked: 0 };
+      let expectedSeq = chain.first_seq;
+      let previous: Buffer = Buffer.from(chain.first_prev_hash ?? GENESIS_HASH);
+      let checked = 0;
+      for (;;) {
+        const rows = await repo.ascending(organizationId, expectedSeq, BATCH);
+        for (const row of rows) {
+          const bad = (reason: string) => ({ ok: false, checked, first_bad_id: row.id, reason });
+          if (row.seq !== expectedSeq) return bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`);
+          if (!row.prev_hash.equals(previous)) return bad('prev_hash does not match the previous event');
+          const { id: _id, hash, prev_hash: _prev, ...content } = row;
+          if (!chainHash(content, previous).equals(hash)) return bad('content does not match its hash');
+          previous = hash;
+          expectedSeq += 1;
+          checked += 1;
+        }
+        if (rows.length < BATCH) break;
+      }
+      if (expectedSeq - 1 !== chain.last_seq || !previous.equals(chain.last_hash)) {
+        return { ok: false, checked, reason: `the chain ends at ${expectedSeq - 1} but its head says ${chain.last_seq}` };
+      }
+      return { ok: true, checked };
+    },
+
+    /** A platform records what it did (SPEC §6, audit:write); the actor is the caller. */
+    async ingest(access: RequestAccess, event: AuditEventInput) {
+      const [recorded] = await deps.db.transaction().execute((tx) => recordAudit(tx, access.audit, [event]));
+      return toEventView(recorded!);
+    },
+  };
+}
+
+export type AuditService = ReturnType<typeof createAuditService>;
