@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { accessOf, principalOf, scopeOf, userOf } from '../../kernel/http/context.js';
+import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
 import { auditContextOf } from '../audit/context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
