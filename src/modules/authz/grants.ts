@@ -98,6 +98,8 @@ export function grantsOfCustomRole(role: CustomRoleDefinition): Grants {
   const environments = new Map<string, ReadonlySet<Action>>();
   const environmentsByProject = new Map<string, Set<Action>>();
   for (const [environmentId, { projectId, sets }] of role.environments) {
+    // An entry granting nothing must not make its project visible either.
+    if (sets.length === 0) continue;
     const actions = new Set(sets.flatMap((set) => ENVIRONMENT_SET_ACTIONS[set]));
     environments.set(environmentId, actions);
     const inProject = environmentsByProject.get(projectId) ?? new Set<Action>();

@@ -3,16 +3,28 @@ import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
 import { errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
-import { RoleBody, RoleParams, RoleView } from './schemas.js';
+import type { FastifyRequest } from 'fastify';
+import { RoleBody, RoleParams, RoleView, type RoleViewType } from './schemas.js';
 import type { RolesService } from './service.js';
 
 const tags = ['roles'];
+
+/**
+ * A custom role's lists name clusters, projects and environments the caller may not see:
+ * only those who manage roles (member:manage) read them; others get name and description.
+ */
+function visibleTo(request: FastifyRequest, role: RoleViewType): RoleViewType {
+  const access = accessOf(request);
+  if (role.system || access.can('member:manage', { kind: 'organization', organization: access.scope.organization })) return role;
+  const { cluster_permissions: _c, project_permissions: _p, environment_permissions: _e, ...summary } = role;
+  return summary;
+}
 
 export function roleRoutes(app: App, service: RolesService) {
   app.get('/orgs/:org/roles', {
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'System and custom roles', params: OrgParams, response: { 200: Type.Object({ items: Type.Array(RoleView) }), ...errorResponses } },
-    handler: async (request) => ({ items: await service.list(scopeOf(request).organization) }),
+    handler: async (request) => ({ items: (await service.list(scopeOf(request).organization)).map((role) => visibleTo(request, role)) }),
   });
 
   app.post('/orgs/:org/roles', {
@@ -24,7 +36,7 @@ export function roleRoutes(app: App, service: RolesService) {
   app.get('/orgs/:org/roles/:role_id', {
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'One role', params: RoleParams, response: { 200: RoleView, ...errorResponses } },
-    handler: async (request) => service.get(scopeOf(request).organization, request.params.role_id),
+    handler: async (request) => visibleTo(request, await service.get(scopeOf(request).organization, request.params.role_id)),
   });
 
   app.put('/orgs/:org/roles/:role_id', {

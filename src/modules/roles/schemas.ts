@@ -34,14 +34,14 @@ const EnvironmentPermission = Type.Object(
     environment_id: Uuid,
     environment_name: Type.Optional(Type.String({ description: 'Ignored on input; filled in on read' })),
     project_name: Type.Optional(Type.String({ description: 'Ignored on input; filled in on read' })),
-    permissions: Type.Array(Type.Enum(ENVIRONMENT_SETS), { maxItems: ENVIRONMENT_SETS.length }),
+    permissions: Type.Array(Type.Enum(ENVIRONMENT_SETS), { minItems: 1, maxItems: ENVIRONMENT_SETS.length }),
   },
   { additionalProperties: false },
 );
 
 export const RoleBody = Type.Object(
   {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
+    name: Type.String({ minLength: 1, maxLength: 100, pattern: '^\\S(.*\\S)?$', description: 'No leading or trailing spaces' }),
     description: Type.Optional(Type.String({ maxLength: 1000 })),
     cluster_permissions: Type.Optional(Type.Array(ClusterPermission, { maxItems: 1000 })),
     project_permissions: Type.Optional(Type.Array(ProjectPermission, { maxItems: 1000 })),
