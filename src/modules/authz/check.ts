@@ -57,7 +57,7 @@ export function createAuthzCheck(deps: {
     }
     const organization = access.scope.organization;
     const self = principalId(access.principal);
-    const tokenId = input.principal?.token_id;
+    const tokenId = input.principal?.token_id?.toLowerCase();
     if (tokenId !== undefined) {
       if (tokenId !== self) access.require('authz:check', { kind: 'organization', organization });
       const found = await deps.tokens.principalById(organization.id, tokenId);
@@ -66,7 +66,7 @@ export function createAuthzCheck(deps: {
       if (!access.can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
       return { token_id: tokenId, ...explainToken(found.principal.token, input.action, resource, found.path) };
     }
-    const userId = input.principal?.user_id ?? self;
+    const userId = input.principal?.user_id?.toLowerCase() ?? self;
     if (userId !== self) access.require('authz:check', { kind: 'organization', organization });
 
     const resource = await resolveResource(access, userId, input.resource);

@@ -63,7 +63,8 @@ export function memberRoutes(app: App, service: MembersService) {
     schema: { tags, summary: 'Remove a member, or leave (your own user id)', params: MemberParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       const access = accessOf(request);
-      const self = access.principal.kind === 'user' && request.params.user_id === access.principal.user.id;
+      // UUIDs compare case-insensitively, as the database compares them.
+      const self = access.principal.kind === 'user' && request.params.user_id.toLowerCase() === access.principal.user.id;
       if (!self) {
         access.require('member:manage', { kind: 'organization', organization: access.scope.organization });
       }
