@@ -1,5 +1,6 @@
 import { pino } from 'pino';
 import { buildApp } from './app.js';
+import { createAuditService } from './modules/audit/service.js';
 import type { Config } from './config.js';
 import { describeDatabase, openDatabase } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
@@ -34,7 +35,20 @@ export async function runServer(config: Config): Promise<void> {
     process.once('SIGINT', () => void shutdown('SIGINT'));
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
+    // Audit retention, hourly; several instances may all run it: purges are idempotent under the chain lock.
+    const audit = createAuditService({ db: database.db });
+    const purge = () =>
+      audit
+        .purgeAll()
+        .then((purged) => purged > 0 && log.info({ purged }, 'audit events past retention purged'))
+        .catch((error: unknown) => log.error({ err: error }, 'audit retention purge failed'));
+    const timer = setInterval(purge, 3600_000);
+    timer.unref();
+    app.addHook('onClose', async () => clearInterval(timer));
+
     const address = await app.listen({ port: config.port, host: config.host });
+    void purge();
+
     log.info(`Coffer is serving ${address}/api/v1 on ${describeDatabase(config)} (ready in ${Math.round(performance.now() - started)} ms)`);
   } catch (error) {
     await database.close();

@@ -125,6 +125,20 @@ export function auditRoutes(app: App, service: AuditService) {
     },
   });
 
+  app.post('/orgs/:org/audit-events/purge', {
+    config: { access: { action: 'organization:setup', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: "Remove events older than the organization's retention_days now (the server also does it hourly)",
+      params: OrgParams,
+      response: { 200: Type.Object({ purged: Type.Integer() }), ...errorResponses },
+    },
+    handler: async (request) => {
+      const { organization } = accessOf(request).scope;
+      return service.purge(organization.id, organization.retention_days);
+    },
+  });
+
   app.get('/orgs/:org/audit-events/:event_id', {
     config: { access: { action: 'audit:read', resource: 'organization' } },
     schema: {

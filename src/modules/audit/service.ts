@@ -101,6 +101,47 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
       return { ok: true, checked };
     },
 
+    /**
+     * Retention (SPEC §6): removes events older than the organization's retention_days and
+     * moves the chain's recorded start to the first kept event, so verification still
+     * passes from there. Runs under the chain lock, like appends.
+     */
+    async purge(organizationId: string, retentionDays: number, now = new Date()): Promise<{ purged: number }> {
+      const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
+      return deps.db.transaction().execute(async (tx) => {
+        const chain = await tx.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst();
+        if (!chain) return { purged: 0 };
+        const last = await tx
+          .selectFrom('audit_events')
+          .select(['seq', 'hash'])
+          .where('organization_id', '=', organizationId)
+          .where('occurred_at', '<', cutoff)
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst();
+        if (!last) return { purged: 0 };
+        const deleted = await tx
+          .deleteFrom('audit_events')
+          .where('organization_id', '=', organizationId)
+          .where('seq', '<=', last.seq)
+          .executeTakeFirst();
+        await tx
+          .updateTable('audit_chains')
+          .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
+          .where('organization_id', '=', organizationId)
+          .execute();
+        return { purged: Number(deleted.numDeletedRows) };
+      });
+    },
+
+    /** Applies every organization's retention; the server runs this hourly. */
+    async purgeAll(): Promise<number> {
+      const orgs = await deps.db.selectFrom('organizations').select(['id', 'retention_days']).execute();
+      let purged = 0;
+      for (const org of orgs) purged += (await this.purge(org.id, org.retention_days)).purged;
+      return purged;
+    },
+
     /** A platform records what it did (SPEC §6, audit:write); the actor is the caller. */
     async ingest(access: RequestAccess, event: AuditEventInput) {
       const [recorded] = await deps.db.transaction().execute((tx) => recordAudit(tx, access.audit, [event]));

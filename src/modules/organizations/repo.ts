@@ -21,7 +21,7 @@ export function createOrganizationsRepo(db: Kysely<Database>) {
       return query.orderBy('organizations.slug').limit(limit).execute();
     },
 
-    update: (id: string, changes: { slug?: string; name?: string }) =>
+    update: (id: string, changes: { slug?: string; name?: string; retention_days?: number }) =>
       db
         .updateTable('organizations')
         .set({ ...changes, updated_at: new Date() })

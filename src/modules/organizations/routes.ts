@@ -8,6 +8,7 @@ import {
   CreateOrganizationBody,
   OrgParams,
   OrganizationView,
+  SettingsBody,
   UpdateOrganizationBody,
   toOrganizationView,
 } from './schemas.js';
@@ -58,6 +59,22 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
       summary: 'Rename an organization or change its slug',
       params: OrgParams,
       body: UpdateOrganizationBody,
+      response: { 200: OrganizationView, ...errorResponses },
+    },
+    handler: async (request) => {
+      const { organization, membership } = scopeOf(request);
+      return toOrganizationView(await service.update(accessOf(request), organization, request.body), membership?.role);
+    },
+  });
+
+  app.patch('/orgs/:org/settings', {
+    // Organization setup (SPEC §2.1: settings, retention) is its own right: DEVOPS holds it, not organization:write.
+    config: { access: { action: 'organization:setup', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Change organization settings: audit retention_days',
+      params: OrgParams,
+      body: SettingsBody,
       response: { 200: OrganizationView, ...errorResponses },
     },
     handler: async (request) => {

@@ -10,8 +10,16 @@ export const CreateOrganizationBody = Type.Object(
 );
 
 export const UpdateOrganizationBody = Type.Object(
-  { slug: Type.Optional(Slug), name: Type.Optional(Name) },
+  {
+    slug: Type.Optional(Slug),
+    name: Type.Optional(Name),
+  },
   { additionalProperties: false, minProperties: 1 },
+);
+
+export const SettingsBody = Type.Object(
+  { retention_days: Type.Integer({ minimum: 1, maximum: 36500, description: 'Audit events older than this many days are purged' }) },
+  { additionalProperties: false },
 );
 
 export const OrganizationView = Type.Object({
@@ -19,6 +27,7 @@ export const OrganizationView = Type.Object({
   slug: Slug,
   name: Type.String(),
   role: Type.Optional(Type.String({ description: 'Your role in it' })),
+  retention_days: Type.Integer({ description: 'Audit events older than this are purged' }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
@@ -29,6 +38,7 @@ export function toOrganizationView(org: Organization, role?: string) {
     slug: org.slug,
     name: org.name,
     ...(role ? { role } : {}),
+    retention_days: org.retention_days,
     created_at: org.created_at.toISOString(),
     updated_at: org.updated_at.toISOString(),
   };

@@ -11,7 +11,7 @@ import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 export function createOrganizationsService(deps: { db: Kysely<Database> }) {
   const repo = createOrganizationsRepo(deps.db);
 
-  const fields = (o: Organization) => ({ slug: o.slug, name: o.name });
+  const fields = (o: Organization) => ({ slug: o.slug, name: o.name, retention_days: o.retention_days });
   const slugTaken = (slug: string) =>
     conflict(`An organization with slug "${slug}" already exists; choose another slug`, { field: 'slug' });
 
@@ -37,7 +37,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database> }) {
     listForUser: (principal: Principal, afterSlug: string | undefined, limit: number) =>
       repo.listForUser(principal.user.id, afterSlug, limit),
 
-    async update(access: RequestAccess, org: Organization, changes: { slug?: string; name?: string }) {
+    async update(access: RequestAccess, org: Organization, changes: { slug?: string; name?: string; retention_days?: number }) {
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
           const updated = await createOrganizationsRepo(tx).update(org.id, changes);
