@@ -22,6 +22,10 @@ import { createAuthzCheck } from './modules/authz/check.js';
 import { tokenRoutes } from './modules/tokens/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { createAuditService } from './modules/audit/service.js';
+import { SigningKey } from './kernel/crypto/signing-key.js';
+
+/** The label the audit checkpoint signing key is derived under. */
+export const AUDIT_CHECKPOINT_KEY = 'audit checkpoint v1';
 import { recordAudit } from './modules/audit/recorder.js';
 import { createTokensService } from './modules/tokens/service.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
@@ -52,6 +56,8 @@ export interface AppOptions {
   /** The server's pino logger; tests pass none and get no logging. */
   logger?: FastifyBaseLogger;
   authorizer?: Authorizer;
+  /** The 32-byte root key (see kernel/crypto/root-key.ts); keys outside the database derive from it. */
+  rootKey: Buffer;
   /** How caches learn of changes made elsewhere; defaults to in-process (one instance). */
   invalidation?: Invalidation;
 }
@@ -169,7 +175,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       roleRoutes(typed, roles);
       authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
       tokenRoutes(typed, tokens);
-      auditRoutes(typed, createAuditService({ db }));
+      auditRoutes(typed, createAuditService({ db, signingKey: new SigningKey(options.rootKey, AUDIT_CHECKPOINT_KEY) }));
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));

@@ -1,5 +1,8 @@
 import { pino } from 'pino';
-import { buildApp } from './app.js';
+import { AUDIT_CHECKPOINT_KEY, buildApp } from './app.js';
+import { loadRootKey } from './kernel/crypto/root-key.js';
+import { ensureRootKeyMatches } from './kernel/crypto/root-key-check.js';
+import { SigningKey } from './kernel/crypto/signing-key.js';
 import { createAuditService } from './modules/audit/service.js';
 import type { Config } from './config.js';
 import { describeDatabase, openDatabase } from './kernel/db/connect.js';
@@ -20,7 +23,9 @@ export async function runServer(config: Config): Promise<void> {
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger: log, invalidation });
+    const rootKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl }, (message) => log.warn(message));
+    await ensureRootKeyMatches(database.db, rootKey);
+    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey });
     app.addHook('onClose', () => invalidation.close());
 
     let closing = false;
@@ -36,7 +41,7 @@ export async function runServer(config: Config): Promise<void> {
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
 
     // Audit retention, hourly; several instances may all run it: purges are idempotent under the chain lock.
-    const audit = createAuditService({ db: database.db });
+    const audit = createAuditService({ db: database.db, signingKey: new SigningKey(rootKey, AUDIT_CHECKPOINT_KEY) });
     const purge = () =>
       audit
         .purgeAll()

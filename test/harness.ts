@@ -59,29 +59,31 @@ export class TestServer {
     readonly database: TestDatabase,
     private readonly invalidation: Invalidation,
     private readonly ownsDatabase: boolean,
+    readonly rootKey: Buffer,
   ) {}
 
   static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger, authorizer?: Authorizer): Promise<TestServer> {
-    return TestServer.startOn(await openTestDatabase(), true, overrides, logger, authorizer);
+    return TestServer.startOn(await openTestDatabase(), true, randomBytes(32), overrides, logger, authorizer);
   }
 
   /** A second instance on this one's database (PostgreSQL only): what a load balancer would have. */
   async sibling(): Promise<TestServer> {
     if (!this.database.url) throw new Error('siblings need PostgreSQL');
-    return TestServer.startOn({ ...openPostgres(this.database.url, { max: 4 }), url: this.database.url }, false);
+    return TestServer.startOn({ ...openPostgres(this.database.url, { max: 4 }), url: this.database.url }, false, this.rootKey);
   }
 
   private static async startOn(
     database: TestDatabase,
     ownsDatabase: boolean,
+    rootKey: Buffer,
     overrides: Partial<Config> = {},
     logger?: FastifyBaseLogger,
     authorizer?: Authorizer,
   ): Promise<TestServer> {
     const config = { ...loadConfig({}), logLevel: 'silent' as const, ...overrides };
     const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation });
-    return new TestServer(app, database, invalidation, ownsDatabase);
+    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey });
+    return new TestServer(app, database, invalidation, ownsDatabase, rootKey);
   }
 
   async close(): Promise<void> {

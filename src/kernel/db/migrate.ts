@@ -3,6 +3,7 @@ import * as foundation from './migrations/0001_foundation.js';
 import * as customRoles from './migrations/0002_custom_roles.js';
 import * as apiTokens from './migrations/0003_api_tokens.js';
 import * as audit from './migrations/0004_audit.js';
+import * as settings from './migrations/0005_settings.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_custom_roles': customRoles,
   '0003_api_tokens': apiTokens,
   '0004_audit': audit,
+  '0005_settings': settings,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

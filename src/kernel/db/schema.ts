@@ -190,6 +190,12 @@ export interface SecurityEventsTable {
   occurred_at: CreatedAt;
 }
 
+export interface CofferSettingsTable {
+  name: string;
+  value: Buffer;
+  updated_at: UpdatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -208,6 +214,7 @@ export interface Database {
   audit_events: AuditEventsTable;
   audit_chains: AuditChainsTable;
   security_events: SecurityEventsTable;
+  coffer_settings: CofferSettingsTable;
 }
 
 export type User = Selectable<UsersTable>;

@@ -279,3 +279,46 @@ describe('retention', () => {
     expect((await server.request('PATCH', `/orgs/${o}`, { token: devops.token, payload: { name: 'x' } })).status).toBe(403);
   });
 });
+
+describe('checkpoints', () => {
+  it('signs the head of the chain with a key outside the database, and verify proves the chain extends it', async () => {
+    const { owner, org: o } = await org();
+    await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'a' } });
+    const saved = (await server.expect(200, 'GET', `/orgs/${o}/audit-events/checkpoint`, { token: owner.token })).body;
+    expect(saved.checkpoint).toMatchObject({ organization: o, sequence: 2, head_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    expect(saved.public_key).toContain('BEGIN PUBLIC KEY');
+    const { public_key: _key, ...signed } = saved;
+
+    await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'b' } });
+    const fine = await server.expect(200, 'POST', `/orgs/${o}/audit-events/verify`, { token: owner.token, payload: { checkpoints: [signed] } });
+    expect(fine.body).toMatchObject({ ok: true, checked: 3, checkpoints: [{ sequence: 2, ok: true }] });
+
+    const forged = { ...signed, checkpoint: { ...signed.checkpoint, sequence: 1 } };
+    const refused = await server.expect(200, 'POST', `/orgs/${o}/audit-events/verify`, { token: owner.token, payload: { checkpoints: [forged] } });
+    expect(refused.body).toMatchObject({ ok: false, checkpoints: [{ ok: false, reason: expect.stringContaining('signature') }] });
+  });
+
+  it('catches a log rewritten with recomputed hashes, which the chain alone cannot', async () => {
+    const { owner, org: o } = await org();
+    await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'a' } });
+    const { public_key: _key, ...signed } = (await server.expect(200, 'GET', `/orgs/${o}/audit-events/checkpoint`, { token: owner.token })).body;
+
+    // A database superuser rewrites event 2 and recomputes every hash from there: the chain verifies.
+    const { chainHash } = await import('./chain.js');
+    const row = await server.db
+      .selectFrom('audit_events')
+      .selectAll()
+      .where('organization_id', '=', signed.checkpoint.organization_id)
+      .where('seq', '=', 2)
+      .executeTakeFirstOrThrow();
+    const { id: _id, hash: _hash, prev_hash, ...content } = row;
+    const rewritten = { ...content, change: 'Created project innocent' };
+    const hash = chainHash(rewritten, prev_hash);
+    await server.db.updateTable('audit_events').set({ change: rewritten.change, hash }).where('id', '=', row.id).execute();
+    await server.db.updateTable('audit_chains').set({ last_hash: hash }).where('organization_id', '=', row.organization_id).execute();
+    expect((await server.expect(200, 'GET', `/orgs/${o}/audit-events/verify`, { token: owner.token })).body.ok).toBe(true);
+
+    const verdict = await server.expect(200, 'POST', `/orgs/${o}/audit-events/verify`, { token: owner.token, payload: { checkpoints: [signed] } });
+    expect(verdict.body).toMatchObject({ ok: false, checkpoints: [{ sequence: 2, ok: false }] });
+  });
+});

@@ -102,6 +102,47 @@ export function auditRoutes(app: App, service: AuditService) {
     handler: async (request) => service.verify(accessOf(request)),
   });
 
+  const CheckpointSchema = Type.Object({
+    checkpoint: Type.Object({
+      organization: Type.String(),
+      organization_id: Uuid,
+      sequence: Type.Integer({ minimum: 0 }),
+      head_hash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+      time: Timestamp,
+    }),
+    signature: Type.String({ maxLength: 200 }),
+  });
+  const VerifyResult = Type.Object({
+    ok: Type.Boolean(),
+    checked: Type.Integer(),
+    first_bad_id: Type.Optional(Uuid),
+    reason: Type.Optional(Type.String()),
+    checkpoints: Type.Optional(Type.Array(Type.Object({ sequence: Type.Integer(), ok: Type.Boolean(), reason: Type.Optional(Type.String()) }))),
+  });
+
+  app.get('/orgs/:org/audit-events/checkpoint', {
+    config: { access: { action: 'audit:read', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: "A signed checkpoint of the chain's head (Ed25519, key outside the database): keep it elsewhere",
+      params: OrgParams,
+      response: { 200: Type.Object({ ...CheckpointSchema.properties, public_key: Type.String() }), ...errorResponses },
+    },
+    handler: async (request) => service.checkpoint(accessOf(request)),
+  });
+
+  app.post('/orgs/:org/audit-events/verify', {
+    config: { access: { action: 'audit:read', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'Verify the chain and that it extends each checkpoint saved earlier',
+      params: OrgParams,
+      body: Type.Object({ checkpoints: Type.Array(CheckpointSchema, { maxItems: 10_000 }) }, { additionalProperties: false }),
+      response: { 200: VerifyResult, ...errorResponses },
+    },
+    handler: async (request) => service.verify(accessOf(request), request.body.checkpoints),
+  });
+
   app.get('/orgs/:org/audit-events/export', {
     config: { access: { action: 'audit:read', resource: 'organization' } },
     schema: {

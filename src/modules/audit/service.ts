@@ -2,7 +2,8 @@ import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import { GENESIS_HASH, chainHash } from './chain.js';
+import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
+import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
 import { createAuditRepo, type AuditFilters } from './repo.js';
 
@@ -37,8 +38,39 @@ function cursorSeq(cursor: string | undefined): number | undefined {
   return seq;
 }
 
-export function createAuditService(deps: { db: Kysely<Database> }) {
+export interface Checkpoint {
+  organization: string;
+  organization_id: string;
+  sequence: number;
+  head_hash: string;
+  time: string;
+}
+
+export interface SignedCheckpoint {
+  checkpoint: Checkpoint;
+  signature: string;
+}
+
+export function createAuditService(deps: { db: Kysely<Database>; signingKey: SigningKey }) {
   const repo = createAuditRepo(deps.db);
+
+  /** Does the current chain extend this checkpoint? Its signature must be ours and its head must still be there. */
+  async function checkCheckpoint(organization: { id: string }, signed: SignedCheckpoint, chain: { first_seq: number; first_prev_hash: Buffer } | undefined) {
+    const { checkpoint } = signed;
+    if (!deps.signingKey.verify(canonicalJson(checkpoint), signed.signature)) return { ok: false, reason: 'the signature is not this server\'s' };
+    if (checkpoint.organization_id !== organization.id) return { ok: false, reason: 'the checkpoint is of another organization' };
+    if (checkpoint.sequence === 0) return { ok: true };
+    if (chain && checkpoint.sequence === chain.first_seq - 1) {
+      return chain.first_prev_hash.toString('hex') === checkpoint.head_hash
+        ? { ok: true }
+        : { ok: false, reason: 'the kept chain does not start where the checkpoint ended' };
+    }
+    if (chain && checkpoint.sequence < chain.first_seq) return { ok: false, reason: 'the checkpointed event was purged by retention; it can no longer be checked' };
+    const [event] = await repo.ascending(organization.id, checkpoint.sequence, 1);
+    if (!event || event.seq !== checkpoint.sequence) return { ok: false, reason: `event ${checkpoint.sequence} is missing from the chain` };
+    if (event.hash.toString('hex') !== checkpoint.head_hash) return { ok: false, reason: `event ${checkpoint.sequence} no longer has the checkpointed hash` };
+    return { ok: true };
+  }
 
   return {
     async list(access: RequestAccess, filters: AuditFilters & { limit?: number; cursor?: string }) {
@@ -74,7 +106,38 @@ export function createAuditService(deps: { db: Kysely<Database> }) {
      * every seq present once in order, every prev_hash the previous hash, every hash
      * the hash of its own content. Names the first event that breaks it.
      */
-    async verify(access: RequestAccess): Promise<{ ok: boolean; checked: number; first_bad_id?: string; reason?: string }> {
+    async verify(
+      access: RequestAccess,
+      checkpoints: SignedCheckpoint[] = [],
+    ): Promise<{ ok: boolean; checked: number; first_bad_id?: string; reason?: string; checkpoints?: { sequence: number; ok: boolean; reason?: string }[] }> {
+      const chainResult = await this.verifyChain(access);
+      if (checkpoints.length === 0) return chainResult;
+      const chain = await repo.chain(access.scope.organization.id);
+      const results = [];
+      for (const signed of checkpoints) {
+        results.push({ sequence: signed.checkpoint.sequence, ...(await checkCheckpoint(access.scope.organization, signed, chain)) });
+      }
+      return { ...chainResult, ok: chainResult.ok && results.every((r) => r.ok), checkpoints: results };
+    },
+
+    /**
+     * A signed statement of the chain's head now, to keep outside the database: a later
+     * verify given it proves the log still extends it (a rewritten log cannot be re-signed).
+     */
+    async checkpoint(access: RequestAccess): Promise<SignedCheckpoint & { public_key: string }> {
+      const { organization } = access.scope;
+      const chain = await repo.chain(organization.id);
+      const checkpoint: Checkpoint = {
+        organization: organization.slug,
+        organization_id: organization.id,
+        sequence: chain?.last_seq ?? 0,
+        head_hash: (chain?.last_hash ?? GENESIS_HASH).toString('hex'),
+        time: new Date().toISOString(),
+      };
+      return { checkpoint, signature: deps.signingKey.sign(canonicalJson(checkpoint)), public_key: deps.signingKey.publicKeyPem() };
+    },
+
+    async verifyChain(access: RequestAccess): Promise<{ ok: boolean; checked: number; first_bad_id?: string; reason?: string }> {
       const organizationId = access.scope.organization.id;
       const chain = await repo.chain(organizationId);
       if (!chain) return { ok: true, checked: 0 };

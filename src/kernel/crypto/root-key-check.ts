@@ -1,0 +1,24 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../db/schema.js';
+import { rootKeyCheck, verifyRootKeyCheck } from './root-key.js';
+
+const CHECK = 'root_key_check';
+
+/**
+ * Refuses to serve with a root key other than the one the data was written with: the
+ * first start records a check value; every later start verifies it (WrongRootKeyError).
+ */
+export async function ensureRootKeyMatches(db: Kysely<Database>, rootKey: Buffer): Promise<void> {
+  const stored = await db.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).executeTakeFirst();
+  if (stored) {
+    verifyRootKeyCheck(rootKey, stored.value);
+    return;
+  }
+  await db
+    .insertInto('coffer_settings')
+    .values({ name: CHECK, value: rootKeyCheck(rootKey) })
+    .onConflict((oc) => oc.column('name').doNothing())
+    .execute();
+  const winner = await db.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).executeTakeFirstOrThrow();
+  verifyRootKeyCheck(rootKey, winner.value);
+}
