@@ -1,23 +1,8 @@
 import { createHash } from 'node:crypto';
+import type { AuditEvent } from '../../kernel/db/schema.js';
 
-/** The fields an event's hash covers, in the order they are hashed. */
-export interface ChainedEvent {
-  organization_id: string;
-  seq: number;
-  occurred_at: Date;
-  event_type: string;
-  target_type: string;
-  target_id: string | null;
-  target_name: string | null;
-  change: string;
-  actor_type: string;
-  actor_id: string | null;
-  actor_name: string;
-  tool: string;
-  source_ip: string | null;
-  request_id: string | null;
-  details: Record<string, unknown>;
-}
+/** What an event's hash covers: the whole row but its id and the hashes themselves. */
+export type ChainedEvent = Omit<AuditEvent, 'id' | 'hash' | 'prev_hash'>;
 
 export const GENESIS_HASH = Buffer.alloc(32);
 
