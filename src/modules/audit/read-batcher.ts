@@ -1,0 +1,79 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+import type { AuditContext } from './context.js';
+import { recordAudit, type AuditEventInput } from './recorder.js';
+
+interface Pending {
+  context: AuditContext;
+  event: AuditEventInput;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+/**
+ * Group commit for read events (READ_SECRET): Vault's rule is no audit, no answer, so a
+ * read waits until its event is durable — but events arriving within `windowMs` share one
+ * transaction (one multi-row insert per organization) instead of paying one commit each.
+ */
+export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs?: number; maxBatch?: number } = {}) {
+  const windowMs = options.windowMs ?? 2;
+  const maxBatch = options.maxBatch ?? 500;
+  let pending: Pending[] = [];
+  let timer: NodeJS.Timeout | undefined;
+  let flushes = 0;
+
+  async function flush() {
+    timer = undefined;
+    const batch = pending;
+    pending = [];
+    if (batch.length === 0) return;
+    flushes += 1;
+    try {
+      await db.transaction().execute(async (tx) => {
+        const byOrganization = new Map<string, Pending[]>();
+        for (const item of batch) {
+          const list = byOrganization.get(item.context.organizationId) ?? [];
+          list.push(item);
+          byOrganization.set(item.context.organizationId, list);
+        }
+        // One chain per organization; each event keeps its own actor, tool and request.
+        for (const items of byOrganization.values()) {
+          for (const group of groupByContext(items)) {
+            await recordAudit(tx, group[0]!.context, group.map((item) => item.event));
+          }
+        }
+      });
+      for (const item of batch) item.resolve();
+    } catch (error) {
+      for (const item of batch) item.reject(error);
+    }
+  }
+
+  return {
+    /** Resolves once the event is committed; rejects (and the read must fail) if it could not be. */
+    record(context: AuditContext, event: AuditEventInput): Promise<void> {
+      return new Promise((resolve, reject) => {
+        pending.push({ context, event, resolve, reject });
+        if (pending.length >= maxBatch) void flush();
+        else timer ??= setTimeout(() => void flush(), windowMs);
+      });
+    },
+    /** How many transactions were used so far (for tests and the benchmark). */
+    get flushes() {
+      return flushes;
+    },
+  };
+}
+
+/** Consecutive events from the same request context are recorded together, in arrival order. */
+function groupByContext(items: Pending[]): Pending[][] {
+  const groups: Pending[][] = [];
+  for (const item of items) {
+    const last = groups.at(-1);
+    if (last && last[0]!.context === item.context) last.push(item);
+    else groups.push([item]);
+  }
+  return groups;
+}
+
+export type ReadAuditBatcher = ReturnType<typeof createReadAuditBatcher>;
