@@ -14,6 +14,8 @@ export interface Config {
   /** Absolute session lifetime and idle timeout, in seconds. */
   sessionTtlSeconds: number;
   sessionIdleSeconds: number;
+  /** Where the server writes signed audit checkpoints hourly, outside the database; none when unset. */
+  checkpointDir: string | undefined;
   /** Trust X-Forwarded-* from a reverse proxy (needed for client IPs and Secure cookies behind TLS). */
   trustProxy: boolean;
 }
@@ -88,6 +90,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer('COFFER_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
     sessionIdleSeconds: integer('COFFER_SESSION_IDLE_SECONDS', 2 * 3600, 60, 30 * 24 * 3600),
     trustProxy: trustProxyRaw === 'true',
+    checkpointDir: read('COFFER_CHECKPOINT_DIR') === undefined ? undefined : path.resolve(read('COFFER_CHECKPOINT_DIR')!),
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

@@ -1,62 +1,101 @@
-import { pino } from 'pino';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { pino, type Logger } from 'pino';
 import { AUDIT_CHECKPOINT_KEY, buildApp } from './app.js';
+import type { Config } from './config.js';
+import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches } from './kernel/crypto/root-key-check.js';
 import { SigningKey } from './kernel/crypto/signing-key.js';
-import { createAuditService } from './modules/audit/service.js';
-import type { Config } from './config.js';
-import { describeDatabase, openDatabase } from './kernel/db/connect.js';
+import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
 import { loggerOptions } from './kernel/http/logging.js';
-import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
+import { createAuditService } from './modules/audit/service.js';
 
-/** Opens the database, applies migrations, serves the API, and shuts down cleanly on SIGINT/SIGTERM. */
-export async function runServer(config: Config): Promise<void> {
+export interface RunningServer {
+  address: string;
+  close(): Promise<void>;
+}
+
+/** Opens the database, applies migrations, checks the root key and serves the API until closed. */
+export async function runServer(config: Config, log: Logger = pino(loggerOptions(config.logLevel))): Promise<RunningServer> {
   const started = performance.now();
-  const log = pino(loggerOptions(config.logLevel));
   log.info(`opening ${describeDatabase(config)}`);
   const database = await openDatabase(config);
 
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
+    const rootKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl }, (message) => log.warn(message));
+    await ensureRootKeyMatches(database.db, rootKey);
+
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
-    const rootKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl }, (message) => log.warn(message));
-    await ensureRootKeyMatches(database.db, rootKey);
     const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey });
     app.addHook('onClose', () => invalidation.close());
 
-    let closing = false;
-    const shutdown = async (signal: string) => {
-      if (closing) return;
-      closing = true;
-      log.info(`${signal} received, shutting down`);
-      await app.close();
-      await database.close();
-      process.exit(0);
-    };
-    process.once('SIGINT', () => void shutdown('SIGINT'));
-    process.once('SIGTERM', () => void shutdown('SIGTERM'));
-
-    // Audit retention, hourly; several instances may all run it: purges are idempotent under the chain lock.
-    const audit = createAuditService({ db: database.db, signingKey: new SigningKey(rootKey, AUDIT_CHECKPOINT_KEY) });
-    const purge = () =>
-      audit
-        .purgeAll()
-        .then((purged) => purged > 0 && log.info({ purged }, 'audit events past retention purged'))
-        .catch((error: unknown) => log.error({ err: error }, 'audit retention purge failed'));
-    const timer = setInterval(purge, 3600_000);
-    timer.unref();
-    app.addHook('onClose', async () => clearInterval(timer));
+    const housekeeping = startHousekeeping(config, database, rootKey, log);
+    app.addHook('onClose', async () => housekeeping.stop());
 
     const address = await app.listen({ port: config.port, host: config.host });
-    void purge();
-
+    housekeeping.runNow();
     log.info(`Coffer is serving ${address}/api/v1 on ${describeDatabase(config)} (ready in ${Math.round(performance.now() - started)} ms)`);
+    return {
+      address,
+      async close() {
+        await app.close();
+        await database.close();
+      },
+    };
   } catch (error) {
     await database.close();
     throw error;
   }
+}
+
+/**
+ * Hourly: audit retention (idempotent under the chain lock, so every instance may run it)
+ * and, with COFFER_CHECKPOINT_DIR, a signed checkpoint per organization written outside
+ * the database (SPEC §6) for `POST …/audit-events/verify` later.
+ */
+function startHousekeeping(config: Config, database: DatabaseHandle, rootKey: Buffer, log: Logger) {
+  const audit = createAuditService({ db: database.db, signingKey: new SigningKey(rootKey, AUDIT_CHECKPOINT_KEY) });
+
+  async function writeCheckpoints(dir: string) {
+    const orgs = await database.db.selectFrom('organizations').select(['id', 'slug']).execute();
+    for (const org of orgs) {
+      const signed = await audit.checkpointOf(org);
+      await fs.mkdir(path.join(dir, org.slug), { recursive: true });
+      const file = path.join(dir, org.slug, `${String(signed.checkpoint.sequence).padStart(12, '0')}.json`);
+      await fs.writeFile(file, JSON.stringify(signed, null, 2));
+    }
+  }
+
+  function runNow() {
+    audit
+      .purgeAll()
+      .then((purged) => purged > 0 && log.info({ purged }, 'audit events past retention purged'))
+      .catch((error: unknown) => log.error({ err: error }, 'audit retention purge failed'));
+    if (config.checkpointDir) {
+      writeCheckpoints(config.checkpointDir).catch((error: unknown) => log.error({ err: error }, 'writing audit checkpoints failed'));
+    }
+  }
+
+  const timer = setInterval(runNow, 3600_000);
+  timer.unref();
+  return { runNow, stop: () => clearInterval(timer) };
+}
+
+/** Closes the server on SIGINT/SIGTERM, once. */
+export function closeOnSignals(server: RunningServer, log: Pick<Logger, 'info'>): void {
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info(`${signal} received, shutting down`);
+    void server.close().then(() => process.exit(0));
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
 }

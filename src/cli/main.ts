@@ -4,7 +4,9 @@ import { VERSION } from '../app.js';
 import { ConfigError, loadConfig } from '../config.js';
 import { describeDatabase, openDatabase } from '../kernel/db/connect.js';
 import { migrateToLatest } from '../kernel/db/migrate.js';
-import { runServer } from '../server.js';
+import { pino } from 'pino';
+import { loggerOptions } from '../kernel/http/logging.js';
+import { closeOnSignals, runServer } from '../server.js';
 
 const program = new Command()
   .name('coffer')
@@ -17,7 +19,9 @@ program
   .description('Run the API server (configured by environment variables; see the README)')
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
-    await runServer(loadConfig());
+    const config = loadConfig();
+    const log = pino(loggerOptions(config.logLevel));
+    closeOnSignals(await runServer(config, log), log);
   });
 
 program

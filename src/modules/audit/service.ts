@@ -124,8 +124,11 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
      * A signed statement of the chain's head now, to keep outside the database: a later
      * verify given it proves the log still extends it (a rewritten log cannot be re-signed).
      */
-    async checkpoint(access: RequestAccess): Promise<SignedCheckpoint & { public_key: string }> {
-      const { organization } = access.scope;
+    checkpoint(access: RequestAccess): Promise<SignedCheckpoint & { public_key: string }> {
+      return this.checkpointOf(access.scope.organization);
+    },
+
+    async checkpointOf(organization: { id: string; slug: string }): Promise<SignedCheckpoint & { public_key: string }> {
       const chain = await repo.chain(organization.id);
       const checkpoint: Checkpoint = {
         organization: organization.slug,
