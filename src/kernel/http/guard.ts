@@ -99,6 +99,8 @@ export interface RequestAccess {
   can(action: Action, resource: Resource): boolean;
   /** 404 when the principal may not even see the resource, 403 naming the action otherwise. */
   require(action: Action, resource: Resource): void;
+  /** 404 unless the principal may see the resource, so existence never leaks. */
+  requireVisible(resource: Resource): void;
 }
 
 export function createRequestAccess(
@@ -110,17 +112,19 @@ export function createRequestAccess(
 ): RequestAccess {
   const subject = { principal, membership: scope.membership, grants: scope.grants };
   const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
+  const requireVisible = (resource: Resource) => {
+    if (!can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+  };
   return {
     principal,
     scope,
     audit,
     can,
+    requireVisible,
     require(action, resource) {
       if (can(action, resource)) return;
       onDenied(action, resource);
-      if (!can(READ_ACTION[resource.kind], resource)) {
-        throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
-      }
+      requireVisible(resource);
       throw principal.kind === 'token'
         ? new AppError('FORBIDDEN', `This token lacks the scope ${action}`, { action, scope: action })
         : new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });

@@ -1,3 +1,4 @@
+import { isUuid } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { invalid, notFound } from '../../kernel/errors.js';
@@ -7,7 +8,6 @@ import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
 import { createAuditRepo, type AuditFilters } from './repo.js';
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const BATCH = 1000;
 
 export function toEventView(event: AuditEvent) {
@@ -85,7 +85,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
     },
 
     async get(access: RequestAccess, id: string) {
-      const event = UUID.test(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
+      const event = isUuid(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
       if (!event) throw notFound('Audit event');
       return toEventView(event);
     },

@@ -1,16 +1,14 @@
+import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import { invalid, notFound } from '../../kernel/errors.js';
 import { explainToken } from '../tokens/scopes.js';
 import type { TokensService } from '../tokens/service.js';
 import { principalId } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import { READ_ACTION, type Resource } from './authorizer.js';
+import type { Resource } from './authorizer.js';
 import { isAction } from './catalogue.js';
 import { explain, type Decision } from './explain.js';
 import type { GrantsLoader } from './grants-loader.js';
 import type { ScopeRepo } from './scope-repo.js';
-
-const SLUG = /^[a-z0-9][a-z0-9-]{0,62}$/;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 export interface CheckInput {
   principal?: { user_id?: string; token_id?: string };
@@ -33,15 +31,15 @@ export function createAuthzCheck(deps: {
     if (name === undefined) return { kind: 'organization', organization };
     if (name.startsWith('cluster:')) {
       const id = name.slice('cluster:'.length);
-      const cluster = UUID.test(id) ? await deps.scopeRepo.cluster(organization.id, id) : undefined;
+      const cluster = isUuid(id) ? await deps.scopeRepo.cluster(organization.id, id) : undefined;
       if (!cluster) throw notFound('Cluster');
       return { kind: 'cluster', organization, cluster };
     }
-    const parts = name.split('/');
-    if (parts.length > 3 || !parts.every((part) => SLUG.test(part))) {
+    const parts = splitHierarchyPath(name);
+    if (!parts) {
       throw invalid('body.resource', 'must be "project", "project/environment", "project/environment/service" or "cluster:<id>"');
     }
-    const [project, env, service] = parts;
+    const { project, env, service } = parts;
     const placed = await deps.scopeRepo.place(subjectUserId, { org: organization.slug, project, env, service });
     if (!placed.project) throw notFound('Project');
     if (env === undefined) return { kind: 'project', organization, project: placed.project };
@@ -63,19 +61,19 @@ export function createAuthzCheck(deps: {
       const found = await deps.tokens.principalById(organization.id, tokenId);
       if (!found) throw notFound('Token');
       const resource = await resolveResource(access, self, input.resource);
-      if (!access.can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+      access.requireVisible(resource);
       return { token_id: tokenId, ...explainToken(found.principal.token, input.action, resource, found.path) };
     }
     const userId = input.principal?.user_id?.toLowerCase() ?? self;
     if (userId !== self) access.require('authz:check', { kind: 'organization', organization });
 
     const resource = await resolveResource(access, userId, input.resource);
-    if (!access.can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+    access.requireVisible(resource);
 
     let membership = access.scope.membership;
     let grants = access.scope.grants;
     if (userId !== self) {
-      const placed = UUID.test(userId) ? await deps.scopeRepo.place(userId, { org: organization.slug }) : undefined;
+      const placed = isUuid(userId) ? await deps.scopeRepo.place(userId, { org: organization.slug }) : undefined;
       membership = placed?.membership ?? null;
       grants = membership && placed ? await deps.grantsLoader.load(membership, placed.roleVersion) : null;
     }

@@ -1,3 +1,4 @@
+import { isUuid } from '../../kernel/ids.js';
 import type { Cluster, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
 import { notFound } from '../../kernel/errors.js';
 import type { Principal } from '../../kernel/principal.js';
@@ -28,8 +29,6 @@ export interface ScopeParams {
 }
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 /**
  * Loads the organization and everything below it named in the path. A stranger to the
  * organization gets the same 404 as for one that does not exist, so existence never leaks.
@@ -56,7 +55,7 @@ export async function resolveScope(
   const grants = placed.membership ? await grantsLoader.load(placed.membership, placed.roleVersion) : null;
   const scope: OrgScope = { organization: placed.organization, membership: placed.membership, grants };
   if (params.cluster_id !== undefined) {
-    const cluster = UUID.test(params.cluster_id) ? await repo.cluster(placed.organization.id, params.cluster_id) : undefined;
+    const cluster = isUuid(params.cluster_id) ? await repo.cluster(placed.organization.id, params.cluster_id) : undefined;
     if (!cluster) throw notFound('Cluster');
     scope.cluster = cluster;
   }

@@ -1,3 +1,4 @@
+import { isUuid } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
@@ -14,14 +15,12 @@ import { createMembersRepo } from './repo.js';
 export const INVITATION_PREFIX = 'cfi_';
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-
 export function createMembersService(deps: { db: Kysely<Database> }) {
   const repo = createMembersRepo(deps.db);
 
   /** The member `userId` of the organization, locked for the change being made. */
   async function member(r: ReturnType<typeof createMembersRepo>, org: Organization, userId: string) {
-    const membership = UUID.test(userId) ? await r.membership(org.id, userId) : undefined;
+    const membership = isUuid(userId) ? await r.membership(org.id, userId) : undefined;
     if (!membership) throw notFound('Member');
     return membership;
   }
@@ -50,7 +49,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         if (systemRole !== undefined) {
           assigned = { role: systemRole, role_id: null, role_name: null };
         } else {
-          const custom = UUID.test(input.role_id!) ? await r.customRole(org.id, input.role_id!) : undefined;
+          const custom = isUuid(input.role_id!) ? await r.customRole(org.id, input.role_id!) : undefined;
           if (!custom) throw invalid('body.role_id', 'no such role in this organization');
           assigned = { role: 'CUSTOM', role_id: custom.id, role_name: custom.name };
         }
@@ -92,7 +91,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         const current = await member(r, org, principal.user.id);
         if (current.role !== 'OWNER') throw new AppError('FORBIDDEN', 'Only the OWNER can transfer ownership');
         if (userId === principal.user.id) throw invalid('body.user_id', 'is already the OWNER');
-        const target = UUID.test(userId) ? await r.membership(org.id, userId) : undefined;
+        const target = isUuid(userId) ? await r.membership(org.id, userId) : undefined;
         if (!target) throw invalid('body.user_id', 'is not a member of this organization; invite them first');
         // Demote first: the database allows one OWNER per organization at any moment.
         await r.setRole(org.id, principal.user.id, 'ADMIN', null);

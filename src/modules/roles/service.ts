@@ -1,3 +1,4 @@
+import { isUuid } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import { ENVIRONMENT_TYPES, type CustomRole, type Database, type Organization } from '../../kernel/db/schema.js';
@@ -15,8 +16,6 @@ function definitionOf(role: RoleViewType) {
   const { created_at: _c, updated_at: _u, ...definition } = role;
   return definition;
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function systemRoleView(name: (typeof SYSTEM_ROLES)[number]): RoleViewType {
   return { id: name, name, description: SYSTEM_ROLE_DEFINITIONS[name].description, system: true };
@@ -124,7 +123,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
     if (isSystemRole(id)) {
       throw new AppError('CONFLICT', `${id} is a system role; system roles cannot be changed or deleted`);
     }
-    const role = UUID.test(id) ? await repo.byId(org.id, id) : undefined;
+    const role = isUuid(id) ? await repo.byId(org.id, id) : undefined;
     if (!role) throw notFound('Role');
     return role;
   }
@@ -137,7 +136,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
 
     async get(org: Organization, id: string): Promise<RoleViewType> {
       if (isSystemRole(id)) return systemRoleView(id);
-      const role = UUID.test(id) ? await repo.byId(org.id, id) : undefined;
+      const role = isUuid(id) ? await repo.byId(org.id, id) : undefined;
       if (!role) throw notFound('Role');
       return view(role);
     },

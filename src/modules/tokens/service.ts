@@ -1,3 +1,4 @@
+import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
@@ -17,7 +18,6 @@ import { withAudit } from '../audit/recorder.js';
 const TOKEN_TOPIC = 'api-token';
 const TOUCH_INTERVAL_MS = 60_000;
 const MAX_CACHED_TOKENS = 100_000;
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Stands for "a project (or environment) that does not exist yet": only grants on every project cover it. */
 const FUTURE_ID = 'ffffffff-ffff-4fff-bfff-ffffffffffff';
 
@@ -96,11 +96,9 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
 
   async function resolvePath(access: RequestAccess, path: string | undefined) {
     if (path === undefined) return {};
-    const parts = path.split('/');
-    if (parts.length > 3 || parts.some((part) => !/^[a-z0-9][a-z0-9-]{0,62}$/.test(part))) {
-      throw invalid('body.path', 'must be "project", "project/environment" or "project/environment/service"');
-    }
-    const [project, env, service] = parts;
+    const parts = splitHierarchyPath(path);
+    if (!parts) throw invalid('body.path', 'must be "project", "project/environment" or "project/environment/service"');
+    const { project, env, service } = parts;
     const placed = await deps.scopeRepo.place(access.principal.kind === 'user' ? access.principal.user.id : FUTURE_ID, {
       org: access.scope.organization.slug,
       project,
@@ -193,7 +191,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
     list: (access: RequestAccess) => repo.list(access.scope.organization.id),
 
     async revoke(access: RequestAccess, id: string) {
-      const existing = UUID.test(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
+      const existing = isUuid(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
       if (!existing) throw notFound('Token');
       await withAudit(deps.db, access.audit, async (tx, note) => {
         if (!(await createTokensRepo(tx).delete(access.scope.organization.id, id))) throw notFound('Token');
@@ -204,7 +202,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
 
     /** The principal of a token for authz/check, with its path for explanations. */
     async principalById(organizationId: string, id: string) {
-      const row = UUID.test(id) ? await repo.byId(organizationId, id) : undefined;
+      const row = isUuid(id) ? await repo.byId(organizationId, id) : undefined;
       return row ? { principal: toPrincipal(row), path: pathName(row) } : undefined;
     },
 
