@@ -46,6 +46,14 @@ import { createMembersService } from './modules/members/service.js';
 import { memberRoutes } from './modules/members/routes.js';
 import { AppError } from './kernel/errors.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
+import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider.js';
+import { createReadAuditBatcher } from './modules/audit/read-batcher.js';
+import { createValueHmac } from './modules/audit/value-hmac.js';
+import { createKeyring } from './modules/variables/keyring.js';
+import { ResolutionCache } from './modules/variables/resolution-cache.js';
+import { createResolver, type ResolutionInputs } from './modules/variables/resolver.js';
+import { variableRoutes } from './modules/variables/routes.js';
+import { createVariablesService } from './modules/variables/service.js';
 
 export const API_PREFIX = '/api/v1';
 export const VERSION = '0.1.0';
@@ -60,6 +68,8 @@ export interface AppOptions {
   rootKey: Buffer;
   /** How caches learn of changes made elsewhere; defaults to in-process (one instance). */
   invalidation?: Invalidation;
+  /** Wraps data keys; defaults to the local provider under the root key. */
+  keyProvider?: KeyProvider;
 }
 
 /** Builds the whole HTTP application over an open database: the composition root. */
@@ -99,6 +109,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const grantsLoader = createGrantsLoader((roleId) => roles.definition(roleId));
 
   const tokens = createTokensService({ db, scopeRepo, invalidation });
+
+  const keyring = createKeyring({ db, provider: options.keyProvider ?? new LocalKeyProvider(options.rootKey) });
+  const resolutions = new ResolutionCache<ResolutionInputs>(invalidation);
+  const changed = (organizationId: string) => resolutions.changed(organizationId);
+  const variables = createVariablesService({ db, keyring, valueHmac: createValueHmac(options.rootKey), changed });
+  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), cache: resolutions });
 
   installGuard(app, {
     async authenticate(request) {
@@ -179,7 +195,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));
-      serviceRoutes(typed, createServicesService({ db }));
+      serviceRoutes(typed, createServicesService({ db, changed }));
+      variableRoutes(typed, variables, resolver);
     },
     { prefix: API_PREFIX },
   );

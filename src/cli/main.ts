@@ -7,6 +7,7 @@ import { migrateToLatest } from '../kernel/db/migrate.js';
 import { pino } from 'pino';
 import { loggerOptions } from '../kernel/http/logging.js';
 import { closeOnSignals, runServer } from '../server.js';
+import { rotateRootKeyCommand } from './rotate-root-key-command.js';
 
 const program = new Command()
   .name('coffer')
@@ -41,6 +42,33 @@ program
     } finally {
       await database.close();
     }
+  });
+
+const admin = program.command('admin').description('Server administration that runs against the database directly');
+
+admin
+  .command('rotate-root-key')
+  .description(
+    'Re-wrap every data key under a new root key, in one transaction (values are not re-encrypted). ' +
+      'Stop every Coffer server using this database first.',
+  )
+  .option('--new-key-file <file>', 'read the new root key (base64, 32 bytes) from this file')
+  .option('--generate', 'generate the new root key (embedded database only: it replaces root.key in the data directory)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'The current key comes from COFFER_ROOT_KEY or, on the embedded database, root.key in COFFER_DATA_DIR.',
+      'The new key comes from COFFER_NEW_ROOT_KEY, --new-key-file, or --generate.',
+      '',
+      'Examples:',
+      '  coffer admin rotate-root-key --generate',
+      '  openssl rand -base64 32 > new.key && chmod 600 new.key',
+      '  DATABASE_URL=postgres://coffer@db/coffer COFFER_ROOT_KEY=$OLD coffer admin rotate-root-key --new-key-file new.key',
+    ].join('\n'),
+  )
+  .action(async (options: { newKeyFile?: string; generate?: boolean }) => {
+    await rotateRootKeyCommand(loadConfig(), { ...options, newKey: process.env.COFFER_NEW_ROOT_KEY }, (line) => console.log(line));
   });
 
 try {

@@ -12,10 +12,13 @@ export const ERROR_STATUS = {
   SIGNUP_CLOSED: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  UNPROCESSABLE: 422,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,
   INTERNAL: 500,
+  /** A stored value does not decrypt: altered, moved from another row, or sealed under another key. */
+  DECRYPTION_FAILED: 500,
   UNAVAILABLE: 503,
 } as const;
 

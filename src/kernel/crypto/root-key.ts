@@ -177,3 +177,47 @@ export async function rotateWrappedKeys(oldProvider: KeyProvider, newProvider: K
   }
   return rewrapped;
 }
+
+/** Decodes a root key given as base64 text (a key file's contents or an env var), or says why not. */
+export function decodeRootKey(text: string, source: string): Buffer {
+  const raw = text.trim();
+  const key = Buffer.from(raw, 'base64');
+  if (key.length !== ROOT_KEY_BYTES || key.toString('base64').replace(/=+$/, '') !== raw.replace(/=+$/, '')) {
+    throw new RootKeyError(`${source} must hold exactly ${ROOT_KEY_BYTES} bytes encoded as base64 (generate one with: openssl rand -base64 32)`);
+  }
+  return key;
+}
+
+/** A new random root key. */
+export function newRootKey(): Buffer {
+  return randomBytes(ROOT_KEY_BYTES);
+}
+
+/**
+ * Replacing `<dataDir>/root.key` in two steps around the rotation's commit: the new key is
+ * on disk (`root.key.new`, 0600, synced) before any data depends on it, and takes the
+ * file's place only once the data does.
+ */
+export function stageRootKeyFile(dataDir: string, key: Buffer) {
+  const file = path.join(dataDir, ROOT_KEY_FILE);
+  const staged = `${file}.new`;
+  fs.rmSync(staged, { force: true });
+  const fd = fs.openSync(staged, 'wx', 0o600);
+  try {
+    fs.writeSync(fd, `${key.toString('base64')}\n`);
+    fs.fsyncSync(fd);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return {
+    staged,
+    commit(): string {
+      fs.renameSync(staged, file);
+      syncDirectory(dataDir);
+      return file;
+    },
+    abandon(): void {
+      fs.rmSync(staged, { force: true });
+    },
+  };
+}

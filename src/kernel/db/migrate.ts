@@ -4,6 +4,7 @@ import * as customRoles from './migrations/0002_custom_roles.js';
 import * as apiTokens from './migrations/0003_api_tokens.js';
 import * as audit from './migrations/0004_audit.js';
 import * as settings from './migrations/0005_settings.js';
+import * as variables from './migrations/0006_variables.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_api_tokens': apiTokens,
   '0004_audit': audit,
   '0005_settings': settings,
+  '0006_variables': variables,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

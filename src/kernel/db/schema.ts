@@ -196,6 +196,57 @@ export interface CofferSettingsTable {
   updated_at: UpdatedAt;
 }
 
+export const VARIABLE_TYPES = ['plain', 'secret', 'file', 'pg_service'] as const;
+export type VariableType = (typeof VARIABLE_TYPES)[number];
+export const VARIABLE_SCOPES = ['organization', 'project', 'environment', 'service'] as const;
+export type VariableScopeLevel = (typeof VARIABLE_SCOPES)[number];
+
+export interface DataKeysTable {
+  id: Generated<string>;
+  organization_id: string;
+  project_id: string | null;
+  provider: string;
+  wrapped: Buffer;
+  created_at: CreatedAt;
+  rotated_at: Date | null;
+}
+
+export interface VariablesTable {
+  id: Generated<string>;
+  organization_id: string;
+  project_id: string | null;
+  environment_id: string | null;
+  service_id: string | null;
+  assignee_user_id: string | null;
+  scope: VariableScopeLevel;
+  type: VariableType;
+  /** The key, or a pg_service entry's service name. */
+  name: string;
+  mount_path: string | null;
+  immutable: boolean;
+  version: number;
+  data_key_id: string;
+  /** Null once deleted. */
+  ciphertext: Buffer | null;
+  deleted_at: Date | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export interface VariableVersionsTable {
+  variable_id: string;
+  version: number;
+  operation: 'CREATE' | 'UPDATE' | 'DELETE' | 'ROLLBACK';
+  type: VariableType;
+  mount_path: string | null;
+  ciphertext: Buffer | null;
+  rolled_back_from: number | null;
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -215,6 +266,9 @@ export interface Database {
   audit_chains: AuditChainsTable;
   security_events: SecurityEventsTable;
   coffer_settings: CofferSettingsTable;
+  data_keys: DataKeysTable;
+  variables: VariablesTable;
+  variable_versions: VariableVersionsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -226,6 +280,9 @@ export type Cluster = Selectable<ClustersTable>;
 export type Project = Selectable<ProjectsTable>;
 export type Environment = Selectable<EnvironmentsTable>;
 export type Service = Selectable<ServicesTable>;
+export type Variable = Selectable<VariablesTable>;
+export type VariableVersion = Selectable<VariableVersionsTable>;
+export type DataKey = Selectable<DataKeysTable>;
 export type CustomRole = Selectable<CustomRolesTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;

@@ -1,3 +1,4 @@
+import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import type { Resource } from './authorizer.js';
 import { actionLevel, type Action } from './catalogue.js';
 import type { Grants } from './grants.js';
@@ -14,7 +15,9 @@ function projectIdOf(resource: Resource): string | undefined {
  * - project actions: on a project or anything in it; seeing one environment of a project
  *   (a per-environment set) lets its holder see the project too;
  * - environment actions: on an environment or service, by the environment's type or its
- *   own sets; on a project they mean "on some environment of it" (creating one, listing).
+ *   own sets; on a project they mean "on some environment of it" (creating one, listing);
+ *   on the organization they mean "on every environment of every project" (organization
+ *   variables reach them all, so only a holder everywhere may manage them).
  */
 export function can(grants: Grants, action: Action, resource: Resource): boolean {
   switch (actionLevel(action)) {
@@ -50,6 +53,10 @@ export function can(grants: Grants, action: Action, resource: Resource): boolean
           (grants.projects.get(projectId)?.anyType.has(action) ?? false) ||
           (grants.environmentsByProject.get(projectId)?.has(action) ?? false)
         );
+      }
+      if (resource.kind === 'organization') {
+        const everywhere = grants.allProjects;
+        return everywhere !== null && ENVIRONMENT_TYPES.every((type) => everywhere.byType[type].has(action));
       }
       return false;
     }

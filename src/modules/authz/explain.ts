@@ -48,7 +48,9 @@ function grantedBy(grants: Grants, action: Action, resource: Resource): string {
             ? ' on every project'
             : resource.kind === 'environment' || resource.kind === 'service'
               ? ` on ${resource.environment.type} environments of every project`
-              : ' on every project';
+              : resource.kind === 'organization'
+                ? ' on every environment of every project'
+                : ' on every project';
     return `granted by system role ${origin.role}${scope}`;
   }
 
@@ -98,6 +100,9 @@ function deniedBecause(grants: Grants, action: Action, resource: Resource): stri
         return `no grant of ${action} on ${resource.environment.type} environments of project ${resource.project.slug} (${holder})`;
       }
       if (resource.kind === 'project') return `no grant of ${action} on any environment of project ${resource.project.slug} (${holder})`;
+      if (resource.kind === 'organization') {
+        return `${action} on the organization needs it on every environment of every project, which ${holder} does not grant`;
+      }
       return `${action} is checked against an environment: name one as "project/environment"`;
   }
 }

@@ -8,7 +8,9 @@ import { createServicesRepo, type ServiceChanges } from './repo.js';
 import { toServiceView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
-export function createServicesService(deps: { db: Kysely<Database> }) {
+/** `changed` tells resolution caches that the organization's built-in variables changed. */
+export function createServicesService(deps: { db: Kysely<Database>; changed?: (organizationId: string) => Promise<void> }) {
+  const changed = (access: RequestAccess) => deps.changed?.(access.scope.organization.id);
   const repo = createServicesRepo(deps.db);
   // Output values may be credentials: the log keeps which outputs exist, never their values.
   const fields = (s: Service) => ({ slug: s.slug, name: s.name, kind: s.kind, outputs: Object.keys(s.outputs).sort() });
@@ -43,7 +45,7 @@ export function createServicesService(deps: { db: Kysely<Database> }) {
           const name = pathOf(access, service);
           note({ event_type: 'CREATE', target_type: 'service', target_id: service.id, target_name: name, change: `Created ${service.kind} service ${name}`, details: { after: fields(service) } });
           return service;
-        });
+        }).then(async (service) => (await changed(access), service));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(input.slug);
         throw error;
@@ -57,7 +59,7 @@ export function createServicesService(deps: { db: Kysely<Database> }) {
           const name = pathOf(access, updated);
           note({ event_type: 'UPDATE', target_type: 'service', target_id: service.id, target_name: name, change: `Updated service ${name}`, details: changedFields(fields(service), fields(updated)) });
           return updated;
-        });
+        }).then(async (updated) => (await changed(access), updated));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? service.slug);
         throw error;
@@ -69,7 +71,7 @@ export function createServicesService(deps: { db: Kysely<Database> }) {
         await createServicesRepo(tx).delete(service.id);
         const name = pathOf(access, service);
         note({ event_type: 'DELETE', target_type: 'service', target_id: service.id, target_name: name, change: `Deleted service ${name}`, details: { before: fields(service) } });
-      }),
+      }).then(() => changed(access)),
   };
 }
 

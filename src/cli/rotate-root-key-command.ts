@@ -1,0 +1,64 @@
+import fs from 'node:fs';
+import type { Config } from '../config.js';
+import { LocalKeyProvider } from '../kernel/crypto/key-provider.js';
+import { decodeRootKey, loadRootKey, newRootKey, stageRootKeyFile } from '../kernel/crypto/root-key.js';
+import { describeDatabase, openDatabase } from '../kernel/db/connect.js';
+import { migrateToLatest } from '../kernel/db/migrate.js';
+import { rotateRootKey } from '../modules/variables/rotate-root-key.js';
+
+export interface RotateOptions {
+  /** The new key as base64 (COFFER_NEW_ROOT_KEY). */
+  newKey?: string;
+  newKeyFile?: string;
+  generate?: boolean;
+}
+
+/**
+ * `coffer admin rotate-root-key`: re-wraps every data key under a new root key in one
+ * transaction. On the embedded database with a key file, the new key is written beside the
+ * old one before the transaction and takes its place only after the commit.
+ */
+export async function rotateRootKeyCommand(config: Config, options: RotateOptions, print: (line: string) => void): Promise<number> {
+  const embedded = !config.databaseUrl;
+  const given = [options.newKey !== undefined, options.newKeyFile !== undefined, options.generate === true].filter(Boolean).length;
+  if (given !== 1) throw new Error('Give the new root key exactly one way: COFFER_NEW_ROOT_KEY, --new-key-file FILE, or --generate');
+  const keyFileManaged = embedded && config.rootKey === undefined;
+  if (options.generate && !keyFileManaged) {
+    throw new Error(
+      '--generate replaces root.key in the data directory, which is not in use here (DATABASE_URL or COFFER_ROOT_KEY is set): ' +
+        'pass the new key with --new-key-file or COFFER_NEW_ROOT_KEY so you can give it to every instance',
+    );
+  }
+  const newKey = options.generate
+    ? newRootKey()
+    : options.newKeyFile !== undefined
+      ? decodeRootKey(fs.readFileSync(options.newKeyFile, 'utf8'), options.newKeyFile)
+      : decodeRootKey(options.newKey!, 'COFFER_NEW_ROOT_KEY');
+
+  const database = await openDatabase(config);
+  try {
+    await migrateToLatest(database.db);
+    const oldKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded }, () => {});
+    if (oldKey.equals(newKey)) throw new Error('The new root key is the current one; nothing to rotate');
+    // The new key is on disk before any data depends on it.
+    const keyFile = keyFileManaged ? stageRootKeyFile(config.dataDir, newKey) : undefined;
+    let count: number;
+    try {
+      count = await rotateRootKey(database.db, {
+        oldRootKey: oldKey,
+        newRootKey: newKey,
+        oldProvider: new LocalKeyProvider(oldKey),
+        newProvider: new LocalKeyProvider(newKey),
+      });
+    } catch (error) {
+      keyFile?.abandon();
+      throw error;
+    }
+    print(`Re-wrapped ${count} data key${count === 1 ? '' : 's'} under the new root key (${new LocalKeyProvider(newKey).id}) in ${describeDatabase(config)}`);
+    if (keyFile) print(`Wrote the new root key to ${keyFile.commit()}; back it up: the old key no longer opens this data`);
+    else print('Now set COFFER_ROOT_KEY to the new key on every instance before starting them: the old key no longer opens this data');
+    return count;
+  } finally {
+    await database.close();
+  }
+}

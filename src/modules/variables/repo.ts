@@ -1,0 +1,139 @@
+import { sql, type Kysely } from 'kysely';
+import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
+
+/** Where a variable hangs: the scope level and the ids along its path. */
+export interface PlaceIds {
+  level: VariableScopeLevel;
+  organizationId: string;
+  projectId: string | null;
+  environmentId: string | null;
+  serviceId: string | null;
+}
+
+export interface VersionActor {
+  actor_type: string;
+  actor_id: string | null;
+  actor_name: string;
+}
+
+const LIST_KEY_SEPARATOR = '\n';
+
+/** The keyset of a listing: name then id (names never hold a newline). */
+export const listKeyOf = (variable: Pick<Variable, 'name' | 'id'>) => `${variable.name}${LIST_KEY_SEPARATOR}${variable.id}`;
+
+export function createVariablesRepo(db: Kysely<Database>) {
+  const atPlace = (place: PlaceIds) =>
+    db
+      .selectFrom('variables')
+      .selectAll()
+      .where('organization_id', '=', place.organizationId)
+      .where('scope', '=', place.level)
+      .where((eb) => (place.projectId === null ? eb('project_id', 'is', null) : eb('project_id', '=', place.projectId)))
+      .where((eb) => (place.environmentId === null ? eb('environment_id', 'is', null) : eb('environment_id', '=', place.environmentId)))
+      .where((eb) => (place.serviceId === null ? eb('service_id', 'is', null) : eb('service_id', '=', place.serviceId)));
+
+  return {
+    list(place: PlaceIds, after: string | undefined, limit: number) {
+      let query = atPlace(place).where('deleted_at', 'is', null);
+      if (after !== undefined) {
+        const [name, id] = after.split(LIST_KEY_SEPARATOR);
+        query = query.where(sql<boolean>`(name collate "C", id) > (${name ?? ''} collate "C", ${id ?? '00000000-0000-0000-0000-000000000000'}::uuid)`);
+      }
+      return query.orderBy(sql`name collate "C"`).orderBy('id').limit(limit).execute();
+    },
+
+    /** One variable at this place, live or deleted; `lock` holds it for the transaction. */
+    find(place: PlaceIds, id: string, lock = false) {
+      const query = atPlace(place).where('id', '=', id);
+      return (lock ? query.forUpdate() : query).executeTakeFirst();
+    },
+
+    insert(row: {
+      id: string;
+      place: PlaceIds;
+      assignee_user_id: string | null;
+      type: VariableType;
+      name: string;
+      mount_path: string | null;
+      immutable: boolean;
+      data_key_id: string;
+      ciphertext: Buffer;
+    }) {
+      const { place, ...values } = row;
+      return db
+        .insertInto('variables')
+        .values({
+          ...values,
+          organization_id: place.organizationId,
+          project_id: place.projectId,
+          environment_id: place.environmentId,
+          service_id: place.serviceId,
+          scope: place.level,
+          version: 1,
+        })
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    /** A new current state (an update, rollback, restore or delete), with its version number. */
+    setState(id: string, state: { version: number; type: VariableType; mount_path: string | null; ciphertext: Buffer | null }) {
+      return db
+        .updateTable('variables')
+        .set({ ...state, deleted_at: state.ciphertext === null ? new Date() : null, updated_at: new Date() })
+        .where('id', '=', id)
+        .returningAll()
+        .executeTakeFirstOrThrow();
+    },
+
+    addVersion(row: Omit<VariableVersion, 'created_at'>) {
+      return db.insertInto('variable_versions').values(row).execute();
+    },
+
+    versions(variableId: string, beforeVersion: number | undefined, limit: number) {
+      let query = db.selectFrom('variable_versions').selectAll().where('variable_id', '=', variableId);
+      if (beforeVersion !== undefined) query = query.where('version', '<', beforeVersion);
+      return query.orderBy('version', 'desc').limit(limit).execute();
+    },
+
+    version(variableId: string, version: number) {
+      return db.selectFrom('variable_versions').selectAll().where('variable_id', '=', variableId).where('version', '=', version).executeTakeFirst();
+    },
+
+    isMember(organizationId: string, userId: string) {
+      return db
+        .selectFrom('memberships')
+        .select('user_id')
+        .where('organization_id', '=', organizationId)
+        .where('user_id', '=', userId)
+        .executeTakeFirst()
+        .then((row) => row !== undefined);
+    },
+
+    /**
+     * Every live definition that reaches an environment (or one of its services), in one
+     * query: the organization's, the project's, the environment's, the service's, and the
+     * member's assigned ones.
+     */
+    reaching(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }) {
+      return db
+        .selectFrom('variables')
+        .select(['id', 'scope', 'type', 'name', 'mount_path', 'version', 'data_key_id', 'ciphertext', 'assignee_user_id'])
+        .where('organization_id', '=', ids.organizationId)
+        .where('deleted_at', 'is', null)
+        .where((eb) =>
+          eb.or([
+            eb('scope', '=', 'organization'),
+            eb.and([eb('scope', '=', 'project'), eb('project_id', '=', ids.projectId)]),
+            eb.and([eb('scope', '=', 'environment'), eb('environment_id', '=', ids.environmentId)]),
+            ...(ids.serviceId === null ? [] : [eb.and([eb('scope', '=', 'service'), eb('service_id', '=', ids.serviceId)])]),
+          ]),
+        )
+        .where((eb) => (ids.memberId === null ? eb('assignee_user_id', 'is', null) : eb.or([eb('assignee_user_id', 'is', null), eb('assignee_user_id', '=', ids.memberId)])))
+        .execute();
+    },
+
+    servicesOf(environmentId: string) {
+      return db.selectFrom('services').selectAll().where('environment_id', '=', environmentId).orderBy('slug').execute();
+    },
+  };
+}

@@ -1,0 +1,135 @@
+import type { Service, VariableType } from '../../kernel/db/schema.js';
+import { AppError } from '../../kernel/errors.js';
+import { isSecretOutput } from '../services/schemas.js';
+import type { PgServiceDefinition } from './pg-service.js';
+import type { Resolution, ResolvedPgService, ResolvedVariable, VariableScope } from './formats.js';
+
+/** SPEC §3 precedence, lowest first: the most specific definition of a key wins. */
+export const PRECEDENCE: readonly VariableScope[] = ['builtin', 'organization', 'project', 'environment', 'service', 'member'];
+const RANK = new Map(PRECEDENCE.map((scope, index) => [scope, index]));
+
+/** One decrypted definition at some scope. */
+export type Definition =
+  | { scope: VariableScope; variable_id: string; type: Exclude<VariableType, 'pg_service'>; key: string; value: string; mount_path: string | null }
+  | { scope: VariableScope; variable_id: string; type: 'pg_service'; definition: PgServiceDefinition };
+
+/** A built-in variable derived from a service output. */
+export interface Builtin {
+  key: string;
+  value: string;
+  secret: boolean;
+  /** Set for database credentials: readable only with database:read_credentials on this service. */
+  credentialOf: string | null;
+}
+
+/** `COFFER_<KIND>_<SLUG>_<OUTPUT>`: slug and output upper-cased, `-` → `_` (SPEC §3). */
+export function builtinKey(service: Pick<Service, 'kind' | 'slug'>, output: string): string {
+  const part = (text: string) => text.toUpperCase().replace(/-/g, '_');
+  return `COFFER_${part(service.kind)}_${part(service.slug)}_${part(output)}`;
+}
+
+const CREDENTIAL_OUTPUT = /^(user|username)$/i;
+
+/** The built-in variables of an environment's services. */
+export function builtinsOf(services: readonly Pick<Service, 'id' | 'kind' | 'slug' | 'outputs'>[]): Builtin[] {
+  return services.flatMap((service) =>
+    Object.entries(service.outputs).map(([output, value]) => {
+      const secret = isSecretOutput(output);
+      const credential = service.kind === 'database' && (secret || CREDENTIAL_OUTPUT.test(output));
+      return { key: builtinKey(service, output), value, secret, credentialOf: credential ? service.id : null };
+    }),
+  );
+}
+
+// `$${` first, so an escaped reference is never read as one.
+const REFERENCE = /\$\$\{|\$\{([A-Z_][A-Z0-9_]*)\}/g;
+
+/**
+ * Merges definitions by precedence, drops credentials the caller may not read (listing them
+ * in `omitted`, with every variable that references one), and expands `${KEY}` references
+ * against the merged set. `$${` is a literal `${`. A missing reference or a cycle is a 422
+ * naming the keys.
+ */
+export function resolveDefinitions(
+  definitions: readonly Definition[],
+  builtins: readonly Builtin[],
+  mayReadCredentials: (serviceId: string) => boolean,
+): Resolution {
+  type Winner = { rank: number; variable: ResolvedVariable; credentialOf: string | null };
+  const winners = new Map<string, Winner>();
+  const consider = (rank: number, variable: ResolvedVariable, credentialOf: string | null) => {
+    const current = winners.get(variable.key);
+    if (!current || current.rank <= rank) winners.set(variable.key, { rank, variable, credentialOf });
+  };
+  for (const builtin of builtins) {
+    consider(0, { key: builtin.key, value: builtin.value, type: builtin.secret ? 'secret' : 'plain', scope: 'builtin', variable_id: null }, builtin.credentialOf);
+  }
+
+  const services = new Map<string, { rank: number; entry: ResolvedPgService }>();
+  for (const definition of definitions) {
+    const rank = RANK.get(definition.scope)!;
+    if (definition.type === 'pg_service') {
+      const current = services.get(definition.definition.service);
+      if (!current || current.rank <= rank) {
+        services.set(definition.definition.service, { rank, entry: { ...definition.definition, scope: definition.scope, variable_id: definition.variable_id } });
+      }
+      continue;
+    }
+    const variable: ResolvedVariable = { key: definition.key, value: definition.value, type: definition.type, scope: definition.scope, variable_id: definition.variable_id };
+    if (definition.mount_path !== null) variable.mount_path = definition.mount_path;
+    consider(rank, variable, null);
+  }
+
+  const omitted = new Set<string>();
+  for (const [key, winner] of winners) {
+    if (winner.credentialOf !== null && !mayReadCredentials(winner.credentialOf)) omitted.add(key);
+  }
+
+  const expanded = expandReferences(winners, omitted);
+  const variables = [...expanded.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  const pgServices = [...services.values()].map((s) => s.entry).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  return { variables, pg_services: pgServices, omitted: [...omitted].sort() };
+}
+
+function expandReferences(winners: Map<string, { variable: ResolvedVariable }>, omitted: Set<string>): Map<string, ResolvedVariable> {
+  const done = new Map<string, ResolvedVariable>();
+  const inProgress: string[] = [];
+
+  // Returns the expanded value, or undefined when the key (or something it references) is omitted.
+  const visit = (key: string, referencedBy: string | null): string | undefined => {
+    if (omitted.has(key)) return undefined;
+    const finished = done.get(key);
+    if (finished) return finished.value;
+    const winner = winners.get(key);
+    if (!winner) {
+      throw new AppError('UNPROCESSABLE', `Variable ${referencedBy} references \${${key}}, which is not defined here`, {
+        key: referencedBy,
+        missing: key,
+      });
+    }
+    const cycleStart = inProgress.indexOf(key);
+    if (cycleStart !== -1) {
+      const cycle = [...inProgress.slice(cycleStart), key];
+      throw new AppError('UNPROCESSABLE', `Variables reference each other in a cycle: ${cycle.join(' → ')}`, { cycle });
+    }
+    inProgress.push(key);
+    let hidden = false;
+    const value = winner.variable.value.replace(REFERENCE, (_match: string, name: string | undefined) => {
+      if (name === undefined) return '${';
+      const resolved = visit(name, key);
+      if (resolved === undefined) hidden = true;
+      return resolved ?? '';
+    });
+    inProgress.pop();
+    if (hidden) {
+      // It would carry a credential the caller may not read: left out like the credential itself.
+      omitted.add(key);
+      return undefined;
+    }
+    done.set(key, { ...winner.variable, value });
+    return value;
+  };
+
+  for (const key of winners.keys()) visit(key, null);
+  return done;
+}

@@ -1,0 +1,121 @@
+import type { Kysely } from 'kysely';
+import { open, valueAad } from '../../kernel/crypto/aead.js';
+import type { Database, Service } from '../../kernel/db/schema.js';
+import { AppError, notFound } from '../../kernel/errors.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import type { ReadAuditBatcher } from '../audit/read-batcher.js';
+import type { Keyring } from './keyring.js';
+import type { PgServiceDefinition } from './pg-service.js';
+import { render, type Format, type VariableScope } from './formats.js';
+import { createVariablesRepo } from './repo.js';
+import { builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
+import type { ResolutionCache } from './resolution-cache.js';
+
+/** What one (place, member) resolves from, decrypted, plus its renderings per credential access and format. */
+export interface ResolutionInputs {
+  definitions: Definition[];
+  builtins: Builtin[];
+  /** Database services whose credentials need database:read_credentials, in a stable order. */
+  credentialServices: Service[];
+  rendered: Map<string, Rendered>;
+}
+
+interface Rendered {
+  contentType: string;
+  body: string;
+  keys: string[];
+  services: string[];
+  omitted: string[];
+}
+
+export function createResolver(deps: { db: Kysely<Database>; keyring: Keyring; readAudit: ReadAuditBatcher; cache: ResolutionCache<ResolutionInputs> }) {
+  const repo = createVariablesRepo(deps.db);
+
+  async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }): Promise<ResolutionInputs> {
+    const [rows, services] = await Promise.all([repo.reaching(ids), repo.servicesOf(ids.environmentId)]);
+    const keys = await deps.keyring.byIds(deps.db, rows.map((row) => row.data_key_id));
+    const definitions = rows.map((row): Definition => {
+      let plaintext: string;
+      try {
+        plaintext = open(keys.get(row.data_key_id)!, row.ciphertext!, valueAad(row.id, row.version)).toString('utf8');
+      } catch {
+        throw new AppError('DECRYPTION_FAILED', `The stored value of ${row.name} (version ${row.version}) does not decrypt: it was altered or copied from another variable`);
+      }
+      const scope: VariableScope = row.assignee_user_id !== null ? 'member' : row.scope;
+      return row.type === 'pg_service'
+        ? { scope, variable_id: row.id, type: 'pg_service', definition: JSON.parse(plaintext) as PgServiceDefinition }
+        : { scope, variable_id: row.id, type: row.type, key: row.name, value: plaintext, mount_path: row.mount_path };
+    });
+    const builtins = builtinsOf(services);
+    const credentialIds = new Set(builtins.flatMap((builtin) => (builtin.credentialOf ? [builtin.credentialOf] : [])));
+    return { definitions, builtins, credentialServices: services.filter((service) => credentialIds.has(service.id)), rendered: new Map() };
+  }
+
+  return {
+    /**
+     * The merged set for the request's environment or service (SPEC §3), for the caller or
+     * on behalf of `member`. A warm answer costs no database read and no decryption; the
+     * READ_SECRET event is durable before the answer is sent, warm or not.
+     */
+    async resolve(access: RequestAccess, options: { format: Format; member?: string }) {
+      const { organization, project, environment, service } = access.scope;
+      const principal = access.principal;
+      const self = principal.kind === 'user' ? principal.user.id : null;
+      let memberId = self;
+      if (options.member !== undefined && options.member !== self) {
+        access.require('authz:check', { kind: 'organization', organization });
+        if (!(await repo.isMember(organization.id, options.member))) throw notFound('Member');
+        memberId = options.member;
+      }
+
+      const key = `${environment!.id}|${service?.id ?? ''}|${memberId ?? ''}`;
+      let inputs = deps.cache.get(organization.id, key);
+      if (!inputs) {
+        const generation = deps.cache.begin(organization.id);
+        inputs = await load({ organizationId: organization.id, projectId: project!.id, environmentId: environment!.id, serviceId: service?.id ?? null, memberId });
+        deps.cache.set(organization.id, key, generation, inputs);
+      }
+
+      // Permissions are never cached: which credentials this caller may read is asked every time.
+      const readable = new Set<string>();
+      let access_ = '';
+      for (const credential of inputs.credentialServices) {
+        const allowed = access.can('database:read_credentials', { kind: 'service', organization, project: project!, environment: environment!, service: credential });
+        if (allowed) readable.add(credential.id);
+        access_ += allowed ? '1' : '0';
+      }
+      const renderKey = `${access_}|${options.format}`;
+      let rendered = inputs.rendered.get(renderKey);
+      if (!rendered) {
+        const resolution = resolveDefinitions(inputs.definitions, inputs.builtins, (id) => readable.has(id));
+        rendered = {
+          ...render(resolution, options.format),
+          keys: resolution.variables.map((variable) => variable.key),
+          services: resolution.pg_services.map((entry) => entry.service),
+          omitted: resolution.omitted,
+        };
+        inputs.rendered.set(renderKey, rendered);
+      }
+
+      const path = `${project!.slug}/${environment!.slug}${service ? `/${service.slug}` : ''}`;
+      await deps.readAudit.record(access.audit, {
+        event_type: 'READ_SECRET',
+        target_type: service ? 'service' : 'environment',
+        target_id: service?.id ?? environment!.id,
+        target_name: path,
+        change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${options.format}${memberId !== self ? ' on behalf of a member' : ''}`,
+        details: {
+          path,
+          format: options.format,
+          member_id: memberId,
+          keys: rendered.keys,
+          pg_services: rendered.services,
+          omitted: rendered.omitted,
+        },
+      });
+      return rendered;
+    },
+  };
+}
+
+export type Resolver = ReturnType<typeof createResolver>;

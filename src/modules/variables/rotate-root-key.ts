@@ -1,0 +1,37 @@
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+import type { KeyProvider } from '../../kernel/crypto/key-provider.js';
+import { rotateWrappedKeys, rootKeyCheck, verifyRootKeyCheck } from '../../kernel/crypto/root-key.js';
+
+const CHECK = 'root_key_check';
+
+/**
+ * Re-wraps every data key from the old root key to the new one, and records the new key's
+ * check value, in one transaction (SPEC §4): values are untouched, and a failure anywhere
+ * leaves everything under the old key. Returns how many data keys were re-wrapped.
+ */
+export async function rotateRootKey(
+  db: Kysely<Database>,
+  keys: { oldRootKey: Buffer; newRootKey: Buffer; oldProvider: KeyProvider; newProvider: KeyProvider },
+): Promise<number> {
+  return db.transaction().execute(async (tx) => {
+    const stored = await tx.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).forUpdate().executeTakeFirst();
+    // Refuses a wrong "old" key before touching anything (WrongRootKeyError says what to do).
+    if (stored) verifyRootKeyCheck(keys.oldRootKey, stored.value);
+    const rows = await tx.selectFrom('data_keys').select(['id', 'wrapped']).orderBy('id').forUpdate().execute();
+    const rewrapped = await rotateWrappedKeys(keys.oldProvider, keys.newProvider, rows.map((row) => row.wrapped));
+    for (const [index, row] of rows.entries()) {
+      await tx
+        .updateTable('data_keys')
+        .set({ wrapped: rewrapped[index]!, provider: keys.newProvider.id, rotated_at: new Date() })
+        .where('id', '=', row.id)
+        .execute();
+    }
+    await tx
+      .insertInto('coffer_settings')
+      .values({ name: CHECK, value: rootKeyCheck(keys.newRootKey) })
+      .onConflict((oc) => oc.column('name').doUpdateSet({ value: rootKeyCheck(keys.newRootKey), updated_at: new Date() }))
+      .execute();
+    return rows.length;
+  });
+}

@@ -1,0 +1,116 @@
+import { Type, type TObject } from 'typebox';
+import type { VariableScopeLevel } from '../../kernel/db/schema.js';
+import type { App } from '../../kernel/http/app-types.js';
+import { accessOf } from '../../kernel/http/context.js';
+import { ErrorResponse, Page, errorResponses } from '../../kernel/http/schemas.js';
+import type { ResourceKind } from '../authz/authorizer.js';
+import type { Resolver } from './resolver.js';
+import {
+  CreateVariableBody,
+  EnvironmentParams,
+  OrgParams,
+  ProjectParams,
+  ResolveQuery,
+  RollbackBody,
+  ServiceParams,
+  UpdateVariableBody,
+  VariableListQuery,
+  VariableView,
+  VersionListQuery,
+  VersionView,
+} from './schemas.js';
+import type { VariablesService } from './service.js';
+
+const tags = ['variables'];
+
+const LEVELS: { level: VariableScopeLevel; base: string; params: TObject; resource: ResourceKind }[] = [
+  { level: 'organization', base: '/orgs/:org', params: OrgParams, resource: 'organization' },
+  { level: 'project', base: '/orgs/:org/projects/:project', params: ProjectParams, resource: 'project' },
+  { level: 'environment', base: '/orgs/:org/projects/:project/environments/:env', params: EnvironmentParams, resource: 'environment' },
+  { level: 'service', base: '/orgs/:org/projects/:project/environments/:env/services/:service', params: ServiceParams, resource: 'service' },
+];
+
+const withId = (params: TObject) => Type.Object({ ...params.properties, id: Type.String({ maxLength: 64 }) });
+
+/** The same seven routes at each of the four scopes (SPEC §7), and resolution of environments and services. */
+export function variableRoutes(app: App, service: VariablesService, resolver: Resolver) {
+  for (const { level, base, params, resource } of LEVELS) {
+    const url = `${base}/variables`;
+    const read = { access: { action: 'secret:read' as const, resource } };
+    const write = { access: { action: 'secret:write' as const, resource } };
+    const where = level === 'organization' ? 'the organization' : `a ${level}`;
+
+    app.get(url, {
+      config: read,
+      schema: { tags, summary: `Variables of ${where} (secrets masked)`, params, querystring: VariableListQuery, response: { 200: Page(VariableView), ...errorResponses } },
+      handler: async (request) => {
+        const query = request.query as { cursor?: string; limit?: number };
+        return service.list(accessOf(request), level, query.cursor, query.limit ?? 100);
+      },
+    });
+
+    app.post(url, {
+      config: write,
+      schema: { tags, summary: `Create a variable in ${where}`, params, body: CreateVariableBody, response: { 201: VariableView, ...errorResponses } },
+      handler: async (request, reply) => reply.code(201).send(await service.create(accessOf(request), level, request.body)),
+    });
+
+    app.get(`${url}/:id`, {
+      config: read,
+      schema: { tags, summary: `One variable of ${where} (secrets masked)`, params: withId(params), response: { 200: VariableView, ...errorResponses } },
+      handler: async (request) => service.get(accessOf(request), level, (request.params as { id: string }).id),
+    });
+
+    app.patch(`${url}/:id`, {
+      config: write,
+      schema: { tags, summary: `Change a variable of ${where} (a new version; immutable ones answer 409)`, params: withId(params), body: UpdateVariableBody, response: { 200: VariableView, ...errorResponses } },
+      handler: async (request) => service.update(accessOf(request), level, (request.params as { id: string }).id, request.body),
+    });
+
+    app.delete(`${url}/:id`, {
+      config: write,
+      schema: { tags, summary: `Delete a variable of ${where} (its history is kept)`, params: withId(params), response: { 204: Type.Null(), ...errorResponses } },
+      handler: async (request, reply) => {
+        await service.delete(accessOf(request), level, (request.params as { id: string }).id);
+        return reply.code(204).send(null);
+      },
+    });
+
+    app.get(`${url}/:id/versions`, {
+      config: read,
+      schema: { tags, summary: 'Every version of a variable, newest first, with who and when', params: withId(params), querystring: VersionListQuery, response: { 200: Page(VersionView), ...errorResponses } },
+      handler: async (request) => {
+        const query = request.query as { cursor?: string; limit?: number };
+        return service.versions(accessOf(request), level, (request.params as { id: string }).id, query.cursor, query.limit ?? 50);
+      },
+    });
+
+    app.post(`${url}/:id/rollback`, {
+      config: write,
+      schema: { tags, summary: 'Roll back to an earlier version (as a new version; restores a deleted variable)', params: withId(params), body: RollbackBody, response: { 200: VariableView, ...errorResponses } },
+      handler: async (request) => service.rollback(accessOf(request), level, (request.params as { id: string }).id, request.body.version),
+    });
+  }
+
+  for (const { base, params, resource } of LEVELS.slice(2)) {
+    app.get(`${base}/resolve`, {
+      config: { access: { action: 'secret:decrypt', resource } },
+      schema: {
+        tags,
+        summary: `Resolve the variables of ${resource === 'service' ? 'a service' : 'an environment'} (SPEC §3), secrets in clear`,
+        description:
+          'Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, shell, yaml or pg_service. ' +
+          'Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.',
+        params,
+        querystring: ResolveQuery,
+        response: { ...errorResponses, 422: ErrorResponse, 500: ErrorResponse },
+      },
+      handler: async (request, reply) => {
+        const query = request.query as { format?: 'json'; member?: string };
+        const rendered = await resolver.resolve(accessOf(request), { format: query.format ?? 'json', member: query.member });
+        // Pre-serialised: a warm answer is bytes from memory. Never cached by intermediaries.
+        return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.body as never);
+      },
+    });
+  }
+}

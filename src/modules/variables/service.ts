@@ -1,0 +1,384 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { open, seal, valueAad } from '../../kernel/crypto/aead.js';
+import type { Database, Environment, Variable, VariableType, VariableVersion } from '../../kernel/db/schema.js';
+import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
+import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import { isUuid } from '../../kernel/ids.js';
+import { maskSecret } from '../../kernel/mask.js';
+import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
+import { withAudit } from '../audit/recorder.js';
+import type { ValueHmac } from '../audit/value-hmac.js';
+import type { Keyring } from './keyring.js';
+import type { PgServiceDefinition } from './pg-service.js';
+import { createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
+import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
+import type { VariableScopeLevel } from '../../kernel/db/schema.js';
+
+export interface CreateInput {
+  key?: string;
+  type?: VariableType;
+  value?: string;
+  pg_service?: PgServiceInput;
+  mount_path?: string;
+  immutable?: boolean;
+  assignee_user_id?: string;
+}
+
+export interface UpdateInput {
+  type?: VariableType;
+  value?: string;
+  pg_service?: PgServiceInput;
+  mount_path?: string | null;
+}
+
+const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+/** The place a request's path names, at the level its route manages. */
+export function placeOf(access: RequestAccess, level: VariableScopeLevel): PlaceIds {
+  const { organization, project, environment, service } = access.scope;
+  return {
+    level,
+    organizationId: organization.id,
+    projectId: level === 'organization' ? null : project!.id,
+    environmentId: level === 'environment' || level === 'service' ? environment!.id : null,
+    serviceId: level === 'service' ? service!.id : null,
+  };
+}
+
+function placeName(access: RequestAccess, level: VariableScopeLevel): string {
+  const { organization, project, environment, service } = access.scope;
+  switch (level) {
+    case 'organization':
+      return `organization ${organization.slug}`;
+    case 'project':
+      return project!.slug;
+    case 'environment':
+      return `${project!.slug}/${environment!.slug}`;
+    case 'service':
+      return `${project!.slug}/${environment!.slug}/${service!.slug}`;
+  }
+}
+
+/**
+ * Writing a project variable reaches every environment of the project, so it needs
+ * secret:write on every environment type there, not only on one (the route checks "some").
+ * Organization variables are checked the same way by the evaluator itself.
+ */
+function requireWriteEverywhereInProject(access: RequestAccess): void {
+  const { organization, project } = access.scope;
+  const now = new Date();
+  const missing = ENVIRONMENT_TYPES.filter((type) => {
+    const environment: Environment = { id: NIL_UUID, project_id: project!.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
+    return !access.can('secret:write', { kind: 'environment', organization, project: project!, environment });
+  });
+  if (missing.length > 0) {
+    throw new AppError(
+      'FORBIDDEN',
+      `Project variables reach every environment of ${project!.slug}: they need secret:write on ${missing.join(', ')} environments too`,
+      { action: 'secret:write', environment_types: missing },
+    );
+  }
+}
+
+function maskPgService(definition: PgServiceDefinition) {
+  const { password, extra, ...visible } = definition;
+  return {
+    ...visible,
+    ...(password !== undefined ? { password: maskSecret(password) } : {}),
+    extra: Object.fromEntries(Object.entries(extra ?? {}).map(([name, value]) => [name, maskSecret(value)])),
+  };
+}
+
+/** What a listing shows of a value: plain in clear, everything else masked (SPEC §3). */
+function shownValue(type: VariableType, plaintext: string | null) {
+  if (plaintext === null) return { value: null };
+  if (type === 'pg_service') return { value: null, pg_service: maskPgService(JSON.parse(plaintext) as PgServiceDefinition) };
+  return { value: isConcealed(type) ? maskSecret(plaintext) : plaintext };
+}
+
+export function createVariablesService(deps: {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  valueHmac: ValueHmac;
+  /** Called after a committed change, before its response: resolution caches drop the organization. */
+  changed: (organizationId: string) => Promise<void>;
+}) {
+  const { db, keyring } = deps;
+
+  async function decrypt(tx: Kysely<Database>, variable: Pick<Variable, 'id' | 'name' | 'data_key_id'>, version: number, ciphertext: Buffer): Promise<string> {
+    const keys = await keyring.byIds(tx, [variable.data_key_id]);
+    try {
+      return open(keys.get(variable.data_key_id)!, ciphertext, valueAad(variable.id, version)).toString('utf8');
+    } catch {
+      // Names the variable, never the value: the row was altered or moved from elsewhere.
+      throw new AppError('DECRYPTION_FAILED', `The stored value of ${variable.name} (version ${version}) does not decrypt: it was altered or copied from another variable`);
+    }
+  }
+
+  const view = (variable: Variable, plaintext: string | null) => ({
+    id: variable.id,
+    scope: variable.scope,
+    key: variable.type === 'pg_service' ? null : variable.name,
+    type: variable.type,
+    ...shownValue(variable.type, plaintext),
+    mount_path: variable.mount_path,
+    immutable: variable.immutable,
+    version: variable.version,
+    assignee_user_id: variable.assignee_user_id,
+    created_at: variable.created_at.toISOString(),
+    updated_at: variable.updated_at.toISOString(),
+  });
+
+  /** The audit view of a state: plain values in clear, others as an HMAC only. */
+  const auditFields = (organizationId: string, variable: Pick<Variable, 'name' | 'type' | 'mount_path' | 'scope' | 'immutable' | 'assignee_user_id'>, plaintext: string | null) => ({
+    [variable.type === 'pg_service' ? 'service' : 'key']: variable.name,
+    type: variable.type,
+    scope: variable.scope,
+    mount_path: variable.mount_path,
+    immutable: variable.immutable,
+    assignee_user_id: variable.assignee_user_id,
+    ...(plaintext === null ? {} : isConcealed(variable.type) ? { value_hmac: deps.valueHmac(organizationId, plaintext) } : { value: plaintext }),
+  });
+
+  const label = (variable: Pick<Variable, 'type' | 'name'>) =>
+    variable.type === 'pg_service' ? `pg_service ${variable.name}` : `${variable.type === 'plain' ? 'variable' : variable.type} ${variable.name}`;
+
+  const duplicate = (content: Pick<VariableContent, 'type' | 'name'>, assignee: string | null) =>
+    conflict(
+      `${content.type === 'pg_service' ? `A pg_service entry named ${content.name}` : `A variable ${content.name}`} already exists here${assignee ? ' for this member' : ''}`,
+      { field: content.type === 'pg_service' ? 'pg_service.service' : 'key' },
+    );
+
+  function requireWrite(access: RequestAccess, level: VariableScopeLevel) {
+    if (level === 'project') requireWriteEverywhereInProject(access);
+  }
+
+  async function load(tx: Kysely<Database>, access: RequestAccess, level: VariableScopeLevel, id: string, lock = false) {
+    if (!isUuid(id)) throw notFound('Variable');
+    const variable = await createVariablesRepo(tx).find(placeOf(access, level), id, lock);
+    if (!variable) throw notFound('Variable');
+    return variable;
+  }
+
+  async function loadLive(tx: Kysely<Database>, access: RequestAccess, level: VariableScopeLevel, id: string, lock = false) {
+    const variable = await load(tx, access, level, id, lock);
+    if (variable.deleted_at !== null) throw notFound('Variable');
+    return variable;
+  }
+
+  const actorOf = (access: RequestAccess) => ({
+    actor_type: access.audit.actor.type,
+    actor_id: access.audit.actor.id,
+    actor_name: access.audit.actor.name,
+  });
+
+  async function finish<T>(organizationId: string, result: T): Promise<T> {
+    await deps.changed(organizationId);
+    return result;
+  }
+
+  return {
+    async list(access: RequestAccess, level: VariableScopeLevel, cursor: string | undefined, limit: number) {
+      const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursor(cursor), limit + 1);
+      const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
+      const plaintexts = new Map(
+        rows.map((row) => {
+          try {
+            return [row.id, open(keys.get(row.data_key_id)!, row.ciphertext!, valueAad(row.id, row.version)).toString('utf8')];
+          } catch {
+            throw new AppError('DECRYPTION_FAILED', `The stored value of ${row.name} (version ${row.version}) does not decrypt: it was altered or copied from another variable`);
+          }
+        }),
+      );
+      return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!));
+    },
+
+    async get(access: RequestAccess, level: VariableScopeLevel, id: string) {
+      const variable = await loadLive(db, access, level, id);
+      return view(variable, await decrypt(db, variable, variable.version, variable.ciphertext!));
+    },
+
+    async create(access: RequestAccess, level: VariableScopeLevel, input: CreateInput) {
+      requireWrite(access, level);
+      const content = contentOf({ ...input, type: input.type ?? 'plain' });
+      const place = placeOf(access, level);
+      const assignee = input.assignee_user_id ?? null;
+      if (assignee !== null) {
+        if (level !== 'project') throw invalid('assignee_user_id', 'only project variables can be assigned to a member');
+        if (!(await createVariablesRepo(db).isMember(place.organizationId, assignee))) {
+          throw invalid('assignee_user_id', 'is not a member of this organization');
+        }
+      }
+      try {
+        const created = await withAudit(db, access.audit, async (tx, note) => {
+          const repo = createVariablesRepo(tx);
+          const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
+          const id = randomUUID();
+          const ciphertext = seal(dataKey.key, content.plaintext, valueAad(id, 1));
+          const variable = await repo.insert({
+            id,
+            place,
+            assignee_user_id: assignee,
+            type: content.type,
+            name: content.name,
+            mount_path: content.mountPath,
+            immutable: input.immutable ?? false,
+            data_key_id: dataKey.id,
+            ciphertext,
+          });
+          await repo.addVersion({ variable_id: id, version: 1, operation: 'CREATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
+          note({
+            event_type: 'CREATE',
+            target_type: 'variable',
+            target_id: id,
+            target_name: `${placeName(access, level)}:${content.name}`,
+            change: `Created ${label(variable)} in ${placeName(access, level)}${assignee ? ' for one member' : ''}`,
+            details: { after: auditFields(place.organizationId, variable, content.plaintext) },
+          });
+          return view(variable, content.plaintext);
+        });
+        return await finish(place.organizationId, created);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw duplicate(content, assignee);
+        throw error;
+      }
+    },
+
+    async update(access: RequestAccess, level: VariableScopeLevel, id: string, input: UpdateInput) {
+      requireWrite(access, level);
+      const place = placeOf(access, level);
+      const updated = await withAudit(db, access.audit, async (tx, note) => {
+        const repo = createVariablesRepo(tx);
+        const current = await loadLive(tx, access, level, id, true);
+        if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'immutable' });
+        const type = input.type ?? current.type;
+        if ((type === 'pg_service') !== (current.type === 'pg_service')) {
+          throw invalid('type', 'a pg_service entry cannot become another type, nor the reverse: delete it and create the other');
+        }
+        const before = await decrypt(tx, current, current.version, current.ciphertext!);
+        if (isConcealed(current.type) && type === 'plain' && input.value === undefined) {
+          // Otherwise anyone allowed to write could read a secret back by declassifying it.
+          throw invalid('value', `making a ${current.type} plain needs a new value in the same request`);
+        }
+        const content =
+          type === 'pg_service'
+            ? contentOf({ type, ...(input.pg_service || input.value !== undefined ? { pg_service: input.pg_service, value: input.value } : { pg_service: JSON.parse(before) as PgServiceDefinition }) })
+            : contentOf({
+                type,
+                key: current.name,
+                value: input.value ?? before,
+                mount_path: input.mount_path !== undefined ? input.mount_path : type === 'file' ? current.mount_path : null,
+              });
+        if (content.name !== current.name) {
+          throw invalid('pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
+        }
+        const version = current.version + 1;
+        const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
+        const ciphertext = seal(dataKey, content.plaintext, valueAad(current.id, version));
+        const variable = await repo.setState(current.id, { version, type: content.type, mount_path: content.mountPath, ciphertext });
+        await repo.addVersion({ variable_id: current.id, version, operation: 'UPDATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
+        const beforeFields = auditFields(place.organizationId, current, before);
+        const afterFields = auditFields(place.organizationId, variable, content.plaintext);
+        note({
+          event_type: 'UPDATE',
+          target_type: 'variable',
+          target_id: current.id,
+          target_name: `${placeName(access, level)}:${current.name}`,
+          change: `Updated ${label(variable)} in ${placeName(access, level)}`,
+          details: { before: beforeFields, after: afterFields, version },
+        });
+        return view(variable, content.plaintext);
+      });
+      return finish(place.organizationId, updated);
+    },
+
+    async delete(access: RequestAccess, level: VariableScopeLevel, id: string) {
+      requireWrite(access, level);
+      const place = placeOf(access, level);
+      await withAudit(db, access.audit, async (tx, note) => {
+        const repo = createVariablesRepo(tx);
+        const current = await loadLive(tx, access, level, id, true);
+        const before = await decrypt(tx, current, current.version, current.ciphertext!);
+        const version = current.version + 1;
+        await repo.setState(current.id, { version, type: current.type, mount_path: current.mount_path, ciphertext: null });
+        await repo.addVersion({ variable_id: current.id, version, operation: 'DELETE', type: current.type, mount_path: current.mount_path, ciphertext: null, rolled_back_from: null, ...actorOf(access) });
+        note({
+          event_type: 'DELETE',
+          target_type: 'variable',
+          target_id: current.id,
+          target_name: `${placeName(access, level)}:${current.name}`,
+          change: `Deleted ${label(current)} in ${placeName(access, level)}`,
+          details: { before: auditFields(place.organizationId, current, before), version },
+        });
+      });
+      await deps.changed(place.organizationId);
+    },
+
+    async versions(access: RequestAccess, level: VariableScopeLevel, id: string, cursor: string | undefined, limit: number) {
+      const variable = await load(db, access, level, id);
+      const decoded = decodeCursor(cursor);
+      const before = decoded === undefined ? undefined : Number.parseInt(decoded, 10);
+      if (before !== undefined && !Number.isSafeInteger(before)) throw invalid('query.cursor', 'is not a cursor this API returned');
+      const rows = await createVariablesRepo(db).versions(variable.id, before, limit + 1);
+      const shown = await Promise.all(
+        rows.map(async (row) => ({ row, plaintext: row.ciphertext === null ? null : await decrypt(db, variable, row.version, row.ciphertext) })),
+      );
+      return toPage(shown, limit, ({ row }) => String(row.version), ({ row, plaintext }) => versionView(row, plaintext));
+    },
+
+    async rollback(access: RequestAccess, level: VariableScopeLevel, id: string, target: number) {
+      requireWrite(access, level);
+      const place = placeOf(access, level);
+      try {
+        const restored = await withAudit(db, access.audit, async (tx, note) => {
+          const repo = createVariablesRepo(tx);
+          const current = await load(tx, access, level, id, true);
+          if (current.deleted_at === null && current.immutable) {
+            throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'immutable' });
+          }
+          const old = target < current.version ? await repo.version(current.id, target) : undefined;
+          if (!old) throw invalid('version', `must be an earlier version of this variable (1 to ${current.version - 1})`);
+          if (old.ciphertext === null) throw invalid('version', `version ${target} is a deletion; roll back to a version that held a value`);
+          const plaintext = await decrypt(tx, current, old.version, old.ciphertext);
+          const version = current.version + 1;
+          const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
+          const ciphertext = seal(dataKey, plaintext, valueAad(current.id, version));
+          const variable = await repo.setState(current.id, { version, type: old.type, mount_path: old.mount_path, ciphertext });
+          await repo.addVersion({ variable_id: current.id, version, operation: 'ROLLBACK', type: old.type, mount_path: old.mount_path, ciphertext, rolled_back_from: target, ...actorOf(access) });
+          const before = current.ciphertext === null ? null : await decrypt(tx, current, current.version, current.ciphertext);
+          note({
+            event_type: 'UPDATE',
+            target_type: 'variable',
+            target_id: current.id,
+            target_name: `${placeName(access, level)}:${current.name}`,
+            change: `${current.deleted_at === null ? 'Rolled back' : 'Restored'} ${label(variable)} in ${placeName(access, level)} to version ${target}`,
+            details: { before: auditFields(place.organizationId, current, before), after: auditFields(place.organizationId, variable, plaintext), version, rolled_back_from: target },
+          });
+          return view(variable, plaintext);
+        });
+        return await finish(place.organizationId, restored);
+      } catch (error) {
+        if (isUniqueViolation(error)) throw conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'version' });
+        throw error;
+      }
+    },
+  };
+}
+
+function versionView(row: VariableVersion, plaintext: string | null) {
+  return {
+    version: row.version,
+    operation: row.operation,
+    type: row.type,
+    ...shownValue(row.type, plaintext),
+    mount_path: row.mount_path,
+    rolled_back_from: row.rolled_back_from,
+    actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
+    created_at: row.created_at.toISOString(),
+  };
+}
+
+export type VariablesService = ReturnType<typeof createVariablesService>;
