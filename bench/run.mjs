@@ -3,75 +3,16 @@
 // database (or DATABASE_URL), seeds it over HTTP, and measures the hot read paths with
 // autocannon. Each result is printed as a ratio of the ceiling measured in the same run:
 // GET /healthz, which does no authentication and no database work.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import autocannon from 'autocannon';
+import { client, measure, seedTree, startServer } from './lib.mjs';
 
-const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
-const port = 18000 + Math.floor(Math.random() * 1000);
-const base = `http://127.0.0.1:${port}`;
-const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
-
-const server = spawn(process.execPath, ['dist/main.js'], {
-  env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
-  stdio: ['ignore', 'inherit', 'inherit'],
-});
-
-async function waitReady() {
-  for (let i = 0; i < 600; i++) {
-    try {
-      if ((await fetch(`${base}/readyz`)).ok) return;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  throw new Error('server did not become ready in 60 s');
-}
-
-async function call(method, url, body, token) {
-  const response = await fetch(`${base}/api/v1${url}`, {
-    method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
-  return response.json();
-}
-
-function run(title, url, token, options = {}) {
-  return new Promise((resolve, reject) => {
-    process.stderr.write(`measuring ${title} for ${seconds} s…\n`);
-    autocannon(
-      {
-        url: `${base}${url}`,
-        connections: options.connections ?? connections,
-        duration: seconds,
-        method: options.body ? 'POST' : 'GET',
-        body: options.body ? JSON.stringify(options.body) : undefined,
-        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(options.body ? { 'content-type': 'application/json' } : {}) },
-      },
-      (error, result) => {
-        if (error) return reject(error);
-        if (result.non2xx > 0) return reject(new Error(`${title}: ${result.non2xx} non-2xx responses`));
-        resolve({ title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99 });
-      },
-    );
-  });
-}
+const server = await startServer();
+const base = server.base;
+const call = client(base);
+const run = (title, url, token, options = {}) => measure(title, `${base}${url}`, token, { connections, ...options });
 
 try {
-  await waitReady();
-  const password = 'correct horse battery staple';
-  await call('POST', '/auth/signup', { email: 'bench@example.test', password, name: 'Bench' });
-  const { token } = await call('POST', '/auth/login', { email: 'bench@example.test', password });
-  await call('POST', '/orgs', { slug: 'bench' }, token);
-  await call('POST', '/orgs/bench/projects', { slug: 'shop' }, token);
-  await call('POST', '/orgs/bench/projects/shop/environments', { slug: 'production', type: 'PRODUCTION' }, token);
-  await call('POST', '/orgs/bench/projects/shop/environments/production/services', { slug: 'backend', kind: 'application' }, token);
+  const token = await seedTree(call);
 
   const { token: apiToken } = await call('POST', '/orgs/bench/tokens', { name: 'bench', preset: 'ci', path: 'shop/production' }, token);
 
@@ -117,9 +58,7 @@ try {
   console.log('(ratios of the @50 rows are against the @50 ceiling)');
   await evaluatorBench();
 } finally {
-  server.kill('SIGTERM');
-  await new Promise((resolve) => server.on('exit', resolve));
-  fs.rmSync(dataDir, { recursive: true, force: true });
+  await server.stop();
 }
 
 /**

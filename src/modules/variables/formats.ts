@@ -42,11 +42,11 @@ export function render(resolution: Resolution, format: Format): { contentType: s
     case 'shell':
       return { contentType: TEXT_TYPE, body: pairs.map(([key, value]) => `export ${shellName(key)}=${shellQuote(value)}\n`).join('') };
     case 'yaml':
-      // Every value double-quoted: YAML 1.1 readers (PyYAML, Go yaml.v2) would turn a plain
-      // yes, on, 0123 or 1_000 into a boolean or a number.
+      // Keys and values all double-quoted: YAML 1.1 readers (PyYAML, Go yaml.v2) would turn a
+      // plain ON, yes or 0123 into a boolean or a number.
       return {
         contentType: 'application/yaml',
-        body: YAML.stringify(Object.fromEntries(pairs), { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN' }),
+        body: YAML.stringify(Object.fromEntries(pairs), { lineWidth: 0, defaultStringType: 'QUOTE_DOUBLE' }),
       };
     case 'pg_service':
       return { contentType: TEXT_TYPE, body: serializePgServiceFile(resolution.pg_services) };
@@ -68,26 +68,29 @@ const shellQuote = (value: string) => `'${value.replaceAll("'", `'\\''`)}'`;
 /**
  * How the `dotenv` package's parse() reads a value back (dotenv 17, lib/main.js): it first turns
  * CRLF and CR into LF in the whole file; a value in ' ` or " runs to the first same quote not
- * preceded by a backslash and may span lines; inside " it only turns \n and \r into LF and CR;
- * an unquoted value stops at # or the end of the line and is trimmed. Nothing else is unescaped,
- * so each value takes the first quoting that carries it exactly, or is refused.
+ * preceded by a backslash (the backslash stays) and may span lines; inside " it only turns \n and
+ * \r into LF and CR; a bare value stops at # or the end of the line and is trimmed. Nothing else
+ * is unescaped, so each value takes the first quoting that carries it exactly, or is refused.
  */
 function dotenvValue(key: string, value: string): string {
   if (!/^[\w.-]+$/.test(key)) throw refuse(key, 'dotenv', 'not a dotenv key', 'format=env-json or shell');
   const hasCR = value.includes('\r');
-  if (!value.includes("'") && !hasCR) return guarded(`'${value}'`);
-  if (!value.includes('`') && !hasCR) return guarded(`\`${value}\``);
-  if (!value.includes('"') && !/\\[nr]/.test(value)) {
+  if (fitsQuotes(value, "'") && !hasCR) return guarded(`'${value}'`);
+  if (fitsQuotes(value, '`') && !hasCR) return guarded(`\`${value}\``);
+  if (fitsQuotes(value, '"') && !/\\[nr]/.test(value)) {
     return guarded(`"${value.replaceAll('\r', '\\r').replaceAll('\n', '\\n')}"`);
   }
-  // All three quotes are taken: bare is the last resort, for one clean line without #.
   const bare = value !== '' && value === value.trim() && !/^['"`]|[#\r\n\u2028\u2029]/.test(value);
   if (bare) return value;
   const noSingle = hasCR ? 'a carriage return' : "both ' and `";
-  const noDouble = value.includes('"') ? 'a "' : 'a backslash before n or r';
+  const noDouble = fitsQuotes(value, '"') ? 'a backslash before n or r' : 'a "';
   const why = `it holds ${noSingle} and ${noDouble}, and a bare value cannot carry a line break, #, edge whitespace or a leading quote`;
   throw refuse(key, 'dotenv', why, 'format=env-json or shell');
 }
+
+/** A quote with no backslash before it, which would close a value dotenv reads in that quote. */
+const BARE_QUOTE = { "'": /(?:^|[^\\])'/, '`': /(?:^|[^\\])`/, '"': /(?:^|[^\\])"/ } as const;
+const fitsQuotes = (value: string, quote: keyof typeof BARE_QUOTE) => !BARE_QUOTE[quote].test(value);
 
 /**
  * A value ending in a backslash would let dotenv read its closing quote as escaped and run on to

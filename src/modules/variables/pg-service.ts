@@ -72,6 +72,7 @@ function extraKeywordProblem(keyword: string): string | null {
 const isWholePort = (port: unknown): port is number =>
   typeof port === 'number' && Number.isInteger(port) && port >= 1 && port <= 65535;
 
+/** Checks a structured definition (from JSON) against what libpq reads; a normalized copy. */
 export function validatePgService(definition: PgServiceDefinition, field = 'pg_service'): PgServiceDefinition {
   if (typeof definition.service !== 'string' || !SERVICE_NAME.test(definition.service)) {
     throw invalid(`${field}.service`, NAME_RULE);
@@ -110,6 +111,10 @@ export function validatePgService(definition: PgServiceDefinition, field = 'pg_s
 /** isspace() in the C locale: what libpq strips from both ends of a service-file line. */
 const trimC = (text: string) => text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
 
+/**
+ * Parses the raw text of one pg_service.conf section (the advanced editor's input). Errors name
+ * the line, never its value.
+ */
 export function parsePgServiceSection(text: string, field = 'value'): PgServiceDefinition {
   const fail = (line: number, reason: string) => invalid(field, `line ${line}: ${reason}`);
   let definition: PgServiceDefinition | undefined;
@@ -167,6 +172,7 @@ function sectionLines(definition: PgServiceDefinition): string[] {
   return lines;
 }
 
+/** A pg_service.conf for PGSERVICEFILE: one section per definition, in the given order. */
 export function serializePgServiceFile(definitions: readonly PgServiceDefinition[]): string {
   const names = new Set<string>();
   const sections = definitions.map((definition, index) => {

@@ -1,0 +1,100 @@
+// Shared by the benchmarks: the real server (dist/) in a child process on a fresh embedded
+// database (or DATABASE_URL), an HTTP helper, and autocannon runs.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+
+export async function startServer() {
+  const port = 18000 + Math.floor(Math.random() * 1000);
+  const base = `http://127.0.0.1:${port}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  await waitReady(base);
+  return {
+    base,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function waitReady(base, probe = '/readyz') {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(`${base}${probe}`)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`${base} did not become ready in 60 s`);
+}
+
+export function client(base) {
+  return async function call(method, url, body, token) {
+    const response = await fetch(`${base}/api/v1${url}`, {
+      method,
+      headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${await response.text()}`);
+    return response.status === 204 ? null : response.json();
+  };
+}
+
+/** A signed-in owner of org `bench` with project shop, environment production and service backend. */
+export async function seedTree(call) {
+  const password = 'correct horse battery staple';
+  await call('POST', '/auth/signup', { email: 'bench@example.test', password, name: 'Bench' });
+  const { token } = await call('POST', '/auth/login', { email: 'bench@example.test', password });
+  await call('POST', '/orgs', { slug: 'bench' }, token);
+  await call('POST', '/orgs/bench/projects', { slug: 'shop' }, token);
+  await call('POST', '/orgs/bench/projects/shop/environments', { slug: 'production', type: 'PRODUCTION' }, token);
+  await call('POST', '/orgs/bench/projects/shop/environments/production/services', { slug: 'backend', kind: 'application' }, token);
+  return token;
+}
+
+export function measure(title, url, token, options = {}) {
+  return new Promise((resolve, reject) => {
+    process.stderr.write(`measuring ${title} for ${options.seconds ?? seconds} s…\n`);
+    autocannon(
+      {
+        url,
+        connections: options.connections ?? 10,
+        duration: options.seconds ?? seconds,
+        method: options.body ? 'POST' : 'GET',
+        body: options.body ? JSON.stringify(options.body) : undefined,
+        headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...(options.body ? { 'content-type': 'application/json' } : {}) },
+      },
+      (error, result) => {
+        if (error) return reject(error);
+        if (result.non2xx > 0) return reject(new Error(`${title}: ${result.non2xx} non-2xx responses`));
+        resolve({ title, rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bytes: result.throughput.average });
+      },
+    );
+  });
+}
+
+/** Runs `task` over `items` with `parallel` in flight, printing progress to stderr. */
+export async function inParallel(items, parallel, task, label) {
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await task(item);
+      done += 1;
+      if (label && done % 500 === 0) process.stderr.write(`${label}: ${done}/${items.length}\n`);
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
+}

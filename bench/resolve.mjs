@@ -1,0 +1,111 @@
+#!/usr/bin/env node
+// Resolution under load (issue #4): a service with 300 variables over four scopes (a third
+// secrets) resolved by a CI token with 50 connections, beside a bare Node HTTP server (a
+// child process, like Coffer) answering the same bytes, measured in the same run. Then how
+// resolve latency grows from 100 to 10,000 variables, cold (just after a write) and warm.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { client, inParallel, measure, seedTree, startServer, waitReady } from './lib.mjs';
+
+const connections = 50;
+const server = await startServer();
+const call = client(server.base);
+const scopes = (env, service) => [
+  '/orgs/bench/variables',
+  '/orgs/bench/projects/shop/variables',
+  `/orgs/bench/projects/shop/environments/${env}/variables`,
+  `/orgs/bench/projects/shop/environments/${env}/services/${service}/variables`,
+];
+
+/** `count` variables spread evenly over the four scopes, every third a secret. */
+async function seedVariables(token, env, service, count, label) {
+  const items = Array.from({ length: count }, (_, i) => ({
+    url: scopes(env, service)[i % 4],
+    body: { key: `VAR_${env.toUpperCase().replace(/-/g, '_')}_${i}`, type: i % 3 === 0 ? 'secret' : 'plain', value: `value-${i}-${'x'.repeat(40)}` },
+  }));
+  await inParallel(items, 8, (item) => call('POST', item.url, item.body, token), label);
+}
+
+async function bareServer(body, contentType) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bare-')), 'body');
+  fs.writeFileSync(file, body);
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const source = `const body = require('fs').readFileSync(${JSON.stringify(file)});
+require('http').createServer((req, res) => { res.writeHead(200, { 'content-type': ${JSON.stringify(contentType)}, 'content-length': body.length }); res.end(body); }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: 'inherit' });
+  await waitReady(`http://127.0.0.1:${port}`, '/');
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+    },
+  };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function timed(url, token) {
+  const start = performance.now();
+  const response = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+  await response.arrayBuffer();
+  if (!response.ok) throw new Error(`${url}: ${response.status}`);
+  return performance.now() - start;
+}
+
+try {
+  const token = await seedTree(call);
+  process.stderr.write('seeding 300 variables over four scopes…\n');
+  await seedVariables(token, 'production', 'backend', 300);
+  const { token: ci } = await call('POST', '/orgs/bench/tokens', { name: 'ci', preset: 'ci' }, token);
+  const resolveUrl = `${server.base}/api/v1/orgs/bench/projects/shop/environments/production/services/backend/resolve`;
+
+  const sample = await fetch(resolveUrl, { headers: { authorization: `Bearer ${ci}` } });
+  const body = Buffer.from(await sample.arrayBuffer());
+  const bare = await bareServer(body, sample.headers.get('content-type'));
+  let ceiling;
+  let resolved;
+  try {
+    ceiling = await measure('bare node:http, same bytes @50', bare.url, undefined, { connections });
+  } finally {
+    await bare.stop();
+  }
+  resolved = await measure('resolve 300 variables, CI token @50', resolveUrl, ci, { connections });
+
+  console.log(`\nResolve bench — ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, ${connections} connections, body ${body.length} bytes`);
+  console.log('path'.padEnd(40), 'req/s'.padStart(9), 'ratio'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7));
+  for (const r of [ceiling, resolved]) {
+    console.log(r.title.padEnd(40), r.rps.toFixed(0).padStart(9), (r.rps / ceiling.rps).toFixed(2).padStart(7), String(r.p50).padStart(7), String(r.p99).padStart(7));
+  }
+
+  // Growth: one environment and service per size; cold = the first resolve after a write.
+  const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
+  const rows = [];
+  for (const size of sizes) {
+    const env = `size-${size}`;
+    await call('POST', '/orgs/bench/projects/shop/environments', { slug: env, type: 'STAGING' }, token);
+    await call('POST', `/orgs/bench/projects/shop/environments/${env}/services`, { slug: 'svc', kind: 'application' }, token);
+    // Organization and project variables are shared by every size: put these in the environment and service only.
+    const items = Array.from({ length: size }, (_, i) => ({
+      url: scopes(env, 'svc')[2 + (i % 2)],
+      body: { key: `K_${i}`, type: i % 3 === 0 ? 'secret' : 'plain', value: `value-${i}-${'x'.repeat(40)}` },
+    }));
+    await inParallel(items, 8, (item) => call('POST', item.url, item.body, token), `seeding ${size}`);
+    const url = `${server.base}/api/v1/orgs/bench/projects/shop/environments/${env}/services/svc/resolve`;
+    const cold = [];
+    const warm = [];
+    for (let i = 0; i < 5; i++) {
+      await call('PATCH', `/orgs/bench/projects/shop/environments/${env}/services/svc`, { name: `svc ${i}` }, token);
+      cold.push(await timed(url, ci));
+      for (let j = 0; j < 5; j++) warm.push(await timed(url, ci));
+    }
+    rows.push({ size: size + 300 / 2, cold: median(cold), warm: median(warm) });
+  }
+  console.log('\nvariables reaching the service'.padEnd(32), 'cold ms'.padStart(9), 'warm ms'.padStart(9), '(medians, one client)');
+  for (const row of rows) console.log(String(row.size).padEnd(31), row.cold.toFixed(1).padStart(9), row.warm.toFixed(1).padStart(9));
+  console.log('(the 150 organization and project variables of the first set reach every size too)');
+} finally {
+  await server.stop();
+}
