@@ -32,6 +32,7 @@ import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { createRolesService } from './modules/roles/service.js';
 import { resolveScope } from './modules/authz/scope.js';
 import { createScopeRepo } from './modules/authz/scope-repo.js';
+import { withPlacementCache } from './modules/authz/placement-cache.js';
 import { organizationRoutes } from './modules/organizations/routes.js';
 import { createOrganizationsService } from './modules/organizations/service.js';
 import { clusterRoutes } from './modules/clusters/routes.js';
@@ -96,6 +97,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   installErrorHandler(app);
 
   const invalidation = options.invalidation ?? createLocalInvalidation();
+  const scopeRepo = withPlacementCache(createScopeRepo(db), invalidation);
   const accounts = createAccountsService({
     repo: createAccountsRepo(db),
     config,
@@ -103,7 +105,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     invalidation,
   });
   const members = createMembersService({ db });
-  const scopeRepo = createScopeRepo(db);
   const authorizer = options.authorizer ?? engineAuthorizer;
   const roles = createRolesService({ db });
   const grantsLoader = createGrantsLoader((roleId) => roles.definition(roleId));
@@ -131,6 +132,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     resolveScope: (principal, params) => resolveScope(scopeRepo, grantsLoader, principal, params),
     authorizer,
+  });
+
+  // Edits and deletions of organizations, projects, environments and services change what
+  // cached token placements hold: every instance drops them before the response is sent.
+  const HIERARCHY_ROUTE = /\/orgs\/:org(\/settings|\/projects\/:project(\/environments\/:env(\/services\/:service)?)?)?$/;
+  app.addHook('onSend', async (request, reply) => {
+    if ((request.method === 'PATCH' || request.method === 'PUT' || request.method === 'DELETE') && reply.statusCode < 400 && HIERARCHY_ROUTE.test(request.routeOptions.url ?? '')) {
+      await scopeRepo.hierarchyChanged();
+    }
   });
 
   // SPEC §6: refused requests inside an organization are recorded too (who, what action, which resource).

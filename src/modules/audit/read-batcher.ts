@@ -20,13 +20,29 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
   const maxBatch = options.maxBatch ?? 500;
   let pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
+  // One transaction at a time: while it commits, the next batch gathers, so batches grow
+  // with load instead of queueing one after another on the chain's row lock.
+  let inFlight = false;
   let flushes = 0;
 
+  function schedule() {
+    if (inFlight || pending.length === 0) return;
+    if (pending.length >= maxBatch) {
+      clearTimeout(timer);
+      timer = undefined;
+      void flush();
+    } else {
+      timer ??= setTimeout(() => {
+        timer = undefined;
+        void flush();
+      }, windowMs);
+    }
+  }
+
   async function flush() {
-    timer = undefined;
-    const batch = pending;
-    pending = [];
-    if (batch.length === 0) return;
+    if (inFlight || pending.length === 0) return;
+    inFlight = true;
+    const batch = pending.splice(0, maxBatch);
     flushes += 1;
     try {
       await db.transaction().execute(async (tx) => {
@@ -46,6 +62,10 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
       for (const item of batch) item.resolve();
     } catch (error) {
       for (const item of batch) item.reject(error);
+    } finally {
+      inFlight = false;
+      // What arrived during the commit has already waited a whole window: write it now.
+      if (pending.length > 0) void flush();
     }
   }
 
@@ -54,8 +74,7 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
     record(context: AuditContext, event: AuditEventInput): Promise<void> {
       return new Promise((resolve, reject) => {
         pending.push({ context, event, resolve, reject });
-        if (pending.length >= maxBatch) void flush();
-        else timer ??= setTimeout(() => void flush(), windowMs);
+        schedule();
       });
     },
     /** How many transactions were used so far (for tests and the benchmark). */

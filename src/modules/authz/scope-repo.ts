@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Cluster, Database, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
 
-interface Placement {
+export interface Placement {
   /** The version of the membership's custom role, when it has one. */
   roleVersion: number | null;
   organization: Organization | null;

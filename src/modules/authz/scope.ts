@@ -28,7 +28,8 @@ export interface ScopeParams {
   service?: string;
 }
 
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+/** The user id API tokens are placed as: a token is nobody's member. */
+export const NO_USER = '00000000-0000-0000-0000-000000000000';
 /**
  * Loads the organization and everything below it named in the path. A stranger to the
  * organization gets the same 404 as for one that does not exist, so existence never leaks.
@@ -41,7 +42,7 @@ export async function resolveScope(
 ): Promise<OrgScope> {
   if (params.org === undefined) throw notFound('Organization');
   // A token belongs to one organization and is nobody's member: the nil id matches no membership.
-  const placed = await repo.place(principal.kind === 'user' ? principal.user.id : NIL_UUID, {
+  const placed = await repo.place(principal.kind === 'user' ? principal.user.id : NO_USER, {
     org: params.org,
     project: params.project,
     env: params.env,
