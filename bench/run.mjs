@@ -3,7 +3,7 @@
 // database (or DATABASE_URL), seeds it over HTTP, and measures the hot read paths with
 // autocannon. Each result is printed as a ratio of the ceiling measured in the same run:
 // GET /healthz, which does no authentication and no database work.
-import { client, measure, seedTree, startServer } from './lib.mjs';
+import { client, measure, seconds, seedTree, startServer } from './lib.mjs';
 
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 10);
 const server = await startServer();

@@ -18,7 +18,7 @@ interface Pending {
 export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs?: number; maxBatch?: number } = {}) {
   const windowMs = options.windowMs ?? 2;
   const maxBatch = options.maxBatch ?? 500;
-  let pending: Pending[] = [];
+  const pending: Pending[] = [];
   let timer: NodeJS.Timeout | undefined;
   // One transaction at a time: while it commits, the next batch gathers, so batches grow
   // with load instead of queueing one after another on the chain's row lock.
