@@ -101,6 +101,8 @@ export interface RequestAccess {
   require(action: Action, resource: Resource): void;
   /** 404 unless the principal may see the resource, so existence never leaks. */
   requireVisible(resource: Resource): void;
+  /** Refuses with `error` a check a service made itself, recorded like the guard's (ACCESS_DENIED). */
+  refuse(action: Action, resource: Resource, error: AppError): never;
 }
 
 export function createRequestAccess(
@@ -125,9 +127,14 @@ export function createRequestAccess(
       if (can(action, resource)) return;
       onDenied(action, resource);
       requireVisible(resource);
-      throw principal.kind === 'token'
-        ? new AppError('FORBIDDEN', `This token lacks the scope ${action}`, { action, scope: action })
-        : new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
+      if (principal.kind === 'user') throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
+      throw principal.token.scopes.has(action)
+        ? new AppError('FORBIDDEN', `This token holds ${action}, but its path does not reach this ${resource.kind}`, { action, reason: 'path' })
+        : new AppError('FORBIDDEN', `This token lacks the scope ${action}`, { action, scope: action });
+    },
+    refuse(action, resource, error) {
+      onDenied(action, resource);
+      throw error;
     },
   };
 }

@@ -57,8 +57,12 @@ function refuse(key: string, format: Format, why: string, alternative: string): 
   return new AppError('BAD_REQUEST', `Variable ${key} cannot be written as ${format} exactly (${why}); use ${alternative}`, { key, format });
 }
 
+/** bash refuses to assign these (they are read-only), so `source` would stop at them. */
+const BASH_READONLY = new Set(['BASHOPTS', 'BASH_VERSINFO', 'EUID', 'PPID', 'SHELLOPTS', 'UID']);
+
 function shellName(key: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(key)) throw refuse(key, 'shell', 'not a shell variable name', 'format=env-json');
+  if (BASH_READONLY.has(key)) throw refuse(key, 'shell', 'bash keeps it read-only', 'format=env-json or dotenv');
   return key;
 }
 

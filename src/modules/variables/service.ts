@@ -75,11 +75,11 @@ function requireWriteEverywhereInProject(access: RequestAccess): void {
     return !access.can('secret:write', { kind: 'environment', organization, project: project!, environment });
   });
   if (missing.length > 0) {
-    throw new AppError(
+    access.refuse('secret:write', { kind: 'project', organization, project: project! }, new AppError(
       'FORBIDDEN',
       `Project variables reach every environment of ${project!.slug}: they need secret:write on ${missing.join(', ')} environments too`,
       { action: 'secret:write', environment_types: missing },
-    );
+    ));
   }
 }
 
@@ -149,7 +149,7 @@ export function createVariablesService(deps: {
   const duplicate = (content: Pick<VariableContent, 'type' | 'name'>, assignee: string | null) =>
     conflict(
       `${content.type === 'pg_service' ? `A pg_service entry named ${content.name}` : `A variable ${content.name}`} already exists here${assignee ? ' for this member' : ''}`,
-      { field: content.type === 'pg_service' ? 'pg_service.service' : 'key' },
+      { field: content.type === 'pg_service' ? 'body.pg_service.service' : 'body.key' },
     );
 
   function requireWrite(access: RequestAccess, level: VariableScopeLevel) {
@@ -207,9 +207,9 @@ export function createVariablesService(deps: {
       const place = placeOf(access, level);
       const assignee = input.assignee_user_id ?? null;
       if (assignee !== null) {
-        if (level !== 'project') throw invalid('assignee_user_id', 'only project variables can be assigned to a member');
+        if (level !== 'project') throw invalid('body.assignee_user_id', 'only project variables can be assigned to a member');
         if (!(await createVariablesRepo(db).isMember(place.organizationId, assignee))) {
-          throw invalid('assignee_user_id', 'is not a member of this organization');
+          throw invalid('body.assignee_user_id', 'is not a member of this organization');
         }
       }
       try {
@@ -253,19 +253,23 @@ export function createVariablesService(deps: {
       const updated = await withAudit(db, access.audit, async (tx, note) => {
         const repo = createVariablesRepo(tx);
         const current = await loadLive(tx, access, level, id, true);
-        if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'immutable' });
+        if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
         const type = input.type ?? current.type;
         if ((type === 'pg_service') !== (current.type === 'pg_service')) {
-          throw invalid('type', 'a pg_service entry cannot become another type, nor the reverse: delete it and create the other');
+          throw invalid('body.type', 'a pg_service entry cannot become another type, nor the reverse: delete it and create the other');
         }
         const before = await decrypt(tx, current, current.version, current.ciphertext!);
         if (isConcealed(current.type) && type === 'plain' && input.value === undefined) {
           // Otherwise anyone allowed to write could read a secret back by declassifying it.
-          throw invalid('value', `making a ${current.type} plain needs a new value in the same request`);
+          throw invalid('body.value', `making a ${current.type} plain needs a new value in the same request`);
         }
         const content =
           type === 'pg_service'
-            ? contentOf({ type, ...(input.pg_service || input.value !== undefined ? { pg_service: input.pg_service, value: input.value } : { pg_service: JSON.parse(before) as PgServiceDefinition }) })
+            ? contentOf({
+                type,
+                mount_path: input.mount_path,
+                ...(input.pg_service || input.value !== undefined ? { pg_service: input.pg_service, value: input.value } : { pg_service: JSON.parse(before) as PgServiceDefinition }),
+              })
             : contentOf({
                 type,
                 key: current.name,
@@ -273,7 +277,7 @@ export function createVariablesService(deps: {
                 mount_path: input.mount_path !== undefined ? input.mount_path : type === 'file' ? current.mount_path : null,
               });
         if (content.name !== current.name) {
-          throw invalid('pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
+          throw invalid('body.pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
         }
         const version = current.version + 1;
         const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
@@ -337,11 +341,13 @@ export function createVariablesService(deps: {
           const repo = createVariablesRepo(tx);
           const current = await load(tx, access, level, id, true);
           if (current.deleted_at === null && current.immutable) {
-            throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'immutable' });
+            throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
           }
           const old = target < current.version ? await repo.version(current.id, target) : undefined;
-          if (!old) throw invalid('version', `must be an earlier version of this variable (1 to ${current.version - 1})`);
-          if (old.ciphertext === null) throw invalid('version', `version ${target} is a deletion; roll back to a version that held a value`);
+          if (!old) {
+            throw invalid('body.version', current.version === 1 ? 'this variable has no earlier version' : `must be an earlier version of this variable (1 to ${current.version - 1})`);
+          }
+          if (old.ciphertext === null) throw invalid('body.version', `version ${target} is a deletion; roll back to a version that held a value`);
           const plaintext = await decrypt(tx, current, old.version, old.ciphertext);
           const version = current.version + 1;
           const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
@@ -361,7 +367,7 @@ export function createVariablesService(deps: {
         });
         return await finish(place.organizationId, restored);
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'version' });
+        if (isUniqueViolation(error)) throw conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'body.version' });
         throw error;
       }
     },
