@@ -58,7 +58,8 @@ import { variableRoutes } from './modules/variables/routes.js';
 import { createVariablesService } from './modules/variables/service.js';
 
 export const API_PREFIX = '/api/v1';
-export const VERSION = '0.1.0';
+export { VERSION } from './version.js';
+import { VERSION } from './version.js';
 
 export interface AppOptions {
   config: Config;

@@ -5,7 +5,7 @@ import { AUDIT_CHECKPOINT_KEY, buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
-import { ensureRootKeyMatches } from './kernel/crypto/root-key-check.js';
+import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
 import { SigningKey } from './kernel/crypto/signing-key.js';
 import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
@@ -26,7 +26,12 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
   try {
     const applied = await migrateToLatest(database.db);
     if (applied.length > 0) log.info({ applied }, 'database migrated');
-    const rootKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl }, (message) => log.warn(message));
+    // A key file is generated only for new data: with data present, a missing key is an error.
+    const check = await storedRootKeyCheck(database.db);
+    const rootKey = loadRootKey(
+      { rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl, generate: check === undefined },
+      (message) => log.warn(message),
+    );
     await ensureRootKeyMatches(database.db, rootKey);
 
     const invalidation = config.databaseUrl

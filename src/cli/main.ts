@@ -1,25 +1,34 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
-import { VERSION } from '../app.js';
-import { ConfigError, loadConfig } from '../config.js';
-import { describeDatabase, openDatabase } from '../kernel/db/connect.js';
-import { migrateToLatest } from '../kernel/db/migrate.js';
-import { pino } from 'pino';
-import { loggerOptions } from '../kernel/http/logging.js';
-import { closeOnSignals, runServer } from '../server.js';
-import { rotateRootKeyCommand } from './rotate-root-key-command.js';
+import { VERSION } from '../version.js';
+import { CliError, EXIT } from './api-client.js';
+import { auditCommands } from './commands/audit.js';
+import { exportCommand } from './commands/export.js';
+import { resourceCommands } from './commands/resources.js';
+import { runCommand } from './commands/run.js';
+import { sessionCommands } from './commands/session.js';
+import { varsCommands } from './commands/vars.js';
 
 const program = new Command()
   .name('coffer')
   .description('Coffer: secrets and access control for teams that deploy software')
   .version(VERSION)
-  .showHelpAfterError('(run with --help for usage)');
+  .showHelpAfterError('(run with --help for usage)')
+  // `coffer run … -- cmd --flag`: what follows the command belongs to it, not to coffer.
+  .enablePositionalOptions();
 
 program
   .command('server')
   .description('Run the API server (configured by environment variables; see the README)')
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
+    // Server modules load only for the commands that need them: `coffer run` starts fast.
+    const [{ loadConfig }, { pino }, { loggerOptions }, { closeOnSignals, runServer }] = await Promise.all([
+      import('../config.js'),
+      import('pino'),
+      import('../kernel/http/logging.js'),
+      import('../server.js'),
+    ]);
     const config = loadConfig();
     const log = pino(loggerOptions(config.logLevel));
     closeOnSignals(await runServer(config, log), log);
@@ -30,6 +39,11 @@ program
   .description('Apply pending database migrations and exit (the server also applies them at start)')
   .addHelpText('after', '\nExamples:\n  coffer migrate\n  DATABASE_URL=postgres://coffer@db/coffer coffer migrate')
   .action(async () => {
+    const [{ loadConfig }, { describeDatabase, openDatabase }, { migrateToLatest }] = await Promise.all([
+      import('../config.js'),
+      import('../kernel/db/connect.js'),
+      import('../kernel/db/migrate.js'),
+    ]);
     const config = loadConfig();
     const database = await openDatabase(config);
     try {
@@ -43,6 +57,13 @@ program
       await database.close();
     }
   });
+
+sessionCommands(program);
+resourceCommands(program);
+varsCommands(program);
+runCommand(program);
+exportCommand(program);
+auditCommands(program);
 
 const admin = program.command('admin').description('Server administration that runs against the database directly');
 
@@ -68,12 +89,20 @@ admin
     ].join('\n'),
   )
   .action(async (options: { newKeyFile?: string; generate?: boolean }) => {
+    const [{ loadConfig }, { rotateRootKeyCommand }] = await Promise.all([import('../config.js'), import('./rotate-root-key-command.js')]);
     await rotateRootKeyCommand(loadConfig(), { ...options, newKey: process.env.COFFER_NEW_ROOT_KEY }, (line) => console.log(line));
   });
+
+program.addHelpText(
+  'after',
+  `
+Environment: COFFER_URL (default http://127.0.0.1:8080), COFFER_TOKEN, COFFER_ORG, COFFER_CONFIG_DIR.
+Exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure, ${EXIT.usage} usage, ${EXIT.unauthenticated} not signed in, ${EXIT.forbidden} forbidden, ${EXIT.notFound} not found, ${EXIT.rejected} rejected input, ${EXIT.unreachable} server unreachable; coffer run exits with its command's code.`,
+);
 
 try {
   await program.parseAsync();
 } catch (error) {
-  console.error(error instanceof ConfigError || error instanceof Error ? `coffer: ${error.message}` : error);
-  process.exit(1);
+  console.error(`coffer: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(error instanceof CliError ? error.exitCode : EXIT.failure);
 }

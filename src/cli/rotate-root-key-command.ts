@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { Config } from '../config.js';
 import { LocalKeyProvider } from '../kernel/crypto/key-provider.js';
-import { decodeRootKey, loadRootKey, newRootKey, stageRootKeyFile } from '../kernel/crypto/root-key.js';
+import fsPath from 'node:path';
+import { decodeRootKey, loadRootKey, newRootKey, readStagedRootKey, RootKeyError, stageRootKeyFile, stagedRootKeyFile, verifyRootKeyCheck } from '../kernel/crypto/root-key.js';
+import { rootKeyOpens, storedRootKeyCheck } from '../kernel/crypto/root-key-check.js';
 import { describeDatabase, openDatabase } from '../kernel/db/connect.js';
 import { migrateToLatest } from '../kernel/db/migrate.js';
 import { rotateRootKey } from '../modules/variables/rotate-root-key.js';
@@ -38,7 +40,23 @@ export async function rotateRootKeyCommand(config: Config, options: RotateOption
   const database = await openDatabase(config);
   try {
     await migrateToLatest(database.db);
-    const oldKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded }, () => {});
+    const check = await storedRootKeyCheck(database.db);
+    if (keyFileManaged) {
+      const staged = readStagedRootKey(config.dataDir);
+      if (staged && check && rootKeyOpens(staged, check)) {
+        // A rotation committed and stopped before the rename: this file is the only key that opens the data.
+        const file = stagedRootKeyFile(config.dataDir);
+        throw new RootKeyError(
+          `${file} holds the key this data is under now: an earlier rotation committed but did not finish. Back it up and ` +
+            `move it into place (mv ${file} ${fsPath.join(config.dataDir, 'root.key')}), then run this command again for another key`,
+        );
+      }
+      // Left by a rotation that never committed: it opens nothing.
+      if (staged) fs.rmSync(stagedRootKeyFile(config.dataDir));
+    }
+    const oldKey = loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded, generate: check === undefined }, () => {});
+    // Refused before anything is written (rotateRootKey checks again under its lock).
+    if (check) verifyRootKeyCheck(oldKey, check);
     if (oldKey.equals(newKey)) throw new Error('The new root key is the current one; nothing to rotate');
     // The new key is on disk before any data depends on it.
     const keyFile = keyFileManaged ? stageRootKeyFile(config.dataDir, newKey) : undefined;

@@ -4,6 +4,22 @@ import { rootKeyCheck, verifyRootKeyCheck } from './root-key.js';
 
 const CHECK = 'root_key_check';
 
+/** The stored check value, or undefined before the first start wrote one. */
+export async function storedRootKeyCheck(db: Kysely<Database>): Promise<Buffer | undefined> {
+  const stored = await db.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).executeTakeFirst();
+  return stored?.value;
+}
+
+/** Does `rootKey` open data whose check value is `check`? */
+export function rootKeyOpens(rootKey: Buffer, check: Buffer): boolean {
+  try {
+    verifyRootKeyCheck(rootKey, check);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /**
  * Refuses to serve with a root key other than the one the data was written with: the
  * first start records a check value; every later start verifies it (WrongRootKeyError).

@@ -21,6 +21,8 @@ export interface RootKeySource {
   dataDir: string;
   /** True on embedded PGlite, the only case where Coffer may create a key file itself. */
   embedded: boolean;
+  /** False once data exists under some key: a missing key file is then an error, never a new key. */
+  generate?: boolean;
 }
 
 /** The root key: COFFER_ROOT_KEY, else (embedded only) `<dataDir>/root.key`, generated on first start. */
@@ -38,7 +40,12 @@ export function loadRootKey(source: RootKeySource, log: (msg: string) => void): 
     );
   }
   const file = path.join(source.dataDir, ROOT_KEY_FILE);
-  return readKeyFile(file) ?? generateKeyFile(source.dataDir, file, log);
+  const existing = readKeyFile(file);
+  if (existing) return existing;
+  if (source.generate === false) {
+    throw new RootKeyError(`The data was written under a root key, and ${file} is missing: restore it from your backup, or set COFFER_ROOT_KEY`);
+  }
+  return generateKeyFile(source.dataDir, file, log);
 }
 
 function readKeyFile(file: string): Buffer | undefined {
@@ -198,10 +205,20 @@ export function newRootKey(): Buffer {
  * on disk (`root.key.new`, 0600, synced) before any data depends on it, and takes the
  * file's place only once the data does.
  */
+export function stagedRootKeyFile(dataDir: string): string {
+  return path.join(dataDir, `${ROOT_KEY_FILE}.new`);
+}
+
+/** Reads a staged key left behind, if any (a rotation that stopped between its commit and the rename). */
+export function readStagedRootKey(dataDir: string): Buffer | undefined {
+  const staged = stagedRootKeyFile(dataDir);
+  return fs.existsSync(staged) ? decodeRootKey(fs.readFileSync(staged, 'utf8'), staged) : undefined;
+}
+
+/** The caller has made sure no staged key is left that could be the only one opening the data. */
 export function stageRootKeyFile(dataDir: string, key: Buffer) {
   const file = path.join(dataDir, ROOT_KEY_FILE);
-  const staged = `${file}.new`;
-  fs.rmSync(staged, { force: true });
+  const staged = stagedRootKeyFile(dataDir);
   const fd = fs.openSync(staged, 'wx', 0o600);
   try {
     fs.writeSync(fd, `${key.toString('base64')}\n`);

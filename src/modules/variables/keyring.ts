@@ -1,6 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 import { newDataKey, type KeyProvider } from '../../kernel/crypto/key-provider.js';
+import { DecryptionError } from '../../kernel/crypto/aead.js';
+import { AppError } from '../../kernel/errors.js';
 
 export interface DataKeyHandle {
   id: string;
@@ -19,7 +21,13 @@ export function createKeyring(deps: { db: Kysely<Database>; provider: KeyProvide
   async function unwrap(id: string, wrapped: Buffer): Promise<Buffer> {
     const cached = unwrapped.get(id);
     if (cached) return cached;
-    const key = await deps.provider.unwrap(wrapped);
+    let key: Buffer;
+    try {
+      key = await deps.provider.unwrap(wrapped);
+    } catch (error) {
+      if (!(error instanceof DecryptionError)) throw error;
+      throw new AppError('DECRYPTION_FAILED', `Data key ${id} does not unwrap with ${deps.provider.id}: it was altered, or wrapped under another root key`);
+    }
     unwrapped.set(id, key);
     return key;
   }

@@ -112,6 +112,11 @@ function expandReferences(winners: Map<string, { variable: ResolvedVariable }>, 
       const cycle = [...inProgress.slice(cycleStart), key];
       throw new AppError('UNPROCESSABLE', `Variables reference each other in a cycle: ${cycle.join(' → ')}`, { cycle });
     }
+    // Built-in values come from the platform as they are: never templates.
+    if (winner.variable.scope === 'builtin') {
+      done.set(key, winner.variable);
+      return winner.variable.value;
+    }
     inProgress.push(key);
     let hidden = false;
     const value = winner.variable.value.replace(REFERENCE, (_match: string, name: string | undefined) => {

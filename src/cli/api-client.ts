@@ -1,0 +1,110 @@
+import { VERSION } from '../version.js';
+
+/** Exit codes scripts can test (also in `coffer --help`). */
+export const EXIT = {
+  ok: 0,
+  failure: 1,
+  usage: 2,
+  unauthenticated: 3,
+  forbidden: 4,
+  notFound: 5,
+  rejected: 6,
+  unreachable: 7,
+} as const;
+
+/** An error the CLI reports as one line (`coffer: …`) and exits with `exitCode`. */
+export class CliError extends Error {
+  constructor(
+    message: string,
+    readonly exitCode: number = EXIT.failure,
+  ) {
+    super(message);
+    this.name = 'CliError';
+  }
+}
+
+export interface ApiResponse {
+  status: number;
+  contentType: string;
+  text: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- callers know each route's shape
+  json(): any;
+}
+
+export interface ApiClient {
+  readonly url: string;
+  readonly token: string | undefined;
+  request(method: string, path: string, body?: unknown): Promise<ApiResponse>;
+  /** A GET whose body is read as it arrives (exports), for a successful answer. */
+  stream(path: string): Promise<Response>;
+}
+
+/** The HTTP API at `url` with `token`; errors become CliErrors a person can act on. */
+export function createApiClient(options: { url: string; token?: string }): ApiClient {
+  const url = options.url.replace(/\/+$/, '');
+  async function send(method: string, path: string, body?: unknown): Promise<Response> {
+    try {
+      return await fetch(`${url}/api/v1${path}`, {
+        method,
+        headers: {
+          'x-coffer-tool': 'CLI',
+          'user-agent': `coffer-cli/${VERSION}`,
+          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
+          ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      throw new CliError(
+        `Cannot reach the Coffer server at ${url} (${cause?.code ?? cause?.message ?? (error as Error).message}); is it running? Set COFFER_URL to its address`,
+        EXIT.unreachable,
+      );
+    }
+  }
+
+  const read = async (response: Response): Promise<ApiResponse> => {
+    const text = await response.text();
+    return { status: response.status, contentType: response.headers.get('content-type') ?? '', text, json: () => JSON.parse(text) };
+  };
+
+  return {
+    url,
+    token: options.token,
+    async request(method, path, body) {
+      const result = await read(await send(method, path, body));
+      if (result.status < 400) return result;
+      throw errorOf(result, method, path);
+    },
+    async stream(path) {
+      const response = await send('GET', path);
+      if (response.ok) return response;
+      throw errorOf(await read(response), 'GET', path);
+    },
+  };
+}
+
+function errorOf(response: ApiResponse, method: string, path: string): CliError {
+  let message = `${method} ${path} answered ${response.status}`;
+  try {
+    const body = response.json() as { error?: { message?: string } };
+    if (body.error?.message) message = body.error.message;
+  } catch {
+    // not JSON: keep the status line
+  }
+  switch (response.status) {
+    case 401:
+      return new CliError(`${message}. Run coffer login, or set COFFER_TOKEN to an API token`, EXIT.unauthenticated);
+    case 403:
+      return new CliError(message, EXIT.forbidden);
+    case 404:
+      return new CliError(message, EXIT.notFound);
+    case 400:
+    case 409:
+    case 413:
+    case 422:
+      return new CliError(message, EXIT.rejected);
+    default:
+      return new CliError(message, EXIT.failure);
+  }
+}

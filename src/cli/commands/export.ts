@@ -1,0 +1,36 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, EXIT } from '../api-client.js';
+import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
+
+// Kept here rather than imported from the server's formats module, which loads a YAML library.
+const FORMATS = ['json', 'env-json', 'dotenv', 'shell', 'yaml', 'pg_service'] as const;
+
+export function exportCommand(program: Command) {
+  program
+    .command('export')
+    .description('Print (or write) the resolved variables of an environment or service in a file format')
+    .requiredOption('-p, --path <project/env[/service]>', 'where to resolve')
+    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'dotenv')
+    .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
+    .option('-o, --output <file>', 'write to FILE (mode 0600) instead of stdout')
+    .addHelpText('after', '\nExamples:\n  coffer export --path shop/production --format dotenv -o .env\n  coffer export --path gis/production --format pg_service -o ~/.pg_service.conf')
+    .action(async (options: { path: string; org?: string; format: string; member?: string; output?: string }) => {
+      if (!(FORMATS as readonly string[]).includes(options.format)) {
+        throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${options.format}")`, EXIT.usage);
+      }
+      const api = apiFromEnvironment();
+      const org = await organizationOf(api, options.org);
+      const { path, parts } = placePath(org, options.path);
+      if (parts.length < 2) throw new CliError('--path must name an environment (project/env) or a service (project/env/service)', EXIT.usage);
+      const query = new URLSearchParams({ format: options.format, ...(options.member ? { member: options.member } : {}) });
+      const { text } = await api.request('GET', `${path}/resolve?${query}`);
+      if (options.output) {
+        fs.writeFileSync(options.output, text, { mode: 0o600 });
+        process.stderr.write(`Wrote ${options.output}\n`);
+      } else {
+        process.stdout.write(text);
+      }
+    });
+}

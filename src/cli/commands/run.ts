@@ -1,0 +1,89 @@
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
+import type { Command } from 'commander';
+import type { Resolution } from '../../modules/variables/formats.js';
+import { CliError, EXIT } from '../api-client.js';
+import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
+
+const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+
+interface RunOptions {
+  org?: string;
+  path: string;
+  member?: string;
+  inherit: boolean;
+  fallback?: string;
+}
+
+export function runCommand(program: Command) {
+  program
+    .command('run')
+    .description('Run a command with the resolved variables of an environment or service in its environment')
+    .requiredOption('-p, --path <project/env[/service]>', 'where to resolve, e.g. shop/production/backend')
+    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
+    .option('--no-inherit', 'start the command with only the resolved variables, not this shell\'s environment')
+    .option('--fallback <file>', 'keep an encrypted copy of each resolution in FILE and use it when the server is unreachable')
+    .argument('<command...>', 'the command and its arguments, after --')
+    .passThroughOptions()
+    .addHelpText(
+      'after',
+      [
+        '',
+        'file variables are written to a private temporary directory and the variable holds the path;',
+        'pg_service entries go to one pg_service.conf named by PGSERVICEFILE. All of it is removed when',
+        'the command ends, however it ends. Signals are forwarded; coffer exits with the command\'s code.',
+        '',
+        'Examples:',
+        '  coffer run --path shop/production/backend -- node server.js',
+        '  coffer run --path shop/staging --no-inherit -- env',
+        '  coffer run --path gis/production -- psql service=gis',
+      ].join('\n'),
+    )
+    .action(async (command: string[], options: RunOptions) => {
+      process.exitCode = await run(command, options);
+    });
+}
+
+async function run(command: string[], options: RunOptions): Promise<number> {
+  const [{ loadFallback, saveFallback }, { materialize }] = await Promise.all([import('../fallback.js'), import('../resolution-files.js')]);
+  const api = apiFromEnvironment();
+  const org = await organizationOf(api, options.org);
+  const { path, parts } = placePath(org, options.path);
+  if (parts.length < 2) throw new CliError('--path must name an environment (project/env) or a service (project/env/service)', EXIT.usage);
+  const query = options.member ? `?member=${encodeURIComponent(options.member)}` : '';
+  const token = api.token ?? '';
+
+  let json: string;
+  try {
+    json = (await api.request('GET', `${path}/resolve${query}`)).text;
+    if (options.fallback) saveFallback(options.fallback, token, `${org}/${options.path}`, json);
+  } catch (error) {
+    if (!(error instanceof CliError) || error.exitCode !== EXIT.unreachable || !options.fallback) throw error;
+    process.stderr.write(`coffer: ${error.message}\ncoffer: using the last resolution saved in ${options.fallback}\n`);
+    json = loadFallback(options.fallback, token, `${org}/${options.path}`);
+  }
+  const resolution = JSON.parse(json) as Resolution;
+  if (resolution.omitted.length > 0) {
+    process.stderr.write(`coffer: left out what you may not read: ${resolution.omitted.join(', ')}\n`);
+  }
+
+  const files = materialize(resolution, options.inherit ? process.env : {});
+  // The files must go whatever happens next: a failed spawn, a signal, an exception.
+  process.once('exit', () => files.remove());
+  const [file, ...args] = command;
+  const child = spawn(file!, args, { stdio: 'inherit', env: files.env });
+  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  for (const signal of FORWARDED) process.on(signal, forward);
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', (error: NodeJS.ErrnoException) =>
+        reject(new CliError(`Cannot start ${file}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`, 127)),
+      );
+      child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
+    });
+  } finally {
+    for (const signal of FORWARDED) process.off(signal, forward);
+    files.remove();
+  }
+}

@@ -1,0 +1,181 @@
+import fs from 'node:fs';
+import type { Command } from 'commander';
+import { CliError, EXIT, type ApiClient } from '../api-client.js';
+import { apiFromEnvironment, organizationOf } from '../context.js';
+import { printJson, progress, table } from '../output.js';
+
+interface ScopeOptions {
+  org?: string;
+  path?: string;
+  json?: boolean;
+}
+
+/** The variables collection of a scope: the organization (no --path), or project[/env[/service]]. */
+async function collection(api: ApiClient, options: ScopeOptions): Promise<string> {
+  const org = encodeURIComponent(await organizationOf(api, options.org));
+  if (!options.path) return `/orgs/${org}/variables`;
+  const parts = options.path.split('/').filter(Boolean).map(encodeURIComponent);
+  if (parts.length > 3) throw new CliError(`--path must be project, project/environment or project/environment/service (got "${options.path}")`, EXIT.usage);
+  const [project, env, service] = parts;
+  return `/orgs/${org}/projects/${project}${env ? `/environments/${env}` : ''}${service ? `/services/${service}` : ''}/variables`;
+}
+
+interface VariableView {
+  id: string;
+  key: string | null;
+  type: string;
+  value: string | null;
+  pg_service?: { service: string };
+  version: number;
+  immutable: boolean;
+}
+
+async function all(api: ApiClient, base: string): Promise<VariableView[]> {
+  const items: VariableView[] = [];
+  let cursor: string | null = null;
+  do {
+    const page = (await api.request('GET', `${base}?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json() as { items: VariableView[]; next_cursor: string | null };
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
+
+const nameOf = (v: VariableView) => v.key ?? v.pg_service?.service ?? v.id;
+
+async function find(api: ApiClient, base: string, name: string): Promise<VariableView> {
+  const found = (await all(api, base)).find((v) => nameOf(v) === name);
+  if (!found) throw new CliError(`No variable ${name} here (list them with coffer vars ls)`, EXIT.notFound);
+  return found;
+}
+
+function withScope(command: Command): Command {
+  return command
+    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option('-p, --path <project[/env[/service]]>', 'the scope: none for the organization, or a project, environment or service')
+    .option('--json', 'print JSON');
+}
+
+export function varsCommands(program: Command) {
+  const vars = program.command('vars').description('Manage variables and secrets at one scope (secrets are shown masked)');
+
+  withScope(vars.command('ls').description('List the variables of a scope'))
+    .addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars ls            # organization variables')
+    .action(async (options: ScopeOptions) => {
+      const api = apiFromEnvironment();
+      const items = await all(api, await collection(api, options));
+      if (options.json) return printJson(items);
+      process.stdout.write(table(items.map((v) => ({ ...v, key: nameOf(v), value: v.value ?? (v.pg_service ? '(pg_service)' : '') })), ['key', 'type', 'value', 'version', 'immutable']));
+    });
+
+  withScope(vars.command('get').argument('<key>').description('Show one variable (secrets masked)'))
+    .addHelpText('after', '\nExamples:\n  coffer vars get DATABASE_URL --path shop/production')
+    .action(async (key: string, options: ScopeOptions) => {
+      const api = apiFromEnvironment();
+      const variable = await find(api, await collection(api, options), key);
+      if (options.json) return printJson(variable);
+      process.stdout.write(`${variable.value ?? JSON.stringify(variable.pg_service)}\n`);
+    });
+
+  withScope(
+    vars
+      .command('set')
+      .argument('<assignments...>', 'KEY=VALUE pairs; with --file, KEY=@path reads the value from a file')
+      .description('Create or update variables')
+      .option('--secret', 'store them as secrets (write-only)')
+      .option('--file', 'store them as file variables (needs --mount-path)')
+      .option('--mount-path <path>', 'where a file variable is delivered')
+      .option('--immutable', 'never editable once created (can still be deleted)'),
+  )
+    .addHelpText('after', '\nExamples:\n  coffer vars set --path shop/production LOG_LEVEL=info\n  coffer vars set --path shop/production --secret STRIPE_KEY=sk_live_…\n  coffer vars set --path shop/production --file TLS_CERT=@cert.pem --mount-path /etc/tls/cert.pem')
+    .action(async (assignments: string[], options: ScopeOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
+      const api = apiFromEnvironment();
+      const base = await collection(api, options);
+      const type = options.file ? 'file' : options.secret ? 'secret' : 'plain';
+      const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
+      for (const assignment of assignments) {
+        const at = assignment.indexOf('=');
+        if (at < 1) throw new CliError(`Expected KEY=VALUE, got "${assignment.split('=')[0]}…"`, EXIT.usage);
+        const key = assignment.slice(0, at);
+        let value = assignment.slice(at + 1);
+        if (options.file && value.startsWith('@')) value = fs.readFileSync(value.slice(1), 'utf8');
+        const current = existing.get(key);
+        const body = { type, value, ...(options.file ? { mount_path: options.mountPath } : {}) };
+        const saved = current
+          ? (await api.request('PATCH', `${base}/${current.id}`, body)).json()
+          : (await api.request('POST', base, { key, ...body, ...(options.immutable ? { immutable: true } : {}) })).json();
+        if (options.json) printJson(saved);
+        else process.stderr.write(`${current ? 'Updated' : 'Created'} ${key} (version ${(saved as VariableView).version})\n`);
+      }
+    });
+
+  withScope(
+    vars
+      .command('import')
+      .argument('<file>', 'a dotenv file')
+      .description('Create or update every variable of a dotenv file, with a progress bar')
+      .option('--secret', 'store them as secrets'),
+  )
+    .addHelpText('after', '\nExamples:\n  coffer vars import .env --path shop/staging --secret')
+    .action(async (file: string, options: ScopeOptions & { secret?: boolean }) => {
+      const { parse } = await import('dotenv');
+      const entries = Object.entries(parse(fs.readFileSync(file)));
+      const api = apiFromEnvironment();
+      const base = await collection(api, options);
+      const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
+      const bar = progress(`Importing ${file}`, entries.length);
+      const type = options.secret ? 'secret' : 'plain';
+      let created = 0;
+      let updated = 0;
+      try {
+        for (const [key, value] of entries) {
+          const current = existing.get(key);
+          if (current) {
+            await api.request('PATCH', `${base}/${current.id}`, { type, value });
+            updated += 1;
+          } else {
+            await api.request('POST', base, { key, type, value });
+            created += 1;
+          }
+          bar.tick();
+        }
+      } finally {
+        bar.finish();
+      }
+      process.stderr.write(`Imported ${entries.length} variables from ${file}: ${created} created, ${updated} updated\n`);
+    });
+
+  withScope(vars.command('rm').argument('<keys...>').description('Delete variables (their history is kept)'))
+    .addHelpText('after', '\nExamples:\n  coffer vars rm OLD_FLAG --path shop/production')
+    .action(async (keys: string[], options: ScopeOptions) => {
+      const api = apiFromEnvironment();
+      const base = await collection(api, options);
+      for (const key of keys) {
+        const variable = await find(api, base, key);
+        await api.request('DELETE', `${base}/${variable.id}`);
+        process.stderr.write(`Deleted ${key}\n`);
+      }
+    });
+
+  withScope(vars.command('history').argument('<key>').description('Every version of a variable, newest first'))
+    .addHelpText('after', '\nExamples:\n  coffer vars history DATABASE_URL --path shop/production')
+    .action(async (key: string, options: ScopeOptions) => {
+      const api = apiFromEnvironment();
+      const base = await collection(api, options);
+      const variable = await find(api, base, key);
+      const page = (await api.request('GET', `${base}/${variable.id}/versions?limit=200`)).json() as { items: { version: number; operation: string; value: string | null; actor: { name: string }; created_at: string }[] };
+      if (options.json) return printJson(page.items);
+      process.stdout.write(table(page.items.map((v) => ({ ...v, actor: v.actor.name })), ['version', 'operation', 'value', 'actor', 'created_at']));
+    });
+
+  withScope(vars.command('rollback').argument('<key>').argument('<version>').description('Restore an earlier version (as a new version)'))
+    .addHelpText('after', '\nExamples:\n  coffer vars rollback DATABASE_URL 3 --path shop/production')
+    .action(async (key: string, version: string, options: ScopeOptions) => {
+      const api = apiFromEnvironment();
+      const base = await collection(api, options);
+      const variable = await find(api, base, key);
+      const saved = (await api.request('POST', `${base}/${variable.id}/rollback`, { version: Number(version) })).json() as VariableView;
+      if (options.json) return printJson(saved);
+      process.stderr.write(`Rolled ${key} back to version ${version} (now version ${saved.version})\n`);
+    });
+}

@@ -1,0 +1,39 @@
+import { createApiClient, CliError, EXIT, type ApiClient } from './api-client.js';
+import { DEFAULT_URL, readCredentials } from './credentials.js';
+
+/** Where commands talk to and as whom: COFFER_URL and COFFER_TOKEN win over what `coffer login` stored. */
+export function apiFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiClient {
+  const stored = readCredentials(env);
+  const url = env.COFFER_URL || stored?.url || DEFAULT_URL;
+  const token = env.COFFER_TOKEN || (stored && stored.url === url ? stored.token : undefined);
+  if (!token) {
+    throw new CliError(`Not signed in to ${url}: run coffer login (or coffer login --token cfr_…), or set COFFER_TOKEN`, EXIT.unauthenticated);
+  }
+  return createApiClient({ url, token });
+}
+
+/** The organization: --org, else COFFER_ORG, else the only one the principal belongs to. */
+export async function organizationOf(api: ApiClient, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
+  const chosen = flag ?? env.COFFER_ORG;
+  if (chosen) return chosen;
+  const response = await api.request('GET', '/orgs?limit=2');
+  const orgs = (response.json() as { items: { slug: string }[] }).items;
+  if (orgs.length === 1) return orgs[0]!.slug;
+  throw new CliError(
+    orgs.length === 0 ? 'You belong to no organization yet: create one with coffer orgs create <slug>' : 'You belong to several organizations: choose one with --org <slug> or COFFER_ORG',
+    EXIT.usage,
+  );
+}
+
+/** `project/env[/service]` → the API path of that place. */
+export function placePath(org: string, place: string): { path: string; parts: string[] } {
+  const parts = place.split('/').filter((part) => part !== '');
+  if (parts.length < 1 || parts.length > 3) {
+    throw new CliError(`--path must be project, project/environment or project/environment/service (got "${place}")`, EXIT.usage);
+  }
+  const [project, env, service] = parts.map(encodeURIComponent);
+  let path = `/orgs/${encodeURIComponent(org)}/projects/${project}`;
+  if (env) path += `/environments/${env}`;
+  if (service) path += `/services/${service}`;
+  return { path, parts };
+}

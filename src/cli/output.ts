@@ -1,0 +1,34 @@
+/** Human output: aligned columns; `--json` output is the API's own JSON. */
+export function table(rows: Record<string, unknown>[], columns: string[]): string {
+  if (rows.length === 0) return '(none)\n';
+  const cell = (value: unknown) => (value === null || value === undefined ? '' : typeof value === 'object' ? JSON.stringify(value) : String(value)).replace(/\n/g, '⏎');
+  const widths = columns.map((column) => Math.max(column.length, ...rows.map((row) => cell(row[column]).length)));
+  const line = (values: string[]) => values.map((value, i) => value.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(columns.map((c) => c.toUpperCase())), ...rows.map((row) => line(columns.map((c) => cell(row[c]))))].join('\n') + '\n';
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** A progress line on stderr (only on a terminal), so stdout stays clean for pipes. */
+export function progress(label: string, total: number) {
+  const tty = process.stderr.isTTY;
+  let done = 0;
+  const draw = () => {
+    if (!tty) return;
+    const width = 30;
+    const filled = total === 0 ? width : Math.round((done / total) * width);
+    process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total}`);
+  };
+  draw();
+  return {
+    tick(count = 1) {
+      done += count;
+      draw();
+    },
+    finish() {
+      if (tty) process.stderr.write('\n');
+    },
+  };
+}

@@ -1,0 +1,482 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { AppError } from '../../kernel/errors.js';
+import type { Resolution, VariableScope } from './formats.js';
+import type { PgServiceDefinition } from './pg-service.js';
+import { PRECEDENCE, builtinKey, builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
+
+/**
+ * The pure merge of SPEC §3: precedence builtin < organization < project < environment <
+ * service < member, pg_service entries merged by service name, `${KEY}` references, and
+ * database credentials left out for callers without database:read_credentials.
+ */
+
+type DefinedScope = Exclude<VariableScope, 'builtin'>;
+
+let counter = 0;
+const nextId = () => `00000000-0000-4000-8000-${String(++counter).padStart(12, '0')}`;
+
+/** A plain (or other non-pg_service) definition at `scope`. */
+function def(scope: DefinedScope, key: string, value: string, options: { type?: 'plain' | 'secret' | 'file'; mount_path?: string; id?: string } = {}): Definition {
+  return { scope, variable_id: options.id ?? nextId(), type: options.type ?? 'plain', key, value, mount_path: options.mount_path ?? null };
+}
+
+function pg(scope: DefinedScope, definition: Omit<PgServiceDefinition, 'extra'> & { extra?: Record<string, string> }, id = nextId()): Definition {
+  return { scope, variable_id: id, type: 'pg_service', definition: { extra: {}, ...definition } };
+}
+
+function builtin(key: string, value: string, options: { secret?: boolean; credentialOf?: string | null } = {}): Builtin {
+  return { key, value, secret: options.secret ?? false, credentialOf: options.credentialOf ?? null };
+}
+
+const everything = () => true;
+const resolve = (definitions: readonly Definition[], builtins: readonly Builtin[] = [], mayRead: (id: string) => boolean = everything): Resolution =>
+  resolveDefinitions(definitions, builtins, mayRead);
+
+const valueOf = (resolution: Resolution, key: string) => resolution.variables.find((variable) => variable.key === key)?.value;
+const variableOf = (resolution: Resolution, key: string) => resolution.variables.find((variable) => variable.key === key);
+
+/** The AppError `run` throws (fails the test when it throws nothing or something else). */
+function caught(run: () => unknown): AppError {
+  try {
+    run();
+  } catch (error) {
+    expect(error).toBeInstanceOf(AppError);
+    return error as AppError;
+  }
+  throw new Error('expected an AppError, nothing was thrown');
+}
+
+/** Every (lower, higher) pair of scopes: 15 of them. */
+const PAIRS: [VariableScope, VariableScope][] = PRECEDENCE.flatMap((lower, i) => PRECEDENCE.slice(i + 1).map((higher): [VariableScope, VariableScope] => [lower, higher]));
+
+/** One definition of `key` at `scope`: a builtin for the builtin scope, a definition otherwise. */
+function at(scope: VariableScope, key: string, value: string, id = nextId()): { definitions: Definition[]; builtins: Builtin[] } {
+  return scope === 'builtin' ? { definitions: [], builtins: [builtin(key, value)] } : { definitions: [def(scope, key, value, { id })], builtins: [] };
+}
+
+describe('PRECEDENCE', () => {
+  it('is builtin < organization < project < environment < service < member (SPEC §3)', () => {
+    expect(PRECEDENCE).toEqual(['builtin', 'organization', 'project', 'environment', 'service', 'member']);
+    expect(PAIRS).toHaveLength(15);
+  });
+});
+
+describe('resolveDefinitions: precedence of a key', () => {
+  it.each(PAIRS)('%s < %s: the higher definition wins in either input order and its scope is reported', (lower, higher) => {
+    const low = at(lower, 'SHARED', `from-${lower}`);
+    const highId = nextId();
+    const high = at(higher, 'SHARED', `from-${higher}`, highId);
+    for (const [first, second] of [
+      [low, high],
+      [high, low],
+    ]) {
+      const resolution = resolve([...first!.definitions, ...second!.definitions], [...first!.builtins, ...second!.builtins]);
+      expect(resolution.variables).toEqual([{ key: 'SHARED', value: `from-${higher}`, type: 'plain', scope: higher, variable_id: highId }]);
+      expect(resolution.omitted).toEqual([]);
+    }
+  });
+
+  it('keeps the winner among all six levels, and falls back level by level as the higher ones go', () => {
+    const all = PRECEDENCE.map((scope) => ({ scope, ...at(scope, 'KEY', scope) }));
+    for (let top = PRECEDENCE.length - 1; top >= 0; top -= 1) {
+      const present = all.slice(0, top + 1).reverse();
+      const resolution = resolve(
+        present.flatMap((entry) => entry.definitions),
+        present.flatMap((entry) => entry.builtins),
+      );
+      expect(variableOf(resolution, 'KEY')).toMatchObject({ value: PRECEDENCE[top], scope: PRECEDENCE[top] });
+    }
+  });
+
+  it('reports a builtin winner with scope builtin, no variable_id, and type secret for a secret output', () => {
+    const resolution = resolve([], [builtin('COFFER_APPLICATION_API_URL', 'https://api'), builtin('COFFER_APPLICATION_API_TOKEN', 't0k', { secret: true })]);
+    expect(resolution.variables).toEqual([
+      { key: 'COFFER_APPLICATION_API_TOKEN', value: 't0k', type: 'secret', scope: 'builtin', variable_id: null },
+      { key: 'COFFER_APPLICATION_API_URL', value: 'https://api', type: 'plain', scope: 'builtin', variable_id: null },
+    ]);
+  });
+
+  it('keeps the type and mount_path of the winning definition', () => {
+    const resolution = resolve([
+      def('organization', 'CERT', 'org-cert', { type: 'secret' }),
+      def('environment', 'CERT', '-----BEGIN-----', { type: 'file', mount_path: '/etc/cert.pem' }),
+      def('project', 'PLAIN', 'p'),
+    ]);
+    expect(variableOf(resolution, 'CERT')).toMatchObject({ type: 'file', mount_path: '/etc/cert.pem', value: '-----BEGIN-----', scope: 'environment' });
+    expect(variableOf(resolution, 'PLAIN')).not.toHaveProperty('mount_path');
+  });
+
+  it('keeps keys defined at one level only', () => {
+    const resolution = resolve([def('organization', 'ORG_ONLY', 'o'), def('service', 'SVC_ONLY', 's'), def('member', 'MINE', 'm')], [builtin('COFFER_JOB_X_URL', 'u')]);
+    expect(resolution.variables.map((v) => [v.key, v.value, v.scope])).toEqual([
+      ['COFFER_JOB_X_URL', 'u', 'builtin'],
+      ['MINE', 'm', 'member'],
+      ['ORG_ONLY', 'o', 'organization'],
+      ['SVC_ONLY', 's', 'service'],
+    ]);
+  });
+});
+
+describe('resolveDefinitions: pg_service entries', () => {
+  const PG_PAIRS = PAIRS.filter(([lower]) => lower !== 'builtin') as [DefinedScope, DefinedScope][];
+
+  it.each(PG_PAIRS)('%s < %s: the same service name merges to the higher entry in either order', (lower, higher) => {
+    const highId = nextId();
+    const low = pg(lower, { service: 'ninja', user: `user_${lower}`, host: 'db.internal', port: 5432 });
+    const high = pg(higher, { service: 'ninja', user: `user_${higher}`, dbname: 'gis' }, highId);
+    for (const definitions of [
+      [low, high],
+      [high, low],
+    ]) {
+      const resolution = resolve(definitions);
+      // The whole winning entry, not a field-by-field merge with the lower one.
+      expect(resolution.pg_services).toEqual([{ service: 'ninja', user: `user_${higher}`, dbname: 'gis', extra: {}, scope: higher, variable_id: highId }]);
+      expect(resolution.variables).toEqual([]);
+    }
+  });
+
+  it('keeps entries with different service names, whatever their scopes, sorted by name', () => {
+    const resolution = resolve([
+      pg('member', { service: 'zeta', user: 'z' }),
+      pg('organization', { service: 'alpha', user: 'a' }),
+      pg('service', { service: 'ninja', user: 'n' }),
+      pg('project', { service: 'ninja', user: 'loses' }),
+    ]);
+    expect(resolution.pg_services.map((entry) => [entry.service, entry.user, entry.scope])).toEqual([
+      ['alpha', 'a', 'organization'],
+      ['ninja', 'n', 'service'],
+      ['zeta', 'z', 'member'],
+    ]);
+  });
+
+  it('the seed 002 scenario: organization, then project, then user-assigned wins', () => {
+    const org = pg('organization', { service: 'ninja', user: 'ninja_org' });
+    const project = pg('project', { service: 'ninja', user: 'ninja_project' });
+    const mine = pg('member', { service: 'ninja', user: 'ninja_user' });
+    expect(resolve([org]).pg_services[0]?.user).toBe('ninja_org');
+    expect(resolve([org, project]).pg_services[0]?.user).toBe('ninja_project');
+    expect(resolve([mine, org, project]).pg_services[0]?.user).toBe('ninja_user');
+  });
+
+  it('keeps a pg_service entry and a variable apart even when the name matches a key', () => {
+    const resolution = resolve([pg('project', { service: 'DATABASE', user: 'u' }), def('organization', 'DATABASE', 'v')]);
+    expect(resolution.pg_services.map((entry) => entry.service)).toEqual(['DATABASE']);
+    expect(valueOf(resolution, 'DATABASE')).toBe('v');
+  });
+});
+
+describe('resolveDefinitions: references', () => {
+  it('expands ${KEY}, through chains of references', () => {
+    const resolution = resolve([
+      def('project', 'A', 'a(${B})'),
+      def('environment', 'B', 'b(${C})'),
+      def('organization', 'C', 'c(${D}${D})'),
+      def('service', 'D', 'd'),
+    ]);
+    expect(valueOf(resolution, 'A')).toBe('a(b(c(dd)))');
+    expect(valueOf(resolution, 'B')).toBe('b(c(dd))');
+    expect(valueOf(resolution, 'C')).toBe('c(dd)');
+  });
+
+  it('expands a reference to a builtin', () => {
+    const resolution = resolve([def('service', 'API', '${COFFER_APPLICATION_MY_API_URL}/v1')], [builtin('COFFER_APPLICATION_MY_API_URL', 'https://api.internal')]);
+    expect(valueOf(resolution, 'API')).toBe('https://api.internal/v1');
+  });
+
+  it('expands the winning definition of a referenced key, wherever the referencing one lives', () => {
+    const resolution = resolve([
+      def('organization', 'URL', 'http://${HOST}:${PORT}'),
+      def('organization', 'HOST', 'org-host'),
+      def('service', 'HOST', 'svc-host'),
+      def('member', 'PORT', '9999'),
+      def('project', 'PORT', '80'),
+    ]);
+    expect(valueOf(resolution, 'URL')).toBe('http://svc-host:9999');
+  });
+
+  it("expands references inside the winner only: a losing definition's references are never followed", () => {
+    const resolution = resolve([def('organization', 'A', '${NOT_DEFINED_ANYWHERE}'), def('project', 'A', 'fine')]);
+    expect(valueOf(resolution, 'A')).toBe('fine');
+  });
+
+  it('reads $${KEY} as the literal ${KEY}, defined or not', () => {
+    const resolution = resolve([def('project', 'A', 'x $${B} y $${MISSING}'), def('project', 'B', 'b')]);
+    expect(valueOf(resolution, 'A')).toBe('x ${B} y ${MISSING}');
+  });
+
+  it('reads $${ alone as ${, and an escaped reference next to a real one', () => {
+    const resolution = resolve([def('project', 'A', 'open $${ here; $${B}=${B}; end'), def('project', 'B', 'b')]);
+    expect(valueOf(resolution, 'A')).toBe('open ${ here; ${B}=b; end');
+  });
+
+  it('does not expand again what a reference expanded to', () => {
+    const resolution = resolve([def('project', 'A', '${B}'), def('project', 'B', '$${C}'), def('project', 'C', 'c')]);
+    expect(valueOf(resolution, 'B')).toBe('${C}');
+    expect(valueOf(resolution, 'A')).toBe('${C}');
+  });
+
+  it('leaves ${lowercase}, ${1ABC}, ${} and unterminated ${KEY literally', () => {
+    const text = '${lowercase} ${Mixed} ${1ABC} ${} ${KEY $KEY $ {KEY}';
+    const resolution = resolve([def('project', 'A', text), def('project', 'KEY', 'k')]);
+    expect(valueOf(resolution, 'A')).toBe(text);
+  });
+
+  it('refuses a missing reference with UNPROCESSABLE naming both keys', () => {
+    const error = caught(() => resolve([def('project', 'URL', 'http://${HOSTNAME}/')]));
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.status).toBe(422);
+    expect(error.details).toEqual({ key: 'URL', missing: 'HOSTNAME' });
+    expect(error.message).toContain('URL');
+    expect(error.message).toContain('HOSTNAME');
+  });
+
+  it('refuses a missing reference found deep in a chain, naming the key that holds it', () => {
+    const error = caught(() => resolve([def('project', 'A', '${B}'), def('project', 'B', '${C}')]));
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.details).toEqual({ key: 'B', missing: 'C' });
+  });
+
+  it('refuses a cycle A → B → A with UNPROCESSABLE naming the cycle', () => {
+    const error = caught(() => resolve([def('project', 'A', 'a${B}'), def('environment', 'B', 'b${A}')]));
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.status).toBe(422);
+    const cycle = error.details?.cycle as string[];
+    expect(cycle.at(0)).toBe(cycle.at(-1));
+    expect([...cycle].sort()).toEqual(cycle[0] === 'A' ? ['A', 'A', 'B'] : ['A', 'B', 'B']);
+    expect(error.message).toContain('A');
+    expect(error.message).toContain('B');
+  });
+
+  it('refuses a self-reference as a cycle', () => {
+    const error = caught(() => resolve([def('project', 'SELF', 'x${SELF}')]));
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.details).toEqual({ cycle: ['SELF', 'SELF'] });
+  });
+
+  it('refuses a longer cycle and names only the keys in it, not the one leading into it', () => {
+    const error = caught(() =>
+      resolve([def('project', 'ENTRY', '${A}'), def('project', 'A', '${B}'), def('project', 'B', '${C}'), def('project', 'C', '${A}')], [], everything),
+    );
+    const cycle = error.details?.cycle as string[];
+    expect(cycle.at(0)).toBe(cycle.at(-1));
+    expect(new Set(cycle)).toEqual(new Set(['A', 'B', 'C']));
+    expect(cycle).toHaveLength(4);
+  });
+
+  it('is not a cycle when a higher definition breaks it', () => {
+    const resolution = resolve([def('project', 'A', '${B}'), def('project', 'B', '${A}'), def('service', 'B', 'fixed')]);
+    expect(valueOf(resolution, 'A')).toBe('fixed');
+  });
+});
+
+describe('builtinKey and builtinsOf', () => {
+  it('derives COFFER_DATABASE_MY_POSTGRES_HOST from kind database, slug my-postgres, output host', () => {
+    expect(builtinKey({ kind: 'database', slug: 'my-postgres' }, 'host')).toBe('COFFER_DATABASE_MY_POSTGRES_HOST');
+    expect(builtinKey({ kind: 'application', slug: 'my-api' }, 'url')).toBe('COFFER_APPLICATION_MY_API_URL');
+    expect(builtinKey({ kind: 'job', slug: 'a-b-c-1' }, 'read_url')).toBe('COFFER_JOB_A_B_C_1_READ_URL');
+  });
+
+  it('marks user, username, password, secret and token of a database as credentials of that service', () => {
+    const outputs = { host: 'db', port: '5432', database: 'app', user: 'u', username: 'un', password: 'pw', secret: 's', token: 't' };
+    const builtins = builtinsOf([{ id: 'db-1', kind: 'database', slug: 'my-postgres', outputs }]);
+    const byKey = Object.fromEntries(builtins.map((b) => [b.key.replace('COFFER_DATABASE_MY_POSTGRES_', ''), b]));
+    for (const name of ['USER', 'USERNAME', 'PASSWORD', 'SECRET', 'TOKEN']) expect(byKey[name]?.credentialOf, name).toBe('db-1');
+    for (const name of ['HOST', 'PORT', 'DATABASE']) expect(byKey[name]?.credentialOf, name).toBeNull();
+    // Secrets are the outputs named password, secret and token (SPEC §3).
+    expect(builtins.filter((b) => b.secret).map((b) => b.key.replace('COFFER_DATABASE_MY_POSTGRES_', '')).sort()).toEqual(['PASSWORD', 'SECRET', 'TOKEN']);
+    expect(byKey.HOST).toEqual({ key: 'COFFER_DATABASE_MY_POSTGRES_HOST', value: 'db', secret: false, credentialOf: null });
+  });
+
+  it('never makes an output of a service that is not a database a credential, even a secret one', () => {
+    const builtins = builtinsOf([{ id: 'app-1', kind: 'application', slug: 'web', outputs: { url: 'https://w', token: 't', username: 'u' } }]);
+    expect(builtins.map((b) => [b.key, b.secret, b.credentialOf])).toEqual([
+      ['COFFER_APPLICATION_WEB_URL', false, null],
+      ['COFFER_APPLICATION_WEB_TOKEN', true, null],
+      ['COFFER_APPLICATION_WEB_USERNAME', false, null],
+    ]);
+  });
+});
+
+describe('resolveDefinitions: database credentials', () => {
+  const db = { id: 'db-1', kind: 'database' as const, slug: 'my-postgres', outputs: { host: 'db.internal', port: '5432', username: 'app', password: 'pw-123', database: 'shop' } };
+  const K = (output: string) => `COFFER_DATABASE_MY_POSTGRES_${output}`;
+
+  it('gives every built-in to a caller who may read credentials', () => {
+    const asked: string[] = [];
+    const resolution = resolve([], builtinsOf([db]), (id) => {
+      asked.push(id);
+      return true;
+    });
+    expect(resolution.variables.map((v) => [v.key, v.value, v.type])).toEqual([
+      [K('DATABASE'), 'shop', 'plain'],
+      [K('HOST'), 'db.internal', 'plain'],
+      [K('PASSWORD'), 'pw-123', 'secret'],
+      [K('PORT'), '5432', 'plain'],
+      [K('USERNAME'), 'app', 'plain'],
+    ]);
+    expect(resolution.omitted).toEqual([]);
+    expect(new Set(asked)).toEqual(new Set(['db-1']));
+  });
+
+  it('leaves out username and password (listed in omitted) but never host, port or database', () => {
+    const resolution = resolve([], builtinsOf([db]), () => false);
+    expect(resolution.variables.map((v) => v.key)).toEqual([K('DATABASE'), K('HOST'), K('PORT')]);
+    expect(resolution.omitted).toEqual([K('PASSWORD'), K('USERNAME')]);
+  });
+
+  it('asks per service: only the credentials of the service that may not be read are left out', () => {
+    const other = { ...db, id: 'db-2', slug: 'reports' };
+    const resolution = resolve([], builtinsOf([db, other]), (id) => id === 'db-2');
+    expect(resolution.omitted).toEqual([K('PASSWORD'), K('USERNAME')]);
+    expect(valueOf(resolution, 'COFFER_DATABASE_REPORTS_PASSWORD')).toBe('pw-123');
+  });
+
+  it('leaves out a variable that references an omitted credential, transitively, and lists them all', () => {
+    const resolution = resolve(
+      [
+        def('environment', 'DATABASE_URL', `postgres://\${${K('USERNAME')}}:\${${K('PASSWORD')}}@\${${K('HOST')}}:\${${K('PORT')}}/\${${K('DATABASE')}}`),
+        def('service', 'WRAPPED', 'url=${DATABASE_URL}'),
+        def('service', 'TWICE', '[${WRAPPED}]'),
+        def('service', 'ONLY_HOST', `\${${K('HOST')}}`),
+      ],
+      builtinsOf([db]),
+      () => false,
+    );
+    expect(resolution.omitted).toEqual(['DATABASE_URL', K('PASSWORD'), K('USERNAME'), 'TWICE', 'WRAPPED'].sort());
+    expect(resolution.variables.map((v) => v.key)).toEqual([K('DATABASE'), K('HOST'), K('PORT'), 'ONLY_HOST']);
+    expect(JSON.stringify(resolution.variables)).not.toContain('pw-123');
+    expect(valueOf(resolution, 'ONLY_HOST')).toBe('db.internal');
+  });
+
+  it('gives the expanded variable to a caller who may read credentials', () => {
+    const resolution = resolve([def('environment', 'DATABASE_URL', `postgres://\${${K('USERNAME')}}:\${${K('PASSWORD')}}@\${${K('HOST')}}`)], builtinsOf([db]));
+    expect(valueOf(resolution, 'DATABASE_URL')).toBe('postgres://app:pw-123@db.internal');
+  });
+
+  it('leaves out the referencing variable whatever order the keys come in', () => {
+    // Sorted before the credential it references, and after it.
+    for (const key of ['AAA_URL', 'ZZZ_URL']) {
+      const resolution = resolve([def('project', key, `\${${K('PASSWORD')}}`)], builtinsOf([db]), () => false);
+      expect(resolution.omitted).toContain(key);
+      expect(valueOf(resolution, key)).toBeUndefined();
+    }
+  });
+
+  it('keeps a user variable that overrides a credential key, and the variables that reference it', () => {
+    const resolution = resolve(
+      [def('project', K('PASSWORD'), 'my-own-password', { type: 'secret' }), def('service', 'URL', `\${${K('PASSWORD')}}@\${${K('HOST')}}`)],
+      builtinsOf([db]),
+      () => false,
+    );
+    expect(variableOf(resolution, K('PASSWORD'))).toMatchObject({ value: 'my-own-password', scope: 'project', type: 'secret' });
+    expect(valueOf(resolution, 'URL')).toBe('my-own-password@db.internal');
+    expect(resolution.omitted).toEqual([K('USERNAME')]);
+  });
+
+  it('keeps a variable that only names a credential through the $${ escape', () => {
+    const resolution = resolve([def('project', 'DOC', `use $\${${K('PASSWORD')}}`)], builtinsOf([db]), () => false);
+    expect(valueOf(resolution, 'DOC')).toBe(`use \${${K('PASSWORD')}}`);
+    expect(resolution.omitted).not.toContain('DOC');
+  });
+});
+
+describe('resolveDefinitions: properties', () => {
+  const KEY = fc.constantFrom('A', 'B', 'C', 'D', 'A_1', 'Z', '_X', 'B9');
+  const SCOPE = fc.constantFrom(...PRECEDENCE);
+  const DEFINED_SCOPE = fc.constantFrom<DefinedScope>('organization', 'project', 'environment', 'service', 'member');
+  // Values with no `${` (so neither a reference nor an escape), but $, {, } and other text.
+  const NO_REFERENCE = fc.string({ unit: fc.constantFrom('$', '{', '}', 'a', 'Z', ' ', '\n', 'é', '🎉', '#', "'", '"', '\\'), maxLength: 12 }).filter((v) => !v.includes('${'));
+  const ENTRY = fc.record({ key: KEY, scope: SCOPE, value: NO_REFERENCE });
+  // At most one definition per (scope, key), as the database allows within one resolution.
+  const ENTRIES = fc.uniqueArray(ENTRY, { selector: (entry) => `${entry.scope}|${entry.key}`, maxLength: 30 });
+
+  const split = (entries: { key: string; scope: VariableScope; value: string }[]) => {
+    const ids = new Map<string, string>();
+    const definitions: Definition[] = [];
+    const builtins: Builtin[] = [];
+    for (const entry of entries) {
+      if (entry.scope === 'builtin') builtins.push(builtin(entry.key, entry.value));
+      else {
+        const id = nextId();
+        ids.set(`${entry.scope}|${entry.key}`, id);
+        definitions.push(def(entry.scope, entry.key, entry.value, { id }));
+      }
+    }
+    return { definitions, builtins, ids };
+  };
+  const rank = (scope: VariableScope) => PRECEDENCE.indexOf(scope);
+
+  it('resolves every key to its definition at the highest scope that defines it', () => {
+    fc.assert(
+      fc.property(ENTRIES, (entries) => {
+        const { definitions, builtins, ids } = split(entries);
+        const resolution = resolve(definitions, builtins);
+        const keys = new Set(entries.map((entry) => entry.key));
+        expect(resolution.variables.map((v) => v.key).sort()).toEqual([...keys].sort());
+        for (const key of keys) {
+          const best = entries.filter((entry) => entry.key === key).reduce((a, b) => (rank(b.scope) > rank(a.scope) ? b : a));
+          expect(variableOf(resolution, key)).toMatchObject({ value: best.value, scope: best.scope, variable_id: ids.get(`${best.scope}|${key}`) ?? null });
+        }
+        expect(resolution.omitted).toEqual([]);
+      }),
+    );
+  });
+
+  it('answers variables sorted by key, and pg_service entries sorted by service', () => {
+    const ANY_KEY = fc.stringMatching(/^[A-Z_][A-Z0-9_]{0,8}$/);
+    const SERVICE = fc.stringMatching(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,8}$/);
+    fc.assert(
+      fc.property(
+        fc.uniqueArray(fc.record({ key: ANY_KEY, scope: SCOPE, value: NO_REFERENCE }), { selector: (e) => `${e.scope}|${e.key}`, maxLength: 25 }),
+        fc.array(fc.record({ service: SERVICE, scope: DEFINED_SCOPE }), { maxLength: 10 }),
+        (entries, services) => {
+          const { definitions, builtins } = split(entries);
+          const resolution = resolve([...definitions, ...services.map((s) => pg(s.scope, { service: s.service }))], builtins);
+          const keys = resolution.variables.map((v) => v.key);
+          // Code-unit order, each key once.
+          expect(keys).toEqual([...new Set(entries.map((e) => e.key))].sort());
+          const names = resolution.pg_services.map((s) => s.service);
+          expect(names).toEqual([...new Set(services.map((s) => s.service))].sort());
+        },
+      ),
+    );
+  });
+
+  it('leaves values without reference syntax unchanged', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.record({ key: KEY, value: fc.string({ unit: 'binary', maxLength: 30 }).filter((v) => !v.includes('${')) }), { selector: (e) => e.key }), (entries) => {
+        const resolution = resolve(entries.map((entry) => def('project', entry.key, entry.value)));
+        for (const entry of entries) expect(valueOf(resolution, entry.key)).toBe(entry.value);
+      }),
+    );
+  });
+
+  it('does not depend on the order definitions come in', () => {
+    fc.assert(
+      fc.property(
+        ENTRIES.chain((entries) => fc.tuple(fc.constant(entries), fc.shuffledSubarray(entries, { minLength: entries.length, maxLength: entries.length }))),
+        ([entries, shuffled]) => {
+          const ids = new Map(entries.map((entry) => [`${entry.scope}|${entry.key}`, nextId()]));
+          const build = (list: typeof entries) => {
+            const definitions = list.filter((e) => e.scope !== 'builtin').map((e) => def(e.scope as DefinedScope, e.key, e.value, { id: ids.get(`${e.scope}|${e.key}`)! }));
+            const builtins = list.filter((e) => e.scope === 'builtin').map((e) => builtin(e.key, e.value));
+            return resolve(definitions, builtins);
+          };
+          expect(build(shuffled)).toEqual(build(entries));
+        },
+      ),
+    );
+  });
+
+  it('expands a reference to whatever value wins for the referenced key', () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.record({ scope: SCOPE, value: NO_REFERENCE }), { selector: (e) => e.scope, minLength: 1 }), DEFINED_SCOPE, (targets, referrerScope) => {
+        const { definitions, builtins } = split(targets.map((t) => ({ ...t, key: 'TARGET' })));
+        const resolution = resolve([...definitions, def(referrerScope, 'REF', '<${TARGET}>')], builtins);
+        const best = targets.reduce((a, b) => (rank(b.scope) > rank(a.scope) ? b : a));
+        expect(valueOf(resolution, 'REF')).toBe(`<${best.value}>`);
+      }),
+    );
+  });
+});
