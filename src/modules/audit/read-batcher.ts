@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 import type { AuditContext } from './context.js';
-import { recordAudit, type AuditEventInput } from './recorder.js';
+import { appendToChain, type AuditEventInput } from './recorder.js';
 
 interface Pending {
   context: AuditContext;
@@ -52,12 +52,8 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
           list.push(item);
           byOrganization.set(item.context.organizationId, list);
         }
-        // One chain per organization; each event keeps its own actor, tool and request.
-        for (const items of byOrganization.values()) {
-          for (const group of groupByContext(items)) {
-            await recordAudit(tx, group[0]!.context, group.map((item) => item.event));
-          }
-        }
+        // One append per organization; each event keeps its own actor, tool and request.
+        for (const [organizationId, items] of byOrganization) await appendToChain(tx, organizationId, items);
       });
       for (const item of batch) item.resolve();
     } catch (error) {
@@ -82,17 +78,6 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
       return flushes;
     },
   };
-}
-
-/** Consecutive events from the same request context are recorded together, in arrival order. */
-function groupByContext(items: Pending[]): Pending[][] {
-  const groups: Pending[][] = [];
-  for (const item of items) {
-    const last = groups.at(-1);
-    if (last && last[0]!.context === item.context) last.push(item);
-    else groups.push([item]);
-  }
-  return groups;
 }
 
 export type ReadAuditBatcher = ReturnType<typeof createReadAuditBatcher>;

@@ -19,20 +19,32 @@ export interface AuditEventInput {
  * and its event commit or roll back together. Locking the chain head row serializes
  * appenders per organization (on PGlite everything is serialized anyway).
  */
-export async function recordAudit(tx: Kysely<Database>, context: AuditContext, events: AuditEventInput[]): Promise<AuditEvent[]> {
-  if (events.length === 0) return [];
+export function recordAudit(tx: Kysely<Database>, context: AuditContext, events: AuditEventInput[]): Promise<AuditEvent[]> {
+  return appendToChain(tx, context.organizationId, events.map((event) => ({ context, event })));
+}
+
+/**
+ * Appends events of one organization, each with its own context (who, tool, request), in
+ * two statements whatever their number: group commit gives it a batch of many requests.
+ */
+export async function appendToChain(
+  tx: Kysely<Database>,
+  organizationId: string,
+  items: { context: AuditContext; event: AuditEventInput }[],
+): Promise<AuditEvent[]> {
+  if (items.length === 0) return [];
   const head = await sql<{ last_seq: number; last_hash: Buffer }>`
     insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
-    values (${context.organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
+    values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
     on conflict (organization_id) do update set last_seq = audit_chains.last_seq
     returning last_seq, last_hash`.execute(tx);
   let { last_seq: seq, last_hash: previous } = head.rows[0]!;
   previous = Buffer.from(previous);
 
-  const rows = events.map((input) => {
+  const rows = items.map(({ context, event: input }) => {
     seq += 1;
     const event: ChainedEvent = {
-      organization_id: context.organizationId,
+      organization_id: organizationId,
       seq,
       occurred_at: new Date(),
       event_type: input.event_type,
@@ -59,14 +71,14 @@ export async function recordAudit(tx: Kysely<Database>, context: AuditContext, e
   // echoing whole rows (read events list every key) would double what a batch costs.
   const returned = await tx
     .with('moved_head', (db) =>
-      db.updateTable('audit_chains').set({ last_seq: seq, last_hash: previous }).where('organization_id', '=', context.organizationId),
+      db.updateTable('audit_chains').set({ last_seq: seq, last_hash: previous }).where('organization_id', '=', organizationId),
     )
     .insertInto('audit_events')
     .values(rows)
     .returning(['id', 'seq'])
     .execute();
   const idOf = new Map(returned.map((row) => [row.seq, row.id]));
-  const inserted = rows.map((row, index): AuditEvent => ({ ...row, details: events[index]!.details ?? {}, id: idOf.get(row.seq)! }));
+  const inserted = rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {}, id: idOf.get(row.seq)! }));
   return inserted;
 }
 
