@@ -9,7 +9,11 @@ export const GENESIS_HASH = Buffer.alloc(32);
 /** JSON with object keys sorted at every depth, so the same event always hashes the same. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value ?? null);
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (Array.isArray(value)) {
+    // Lists of keys (read events name every key they resolved): the same text, one call.
+    if (value.every((item) => typeof item === 'string')) return JSON.stringify(value);
+    return `[${value.map(canonicalJson).join(',')}]`;
+  }
   const entries = Object.entries(value as Record<string, unknown>)
     .filter(([, v]) => v !== undefined)
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
