@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/harness.js';
 import type { AuditContext } from './context.js';
+import { GENESIS_HASH, chainHash } from './chain.js';
 import { createReadAuditBatcher } from './read-batcher.js';
+import { appendIfHeadIs, recordAudit } from './recorder.js';
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -49,5 +51,39 @@ describe('read audit batcher', () => {
     // Not a UUID: the insert fails, so no read may be answered.
     const results = await Promise.allSettled([batcher.record(context('not-a-uuid', 'r1'), event), batcher.record(context('not-a-uuid', 'r2'), event)]);
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+  });
+
+  it('appends the next batch in one statement from the remembered head, and falls back to locking when another writer moved it', async () => {
+    const organization = await newOrganization('batch-head');
+    const batcher = createReadAuditBatcher(database.db, { windowMs: 1 });
+    const read = (i: number) => batcher.record(context(organization, `r${i}`), { event_type: 'READ_SECRET', target_type: 'environment', change: `read ${i}` });
+    await read(1);
+    await read(2); // from the remembered head
+    // A change's own event moves the head behind the batcher's back.
+    await database.db.transaction().execute((tx) => recordAudit(tx, context(organization, 'writer'), [{ event_type: 'UPDATE', target_type: 'variable', change: 'changed' }]));
+    await Promise.all([read(3), read(4)]);
+    await read(5);
+    const rows = await database.db.selectFrom('audit_events').selectAll().where('organization_id', '=', organization).orderBy('seq').execute();
+    expect(rows.map((r) => [r.seq, r.change])).toEqual([
+      [1, 'read 1'], [2, 'read 2'], [3, 'changed'], [4, 'read 3'], [5, 'read 4'], [6, 'read 5'],
+    ]);
+    // Every link holds: each event's prev_hash is the hash before it, and the head is the last one.
+    for (const [index, row] of rows.entries()) {
+      expect(Buffer.from(row.prev_hash).equals(index === 0 ? GENESIS_HASH : Buffer.from(rows[index - 1]!.hash))).toBe(true);
+      const { id: _id, hash, prev_hash, ...event } = row;
+      expect(chainHash({ ...event, details: row.details }, Buffer.from(prev_hash)).equals(Buffer.from(hash))).toBe(true);
+    }
+    const head = await database.db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organization).executeTakeFirstOrThrow();
+    expect([head.last_seq, Buffer.from(head.last_hash).equals(Buffer.from(rows.at(-1)!.hash))]).toEqual([6, true]);
+  });
+
+  it('inserts nothing from a stale head', async () => {
+    const organization = await newOrganization('stale-head');
+    const [first] = await database.db.transaction().execute((tx) => recordAudit(tx, context(organization, 'w'), [{ event_type: 'NOTE', target_type: 'note', change: 'one' }]));
+    await database.db.transaction().execute((tx) => recordAudit(tx, context(organization, 'w'), [{ event_type: 'NOTE', target_type: 'note', change: 'two' }]));
+    const stale = { seq: first!.seq, hash: first!.hash };
+    expect(await appendIfHeadIs(database.db, organization, [{ context: context(organization, 'r'), event: { event_type: 'READ_SECRET', target_type: 'environment', change: 'late' } }], stale)).toBeNull();
+    const changes = await database.db.selectFrom('audit_events').select('change').where('organization_id', '=', organization).orderBy('seq').execute();
+    expect(changes.map((r) => r.change)).toEqual(['one', 'two']);
   });
 });

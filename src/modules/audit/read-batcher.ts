@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 import type { AuditContext } from './context.js';
-import { appendToChain, type AuditEventInput } from './recorder.js';
+import { appendIfHeadIs, appendToChain, type AuditEventInput, type ChainHead } from './recorder.js';
 
 interface Pending {
   context: AuditContext;
@@ -39,25 +39,39 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
     }
   }
 
+  // Where each organization's chain ended after our last append: usually still true, so the
+  // next batch is one statement; when not, appendIfHeadIs inserts nothing and we lock instead.
+  const heads = new Map<string, ChainHead>();
+
+  async function append(organizationId: string, items: Pending[]) {
+    try {
+      const known = heads.get(organizationId);
+      let events = known ? await appendIfHeadIs(db, organizationId, items, known) : null;
+      events ??= await db.transaction().execute((tx) => appendToChain(tx, organizationId, items));
+      const last = events.at(-1)!;
+      heads.set(organizationId, { seq: last.seq, hash: last.hash });
+      for (const item of items) item.resolve();
+    } catch (error) {
+      heads.delete(organizationId);
+      for (const item of items) item.reject(error);
+    }
+  }
+
   async function flush() {
     if (inFlight || pending.length === 0) return;
     inFlight = true;
     const batch = pending.splice(0, maxBatch);
     flushes += 1;
     try {
-      await db.transaction().execute(async (tx) => {
-        const byOrganization = new Map<string, Pending[]>();
-        for (const item of batch) {
-          const list = byOrganization.get(item.context.organizationId) ?? [];
-          list.push(item);
-          byOrganization.set(item.context.organizationId, list);
-        }
-        // One append per organization; each event keeps its own actor, tool and request.
-        for (const [organizationId, items] of byOrganization) await appendToChain(tx, organizationId, items);
-      });
-      for (const item of batch) item.resolve();
-    } catch (error) {
-      for (const item of batch) item.reject(error);
+      const byOrganization = new Map<string, Pending[]>();
+      for (const item of batch) {
+        const list = byOrganization.get(item.context.organizationId) ?? [];
+        list.push(item);
+        byOrganization.set(item.context.organizationId, list);
+      }
+      // One append per organization, each event with its own actor, tool and request;
+      // organizations are independent chains, so each is released when its own commits.
+      await Promise.all([...byOrganization].map(([organizationId, items]) => append(organizationId, items)));
     } finally {
       inFlight = false;
       // What arrived during the commit has already waited a whole window: write it now.

@@ -23,25 +23,21 @@ export function recordAudit(tx: Kysely<Database>, context: AuditContext, events:
   return appendToChain(tx, context.organizationId, events.map((event) => ({ context, event })));
 }
 
-/**
- * Appends events of one organization, each with its own context (who, tool, request), in
- * two statements whatever their number: group commit gives it a batch of many requests.
- */
-export async function appendToChain(
-  tx: Kysely<Database>,
-  organizationId: string,
-  items: { context: AuditContext; event: AuditEventInput }[],
-): Promise<AuditEvent[]> {
-  if (items.length === 0) return [];
-  const head = await sql<{ last_seq: number; last_hash: Buffer }>`
-    insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
-    values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
-    on conflict (organization_id) do update set last_seq = audit_chains.last_seq
-    returning last_seq, last_hash`.execute(tx);
-  let { last_seq: seq, last_hash: previous } = head.rows[0]!;
-  previous = Buffer.from(previous);
+export type ChainItem = { context: AuditContext; event: AuditEventInput };
 
-  const rows = items.map(({ context, event: input }) => {
+/** Where an organization's chain ends: the last sequence number and hash. */
+export interface ChainHead {
+  seq: number;
+  hash: Buffer;
+}
+
+type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer };
+
+/** The rows that extend the chain from `head`, hashed in order. */
+function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
+  let seq = head.seq;
+  let previous = head.hash;
+  return items.map(({ context, event: input }) => {
     seq += 1;
     const event: ChainedEvent = {
       organization_id: organizationId,
@@ -65,21 +61,68 @@ export async function appendToChain(
     previous = hash;
     return row;
   });
+}
 
-  // The chain head moves in the same statement as the insert (a data-modifying CTE): one
-  // round trip fewer per batch, which is what read events wait on. Only ids come back:
-  // echoing whole rows (read events list every key) would double what a batch costs.
+// Only ids come back: echoing whole rows (read events list every key) would double what a batch costs.
+function recorded(rows: ChainRow[], items: ChainItem[], returned: { id: string; seq: number }[]): AuditEvent[] {
+  const idOf = new Map(returned.map((row) => [Number(row.seq), row.id]));
+  return rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {}, id: idOf.get(row.seq)! }));
+}
+
+/**
+ * Appends events of one organization, each with its own context (who, tool, request), in
+ * two statements whatever their number: group commit gives it a batch of many requests.
+ * The head row's lock serializes appenders until the caller's transaction ends.
+ */
+export async function appendToChain(tx: Kysely<Database>, organizationId: string, items: ChainItem[]): Promise<AuditEvent[]> {
+  if (items.length === 0) return [];
+  const head = await sql<{ last_seq: number; last_hash: Buffer }>`
+    insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
+    values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
+    on conflict (organization_id) do update set last_seq = audit_chains.last_seq
+    returning last_seq, last_hash`.execute(tx);
+  const rows = chainRows(organizationId, items, { seq: Number(head.rows[0]!.last_seq), hash: Buffer.from(head.rows[0]!.last_hash) });
+  const last = rows.at(-1)!;
+  // The chain head moves in the same statement as the insert (a data-modifying CTE).
   const returned = await tx
     .with('moved_head', (db) =>
-      db.updateTable('audit_chains').set({ last_seq: seq, last_hash: previous }).where('organization_id', '=', organizationId),
+      db.updateTable('audit_chains').set({ last_seq: last.seq, last_hash: last.hash }).where('organization_id', '=', organizationId),
     )
     .insertInto('audit_events')
     .values(rows)
     .returning(['id', 'seq'])
     .execute();
-  const idOf = new Map(returned.map((row) => [row.seq, row.id]));
-  const inserted = rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {}, id: idOf.get(row.seq)! }));
-  return inserted;
+  return recorded(rows, items, returned);
+}
+
+const COLUMN_TYPES: [keyof ChainRow, string][] = [
+  ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
+  ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
+  ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
+  ['source_ip', 'text'], ['request_id', 'text'], ['details', 'jsonb'], ['prev_hash', 'bytea'], ['hash', 'bytea'],
+];
+
+/**
+ * Appends in ONE statement (its own transaction) when the chain still ends at `head`, as
+ * remembered from the last append: the events are inserted only if the head row moved from
+ * exactly there, so a concurrent appender (another instance, a change's own event) makes it
+ * insert nothing and answer null, and the caller falls back to `appendToChain`. One round
+ * trip instead of four is what group-committed read events wait on.
+ */
+export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
+  const rows = chainRows(organizationId, items, head);
+  const last = rows.at(-1)!;
+  const tuples = rows.map((row) => sql`(${sql.join(COLUMN_TYPES.map(([column, type]) => sql`${row[column]}::${sql.raw(type)}`))})`);
+  const returned = await sql<{ id: string; seq: number }>`
+    with moved as (
+      update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash}
+      where organization_id = ${organizationId} and last_seq = ${head.seq} and last_hash = ${head.hash}
+      returning 1
+    )
+    insert into audit_events (${sql.join(COLUMN_TYPES.map(([column]) => sql.ref(column)))})
+    select * from (values ${sql.join(tuples)}) as v where exists (select 1 from moved)
+    returning id, seq`.execute(db);
+  return returned.rows.length === rows.length ? recorded(rows, items, returned.rows) : null;
 }
 
 /**
