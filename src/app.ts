@@ -51,6 +51,7 @@ import { createLocalInvalidation, type Invalidation } from './kernel/cache/inval
 import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider.js';
 import { createReadAuditBatcher } from './modules/audit/read-batcher.js';
 import { createValueHmac } from './modules/audit/value-hmac.js';
+import { createKeySets } from './modules/audit/key-sets.js';
 import { createKeyring } from './modules/variables/keyring.js';
 import { ResolutionCache } from './modules/variables/resolution-cache.js';
 import { createResolver, type ResolutionInputs } from './modules/variables/resolver.js';
@@ -132,7 +133,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const resolutions = new ResolutionCache<ResolutionInputs>(invalidation);
   const changed = (organizationId: string) => resolutions.changed(organizationId);
   const variables = createVariablesService({ db, keyring, valueHmac: createValueHmac(options.rootKey), changed });
-  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), cache: resolutions });
+  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), cache: resolutions });
 
   installGuard(app, {
     async authenticate(request) {

@@ -5,6 +5,7 @@ import * as apiTokens from './migrations/0003_api_tokens.js';
 import * as audit from './migrations/0004_audit.js';
 import * as settings from './migrations/0005_settings.js';
 import * as variables from './migrations/0006_variables.js';
+import * as auditKeySets from './migrations/0007_audit_key_sets.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -17,6 +18,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_audit': audit,
   '0005_settings': settings,
   '0006_variables': variables,
+  '0007_audit_key_sets': auditKeySets,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

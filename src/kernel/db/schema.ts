@@ -247,6 +247,13 @@ export interface VariableVersionsTable {
   created_at: CreatedAt;
 }
 
+export interface AuditKeySetsTable {
+  organization_id: string;
+  digest: string;
+  keys: Json<string[]>;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -269,6 +276,7 @@ export interface Database {
   data_keys: DataKeysTable;
   variables: VariablesTable;
   variable_versions: VariableVersionsTable;
+  audit_key_sets: AuditKeySetsTable;
 }
 
 export type User = Selectable<UsersTable>;

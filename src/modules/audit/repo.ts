@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 
 export interface AuditFilters {
@@ -49,5 +49,18 @@ export function createAuditRepo(db: Kysely<Database>) {
 
     chain: (organizationId: string) =>
       db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).executeTakeFirst(),
+
+    keySets: (organizationId: string) =>
+      db.selectFrom('audit_key_sets').select(['digest', 'keys']).where('organization_id', '=', organizationId).execute(),
+
+    firstWithKeySet: (organizationId: string, digest: string) =>
+      db
+        .selectFrom('audit_events')
+        .select('id')
+        .where('organization_id', '=', organizationId)
+        .where(sql<string>`details->>'key_set'`, '=', digest)
+        .orderBy('seq')
+        .limit(1)
+        .executeTakeFirst(),
   };
 }

@@ -7,10 +7,14 @@ import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
 import { createAuditRepo, type AuditFilters } from './repo.js';
+import { keySetDigest, keySetOf, loadKeySets } from './key-sets.js';
 
 const BATCH = 1000;
 
-export function toEventView(event: AuditEvent) {
+/** An event as the API shows it; a read event's key list, stored once apart, is shown in place. */
+export function toEventView(event: AuditEvent, keySets?: ReadonlyMap<string, string[]>) {
+  const keySet = keySetOf(event.details);
+  const keys = keySet === undefined ? undefined : keySets?.get(keySet);
   return {
     id: event.id,
     seq: event.seq,
@@ -24,7 +28,7 @@ export function toEventView(event: AuditEvent) {
     tool: event.tool,
     source_ip: event.source_ip,
     request_id: event.request_id,
-    details: event.details,
+    details: keys === undefined ? event.details : { ...event.details, keys },
     hash: event.hash.toString('hex'),
     prev_hash: event.prev_hash.toString('hex'),
   };
@@ -52,6 +56,8 @@ export interface SignedCheckpoint {
 }
 
 export function createAuditService(deps: { db: Kysely<Database>; signingKey: SigningKey }) {
+  const keySetsOf = (organizationId: string, events: AuditEvent[]) =>
+    loadKeySets(deps.db, organizationId, events.flatMap((event) => keySetOf(event.details) ?? []));
   const repo = createAuditRepo(deps.db);
 
   /** Does the current chain extend this checkpoint? Its signature must be ours and its head must still be there. */
@@ -78,8 +84,9 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       const rows = await repo.page(access.scope.organization.id, filters, cursorSeq(filters.cursor), limit + 1);
       const items = rows.slice(0, limit);
       const more = rows.length > limit;
+      const keySets = await keySetsOf(access.scope.organization.id, items);
       return {
-        items: items.map(toEventView),
+        items: items.map((event) => toEventView(event, keySets)),
         next_cursor: more ? Buffer.from(String(items.at(-1)!.seq)).toString('base64url') : null,
       };
     },
@@ -87,7 +94,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
     async get(access: RequestAccess, id: string) {
       const event = isUuid(id) ? await repo.byId(access.scope.organization.id, id) : undefined;
       if (!event) throw notFound('Audit event');
-      return toEventView(event);
+      return toEventView(event, await keySetsOf(access.scope.organization.id, [event]));
     },
 
     /** Every matching event, newest first, fetched in keyset batches: memory stays bounded. */
@@ -95,7 +102,8 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       let before: number | undefined;
       for (;;) {
         const rows = await repo.page(access.scope.organization.id, filters, before, BATCH);
-        for (const row of rows) yield toEventView(row);
+        const keySets = await keySetsOf(access.scope.organization.id, rows);
+        for (const row of rows) yield toEventView(row, keySets);
         if (rows.length < BATCH) return;
         before = rows.at(-1)!.seq;
       }
@@ -163,6 +171,12 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       }
       if (expectedSeq - 1 !== chain.last_seq || !previous.equals(chain.last_hash)) {
         return { ok: false, checked, reason: `the chain ends at ${expectedSeq - 1} but its head says ${chain.last_seq}` };
+      }
+      // Key lists stored apart are bound by the digest their events carry: each must still hash to it.
+      for (const set of await repo.keySets(organizationId)) {
+        if (keySetDigest(set.keys) === set.digest) continue;
+        const event = await repo.firstWithKeySet(organizationId, set.digest);
+        return { ok: false, checked, ...(event ? { first_bad_id: event.id } : {}), reason: `the key list ${set.digest} of a read event was altered` };
       }
       return { ok: true, checked };
     },

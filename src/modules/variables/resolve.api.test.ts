@@ -563,8 +563,12 @@ describe('who may resolve', () => {
 });
 
 describe('the READ_SECRET event', () => {
+  /** The stored events, with each one's key list (stored once apart, by digest) in place. */
   async function events(orgId: string) {
-    return server.db.selectFrom('audit_events').selectAll().where('organization_id', '=', orgId).where('event_type', '=', 'READ_SECRET').orderBy('seq').execute();
+    const rows = await server.db.selectFrom('audit_events').selectAll().where('organization_id', '=', orgId).where('event_type', '=', 'READ_SECRET').orderBy('seq').execute();
+    const sets = await server.db.selectFrom('audit_key_sets').select(['digest', 'keys']).where('organization_id', '=', orgId).execute();
+    const keysOf = new Map(sets.map((set) => [set.digest, set.keys]));
+    return rows.map((row) => ({ ...row, details: { ...row.details, keys: keysOf.get(row.details.key_set as string) } }));
   }
 
   it('records exactly one event per resolution, naming path, keys, format and caller, without any value', async () => {

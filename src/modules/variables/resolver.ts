@@ -3,6 +3,7 @@ import { open, valueAad } from '../../kernel/crypto/aead.js';
 import type { Database, Service } from '../../kernel/db/schema.js';
 import { AppError, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
+import type { KeySets } from '../audit/key-sets.js';
 import type { ReadAuditBatcher } from '../audit/read-batcher.js';
 import type { Keyring } from './keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
@@ -24,11 +25,19 @@ interface Rendered {
   contentType: string;
   body: string;
   keys: string[];
+  /** The stored key list's digest, once stored (see audit/key-sets.ts). */
+  keySet?: string;
   services: string[];
   omitted: string[];
 }
 
-export function createResolver(deps: { db: Kysely<Database>; keyring: Keyring; readAudit: ReadAuditBatcher; cache: ResolutionCache<ResolutionInputs> }) {
+export function createResolver(deps: {
+  db: Kysely<Database>;
+  keyring: Keyring;
+  readAudit: ReadAuditBatcher;
+  keySets: KeySets;
+  cache: ResolutionCache<ResolutionInputs>;
+}) {
   const repo = createVariablesRepo(deps.db);
 
   async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }): Promise<ResolutionInputs> {
@@ -98,6 +107,8 @@ export function createResolver(deps: { db: Kysely<Database>; keyring: Keyring; r
       }
 
       const path = `${project!.slug}/${environment!.slug}${service ? `/${service.slug}` : ''}`;
+      // The key list is stored once, before the first event that names it by digest.
+      rendered.keySet ??= await deps.keySets.ensure(organization.id, rendered.keys);
       await deps.readAudit.record(access.audit, {
         event_type: 'READ_SECRET',
         target_type: service ? 'service' : 'environment',
@@ -108,7 +119,8 @@ export function createResolver(deps: { db: Kysely<Database>; keyring: Keyring; r
           path,
           format: options.format,
           member_id: memberId,
-          keys: rendered.keys,
+          key_count: rendered.keys.length,
+          key_set: rendered.keySet,
           pg_services: rendered.services,
           omitted: rendered.omitted,
         },

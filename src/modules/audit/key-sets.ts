@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+/** The name of a list of keys: SHA-256 of its JSON, so the chain binds the exact list. */
+export function keySetDigest(keys: readonly string[]): string {
+  return createHash('sha256').update(JSON.stringify(keys)).digest('hex');
+}
+
+const MAX_REMEMBERED = 100_000;
+
+/** Stores each distinct key list once per organization (see migration 0007). */
+export function createKeySets(db: Kysely<Database>) {
+  // Lists known to be stored: a warm resolution adds no statement for its key list.
+  const stored = new Set<string>();
+  return {
+    async ensure(organizationId: string, keys: readonly string[]): Promise<string> {
+      const digest = keySetDigest(keys);
+      const id = `${organizationId}:${digest}`;
+      if (stored.has(id)) return digest;
+      await db
+        .insertInto('audit_key_sets')
+        .values({ organization_id: organizationId, digest, keys: JSON.stringify(keys) })
+        .onConflict((oc) => oc.columns(['organization_id', 'digest']).doNothing())
+        .execute();
+      if (stored.size >= MAX_REMEMBERED) stored.clear();
+      stored.add(id);
+      return digest;
+    },
+  };
+}
+
+export type KeySets = ReturnType<typeof createKeySets>;
+
+/** The stored lists with these digests. */
+export async function loadKeySets(db: Kysely<Database>, organizationId: string, digests: Iterable<string>): Promise<Map<string, string[]>> {
+  const wanted = [...new Set(digests)];
+  if (wanted.length === 0) return new Map();
+  const rows = await db
+    .selectFrom('audit_key_sets')
+    .select(['digest', 'keys'])
+    .where('organization_id', '=', organizationId)
+    .where('digest', 'in', wanted)
+    .execute();
+  return new Map(rows.map((row) => [row.digest, row.keys]));
+}
+
+/** The digest an event's details name, if it is one whose key list is stored apart. */
+export function keySetOf(details: Record<string, unknown>): string | undefined {
+  return typeof details.key_set === 'string' ? details.key_set : undefined;
+}
