@@ -4,7 +4,7 @@ import { DEFAULT_URL, readCredentials } from './credentials.js';
 /** Where commands talk to and as whom: COFFER_URL and COFFER_TOKEN win over what `coffer login` stored. */
 export function apiFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiClient {
   const stored = readCredentials(env);
-  const url = env.COFFER_URL || stored?.url || DEFAULT_URL;
+  const url = (env.COFFER_URL || stored?.url || DEFAULT_URL).replace(/\/+$/, '');
   const token = env.COFFER_TOKEN || (stored && stored.url === url ? stored.token : undefined);
   if (!token) {
     throw new CliError(`Not signed in to ${url}: run coffer login (or coffer login --token cfr_…), or set COFFER_TOKEN`, EXIT.unauthenticated);
@@ -16,6 +16,8 @@ export function apiFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiCli
 export async function organizationOf(api: ApiClient, flag: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<string> {
   const chosen = flag ?? env.COFFER_ORG;
   if (chosen) return chosen;
+  // An API token belongs to exactly one organization, and can say which.
+  if (api.token?.startsWith('cfr_')) return ((await api.request('GET', '/token')).json() as { organization: { slug: string } }).organization.slug;
   const response = await api.request('GET', '/orgs?limit=2');
   const orgs = (response.json() as { items: { slug: string }[] }).items;
   if (orgs.length === 1) return orgs[0]!.slug;

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { Command } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError, EXIT } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
@@ -15,7 +15,10 @@ const program = new Command()
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
   // `coffer run … -- cmd --flag`: what follows the command belongs to it, not to coffer.
-  .enablePositionalOptions();
+  .enablePositionalOptions()
+  // Parser errors (a missing flag, an unknown option) exit 2 like other usage errors; set
+  // before the commands are defined, so each inherits it.
+  .exitOverride();
 
 program
   .command('server')
@@ -65,7 +68,10 @@ runCommand(program);
 exportCommand(program);
 auditCommands(program);
 
-const admin = program.command('admin').description('Server administration that runs against the database directly');
+const admin = program
+  .command('admin')
+  .description('Server administration that runs against the database directly')
+  .addHelpText('after', '\nExamples:\n  coffer admin rotate-root-key --generate');
 
 admin
   .command('rotate-root-key')
@@ -103,6 +109,8 @@ Exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure, ${EXIT.usage} usage, ${EXIT.
 try {
   await program.parseAsync();
 } catch (error) {
+  // Commander has already printed its own message (and help, for --help: exit 0).
+  if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
   console.error(`coffer: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(error instanceof CliError ? error.exitCode : EXIT.failure);
 }

@@ -1,3 +1,4 @@
+import fs from 'node:fs';
 /** Human output: aligned columns; `--json` output is the API's own JSON. */
 export function table(rows: Record<string, unknown>[], columns: string[]): string {
   if (rows.length === 0) return '(none)\n';
@@ -31,4 +32,23 @@ export function progress(label: string, total: number) {
       if (tty) process.stderr.write('\n');
     },
   };
+}
+
+/**
+ * Opens FILE for writing with mode 0600 whether or not it existed: `mode` on open applies
+ * only to new files, and an exported .env must not stay world-readable.
+ */
+export function openPrivateFile(file: string): number {
+  const fd = fs.openSync(file, 'w', 0o600);
+  fs.fchmodSync(fd, 0o600);
+  return fd;
+}
+
+export function writePrivateFile(file: string, text: string): void {
+  const fd = openPrivateFile(file);
+  try {
+    fs.writeSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
 }

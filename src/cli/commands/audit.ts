@@ -5,7 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
-import { printJson, table } from '../output.js';
+import { openPrivateFile, printJson, table } from '../output.js';
 
 interface Filters {
   org?: string;
@@ -46,7 +46,7 @@ function query(filters: Filters, extra: Record<string, string> = {}): string {
 }
 
 export function auditCommands(program: Command) {
-  const audit = program.command('audit').description('Read, export and verify the audit log (audit:read)');
+  const audit = program.command('audit').description('Read, export and verify the audit log (audit:read)').addHelpText('after', '\nExamples:\n  coffer audit ls --event-type READ_SECRET\n  coffer audit verify');
 
   withFilters(audit.command('ls').description('The newest events, filtered'))
     .option('--limit <n>', 'how many (1-200)', '50')
@@ -93,7 +93,7 @@ export function auditCommands(program: Command) {
           process.stderr.write(`\rexported ${lines} lines…`);
         }
       });
-      await pipeline(counted, options.output ? fs.createWriteStream(options.output, { mode: 0o600 }) : process.stdout);
+      await pipeline(counted, options.output ? fs.createWriteStream('', { fd: openPrivateFile(options.output) }) : process.stdout);
       process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}Exported ${options.format === 'csv' ? Math.max(lines - 1, 0) : lines} events${options.output ? ` to ${options.output}` : ''}\n`);
     });
 

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
+import { writePrivateFile } from '../output.js';
 
 // Kept here rather than imported from the server's formats module, which loads a YAML library.
 const FORMATS = ['json', 'env-json', 'dotenv', 'shell', 'yaml', 'pg_service'] as const;
@@ -27,7 +27,7 @@ export function exportCommand(program: Command) {
       const query = new URLSearchParams({ format: options.format, ...(options.member ? { member: options.member } : {}) });
       const { text } = await api.request('GET', `${path}/resolve?${query}`);
       if (options.output) {
-        fs.writeFileSync(options.output, text, { mode: 0o600 });
+        writePrivateFile(options.output, text);
         process.stderr.write(`Wrote ${options.output}\n`);
       } else {
         process.stdout.write(text);

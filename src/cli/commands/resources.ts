@@ -40,7 +40,7 @@ const need = (value: string | undefined, flag: string) => {
 };
 
 export function resourceCommands(program: Command) {
-  const orgs = program.command('orgs').description('Organizations you belong to');
+  const orgs = program.command('orgs').description('Organizations you belong to').addHelpText('after', '\nExamples:\n  coffer orgs ls\n  coffer orgs create acme');
   orgs
     .command('ls')
     .description('List your organizations')
@@ -62,7 +62,7 @@ export function resourceCommands(program: Command) {
       process.stderr.write(`Created organization ${slug}\n`);
     });
 
-  const projects = program.command('projects').description('Projects of an organization');
+  const projects = program.command('projects').description('Projects of an organization').addHelpText('after', '\nExamples:\n  coffer projects ls\n  coffer projects create shop');
   listing(projects, 'List projects', ['slug', 'name', 'description'], (org) => `/orgs/${org}/projects`, 'coffer projects ls --org acme');
   projects
     .command('create')
@@ -77,7 +77,7 @@ export function resourceCommands(program: Command) {
       process.stderr.write(`Created project ${slug}\n`);
     });
 
-  const envs = program.command('envs').description('Environments of a project');
+  const envs = program.command('envs').description('Environments of a project').addHelpText('after', '\nExamples:\n  coffer envs ls --project shop\n  coffer envs create staging --project shop --type STAGING');
   listing(envs, 'List the environments of a project', ['slug', 'name', 'type'], (org, o) => `/orgs/${org}/projects/${need(o.project, '--project')}/environments`, 'coffer envs ls --project shop')
     .requiredOption('--project <slug>', 'the project');
   envs
@@ -95,7 +95,7 @@ export function resourceCommands(program: Command) {
       process.stderr.write(`Created environment ${options.project}/${slug}\n`);
     });
 
-  const services = program.command('services').description('Services of an environment');
+  const services = program.command('services').description('Services of an environment').addHelpText('after', '\nExamples:\n  coffer services ls --project shop --env production');
   listing(
     services,
     'List the services of an environment',
@@ -106,13 +106,13 @@ export function resourceCommands(program: Command) {
     .requiredOption('--project <slug>', 'the project')
     .requiredOption('--env <slug>', 'the environment');
 
-  const members = program.command('members').description('Members of an organization');
+  const members = program.command('members').description('Members of an organization').addHelpText('after', '\nExamples:\n  coffer members ls');
   listing(members, 'List members and their roles', ['email', 'name', 'role', 'user_id'], (org) => `/orgs/${org}/members`, 'coffer members ls');
 
-  const roles = program.command('roles').description('Roles of an organization');
+  const roles = program.command('roles').description('Roles of an organization').addHelpText('after', '\nExamples:\n  coffer roles ls');
   listing(roles, 'List system and custom roles', ['name', 'id', 'system', 'description'], (org) => `/orgs/${org}/roles`, 'coffer roles ls');
 
-  const tokens = program.command('tokens').description('API tokens for programs');
+  const tokens = program.command('tokens').description('API tokens for programs').addHelpText('after', '\nExamples:\n  coffer tokens create deploy-bot --preset ci --path shop/production\n  coffer tokens ls');
   listing(tokens, 'List API tokens (never the token itself)', ['name', 'id', 'scopes', 'path', 'expires_at', 'last_used_at'], (org) => `/orgs/${org}/tokens`, 'coffer tokens ls');
   tokens
     .command('create')

@@ -1,4 +1,6 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants as fsConstants, statSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { constants } from 'node:os';
 import type { Command } from 'commander';
 import type { Resolution } from '../../modules/variables/formats.js';
@@ -71,14 +73,16 @@ async function run(command: string[], options: RunOptions): Promise<number> {
   const files = materialize(resolution, options.inherit ? process.env : {});
   // The files must go whatever happens next: a failed spawn, a signal, an exception.
   process.once('exit', () => files.remove());
-  const [file, ...args] = command;
-  const child = spawn(file!, args, { stdio: 'inherit', env: files.env });
+  const [name, ...args] = command;
+  // Found on this shell's PATH, so --no-inherit (no PATH in the child) still runs `node app.js`.
+  const file = executableOnPath(name!, process.env.PATH);
+  const child = spawn(file, args, { stdio: 'inherit', env: files.env });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of FORWARDED) process.on(signal, forward);
   try {
     return await new Promise<number>((resolve, reject) => {
       child.once('error', (error: NodeJS.ErrnoException) =>
-        reject(new CliError(`Cannot start ${file}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`, 127)),
+        reject(new CliError(`Cannot start ${name}: ${error.code === 'ENOENT' ? 'command not found' : error.message}`, 127)),
       );
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));
     });
@@ -86,4 +90,19 @@ async function run(command: string[], options: RunOptions): Promise<number> {
     for (const signal of FORWARDED) process.off(signal, forward);
     files.remove();
   }
+}
+
+/** `name` as an absolute path from PATH when it has no slash and is found there; else as given. */
+function executableOnPath(name: string, searchPath: string | undefined): string {
+  if (name.includes('/') || !searchPath) return name;
+  for (const dir of searchPath.split(delimiter)) {
+    const candidate = join(dir || '.', name);
+    try {
+      accessSync(candidate, fsConstants.X_OK);
+      if (statSync(candidate).isFile()) return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return name;
 }

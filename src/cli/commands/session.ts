@@ -4,8 +4,22 @@ import type { Command } from 'commander';
 import { createApiClient, CliError, EXIT } from '../api-client.js';
 import { DEFAULT_URL, readCredentials, removeCredentials, writeCredentials } from '../credentials.js';
 
+let piped: string[] | undefined;
+
+/**
+ * A line from the person at the terminal (echo muted for a password), or the next line of
+ * piped stdin (CI): all of stdin is read once, so a last line without a newline counts and
+ * an empty stdin answers "" instead of hanging.
+ */
 async function prompt(question: string, hidden = false): Promise<string> {
-  // Echo is muted for the password on a terminal; piped input (CI) is read as its first line.
+  if (!process.stdin.isTTY) {
+    if (piped === undefined) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+      piped = Buffer.concat(chunks).toString('utf8').split(/\r?\n/);
+    }
+    return (piped.shift() ?? '').trim();
+  }
   let muted = false;
   const output = new Writable({
     write(chunk, _encoding, callback) {
@@ -13,12 +27,12 @@ async function prompt(question: string, hidden = false): Promise<string> {
       callback();
     },
   });
-  const rl = createInterface({ input: process.stdin, output, terminal: process.stdin.isTTY === true });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
   try {
     const answer = rl.question(question);
     muted = hidden;
     const value = await answer;
-    if (hidden && process.stdin.isTTY) process.stderr.write('\n');
+    if (hidden) process.stderr.write('\n');
     return value.trim();
   } finally {
     rl.close();
@@ -37,7 +51,7 @@ export function sessionCommands(program: Command) {
       const url = (options.url ?? process.env.COFFER_URL ?? readCredentials()?.url ?? DEFAULT_URL).replace(/\/+$/, '');
       if (options.token) {
         // Proven before it is stored: a typo should fail now, not at the next deploy.
-        await createApiClient({ url, token: options.token }).request('GET', '/orgs?limit=1');
+        await createApiClient({ url, token: options.token }).request('GET', options.token.startsWith('cfr_') ? '/token' : '/me');
         const file = writeCredentials({ url, token: options.token });
         process.stderr.write(`Stored the API token for ${url} in ${file}\n`);
         return;
@@ -46,7 +60,13 @@ export function sessionCommands(program: Command) {
       if (!email) throw new CliError('An email is needed: --email ada@example.com', EXIT.usage);
       const password = await prompt('Password: ', true);
       if (!password) throw new CliError('A password is needed', EXIT.usage);
-      const response = await createApiClient({ url }).request('POST', '/auth/login', { email, password });
+      const response = await createApiClient({ url })
+        .request('POST', '/auth/login', { email, password })
+        .catch((error: unknown) => {
+          // The generic hint ("run coffer login") is no help to someone running it.
+          if (error instanceof CliError && error.exitCode === EXIT.unauthenticated) throw new CliError('Email or password is incorrect', EXIT.unauthenticated);
+          throw error;
+        });
       const { token } = response.json() as { token: string };
       const file = writeCredentials({ url, token, email });
       process.stderr.write(`Signed in to ${url} as ${email}; the session is kept in ${file}\n`);

@@ -57,7 +57,7 @@ function withScope(command: Command): Command {
 }
 
 export function varsCommands(program: Command) {
-  const vars = program.command('vars').description('Manage variables and secrets at one scope (secrets are shown masked)');
+  const vars = program.command('vars').description('Manage variables and secrets at one scope (secrets are shown masked)').addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars set --path shop/production --secret API_KEY=…');
 
   withScope(vars.command('ls').description('List the variables of a scope'))
     .addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars ls            # organization variables')
@@ -74,6 +74,7 @@ export function varsCommands(program: Command) {
       const api = apiFromEnvironment();
       const variable = await find(api, await collection(api, options), key);
       if (options.json) return printJson(variable);
+      if (variable.type !== 'plain') process.stderr.write(`coffer: ${key} is a ${variable.type}: shown masked; coffer run or coffer export give its value\n`);
       process.stdout.write(`${variable.value ?? JSON.stringify(variable.pg_service)}\n`);
     });
 
@@ -91,16 +92,19 @@ export function varsCommands(program: Command) {
     .action(async (assignments: string[], options: ScopeOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
       const api = apiFromEnvironment();
       const base = await collection(api, options);
-      const type = options.file ? 'file' : options.secret ? 'secret' : 'plain';
+      // Without a type flag an update keeps the variable's type: a secret never turns plain by omission.
+      const flagged = options.file ? 'file' : options.secret ? 'secret' : undefined;
       const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
-      for (const assignment of assignments) {
+      for (const [index, assignment] of assignments.entries()) {
         const at = assignment.indexOf('=');
-        if (at < 1) throw new CliError(`Expected KEY=VALUE, got "${assignment.split('=')[0]}…"`, EXIT.usage);
+        // Never echo the argument: a forgotten KEY= leaves only the secret in it.
+        if (at < 1) throw new CliError(`Argument ${index + 1} is not KEY=VALUE (no key before an =)`, EXIT.usage);
         const key = assignment.slice(0, at);
         let value = assignment.slice(at + 1);
         if (options.file && value.startsWith('@')) value = fs.readFileSync(value.slice(1), 'utf8');
         const current = existing.get(key);
-        const body = { type, value, ...(options.file ? { mount_path: options.mountPath } : {}) };
+        const type = flagged ?? (current ? undefined : 'plain');
+        const body = { ...(type ? { type } : {}), value, ...(options.file ? { mount_path: options.mountPath } : {}) };
         const saved = current
           ? (await api.request('PATCH', `${base}/${current.id}`, body)).json()
           : (await api.request('POST', base, { key, ...body, ...(options.immutable ? { immutable: true } : {}) })).json();
@@ -124,17 +128,17 @@ export function varsCommands(program: Command) {
       const base = await collection(api, options);
       const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
       const bar = progress(`Importing ${file}`, entries.length);
-      const type = options.secret ? 'secret' : 'plain';
       let created = 0;
       let updated = 0;
       try {
         for (const [key, value] of entries) {
           const current = existing.get(key);
           if (current) {
-            await api.request('PATCH', `${base}/${current.id}`, { type, value });
+            // Without --secret an update keeps the type, as vars set does.
+            await api.request('PATCH', `${base}/${current.id}`, { ...(options.secret ? { type: 'secret' } : {}), value });
             updated += 1;
           } else {
-            await api.request('POST', base, { key, type, value });
+            await api.request('POST', base, { key, type: options.secret ? 'secret' : 'plain', value });
             created += 1;
           }
           bar.tick();

@@ -10,9 +10,11 @@ import { auditContextOf, type AuditContext } from '../../modules/audit/context.j
  * What a route needs, declared in the route's own definition (`config.access`):
  * - `'public'`: nothing (sign-up, login, health);
  * - `'authenticated'`: a signed-in user (not an API token), outside any organization;
+ * - `'principal'`: a signed-in user or an API token, outside any organization (a token
+ *   asking what it is);
  * - `{ action, resource }`: `action` on the `resource` its path names (found from the params).
  */
-export type Access = 'public' | 'authenticated' | { action: Action; resource: ResourceKind };
+export type Access = 'public' | 'authenticated' | 'principal' | { action: Action; resource: ResourceKind };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
@@ -68,6 +70,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       }
     }
     request.principal = principal;
+    if (access === 'principal') return;
     if (access === 'authenticated') {
       requireUser(principal);
       return;

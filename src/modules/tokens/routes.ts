@@ -1,6 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
-import { accessOf } from '../../kernel/http/context.js';
+import { accessOf, principalOf } from '../../kernel/http/context.js';
+import { AppError } from '../../kernel/errors.js';
 import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
 import type { TokenRow } from './repo.js';
@@ -57,6 +58,21 @@ function toTokenView(row: TokenRow) {
 }
 
 export function tokenRoutes(app: App, service: TokensService) {
+  app.get('/token', {
+    config: { access: 'principal' },
+    schema: {
+      tags,
+      summary: 'The API token sending this request: its organization, scopes and path (signed-in people see themselves at GET /me)',
+      response: { 200: Type.Object({ ...TokenView.properties, organization: Type.Object({ id: Uuid, slug: Slug }) }), ...errorResponses },
+    },
+    handler: async (request) => {
+      const principal = principalOf(request);
+      if (principal.kind !== 'token') throw new AppError('BAD_REQUEST', 'GET /token describes the API token sending it; you are signed in as a person: see GET /me');
+      const { row, organization } = await service.describe(principal);
+      return { ...toTokenView(row), organization };
+    },
+  });
+
   app.get('/orgs/:org/tokens', {
     config: { access: { action: 'token:manage', resource: 'organization' } },
     schema: { tags, summary: 'API tokens (never the token itself)', params: OrgParams, response: { 200: Type.Object({ items: Type.Array(TokenView) }), ...errorResponses } },

@@ -200,6 +200,14 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
       await invalidation.publish(TOKEN_TOPIC, id);
     },
 
+    /** What a token is, for the token itself (its organization, scopes and path). */
+    async describe(principal: TokenPrincipal) {
+      const row = await repo.byId(principal.token.organizationId, principal.token.id);
+      const organization = await deps.db.selectFrom('organizations').select(['id', 'slug']).where('id', '=', principal.token.organizationId).executeTakeFirst();
+      if (!row || !organization) throw notFound('Token');
+      return { row, organization };
+    },
+
     /** The principal of a token for authz/check, with its path for explanations. */
     async principalById(organizationId: string, id: string) {
       const row = isUuid(id) ? await repo.byId(organizationId, id) : undefined;

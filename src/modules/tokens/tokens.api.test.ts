@@ -285,3 +285,16 @@ describe('no escalation', () => {
     expect((await server.request('PATCH', `/orgs/${org}/projects/blog`, { token, payload: { description: 'no' } })).status).toBe(404);
   });
 });
+
+describe('GET /token: a token asking what it is', () => {
+  it('tells a token its organization, scopes and path; refuses people (they have /me) and strangers', async () => {
+    const { owner, org } = await server.tree();
+    const created = await server.expect(201, 'POST', `/orgs/${org}/tokens`, { token: owner.token, payload: { name: 'self-aware', preset: 'ci', path: 'shop/production' } });
+    const described = await server.expect(200, 'GET', '/token', { token: created.body.token });
+    expect(described.body).toMatchObject({ id: created.body.id, name: 'self-aware', path: 'shop/production', organization: { slug: org } });
+    expect(described.body.scopes).toEqual(created.body.scopes);
+    expect(described.body).not.toHaveProperty('token');
+    expect((await server.request('GET', '/token', { token: owner.token })).status).toBe(400);
+    expect((await server.request('GET', '/token')).status).toBe(401);
+  });
+});
