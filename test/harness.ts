@@ -131,6 +131,14 @@ export class TestServer {
     return { token: login.body.token, id: login.body.user.id, email, csrf: login.body.csrf_token };
   }
 
+  /** A new user who joins `org` with `role`: invited by the owner, then accepting. */
+  async member(ownerToken: string, org: string, role: string) {
+    const user = await this.user(role.toLowerCase());
+    const invitation = await this.expect(201, 'POST', `/orgs/${org}/invitations`, { token: ownerToken, payload: { email: user.email, role } });
+    await this.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
+    return user;
+  }
+
   /** A new user owning a new organization with one project, environment and service. */
   async tree(label = 'owner') {
     const owner = await this.user(label);

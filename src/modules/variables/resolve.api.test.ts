@@ -36,10 +36,7 @@ const svcUrl = (org: string, env = 'production', service = 'backend') => `${envU
 
 /** Signs up a new user, invites them with `role` and has them accept. */
 async function join_(ownerToken: string, org: string, role: string): Promise<User> {
-  const user = await server.user(role.toLowerCase());
-  const invitation = await server.expect(201, 'POST', `/orgs/${org}/invitations`, { token: ownerToken, payload: { email: user.email, role } });
-  await server.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
-  return user;
+  return server.member(ownerToken, org, role);
 }
 
 /** A new member holding a new custom role made of `lists`. */

@@ -47,13 +47,7 @@ async function tree() {
 
 /** Signs up a new user, invites them with `role` and has them accept (as member-roles tests do). */
 async function join(ownerToken: string, org: string, role: string): Promise<User> {
-  const user = await server.user(role.toLowerCase());
-  const invitation = await server.expect(201, 'POST', `/orgs/${org}/invitations`, {
-    token: ownerToken,
-    payload: { email: user.email, role },
-  });
-  await server.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
-  return user;
+  return server.member(ownerToken, org, role);
 }
 
 async function mint(org: string, ownerToken: string, body: Record<string, unknown>) {
