@@ -51,16 +51,21 @@ export function client(base) {
   };
 }
 
-/** A signed-in owner of org `bench` with project shop, environment production and service backend. */
+/**
+ * A signed-in owner of a new organization with project shop, environment production and
+ * service backend. Names are unique per run: benchmarks may share one PostgreSQL database.
+ */
 export async function seedTree(call) {
   const password = 'correct horse battery staple';
-  await call('POST', '/auth/signup', { email: 'bench@example.test', password, name: 'Bench' });
-  const { token } = await call('POST', '/auth/login', { email: 'bench@example.test', password });
-  await call('POST', '/orgs', { slug: 'bench' }, token);
-  await call('POST', '/orgs/bench/projects', { slug: 'shop' }, token);
-  await call('POST', '/orgs/bench/projects/shop/environments', { slug: 'production', type: 'PRODUCTION' }, token);
-  await call('POST', '/orgs/bench/projects/shop/environments/production/services', { slug: 'backend', kind: 'application' }, token);
-  return token;
+  const org = `bench-${Math.random().toString(36).slice(2, 8)}`;
+  const email = `${org}@example.test`;
+  await call('POST', '/auth/signup', { email, password, name: 'Bench' });
+  const { token } = await call('POST', '/auth/login', { email, password });
+  await call('POST', '/orgs', { slug: org }, token);
+  await call('POST', `/orgs/${org}/projects`, { slug: 'shop' }, token);
+  await call('POST', `/orgs/${org}/projects/shop/environments`, { slug: 'production', type: 'PRODUCTION' }, token);
+  await call('POST', `/orgs/${org}/projects/shop/environments/production/services`, { slug: 'backend', kind: 'application' }, token);
+  return { token, org };
 }
 
 export function measure(title, url, token, options = {}) {

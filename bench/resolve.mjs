@@ -12,11 +12,13 @@ import { client, inParallel, measure, seedTree, startServer, waitReady } from '.
 const connections = 50;
 const server = await startServer();
 const call = client(server.base);
+/** The organization seedTree made for this run. */
+let org;
 const scopes = (env, service) => [
-  '/orgs/bench/variables',
-  '/orgs/bench/projects/shop/variables',
-  `/orgs/bench/projects/shop/environments/${env}/variables`,
-  `/orgs/bench/projects/shop/environments/${env}/services/${service}/variables`,
+  `/orgs/${org}/variables`,
+  `/orgs/${org}/projects/shop/variables`,
+  `/orgs/${org}/projects/shop/environments/${env}/variables`,
+  `/orgs/${org}/projects/shop/environments/${env}/services/${service}/variables`,
 ];
 
 /** `count` variables spread evenly over the four scopes, every third a secret. */
@@ -56,11 +58,13 @@ async function timed(url, token) {
 }
 
 try {
-  const token = await seedTree(call);
+  const seeded = await seedTree(call);
+  const { token } = seeded;
+  org = seeded.org;
   process.stderr.write('seeding 300 variables over four scopes…\n');
   await seedVariables(token, 'production', 'backend', 300);
-  const { token: ci } = await call('POST', '/orgs/bench/tokens', { name: 'ci', preset: 'ci' }, token);
-  const resolveUrl = `${server.base}/api/v1/orgs/bench/projects/shop/environments/production/services/backend/resolve`;
+  const { token: ci } = await call('POST', `/orgs/${org}/tokens`, { name: 'ci', preset: 'ci' }, token);
+  const resolveUrl = `${server.base}/api/v1/orgs/${org}/projects/shop/environments/production/services/backend/resolve`;
 
   const sample = await fetch(resolveUrl, { headers: { authorization: `Bearer ${ci}` } });
   const body = Buffer.from(await sample.arrayBuffer());
@@ -85,19 +89,19 @@ try {
   const rows = [];
   for (const size of sizes) {
     const env = `size-${size}`;
-    await call('POST', '/orgs/bench/projects/shop/environments', { slug: env, type: 'STAGING' }, token);
-    await call('POST', `/orgs/bench/projects/shop/environments/${env}/services`, { slug: 'svc', kind: 'application' }, token);
+    await call('POST', `/orgs/${org}/projects/shop/environments`, { slug: env, type: 'STAGING' }, token);
+    await call('POST', `/orgs/${org}/projects/shop/environments/${env}/services`, { slug: 'svc', kind: 'application' }, token);
     // Organization and project variables are shared by every size: put these in the environment and service only.
     const items = Array.from({ length: size }, (_, i) => ({
       url: scopes(env, 'svc')[2 + (i % 2)],
       body: { key: `K_${i}`, type: i % 3 === 0 ? 'secret' : 'plain', value: `value-${i}-${'x'.repeat(40)}` },
     }));
     await inParallel(items, 8, (item) => call('POST', item.url, item.body, token), `seeding ${size}`);
-    const url = `${server.base}/api/v1/orgs/bench/projects/shop/environments/${env}/services/svc/resolve`;
+    const url = `${server.base}/api/v1/orgs/${org}/projects/shop/environments/${env}/services/svc/resolve`;
     const cold = [];
     const warm = [];
     for (let i = 0; i < 5; i++) {
-      await call('PATCH', `/orgs/bench/projects/shop/environments/${env}/services/svc`, { name: `svc ${i}` }, token);
+      await call('PATCH', `/orgs/${org}/projects/shop/environments/${env}/services/svc`, { name: `svc ${i}` }, token);
       cold.push(await timed(url, ci));
       for (let j = 0; j < 5; j++) warm.push(await timed(url, ci));
     }

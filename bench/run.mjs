@@ -12,9 +12,9 @@ const call = client(base);
 const run = (title, url, token, options = {}) => measure(title, `${base}${url}`, token, { connections, ...options });
 
 try {
-  const token = await seedTree(call);
+  const { token, org } = await seedTree(call);
 
-  const { token: apiToken } = await call('POST', '/orgs/bench/tokens', { name: 'bench', preset: 'ci', path: 'shop/production' }, token);
+  const { token: apiToken } = await call('POST', `/orgs/${org}/tokens`, { name: 'bench', preset: 'ci', path: 'shop/production' }, token);
 
   const results = [];
   results.push(await run('ceiling: GET /healthz', '/healthz'));
@@ -22,21 +22,21 @@ try {
   results.push(
     await run(
       'GET service (session, 4-level scope)',
-      '/api/v1/orgs/bench/projects/shop/environments/production/services/backend',
+      `/api/v1/orgs/${org}/projects/shop/environments/production/services/backend`,
       token,
     ),
   );
   results.push(
     await run(
       'GET service (API token, path shop/production)',
-      '/api/v1/orgs/bench/projects/shop/environments/production/services/backend',
+      `/api/v1/orgs/${org}/projects/shop/environments/production/services/backend`,
       apiToken,
     ),
   );
-  results.push(await run('GET projects list (session)', '/api/v1/orgs/bench/projects', token));
+  results.push(await run('GET projects list (session)', `/api/v1/orgs/${org}/projects`, token));
   results.push(await run('ceiling @50: GET /healthz', '/healthz', undefined, { connections: 50 }));
   results.push(
-    await run('POST authz/check @50 (session)', '/api/v1/orgs/bench/authz/check', token, {
+    await run('POST authz/check @50 (session)', `/api/v1/orgs/${org}/authz/check`, token, {
       connections: 50,
       body: { action: 'deployment:trigger', resource: 'shop/production/backend' },
     }),
