@@ -1,6 +1,5 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
@@ -85,7 +84,7 @@ export function auditCommands(program: Command) {
       const response = await api.stream(`/orgs/${org}/audit-events/export?${query(options, { format: options.format })}`);
       let lines = 0;
       let last = 0;
-      const counted = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream).on('data', (chunk: Buffer) => {
+      const counted = response.on('data', (chunk: Buffer) => {
         for (const byte of chunk) if (byte === 10) lines += 1;
         // Progress on stderr, at most every 1000 lines, only on a terminal.
         if (process.stderr.isTTY && lines - last >= 1000) {
