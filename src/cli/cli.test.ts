@@ -1188,3 +1188,32 @@ describe('secrets are never printed by coffer itself', () => {
     expect(result.stderr).not.toContain(canary);
   });
 });
+
+describe('coffer run --fallback', () => {
+  it('keeps an encrypted copy of each resolution and uses it, only when asked, while the server is unreachable', async () => {
+    const tree = await setup();
+    const canary = `fallback-canary-${Math.random().toString(36).slice(2)}`;
+    await define(tree, { key: 'FROM_FALLBACK', type: 'secret', value: canary });
+    const file = fresh('fallback');
+    const args = (extra: string[] = []) => ['run', '--path', PLACE, ...extra, '--', ...printEnv(['FROM_FALLBACK'])];
+
+    const first = await ok(args(['--fallback', file]), ci(tree));
+    expect(JSON.parse(first.stdout)).toEqual({ FROM_FALLBACK: canary });
+    expect(mode(file)).toBe(0o600);
+    expect(fs.readFileSync(file).includes(Buffer.from(canary))).toBe(false);
+
+    const offline = { token: tree.ci, env: { COFFER_ORG: tree.org, COFFER_URL: 'http://127.0.0.1:1' } };
+    const used = await coffer(args(['--fallback', file]), offline);
+    expect(used.code).toBe(0);
+    expect(JSON.parse(used.stdout)).toEqual({ FROM_FALLBACK: canary });
+    expect(used.stderr).toContain('using the last resolution saved in');
+    expect(used.stderr).not.toContain(canary);
+
+    // Not asked for: unreachable is an error; another token cannot open the copy.
+    expect((await coffer(args(), offline)).code).toBe(7);
+    const other = await mint(tree);
+    const refused = await coffer(args(['--fallback', file]), { ...offline, token: other });
+    expect(refused.code).toBe(7);
+    expect(refused.stderr).toContain('does not open with this token');
+  });
+});

@@ -39,3 +39,13 @@ export function placePath(org: string, place: string): { path: string; parts: st
   if (service) path += `/services/${service}`;
   return { path, parts };
 }
+
+/** Says where a refusal happened: "This token lacks the scope secret:decrypt (on acme/shop/production)". */
+export function onPlace(place: string) {
+  return (error: unknown): never => {
+    if (error instanceof CliError && (error.exitCode === EXIT.forbidden || error.exitCode === EXIT.notFound)) {
+      throw new CliError(`${error.message} (on ${place})`, error.exitCode);
+    }
+    throw error;
+  };
+}

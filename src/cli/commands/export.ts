@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
-import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
+import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
 import { writePrivateFile } from '../output.js';
 
 // Kept here rather than imported from the server's formats module, which loads a YAML library.
@@ -25,7 +25,7 @@ export function exportCommand(program: Command) {
       const { path, parts } = placePath(org, options.path);
       if (parts.length < 2) throw new CliError('--path must name an environment (project/env) or a service (project/env/service)', EXIT.usage);
       const query = new URLSearchParams({ format: options.format, ...(options.member ? { member: options.member } : {}) });
-      const { text } = await api.request('GET', `${path}/resolve?${query}`);
+      const { text } = await api.request('GET', `${path}/resolve?${query}`).catch(onPlace(`${org}/${options.path}`));
       if (options.output) {
         writePrivateFile(options.output, text);
         process.stderr.write(`Wrote ${options.output}\n`);

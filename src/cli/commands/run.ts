@@ -5,7 +5,7 @@ import { constants } from 'node:os';
 import type { Command } from 'commander';
 import type { Resolution } from '../../modules/variables/formats.js';
 import { CliError, EXIT } from '../api-client.js';
-import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
+import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -58,7 +58,7 @@ async function run(command: string[], options: RunOptions): Promise<number> {
 
   let json: string;
   try {
-    json = (await api.request('GET', `${path}/resolve${query}`)).text;
+    json = (await api.request('GET', `${path}/resolve${query}`).catch(onPlace(`${org}/${options.path}`))).text;
     if (options.fallback) saveFallback(options.fallback, token, `${org}/${options.path}`, json);
   } catch (error) {
     if (!(error instanceof CliError) || error.exitCode !== EXIT.unreachable || !options.fallback) throw error;
