@@ -12,7 +12,7 @@ import { LocalKeyProvider } from '../dist/kernel/crypto/key-provider.js';
 import { openPostgres } from '../dist/kernel/db/connect.js';
 import { migrateToLatest } from '../dist/kernel/db/migrate.js';
 import { withAudit } from '../dist/modules/audit/recorder.js';
-import { createKeyring } from '../dist/modules/variables/keyring.js';
+import { createKeyring } from '../dist/kernel/crypto/keyring.js';
 import { createVariablesRepo } from '../dist/modules/variables/repo.js';
 import { inParallel } from './lib.mjs';
 

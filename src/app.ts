@@ -44,6 +44,7 @@ import { projectRoutes } from './modules/projects/routes.js';
 import { createProjectsService } from './modules/projects/service.js';
 import { serviceRoutes } from './modules/services/routes.js';
 import { createServicesService } from './modules/services/service.js';
+import { createServiceOutputs } from './modules/services/outputs.js';
 import { createMembersService } from './modules/members/service.js';
 import { memberRoutes } from './modules/members/routes.js';
 import { AppError } from './kernel/errors.js';
@@ -52,7 +53,7 @@ import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider
 import { createReadAuditBatcher } from './modules/audit/read-batcher.js';
 import { createValueHmac } from './modules/audit/value-hmac.js';
 import { createKeySets } from './modules/audit/key-sets.js';
-import { createKeyring } from './modules/variables/keyring.js';
+import { createKeyring } from './kernel/crypto/keyring.js';
 import { ResolutionCache } from './modules/variables/resolution-cache.js';
 import { createResolver, type ResolutionInputs } from './modules/variables/resolver.js';
 import { variableRoutes } from './modules/variables/routes.js';
@@ -133,7 +134,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const resolutions = new ResolutionCache<ResolutionInputs>(invalidation);
   const changed = (organizationId: string) => resolutions.changed(organizationId);
   const variables = createVariablesService({ db, keyring, valueHmac: createValueHmac(options.rootKey), changed });
-  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), cache: resolutions });
+  const outputs = createServiceOutputs(keyring);
+  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
 
   installGuard(app, {
     async authenticate(request) {
@@ -223,7 +225,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));
-      serviceRoutes(typed, createServicesService({ db, changed }));
+      serviceRoutes(typed, createServicesService({ db, outputs, changed }));
       variableRoutes(typed, variables, resolver);
     },
     { prefix: API_PREFIX },

@@ -7,6 +7,9 @@ import { createLocalInvalidation, createPostgresInvalidation } from './kernel/ca
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
 import { SigningKey } from './kernel/crypto/signing-key.js';
+import { createKeyring } from './kernel/crypto/keyring.js';
+import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
+import { createServiceOutputs } from './modules/services/outputs.js';
 import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
 import { loggerOptions } from './kernel/http/logging.js';
@@ -33,6 +36,8 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
       (message) => log.warn(message),
     );
     await ensureRootKeyMatches(database.db, rootKey);
+    const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
+    if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
 
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))

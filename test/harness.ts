@@ -10,6 +10,9 @@ import type { App } from '../src/kernel/http/app-types.js';
 import type { Authorizer } from '../src/modules/authz/authorizer.js';
 import { createLocalInvalidation, createPostgresInvalidation, type Invalidation } from '../src/kernel/cache/invalidation.js';
 import { adminStatement, databaseUrl } from './postgres.js';
+import { createKeyring } from '../src/kernel/crypto/keyring.js';
+import { LocalKeyProvider } from '../src/kernel/crypto/key-provider.js';
+import { createServiceOutputs } from '../src/modules/services/outputs.js';
 
 export interface TestDatabase extends DatabaseHandle {
   /** The connection string, on PostgreSQL (a second instance may share the database). */
@@ -95,6 +98,11 @@ export class TestServer {
 
   get db() {
     return this.database.db;
+  }
+
+  /** Service outputs as the server seals and opens them, for tests that read rows directly. */
+  get serviceOutputs() {
+    return createServiceOutputs(createKeyring({ db: this.db, provider: new LocalKeyProvider(this.rootKey) }));
   }
 
   async request(method: string, url: string, options: RequestOptions = {}): Promise<Response> {

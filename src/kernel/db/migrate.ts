@@ -6,6 +6,7 @@ import * as audit from './migrations/0004_audit.js';
 import * as settings from './migrations/0005_settings.js';
 import * as variables from './migrations/0006_variables.js';
 import * as auditKeySets from './migrations/0007_audit_key_sets.js';
+import * as sealedOutputs from './migrations/0008_sealed_outputs.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -19,6 +20,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_settings': settings,
   '0006_variables': variables,
   '0007_audit_key_sets': auditKeySets,
+  '0008_sealed_outputs': sealedOutputs,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };

@@ -130,7 +130,11 @@ export interface ServicesTable {
   slug: string;
   name: string;
   kind: ServiceKind;
+  /** Plaintext only for rows written before outputs were sealed; `{}` otherwise. */
   outputs: Json<Record<string, string>>;
+  /** The outputs as JSON, sealed under `outputs_key_id` and bound to the service id. */
+  outputs_sealed: Buffer | null;
+  outputs_key_id: string | null;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }

@@ -11,12 +11,15 @@ export interface Placement {
   service: Service | null;
 }
 
-/** jsonb carries timestamps as strings; the rest of Coffer sees Dates. */
+/** jsonb carries timestamps as strings and bytea as `\\x…` hex; the rest of Coffer sees Dates and Buffers. */
 function revive<T>(row: Record<string, unknown> | null): T | null {
   if (row === null) return null;
   for (const key of ['created_at', 'updated_at'] as const) {
     if (typeof row[key] === 'string') row[key] = new Date(row[key]);
   }
+  // A service's sealed outputs.
+  const sealed = row.outputs_sealed;
+  if (typeof sealed === 'string' && sealed.startsWith('\\x')) row.outputs_sealed = Buffer.from(sealed.slice(2), 'hex');
   return row as T;
 }
 

@@ -8,6 +8,13 @@ export interface ServiceChanges {
   outputs?: Record<string, string>;
 }
 
+/** How outputs are stored (see outputs.ts). */
+export interface SealedOutputs {
+  outputs: string;
+  outputs_sealed: Buffer;
+  outputs_key_id: string;
+}
+
 export function createServicesRepo(db: Kysely<Database>) {
   return {
     list: (environmentId: string, afterSlug: string | undefined, limit: number) => {
@@ -15,16 +22,16 @@ export function createServicesRepo(db: Kysely<Database>) {
       if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
       return query.orderBy('slug').limit(limit).execute();
     },
-    insert: (service: { environment_id: string; slug: string; name: string; kind: ServiceKind; outputs: Record<string, string> }) =>
+    insert: (service: { id: string; environment_id: string; slug: string; name: string; kind: ServiceKind } & SealedOutputs) =>
       db
         .insertInto('services')
-        .values({ ...service, outputs: JSON.stringify(service.outputs) })
+        .values(service)
         .returningAll()
         .executeTakeFirstOrThrow(),
-    update: (id: string, { outputs, ...changes }: ServiceChanges) =>
+    update: (id: string, changes: Omit<ServiceChanges, 'outputs'> & Partial<SealedOutputs>) =>
       db
         .updateTable('services')
-        .set({ ...changes, ...(outputs ? { outputs: JSON.stringify(outputs) } : {}), updated_at: new Date() })
+        .set({ ...changes, updated_at: new Date() })
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow(),

@@ -32,7 +32,7 @@ export function serviceRoutes(app: App, service: ServicesService) {
   app.get(`${base}/:service`, {
     config: { access: { action: 'service:read', resource: 'service' } },
     schema: { tags, summary: 'One service', params: ServiceParams, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => toServiceView(scopeOf(request).service!),
+    handler: async (request) => toServiceView(await service.opened(scopeOf(request).service!)),
   });
 
   app.patch(`${base}/:service`, {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Service, ServiceKind } from '../../kernel/db/schema.js';
@@ -5,12 +6,15 @@ import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { createServicesRepo, type ServiceChanges } from './repo.js';
+import type { ServiceOutputs } from './outputs.js';
 import { toServiceView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
 /** `changed` tells resolution caches that the organization's built-in variables changed. */
-export function createServicesService(deps: { db: Kysely<Database>; changed?: (organizationId: string) => Promise<void> }) {
+export function createServicesService(deps: { db: Kysely<Database>; outputs: ServiceOutputs; changed?: (organizationId: string) => Promise<void> }) {
   const changed = (access: RequestAccess) => deps.changed?.(access.scope.organization.id);
+  const placeOf = (access: RequestAccess) => ({ organizationId: access.scope.organization.id, projectId: access.scope.project!.id });
+  const opened = async (service: Service) => (await deps.outputs.open(deps.db, [service]))[0]!;
   const repo = createServicesRepo(deps.db);
   // Output values may be credentials: the log keeps which outputs exist, never their values.
   const fields = (s: Service) => ({ slug: s.slug, name: s.name, kind: s.kind, outputs: Object.keys(s.outputs).sort() });
@@ -24,7 +28,7 @@ export function createServicesService(deps: { db: Kysely<Database>; changed?: (o
       return visiblePage({
         cursor,
         limit,
-        fetch: (after, count) => repo.list(environment!.id, after, count),
+        fetch: async (after, count) => deps.outputs.open(deps.db, await repo.list(environment!.id, after, count)),
         key: (service) => service.slug,
         visible: (service) =>
           access.can('service:read', { kind: 'service', organization, project: project!, environment: environment!, service }),
@@ -35,13 +39,17 @@ export function createServicesService(deps: { db: Kysely<Database>; changed?: (o
     async create(access: RequestAccess, input: { slug: string; name?: string; kind: ServiceKind; outputs?: Record<string, string> }) {
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
-          const service = await createServicesRepo(tx).insert({
+          const id = randomUUID();
+          const outputs = input.outputs ?? {};
+          const stored = await createServicesRepo(tx).insert({
+            id,
             environment_id: access.scope.environment!.id,
             slug: input.slug,
             name: input.name ?? input.slug,
             kind: input.kind,
-            outputs: input.outputs ?? {},
+            ...(await deps.outputs.seal(tx, placeOf(access), id, outputs)),
           });
+          const service = { ...stored, outputs };
           const name = pathOf(access, service);
           note({ event_type: 'CREATE', target_type: 'service', target_id: service.id, target_name: name, change: `Created ${service.kind} service ${name}`, details: { after: fields(service) } });
           return service;
@@ -52,10 +60,18 @@ export function createServicesService(deps: { db: Kysely<Database>; changed?: (o
       }
     },
 
-    async update(access: RequestAccess, service: Service, changes: ServiceChanges) {
+    /** The service with its outputs in clear. */
+    opened,
+
+    async update(access: RequestAccess, sealed: Service, { outputs, ...changes }: ServiceChanges) {
+      const service = await opened(sealed);
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
-          const updated = await createServicesRepo(tx).update(service.id, changes);
+          const stored = await createServicesRepo(tx).update(service.id, {
+            ...changes,
+            ...(outputs ? await deps.outputs.seal(tx, placeOf(access), service.id, outputs) : {}),
+          });
+          const updated = { ...stored, outputs: outputs ?? service.outputs };
           const name = pathOf(access, updated);
           note({ event_type: 'UPDATE', target_type: 'service', target_id: service.id, target_name: name, change: `Updated service ${name}`, details: changedFields(fields(service), fields(updated)) });
           return updated;
@@ -66,12 +82,14 @@ export function createServicesService(deps: { db: Kysely<Database>; changed?: (o
       }
     },
 
-    delete: (access: RequestAccess, service: Service) =>
-      withAudit(deps.db, access.audit, async (tx, note) => {
+    delete: async (access: RequestAccess, sealed: Service) => {
+      const service = await opened(sealed);
+      return withAudit(deps.db, access.audit, async (tx, note) => {
         await createServicesRepo(tx).delete(service.id);
         const name = pathOf(access, service);
         note({ event_type: 'DELETE', target_type: 'service', target_id: service.id, target_name: name, change: `Deleted service ${name}`, details: { before: fields(service) } });
-      }).then(() => changed(access)),
+      }).then(() => changed(access));
+    },
   };
 }
 

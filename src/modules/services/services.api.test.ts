@@ -16,9 +16,17 @@ async function tree() {
   return { owner, org, base: `/orgs/${org}/projects/shop/environments/production/services` };
 }
 
+/** The outputs as the server reads them back: unsealed with the project's data key. */
 async function storedOutputs(serviceId: string) {
-  const row = await server.db.selectFrom('services').select('outputs').where('id', '=', serviceId).executeTakeFirstOrThrow();
-  return row.outputs;
+  const row = await server.db.selectFrom('services').selectAll().where('id', '=', serviceId).executeTakeFirstOrThrow();
+  const [opened] = await server.serviceOutputs.open(server.db, [row]);
+  return opened!.outputs;
+}
+
+/** Every column of the service's row as text: what someone reading the database sees. */
+async function rawRow(serviceId: string) {
+  const row = await server.db.selectFrom('services').selectAll().where('id', '=', serviceId).executeTakeFirstOrThrow();
+  return JSON.stringify(row) + (row.outputs_sealed ? row.outputs_sealed.toString('latin1') : '');
 }
 
 describe('services: happy path', () => {
@@ -180,12 +188,27 @@ describe('services: outputs and masking', () => {
     expect(replaced.body.outputs).toEqual({ password: 'ano********ord' });
   });
 
-  it('stores secret outputs in full: masking happens only in responses', async () => {
+  it('stores outputs in full but sealed: masking happens only in responses, and the row holds no value in clear', async () => {
     const { owner, base } = await tree();
     const created = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'pg', kind: 'database', outputs } });
     expect(await storedOutputs(created.body.id)).toEqual(outputs);
     await server.expect(200, 'PATCH', `${base}/pg`, { token: owner.token, payload: { name: 'Renamed' } });
     expect(await storedOutputs(created.body.id)).toEqual(outputs);
+    const raw = await rawRow(created.body.id);
+    for (const value of Object.values(outputs)) expect(raw).not.toContain(value);
+  });
+
+  it('refuses to serve outputs sealed for another service (DECRYPTION_FAILED naming the service)', async () => {
+    const { owner, base } = await tree();
+    const a = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'a', kind: 'database', outputs } });
+    const b = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'b', kind: 'database', outputs: { host: 'x' } } });
+    const sealedA = await server.db.selectFrom('services').select('outputs_sealed').where('id', '=', a.body.id).executeTakeFirstOrThrow();
+    await server.db.updateTable('services').set({ outputs_sealed: sealedA.outputs_sealed }).where('id', '=', b.body.id).execute();
+    const refused = await server.request('GET', `${base}/b`, { token: owner.token });
+    expect(refused.status).toBe(500);
+    expect(refused.body.error).toMatchObject({ code: 'DECRYPTION_FAILED' });
+    expect(refused.body.error.message).toContain('service b');
+    expect(JSON.stringify(refused.body)).not.toContain(outputs.password);
   });
 
   it('masks by characters, not bytes, for non-ASCII secret values', async () => {
@@ -389,5 +412,22 @@ describe('services: pagination', () => {
     const response = await server.request('GET', `${base}?cursor=garbage`, { token: owner.token });
     expect(response.status).toBe(400);
     expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'query.cursor' } });
+  });
+});
+
+describe('services: outputs stored in clear by an earlier version', () => {
+  it('are sealed by sealLegacy (run at every server start), and read the same afterwards', async () => {
+    const { owner, base } = await tree();
+    const created = await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'old', kind: 'database' } });
+    const legacy = { host: 'db.internal', password: 'legacy-password-in-clear' };
+    // What a row written before outputs were sealed looks like.
+    await server.db.updateTable('services').set({ outputs: JSON.stringify(legacy), outputs_sealed: null, outputs_key_id: null }).where('id', '=', created.body.id).execute();
+    expect((await server.expect(200, 'GET', `${base}/old`, { token: owner.token })).body.outputs).toEqual({ host: 'db.internal', password: 'leg********ear' });
+
+    expect(await server.serviceOutputs.sealLegacy(server.db)).toBeGreaterThanOrEqual(1);
+    expect(await rawRow(created.body.id)).not.toContain(legacy.password);
+    expect(await storedOutputs(created.body.id)).toEqual(legacy);
+    expect((await server.expect(200, 'GET', `${base}/old`, { token: owner.token })).body.outputs).toEqual({ host: 'db.internal', password: 'leg********ear' });
+    expect(await server.serviceOutputs.sealLegacy(server.db)).toBe(0);
   });
 });

@@ -4,8 +4,9 @@ import type { Database, Service } from '../../kernel/db/schema.js';
 import { AppError, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { KeySets } from '../audit/key-sets.js';
+import type { ServiceOutputs } from '../services/outputs.js';
 import type { ReadAuditBatcher } from '../audit/read-batcher.js';
-import type { Keyring } from './keyring.js';
+import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
 import { render, type Format, type VariableScope } from './formats.js';
 import { createVariablesRepo } from './repo.js';
@@ -36,12 +37,14 @@ export function createResolver(deps: {
   keyring: Keyring;
   readAudit: ReadAuditBatcher;
   keySets: KeySets;
+  outputs: ServiceOutputs;
   cache: ResolutionCache<ResolutionInputs>;
 }) {
   const repo = createVariablesRepo(deps.db);
 
   async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }): Promise<ResolutionInputs> {
-    const [rows, services] = await Promise.all([repo.reaching(ids), repo.servicesOf(ids.environmentId)]);
+    const [rows, sealed] = await Promise.all([repo.reaching(ids), repo.servicesOf(ids.environmentId)]);
+    const services = await deps.outputs.open(deps.db, sealed);
     const keys = await deps.keyring.byIds(deps.db, rows.map((row) => row.data_key_id));
     const definitions = rows.map((row): Definition => {
       let plaintext: string;

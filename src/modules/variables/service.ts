@@ -11,7 +11,7 @@ import { maskSecret } from '../../kernel/mask.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
-import type { Keyring } from './keyring.js';
+import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
 import { createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
 import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';

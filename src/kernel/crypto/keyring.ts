@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
-import type { Database } from '../../kernel/db/schema.js';
-import { newDataKey, type KeyProvider } from '../../kernel/crypto/key-provider.js';
-import { DecryptionError } from '../../kernel/crypto/aead.js';
-import { AppError } from '../../kernel/errors.js';
+import type { Database } from '../db/schema.js';
+import { newDataKey, type KeyProvider } from './key-provider.js';
+import { DecryptionError } from './aead.js';
+import { AppError } from '../errors.js';
 
 export interface DataKeyHandle {
   id: string;
