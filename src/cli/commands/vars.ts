@@ -130,8 +130,10 @@ export function varsCommands(program: Command) {
       const bar = progress(`Importing ${file}`, entries.length);
       let created = 0;
       let updated = 0;
+      let key = '';
       try {
-        for (const [key, value] of entries) {
+        for (const [entryKey, value] of entries) {
+          key = entryKey;
           const current = existing.get(key);
           if (current) {
             // Without --secret an update keeps the type, as vars set does.
@@ -143,6 +145,10 @@ export function varsCommands(program: Command) {
           }
           bar.tick();
         }
+      } catch (error) {
+        // Say what is already done: a rerun updates those and carries on.
+        if (!(error instanceof CliError)) throw error;
+        throw new CliError(`${key}: ${error.message}. Imported ${created + updated} of ${entries.length} before it (${created} created, ${updated} updated); fix it and run the import again`, error.exitCode);
       } finally {
         bar.finish();
       }
