@@ -83,11 +83,17 @@ function requireWriteEverywhereInProject(access: RequestAccess): void {
   }
 }
 
+/**
+ * A pg_service entry is always a secret (SPEC §3): only what names it (the service) and what
+ * says nothing about where or as whom it connects (port, sslmode) is shown in clear.
+ */
 function maskPgService(definition: PgServiceDefinition) {
-  const { password, extra, ...visible } = definition;
+  const { service, port, sslmode, extra, ...concealed } = definition;
   return {
-    ...visible,
-    ...(password !== undefined ? { password: maskSecret(password) } : {}),
+    service,
+    ...(port !== undefined ? { port } : {}),
+    ...(sslmode !== undefined ? { sslmode } : {}),
+    ...Object.fromEntries(Object.entries(concealed).flatMap(([name, value]) => (typeof value === 'string' ? [[name, maskSecret(value)]] : []))),
     extra: Object.fromEntries(Object.entries(extra ?? {}).map(([name, value]) => [name, maskSecret(value)])),
   };
 }

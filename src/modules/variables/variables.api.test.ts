@@ -177,7 +177,7 @@ describe('variables: create, read, update and delete at each scope', () => {
       key: null,
       type: 'pg_service',
       value: null,
-      pg_service: { service: 'main', host: 'db.internal', port: 5432, dbname: 'shop', user: 'app', password: `pw-${MASK}xyz`, sslmode: 'require', extra: {} },
+      pg_service: { service: 'main', host: MASK, port: 5432, dbname: MASK, user: MASK, password: `pw-${MASK}xyz`, sslmode: 'require', extra: {} },
       mount_path: null,
       immutable: false,
       version: 1,
@@ -238,7 +238,7 @@ describe('variables: masking (SPEC §3)', () => {
     expect(plain.value).toBe('a plain value that is long');
   });
 
-  it('masks a pg_service password and every extra value, showing the other fields in clear', async () => {
+  it('masks every pg_service field but the service name, port and sslmode (a pg_service entry is always a secret)', async () => {
     const { owner, org } = await tree();
     const url = URLS.service(org);
     const created = await create(owner.token, url, {
@@ -256,10 +256,10 @@ describe('variables: masking (SPEC §3)', () => {
     });
     const expected = {
       service: 'analytics',
-      host: 'warehouse.internal',
+      host: `war${MASK}nal`,
       port: 6432,
-      dbname: 'dwh',
-      user: 'reporter',
+      dbname: MASK,
+      user: MASK,
       password: MASK,
       sslmode: 'verify-full',
       extra: { application_name: `cof${MASK}ing`, connect_timeout: MASK, sslpassword: `cli${MASK}ase` },
@@ -280,7 +280,7 @@ describe('variables: masking (SPEC §3)', () => {
     expect(created).toMatchObject({
       key: null,
       value: null,
-      pg_service: { service: 'main', host: 'db.internal', port: 5432, dbname: 'shop', user: 'app', password: `raw${MASK}234`, extra: { connect_timeout: MASK } },
+      pg_service: { service: 'main', host: MASK, port: 5432, dbname: MASK, user: MASK, password: `raw${MASK}234`, extra: { connect_timeout: MASK } },
     });
   });
 
