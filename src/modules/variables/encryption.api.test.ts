@@ -341,6 +341,25 @@ function memoryLogger() {
   return { logger: pino(loggerOptions('debug'), destination), lines };
 }
 
+describe('tampered data keys', () => {
+  it('answers DECRYPTION_FAILED naming the data key when a wrapped key does not unwrap', async () => {
+    const { owner, org } = await server.tree();
+    await server.expect(201, 'POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'other' } });
+    const { organizationId, projectId } = await ids(org, 'other');
+    // A wrapped key this server's root key never made: altered, or from another installation.
+    const planted = await server.db
+      .insertInto('data_keys')
+      .values({ organization_id: organizationId, project_id: projectId, provider: 'local:0000000000000000', wrapped: randomBytes(61) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    const refused = await server.request('POST', `/orgs/${org}/projects/other/variables`, { token: owner.token, payload: { key: 'K', type: 'secret', value: 'never-stored-value' } });
+    expect(refused.status).toBe(500);
+    expect(refused.body.error.code).toBe('DECRYPTION_FAILED');
+    expect(refused.body.error.message).toContain(planted.id);
+    expect(await server.db.selectFrom('variables').select('id').where('project_id', '=', projectId).execute()).toEqual([]);
+  });
+});
+
 describe('logs and error bodies', () => {
   it('never carry a secret, through writes, resolutions, rollbacks and error paths', async () => {
     const { logger, lines } = memoryLogger();
