@@ -818,3 +818,22 @@ describe('cache invalidation across two instances', () => {
     expect(stale).toEqual([]);
   });
 });
+
+describe('built-ins and path-limited tokens', () => {
+  it('gives a token limited to one service no built-ins of its sibling services', async () => {
+    const { owner, org } = await server.tree();
+    await server.expect(201, 'POST', `${envUrl(org)}/services`, {
+      token: owner.token,
+      payload: { slug: 'payments', kind: 'application', outputs: { url: 'https://payments.internal', api_token: 'tok_live_sibling_secret' } },
+    });
+    const limited = await mint(org, owner.token, { preset: 'ci', path: 'shop/production/backend' });
+    const seen = await server.expect(200, 'GET', `${svcUrl(org)}/resolve`, { token: limited.token });
+    const text = JSON.stringify(seen.body);
+    expect(text).not.toContain('PAYMENTS');
+    expect(text).not.toContain('tok_live_sibling_secret');
+    expect(seen.body.variables.map((v: { key: string }) => v.key)).toContain('COFFER_APPLICATION_BACKEND_URL');
+    // Whoever may decrypt across the environment still gets every service's built-ins.
+    const owners = await server.expect(200, 'GET', `${svcUrl(org)}/resolve`, { token: owner.token });
+    expect(owners.body.variables.find((v: { key: string }) => v.key === 'COFFER_APPLICATION_PAYMENTS_API_TOKEN')?.value).toBe('tok_live_sibling_secret');
+  });
+});

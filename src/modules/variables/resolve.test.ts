@@ -26,7 +26,7 @@ function pg(scope: DefinedScope, definition: Omit<PgServiceDefinition, 'extra'> 
 }
 
 function builtin(key: string, value: string, options: { secret?: boolean; credentialOf?: string | null } = {}): Builtin {
-  return { key, value, secret: options.secret ?? false, credentialOf: options.credentialOf ?? null };
+  return { key, value, secret: options.secret ?? false, credentialOf: options.credentialOf ?? null, serviceId: options.credentialOf ?? 'svc' };
 }
 
 const everything = () => true;
@@ -285,7 +285,7 @@ describe('builtinKey and builtinsOf', () => {
     for (const name of ['HOST', 'PORT', 'DATABASE']) expect(byKey[name]?.credentialOf, name).toBeNull();
     // Secrets are the outputs named password, secret and token (SPEC §3).
     expect(builtins.filter((b) => b.secret).map((b) => b.key.replace('COFFER_DATABASE_MY_POSTGRES_', '')).sort()).toEqual(['PASSWORD', 'SECRET', 'TOKEN']);
-    expect(byKey.HOST).toEqual({ key: 'COFFER_DATABASE_MY_POSTGRES_HOST', value: 'db', secret: false, credentialOf: null });
+    expect(byKey.HOST).toEqual({ key: 'COFFER_DATABASE_MY_POSTGRES_HOST', value: 'db', secret: false, credentialOf: null, serviceId: expect.any(String) });
   });
 
   it('never makes an output of a service that is not a database a credential, even a secret one', () => {

@@ -20,6 +20,8 @@ export interface Builtin {
   secret: boolean;
   /** Set for database credentials: readable only with database:read_credentials on this service. */
   credentialOf: string | null;
+  /** The service whose output it is. */
+  serviceId: string;
 }
 
 /** `COFFER_<KIND>_<SLUG>_<OUTPUT>`: slug and output upper-cased, `-` → `_` (SPEC §3). */
@@ -36,7 +38,7 @@ export function builtinsOf(services: readonly Pick<Service, 'id' | 'kind' | 'slu
     Object.entries(service.outputs).map(([output, value]) => {
       const secret = isSecretOutput(output);
       const credential = service.kind === 'database' && (secret || CREDENTIAL_OUTPUT.test(output));
-      return { key: builtinKey(service, output), value, secret, credentialOf: credential ? service.id : null };
+      return { key: builtinKey(service, output), value, secret, credentialOf: credential ? service.id : null, serviceId: service.id };
     }),
   );
 }

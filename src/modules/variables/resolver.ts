@@ -17,8 +17,9 @@ import type { ResolutionCache } from './resolution-cache.js';
 export interface ResolutionInputs {
   definitions: Definition[];
   builtins: Builtin[];
-  /** Database services whose credentials need database:read_credentials, in a stable order. */
-  credentialServices: Service[];
+  /** The environment's services, in a stable order, and those whose outputs hold database credentials. */
+  services: Service[];
+  credentialIds: ReadonlySet<string>;
   rendered: Map<string, Rendered>;
 }
 
@@ -60,7 +61,7 @@ export function createResolver(deps: {
     });
     const builtins = builtinsOf(services);
     const credentialIds = new Set(builtins.flatMap((builtin) => (builtin.credentialOf ? [builtin.credentialOf] : [])));
-    return { definitions, builtins, credentialServices: services.filter((service) => credentialIds.has(service.id)), rendered: new Map() };
+    return { definitions, builtins, services, credentialIds, rendered: new Map() };
   }
 
   return {
@@ -88,18 +89,25 @@ export function createResolver(deps: {
         deps.cache.set(organization.id, key, generation, inputs);
       }
 
-      // Permissions are never cached: which credentials this caller may read is asked every time.
+      // Permissions are never cached: for each service of the environment, may this caller
+      // decrypt there (its built-ins come only to those: a token limited to one service never
+      // learns its siblings' outputs), and read its database credentials?
+      const usable = new Set<string>();
       const readable = new Set<string>();
       let access_ = '';
-      for (const credential of inputs.credentialServices) {
-        const allowed = access.can('database:read_credentials', { kind: 'service', organization, project: project!, environment: environment!, service: credential });
-        if (allowed) readable.add(credential.id);
-        access_ += allowed ? '1' : '0';
+      for (const each of inputs.services) {
+        const resource = { kind: 'service' as const, organization, project: project!, environment: environment!, service: each };
+        const use = access.can('secret:decrypt', resource);
+        const credentials = use && inputs.credentialIds.has(each.id) && access.can('database:read_credentials', resource);
+        if (use) usable.add(each.id);
+        if (credentials) readable.add(each.id);
+        access_ += `${use ? 1 : 0}${credentials ? 1 : 0}`;
       }
       const renderKey = `${access_}|${options.format}`;
       let rendered = inputs.rendered.get(renderKey);
       if (!rendered) {
-        const resolution = resolveDefinitions(inputs.definitions, inputs.builtins, (id) => readable.has(id));
+        const builtins = inputs.builtins.filter((builtin) => usable.has(builtin.serviceId));
+        const resolution = resolveDefinitions(inputs.definitions, builtins, (id) => readable.has(id));
         rendered = {
           ...render(resolution, options.format),
           keys: resolution.variables.map((variable) => variable.key),
