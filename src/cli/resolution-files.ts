@@ -13,30 +13,39 @@ export function materialize(resolution: Resolution, base: NodeJS.ProcessEnv) {
   const env: NodeJS.ProcessEnv = { ...base };
   let dir: string | undefined;
   const privateDir = () => (dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-run-')));
-  for (const variable of resolution.variables) {
-    if (variable.type === 'file') {
+  const remove = () => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  };
+
+  try {
+    for (const variable of resolution.variables) {
+      if (variable.type !== 'file') {
+        env[variable.key] = variable.value;
+        continue;
+      }
       // Each file in its own directory, under the name its mount path gives it (extensions matter to programs).
       const holder = path.join(privateDir(), variable.key);
       fs.mkdirSync(holder, { mode: 0o700 });
       const file = path.join(holder, path.basename(variable.mount_path ?? variable.key));
       fs.writeFileSync(file, variable.value, { mode: 0o600 });
       env[variable.key] = file;
-    } else {
-      env[variable.key] = variable.value;
     }
+    if (resolution.pg_services.length > 0) {
+      const file = path.join(privateDir(), 'pg_service.conf');
+      fs.writeFileSync(file, serializePgServiceFile(resolution.pg_services), { mode: 0o600 });
+      env.PGSERVICEFILE = file;
+    }
+  } catch (error) {
+    // Whatever was written before the failure (a full disk, an odd name) holds secrets: gone too.
+    remove();
+    throw error;
   }
-  if (resolution.pg_services.length > 0) {
-    const file = path.join(privateDir(), 'pg_service.conf');
-    fs.writeFileSync(file, serializePgServiceFile(resolution.pg_services), { mode: 0o600 });
-    env.PGSERVICEFILE = file;
-  }
+
   return {
     env,
     get dir() {
       return dir;
     },
-    remove() {
-      if (dir) fs.rmSync(dir, { recursive: true, force: true });
-    },
+    remove,
   };
 }

@@ -28,6 +28,7 @@ interface VariableView {
   pg_service?: { service: string };
   version: number;
   immutable: boolean;
+  assignee_user_id: string | null;
 }
 
 async function all(api: ApiClient, base: string): Promise<VariableView[]> {
@@ -43,8 +44,13 @@ async function all(api: ApiClient, base: string): Promise<VariableView[]> {
 
 const nameOf = (v: VariableView) => v.key ?? v.pg_service?.service ?? v.id;
 
+/** The shared variables by name: a member's own override of the same key is not the one meant. */
+async function shared(api: ApiClient, base: string): Promise<Map<string, VariableView>> {
+  return new Map((await all(api, base)).filter((v) => v.assignee_user_id === null).map((v) => [nameOf(v), v]));
+}
+
 async function find(api: ApiClient, base: string, name: string): Promise<VariableView> {
-  const found = (await all(api, base)).find((v) => nameOf(v) === name);
+  const found = (await shared(api, base)).get(name);
   if (!found) throw new CliError(`No variable ${name} here (list them with coffer vars ls)`, EXIT.notFound);
   return found;
 }
@@ -65,7 +71,8 @@ export function varsCommands(program: Command) {
       const api = apiFromEnvironment();
       const items = await all(api, await collection(api, options));
       if (options.json) return printJson(items);
-      process.stdout.write(table(items.map((v) => ({ ...v, key: nameOf(v), value: v.value ?? (v.pg_service ? '(pg_service)' : '') })), ['key', 'type', 'value', 'version', 'immutable']));
+      const rows = items.map((v) => ({ ...v, key: nameOf(v), value: v.value ?? (v.pg_service ? '(pg_service)' : ''), member: v.assignee_user_id ?? '' }));
+      process.stdout.write(table(rows, ['key', 'type', 'value', 'version', 'immutable', ...(items.some((v) => v.assignee_user_id) ? ['member'] : [])]));
     });
 
   withScope(vars.command('get').argument('<key>').description('Show one variable (secrets masked)'))
@@ -94,7 +101,7 @@ export function varsCommands(program: Command) {
       const base = await collection(api, options);
       // Without a type flag an update keeps the variable's type: a secret never turns plain by omission.
       const flagged = options.file ? 'file' : options.secret ? 'secret' : undefined;
-      const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
+      const existing = await shared(api, base);
       for (const [index, assignment] of assignments.entries()) {
         const at = assignment.indexOf('=');
         // Never echo the argument: a forgotten KEY= leaves only the secret in it.
@@ -126,7 +133,7 @@ export function varsCommands(program: Command) {
       const entries = Object.entries(parse(fs.readFileSync(file)));
       const api = apiFromEnvironment();
       const base = await collection(api, options);
-      const existing = new Map((await all(api, base)).map((v) => [nameOf(v), v]));
+      const existing = await shared(api, base);
       const bar = progress(`Importing ${file}`, entries.length);
       let created = 0;
       let updated = 0;

@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
+import { invalid } from '../../kernel/errors.js';
+import { isUuid } from '../../kernel/ids.js';
 
 /** Where a variable hangs: the scope level and the ids along its path. */
 export interface PlaceIds {
@@ -33,11 +35,19 @@ export function createVariablesRepo(db: Kysely<Database>) {
       .where((eb) => (place.serviceId === null ? eb('service_id', 'is', null) : eb('service_id', '=', place.serviceId)));
 
   return {
-    list(place: PlaceIds, after: string | undefined, limit: number) {
+    /** `assignedTo`: 'all', or the one member (null: none) whose assigned variables may be listed too. */
+    list(place: PlaceIds, after: string | undefined, limit: number, assignedTo: 'all' | string | null = 'all') {
       let query = atPlace(place).where('deleted_at', 'is', null);
+      if (assignedTo !== 'all') {
+        query = query.where((eb) =>
+          assignedTo === null ? eb('assignee_user_id', 'is', null) : eb.or([eb('assignee_user_id', 'is', null), eb('assignee_user_id', '=', assignedTo)]),
+        );
+      }
       if (after !== undefined) {
         const [name, id] = after.split(LIST_KEY_SEPARATOR);
-        query = query.where(sql<boolean>`(name collate "C", id) > (${name ?? ''} collate "C", ${id ?? '00000000-0000-0000-0000-000000000000'}::uuid)`);
+        // A cursor is opaque but arrives from outside: anything but what we issued is a 400, not a 500.
+        if (name === undefined || id === undefined || !isUuid(id) || name.includes('\0')) throw invalid('query.cursor', 'is not a cursor this API returned');
+        query = query.where(sql<boolean>`(name collate "C", id) > (${name} collate "C", ${id}::uuid)`);
       }
       return query.orderBy(sql`name collate "C"`).orderBy('id').limit(limit).execute();
     },

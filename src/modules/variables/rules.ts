@@ -57,7 +57,9 @@ function checkMountPath(type: VariableType, mountPath: string | null | undefined
   if (!mountPath.startsWith('/')) throw invalid('body.mount_path', 'must be an absolute path (starting with /)');
   if (mountPath.length > 4096) throw invalid('body.mount_path', 'must be at most 4096 characters');
   if (mountPath.includes('\0')) throw invalid('body.mount_path', 'must not contain the NUL character');
-  if (mountPath.split('/').some((part) => part === '..')) throw invalid('body.mount_path', 'must not contain .. segments');
+  if (mountPath.split('/').slice(1).some((part) => part === '..' || part === '.' || part === '')) {
+    throw invalid('body.mount_path', 'must be a normalised path: no empty, . or .. segments');
+  }
   if (mountPath.endsWith('/')) throw invalid('body.mount_path', 'must name a file, not a directory');
   return mountPath;
 }

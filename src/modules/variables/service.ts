@@ -67,13 +67,27 @@ function placeName(access: RequestAccess, level: VariableScopeLevel): string {
  * secret:write on every environment type there, not only on one (the route checks "some").
  * Organization variables are checked the same way by the evaluator itself.
  */
-function requireWriteEverywhereInProject(access: RequestAccess): void {
+function typesMissingWrite(access: RequestAccess): string[] {
   const { organization, project } = access.scope;
   const now = new Date();
-  const missing = ENVIRONMENT_TYPES.filter((type) => {
+  return ENVIRONMENT_TYPES.filter((type) => {
     const environment: Environment = { id: NIL_UUID, project_id: project!.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
     return !access.can('secret:write', { kind: 'environment', organization, project: project!, environment });
   });
+}
+
+/**
+ * A member's assigned variables are theirs: listed to them, and to whoever manages the
+ * project's variables (secret:write on every environment type), to nobody else.
+ */
+function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'all' | string | null {
+  if (level !== 'project' || typesMissingWrite(access).length === 0) return 'all';
+  return access.principal.kind === 'user' ? access.principal.user.id : null;
+}
+
+function requireWriteEverywhereInProject(access: RequestAccess): void {
+  const { organization, project } = access.scope;
+  const missing = typesMissingWrite(access);
   if (missing.length > 0) {
     access.refuse('secret:write', { kind: 'project', organization, project: project! }, new AppError(
       'FORBIDDEN',
@@ -166,6 +180,8 @@ export function createVariablesService(deps: {
     if (!isUuid(id)) throw notFound('Variable');
     const variable = await createVariablesRepo(tx).find(placeOf(access, level), id, lock);
     if (!variable) throw notFound('Variable');
+    const visible = assignedVisibleTo(access, level);
+    if (variable.assignee_user_id !== null && visible !== 'all' && variable.assignee_user_id !== visible) throw notFound('Variable');
     return variable;
   }
 
@@ -188,7 +204,7 @@ export function createVariablesService(deps: {
 
   return {
     async list(access: RequestAccess, level: VariableScopeLevel, cursor: string | undefined, limit: number) {
-      const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursor(cursor), limit + 1);
+      const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursor(cursor), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
       const plaintexts = new Map(
         rows.map((row) => {

@@ -999,3 +999,43 @@ describe('variables: fixed product bugs (were it.fails)', () => {
     expect(String(response.body.error.details.field)).toMatch(/value$/);
   });
 });
+
+describe('variables: member-assigned ones are private to the member and the project variables managers', () => {
+  it('lists and shows an assigned variable to its member and to managers, to no other reader', async () => {
+    const { owner, org } = await tree();
+    const url = `/orgs/${org}/projects/shop/variables`;
+    const alice = await server.member(owner.token, org, 'VIEWER');
+    const bob = await server.member(owner.token, org, 'VIEWER');
+    const devops = await server.member(owner.token, org, 'DEVOPS');
+    await server.expect(201, 'POST', url, { token: owner.token, payload: { key: 'SHARED', value: 'everyone' } });
+    const mine = await server.expect(201, 'POST', url, { token: owner.token, payload: { key: 'PERSONAL', value: 'alice-only', assignee_user_id: alice.id } });
+    const keys = async (token: string) => (await server.expect(200, 'GET', url, { token })).body.items.map((v: { key: string }) => v.key).sort();
+
+    expect(await keys(alice.token)).toEqual(['PERSONAL', 'SHARED']);
+    expect(await keys(owner.token)).toEqual(['PERSONAL', 'SHARED']);
+    expect(await keys(devops.token)).toEqual(['PERSONAL', 'SHARED']);
+    expect(await keys(bob.token)).toEqual(['SHARED']);
+    await server.expect(200, 'GET', `${url}/${mine.body.id}`, { token: alice.token });
+    await server.expect(404, 'GET', `${url}/${mine.body.id}`, { token: bob.token });
+    await server.expect(404, 'GET', `${url}/${mine.body.id}/versions`, { token: bob.token });
+  });
+
+  it('answers a cursor it did not issue with 400, never 500', async () => {
+    const { owner, org } = await tree();
+    for (const forged of [['A\nnot-a-uuid'], ['A\u0000\n00000000-0000-4000-8000-000000000000'], ['no-separator']]) {
+      const cursor = Buffer.from(JSON.stringify(forged)).toString('base64url');
+      const response = await server.request('GET', `/orgs/${org}/variables?cursor=${cursor}`, { token: owner.token });
+      expect(response.status, JSON.stringify(forged)).toBe(400);
+      expect(response.body.error.details.field).toBe('query.cursor');
+    }
+  });
+
+  it('refuses a mount_path with empty or . segments: it must name one file', async () => {
+    const { owner, org } = await tree();
+    for (const mount_path of ['/etc/app/.', '/etc//app.pem', '/./app.pem']) {
+      const response = await server.request('POST', `/orgs/${org}/variables`, { token: owner.token, payload: { key: 'F', type: 'file', value: 'x', mount_path } });
+      expect(response.status, mount_path).toBe(400);
+      expect(response.body.error.details.field).toBe('body.mount_path');
+    }
+  });
+});
