@@ -176,7 +176,7 @@ export function auditRoutes(app: App, service: AuditService) {
     },
     handler: async (request) => {
       const { organization } = accessOf(request).scope;
-      return service.purge(organization.id, organization.retention_days);
+      return service.purge(organization.id, organization.retention_days, new Date(), accessOf(request).audit);
     },
   });
 

@@ -6,6 +6,7 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
+import type { AuditContext } from './context.js';
 import { createAuditRepo, type AuditFilters } from './repo.js';
 import { keySetDigest, keySetOf, loadKeySets } from './key-sets.js';
 
@@ -186,7 +187,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
      * moves the chain's recorded start to the first kept event, so verification still
      * passes from there. Runs under the chain lock, like appends.
      */
-    async purge(organizationId: string, retentionDays: number, now = new Date()): Promise<{ purged: number }> {
+    async purge(organizationId: string, retentionDays: number, now = new Date(), context?: AuditContext): Promise<{ purged: number }> {
       const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
       return deps.db.transaction().execute(async (tx) => {
         const chain = await tx.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst();
@@ -210,7 +211,17 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
           .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
           .where('organization_id', '=', organizationId)
           .execute();
-        return { purged: Number(deleted.numDeletedRows) };
+        const purged = Number(deleted.numDeletedRows);
+        // Removing events is itself a change to the log: recorded in the same transaction.
+        await recordAudit(tx, context ?? { organizationId, actor: { type: 'system', id: null, name: 'retention' }, tool: 'API', ip: null, requestId: null }, [
+          {
+            event_type: 'PURGE',
+            target_type: 'audit_log',
+            change: `Purged ${purged} audit events older than ${retentionDays} days (up to sequence ${last.seq})`,
+            details: { purged, retention_days: retentionDays, up_to_seq: last.seq, cutoff: cutoff.toISOString() },
+          },
+        ]);
+        return { purged };
       });
     },
 
