@@ -234,6 +234,16 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
       expect(again!.message).toContain('--new-key-file');
     });
 
+    it.skipIf(!postgres)('refuses while a server runs on the database (it would wrap new data keys under the old key)', async () => {
+      const running = await runServer(currentConfig(), silent);
+      try {
+        const [error] = await expectNothingChanged(() => rotateRootKeyCommand(currentConfig(), { newKey: randomBytes(32).toString('base64') }, () => {}));
+        expect(error!.message).toMatch(/Coffer server is running on this database: stop every one/);
+      } finally {
+        await running.close();
+      }
+    }, 60_000);
+
     it('refuses a malformed new key file, naming the file and not echoing its contents', async () => {
       const cases = {
         short: randomBytes(31).toString('base64'),

@@ -1,4 +1,6 @@
 import fs from 'node:fs';
+import { sql, type Kysely } from 'kysely';
+import type { Database } from '../kernel/db/schema.js';
 import type { Config } from '../config.js';
 import { LocalKeyProvider } from '../kernel/crypto/key-provider.js';
 import fsPath from 'node:path';
@@ -40,6 +42,7 @@ export async function rotateRootKeyCommand(config: Config, options: RotateOption
   const database = await openDatabase(config);
   try {
     await migrateToLatest(database.db);
+    if (config.databaseUrl) await refuseWhileServersRun(database.db);
     const check = await storedRootKeyCheck(database.db);
     if (keyFileManaged) {
       const staged = readStagedRootKey(config.dataDir);
@@ -78,5 +81,21 @@ export async function rotateRootKeyCommand(config: Config, options: RotateOption
     return count;
   } finally {
     await database.close();
+  }
+}
+
+/**
+ * A running server keeps the old root key: a data key it creates during or after the
+ * rotation would be wrapped under it and lost at the next start. Servers on PostgreSQL hold
+ * a LISTEN connection named `coffer-listener <id>`; while one is there, rotation waits.
+ * (The embedded database is locked by a running server already.)
+ */
+async function refuseWhileServersRun(db: Kysely<Database>): Promise<void> {
+  const running = await sql<{ count: number }>`
+    select count(*)::int as count from pg_stat_activity
+    where datname = current_database() and application_name like 'coffer-listener %'`.execute(db);
+  const count = running.rows[0]?.count ?? 0;
+  if (count > 0) {
+    throw new Error(`${count} Coffer server${count === 1 ? ' is' : 's are'} running on this database: stop every one before rotating the root key, then start them with the new key`);
   }
 }
