@@ -173,3 +173,18 @@ export class TestServer {
     return response;
   }
 }
+
+/**
+ * One JSON request to a server listening for real (runServer), failing with the status and
+ * body unless it succeeded; `{}` for an empty answer.
+ */
+export async function callListening(address: string, method: string, url: string, body?: unknown, token?: string): Promise<Record<string, unknown>> {
+  const response = await fetch(`${address}/api/v1${url}`, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
+  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
+}

@@ -231,18 +231,18 @@ describe('coffer run: values reach the command exactly', () => {
   it('inherits the parent environment by default and starts from nothing but the resolution with --no-inherit', async () => {
     const tree = await setup();
     await define(tree, { key: 'APP_MODE', type: 'plain', value: 'production' });
-    await define(tree, { key: 'API_SECRET', type: 'secret', value: 'sk_live_0123456789' });
+    await define(tree, { key: 'API_SECRET', type: 'secret', value: 'canary_secret_0123456789' });
     const env = { PARENT_MARKER: 'from-the-shell' };
     const keys = ['PARENT_MARKER', 'APP_MODE', 'API_SECRET', 'COFFER_URL'];
 
     const inherited = await ok(['run', '--path', PLACE, '--', ...printEnv(keys)], ci(tree, env));
-    expect(JSON.parse(inherited.stdout)).toEqual({ PARENT_MARKER: 'from-the-shell', APP_MODE: 'production', API_SECRET: 'sk_live_0123456789', COFFER_URL: url });
+    expect(JSON.parse(inherited.stdout)).toEqual({ PARENT_MARKER: 'from-the-shell', APP_MODE: 'production', API_SECRET: 'canary_secret_0123456789', COFFER_URL: url });
 
     const isolated = await ok(['run', '--path', PLACE, '--no-inherit', '--', ...node('process.stdout.write(JSON.stringify(process.env))')], ci(tree, env));
     const expected = Object.fromEntries((JSON.parse(await resolved(tree)) as { variables: { key: string; value: string }[] }).variables.map((v) => [v.key, v.value]));
     // Exactly the resolved variables: no PATH, HOME, COFFER_TOKEN or marker from the parent.
     expect(JSON.parse(isolated.stdout)).toEqual(expected);
-    expect(expected).toMatchObject({ APP_MODE: 'production', API_SECRET: 'sk_live_0123456789', COFFER_APPLICATION_BACKEND_URL: 'https://backend.internal' });
+    expect(expected).toMatchObject({ APP_MODE: 'production', API_SECRET: 'canary_secret_0123456789', COFFER_APPLICATION_BACKEND_URL: 'https://backend.internal' });
   });
 
   it('lets a resolved variable override the inherited one of the same name', async () => {
@@ -776,7 +776,7 @@ describe('management commands', () => {
     const secrets: Record<string, string> = {
       SHORT: 'elevenchars', // 11: fully masked
       TWELVE: 'abcdefghijkl', // 12: first and last three
-      LONG: `sk_live_${randomBytes(12).toString('hex')}`,
+      LONG: `canary_secret_${randomBytes(12).toString('hex')}`,
       EMOJI: '🌍é漢字abcdefgh🔑ü', // 14 code points
     };
     for (const [key, value] of Object.entries(secrets)) await ok(['vars', 'set', '--path', PLACE, '--secret', `${key}=${value}`], { token });
@@ -816,11 +816,11 @@ describe('management commands', () => {
   it('updating a secret without --secret keeps it a secret (masked)', async () => {
     const tree = await server.tree();
     const token = tree.owner.token;
-    await ok(['vars', 'set', '--path', PLACE, '--secret', 'STRIPE_KEY=sk_live_original_value'], { token });
-    await ok(['vars', 'set', '--path', PLACE, 'STRIPE_KEY=sk_live_rotated_value'], { token });
+    await ok(['vars', 'set', '--path', PLACE, '--secret', 'STRIPE_KEY=canary_secret_original_value'], { token });
+    await ok(['vars', 'set', '--path', PLACE, 'STRIPE_KEY=canary_secret_rotated_value'], { token });
     const get = JSON.parse((await ok(['vars', 'get', 'STRIPE_KEY', '--path', PLACE, '--json'], { token })).stdout) as { type: string; value: string };
     expect(get.type).toBe('secret');
-    expect(get.value).toBe(masked('sk_live_rotated_value'));
+    expect(get.value).toBe(masked('canary_secret_rotated_value'));
   });
 
   it('vars import: a dotenv file of 20 entries, created then updated, with counts', async () => {
@@ -1181,7 +1181,7 @@ describe('secrets are never printed by coffer itself', () => {
   // position, or a prefix only, never the value.
   it('a secret passed without KEY= is not echoed in the usage error', async () => {
     const tree = await server.tree();
-    const canary = `sk_live_${randomBytes(16).toString('hex')}`;
+    const canary = `canary_secret_${randomBytes(16).toString('hex')}`;
     const result = await coffer(['vars', 'set', '--path', PLACE, '--secret', canary], { token: tree.owner.token });
     expect(result.code).toBe(2);
     expect(result.stderr).not.toContain(canary);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Kysely, KyselyPlugin } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestDatabase, type TestDatabase } from '../../test/harness.js';
+import { callListening, openTestDatabase, type TestDatabase } from '../../test/harness.js';
 import { loadConfig } from '../config.js';
 import { LocalKeyProvider, type KeyProvider } from '../kernel/crypto/key-provider.js';
 import { decodeRootKey, RootKeyError, stageRootKeyFile, WrongRootKeyError } from '../kernel/crypto/root-key.js';
@@ -90,16 +90,7 @@ async function snapshot(): Promise<Snapshot> {
 
 const keyFileText = () => (postgres ? '' : fs.readFileSync(keyFile, 'utf8'));
 
-async function call(address: string, method: string, url: string, body?: unknown, token?: string) {
-  const response = await fetch(`${address}/api/v1${url}`, {
-    method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-  return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-}
+const call = callListening;
 
 /** Starts a server with `cfg`, resolves production of both projects and stops it; key → value. */
 async function resolveWith(cfg: ReturnType<typeof loadConfig>): Promise<Record<string, string>> {
@@ -463,7 +454,7 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
   });
 });
 
-describe.skipIf(postgres)('rotate-root-key on a fresh embedded data directory (known bugs)', () => {
+describe.skipIf(postgres)('rotate-root-key on a fresh embedded data directory (bugs found and fixed)', () => {
   /** A new data directory a server has started on once (so it holds the root key check). */
   async function startedDataDir(name: string, rootKey?: Buffer) {
     const data = path.join(dir, name);

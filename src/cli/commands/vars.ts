@@ -95,7 +95,7 @@ export function varsCommands(program: Command) {
       .option('--mount-path <path>', 'where a file variable is delivered')
       .option('--immutable', 'never editable once created (can still be deleted)'),
   )
-    .addHelpText('after', '\nExamples:\n  coffer vars set --path shop/production LOG_LEVEL=info\n  coffer vars set --path shop/production --secret STRIPE_KEY=sk_live_…\n  coffer vars set --path shop/production --file TLS_CERT=@cert.pem --mount-path /etc/tls/cert.pem')
+    .addHelpText('after', '\nExamples:\n  coffer vars set --path shop/production LOG_LEVEL=info\n  coffer vars set --path shop/production --secret STRIPE_KEY="$STRIPE_KEY"\n  coffer vars set --path shop/production --file TLS_CERT=@cert.pem --mount-path /etc/tls/cert.pem')
     .action(async (assignments: string[], options: ScopeOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
       const api = apiFromEnvironment();
       const base = await collection(api, options);

@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema.js';
 import { rootKeyCheck, verifyRootKeyCheck } from './root-key.js';
 
-const CHECK = 'root_key_check';
+/** The coffer_settings row holding the root key check value. */
+export const ROOT_KEY_CHECK = 'root_key_check';
+const CHECK = ROOT_KEY_CHECK;
 
 /** The stored check value, or undefined before the first start wrote one. */
 export async function storedRootKeyCheck(db: Kysely<Database>): Promise<Buffer | undefined> {

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { sql } from 'kysely';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer, type RequestOptions, type Response } from '../../../test/harness.js';
+import { TestServer, callListening, type RequestOptions, type Response } from '../../../test/harness.js';
 import { loadConfig } from '../../config.js';
 import { DecryptionError, open, valueAad } from '../../kernel/crypto/aead.js';
 import { LocalKeyProvider } from '../../kernel/crypto/key-provider.js';
@@ -494,16 +494,7 @@ describe.skipIf(postgres)('the data directory (embedded PGlite)', () => {
     const secrets = [canary('DISK1'), canary('DISK2'), canary('DISKPG'), canary('DISKFILE')];
     const running = await runServer(config, logger);
     try {
-      const call = async (method: string, url: string, body?: unknown, token?: string) => {
-        const response = await fetch(`${running.address}/api/v1${url}`, {
-          method,
-          headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-          body: body === undefined ? undefined : JSON.stringify(body),
-        });
-        const text = await response.text();
-        if (!response.ok) throw new Error(`${method} ${url}: ${response.status} ${text}`);
-        return text === '' ? {} : (JSON.parse(text) as Record<string, unknown>);
-      };
+      const call = (method: string, url: string, body?: unknown, token?: string) => callListening(running.address, method, url, body, token);
       const credentials = { email: 'disk@example.test', password: 'correct horse battery staple' };
       await call('POST', '/auth/signup', { ...credentials, name: 'disk' });
       const token = (await call('POST', '/auth/login', credentials)).token as string;

@@ -519,7 +519,7 @@ describe('who may resolve', () => {
   async function withStaging() {
     const { owner, org } = await server.tree();
     await server.expect(201, 'POST', `${projectUrl(org)}/environments`, { token: owner.token, payload: { slug: 'staging', type: 'STAGING' } });
-    await define(svcUrl(org), owner.token, { key: 'API_KEY', value: 'sk_live_0123456789', type: 'secret' });
+    await define(svcUrl(org), owner.token, { key: 'API_KEY', value: 'canary_secret_0123456789', type: 'secret' });
     return { owner, org };
   }
 
@@ -527,22 +527,22 @@ describe('who may resolve', () => {
     const { owner, org } = await withStaging();
     const viewer = await join_(owner.token, org, 'VIEWER');
     const listed = await server.expect(200, 'GET', `${svcUrl(org)}/variables`, { token: viewer.token });
-    expect(JSON.stringify(listed.body)).not.toContain('sk_live_0123456789');
+    expect(JSON.stringify(listed.body)).not.toContain('canary_secret_0123456789');
     for (const place of [svcUrl(org), envUrl(org)]) {
       const response = await server.request('GET', `${place}/resolve`, { token: viewer.token });
       expectError(response, 403, 'FORBIDDEN');
       expect(response.body.error.details.action).toBe('secret:decrypt');
       expect(response.body.error.message).toContain('secret:decrypt');
-      expect(response.raw.body).not.toContain('sk_live_0123456789');
+      expect(response.raw.body).not.toContain('canary_secret_0123456789');
     }
   });
 
   it('lets a ci token resolve, refuses a read-only token with 403, and hides production from a token restricted to staging (404)', async () => {
     const { owner, org } = await withStaging();
     const ci = await mint(org, owner.token, { preset: 'ci' });
-    expect(await valueAt(svcUrl(org), ci.token, 'API_KEY')).toMatchObject({ value: 'sk_live_0123456789' });
+    expect(await valueAt(svcUrl(org), ci.token, 'API_KEY')).toMatchObject({ value: 'canary_secret_0123456789' });
     const ciHere = await mint(org, owner.token, { preset: 'ci', path: 'shop/production/backend' });
-    expect(await valueAt(svcUrl(org), ciHere.token, 'API_KEY')).toMatchObject({ value: 'sk_live_0123456789' });
+    expect(await valueAt(svcUrl(org), ciHere.token, 'API_KEY')).toMatchObject({ value: 'canary_secret_0123456789' });
 
     const readOnly = await mint(org, owner.token, { preset: 'read-only' });
     const refused = await server.request('GET', `${svcUrl(org)}/resolve`, { token: readOnly.token });
@@ -554,7 +554,7 @@ describe('who may resolve', () => {
     for (const place of [svcUrl(org), envUrl(org)]) {
       const hidden = await server.request('GET', `${place}/resolve`, { token: staging.token });
       expectError(hidden, 404, 'NOT_FOUND');
-      expect(hidden.raw.body).not.toContain('sk_live_0123456789');
+      expect(hidden.raw.body).not.toContain('canary_secret_0123456789');
     }
   });
 });
@@ -571,7 +571,7 @@ describe('the READ_SECRET event', () => {
   it('records exactly one event per resolution, naming path, keys, format and caller, without any value', async () => {
     const { owner, org } = await server.tree();
     const orgId = await idOf(orgUrl(org), owner.token);
-    const SECRET = `sk_live_${randomBytes(12).toString('hex')}`;
+    const SECRET = `canary_secret_${randomBytes(12).toString('hex')}`;
     const PLAIN_MARKER = `plain-${randomBytes(6).toString('hex')}`;
     const PG_PASSWORD = `pgpw-${randomBytes(6).toString('hex')}`;
     await define(svcUrl(org), owner.token, { key: 'API_KEY', value: SECRET, type: 'secret' });
@@ -824,16 +824,16 @@ describe('built-ins and path-limited tokens', () => {
     const { owner, org } = await server.tree();
     await server.expect(201, 'POST', `${envUrl(org)}/services`, {
       token: owner.token,
-      payload: { slug: 'payments', kind: 'application', outputs: { url: 'https://payments.internal', api_token: 'tok_live_sibling_secret' } },
+      payload: { slug: 'payments', kind: 'application', outputs: { url: 'https://payments.internal', api_token: 'canary_token_sibling_secret' } },
     });
     const limited = await mint(org, owner.token, { preset: 'ci', path: 'shop/production/backend' });
     const seen = await server.expect(200, 'GET', `${svcUrl(org)}/resolve`, { token: limited.token });
     const text = JSON.stringify(seen.body);
     expect(text).not.toContain('PAYMENTS');
-    expect(text).not.toContain('tok_live_sibling_secret');
+    expect(text).not.toContain('canary_token_sibling_secret');
     expect(seen.body.variables.map((v: { key: string }) => v.key)).toContain('COFFER_APPLICATION_BACKEND_URL');
     // Whoever may decrypt across the environment still gets every service's built-ins.
     const owners = await server.expect(200, 'GET', `${svcUrl(org)}/resolve`, { token: owner.token });
-    expect(owners.body.variables.find((v: { key: string }) => v.key === 'COFFER_APPLICATION_PAYMENTS_API_TOKEN')?.value).toBe('tok_live_sibling_secret');
+    expect(owners.body.variables.find((v: { key: string }) => v.key === 'COFFER_APPLICATION_PAYMENTS_API_TOKEN')?.value).toBe('canary_token_sibling_secret');
   });
 });

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
-import { open, valueAad } from '../../kernel/crypto/aead.js';
+import { openValue } from './sealed-value.js';
 import type { Database, Service } from '../../kernel/db/schema.js';
-import { AppError, notFound } from '../../kernel/errors.js';
+import { notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { KeySets } from '../audit/key-sets.js';
 import type { ServiceOutputs } from '../services/outputs.js';
@@ -48,12 +48,7 @@ export function createResolver(deps: {
     const services = await deps.outputs.open(deps.db, sealed);
     const keys = await deps.keyring.byIds(deps.db, rows.map((row) => row.data_key_id));
     const definitions = rows.map((row): Definition => {
-      let plaintext: string;
-      try {
-        plaintext = open(keys.get(row.data_key_id)!, row.ciphertext!, valueAad(row.id, row.version)).toString('utf8');
-      } catch {
-        throw new AppError('DECRYPTION_FAILED', `The stored value of ${row.name} (version ${row.version}) does not decrypt: it was altered or copied from another variable`);
-      }
+      const plaintext = openValue(keys.get(row.data_key_id)!, row, row.version, row.ciphertext!);
       const scope: VariableScope = row.assignee_user_id !== null ? 'member' : row.scope;
       return row.type === 'pg_service'
         ? { scope, variable_id: row.id, type: 'pg_service', definition: JSON.parse(plaintext) as PgServiceDefinition }

@@ -2,8 +2,9 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 import type { KeyProvider } from '../../kernel/crypto/key-provider.js';
 import { rotateWrappedKeys, rootKeyCheck, verifyRootKeyCheck } from '../../kernel/crypto/root-key.js';
+import { ROOT_KEY_CHECK } from '../../kernel/crypto/root-key-check.js';
 
-const CHECK = 'root_key_check';
+const CHECK = ROOT_KEY_CHECK;
 
 /**
  * Re-wraps every data key from the old root key to the new one, and records the new key's

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { open, seal, valueAad } from '../../kernel/crypto/aead.js';
+import { seal, valueAad } from '../../kernel/crypto/aead.js';
+import { openValue } from './sealed-value.js';
 import type { Database, Environment, Variable, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
@@ -130,12 +131,7 @@ export function createVariablesService(deps: {
 
   async function decrypt(tx: Kysely<Database>, variable: Pick<Variable, 'id' | 'name' | 'data_key_id'>, version: number, ciphertext: Buffer): Promise<string> {
     const keys = await keyring.byIds(tx, [variable.data_key_id]);
-    try {
-      return open(keys.get(variable.data_key_id)!, ciphertext, valueAad(variable.id, version)).toString('utf8');
-    } catch {
-      // Names the variable, never the value: the row was altered or moved from elsewhere.
-      throw new AppError('DECRYPTION_FAILED', `The stored value of ${variable.name} (version ${version}) does not decrypt: it was altered or copied from another variable`);
-    }
+    return openValue(keys.get(variable.data_key_id)!, variable, version, ciphertext);
   }
 
   const view = (variable: Variable, plaintext: string | null) => ({
@@ -206,15 +202,7 @@ export function createVariablesService(deps: {
     async list(access: RequestAccess, level: VariableScopeLevel, cursor: string | undefined, limit: number) {
       const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursor(cursor), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
-      const plaintexts = new Map(
-        rows.map((row) => {
-          try {
-            return [row.id, open(keys.get(row.data_key_id)!, row.ciphertext!, valueAad(row.id, row.version)).toString('utf8')];
-          } catch {
-            throw new AppError('DECRYPTION_FAILED', `The stored value of ${row.name} (version ${row.version}) does not decrypt: it was altered or copied from another variable`);
-          }
-        }),
-      );
+      const plaintexts = new Map(rows.map((row) => [row.id, openValue(keys.get(row.data_key_id)!, row, row.version, row.ciphertext!)]));
       return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!));
     },
 

@@ -211,7 +211,7 @@ describe('variables: masking (SPEC §3)', () => {
   it.each([
     ['11 characters', 'abcdefghijk', MASK],
     ['12 characters', 'abcdefghijkl', `abc${MASK}jkl`],
-    ['a long value', 'sk_live_0123456789abcdef', `sk_${MASK}def`],
+    ['a long value', 'canary_secret_0123456789abcdef', `can${MASK}def`],
     ['one character', 'x', MASK],
     ['13 unicode characters', '日本語のパスワード秘密です', `日本語${MASK}密です`],
     ['14 astral characters', '🔐🔑🗝abcdefgh🔒🔓🛡', `🔐🔑🗝${MASK}🔒🔓🛡`],
