@@ -172,7 +172,7 @@ async function resolved(tree: Tree, format = 'json', at = serviceUrl(tree.org)):
 /** What the server shows of a secret (SPEC §3), computed independently. */
 const masked = (value: string) => {
   const chars = [...value];
-  return chars.length < 12 ? '********' : `${chars.slice(0, 3).join('')}********${chars.slice(-3).join('')}`;
+  return chars.length < 24 ? '********' : `${chars.slice(0, 3).join('')}********${chars.slice(-3).join('')}`;
 };
 
 const HOSTILE = {
@@ -774,10 +774,10 @@ describe('management commands', () => {
     const tree = await server.tree();
     const token = tree.owner.token;
     const secrets: Record<string, string> = {
-      SHORT: 'elevenchars', // 11: fully masked
-      TWELVE: 'abcdefghijkl', // 12: first and last three
+      SHORT: 'abcdefghijklmnopqrstuvw', // 23: fully masked
+      LONGER: 'abcdefghijklmnopqrstuvwx', // 24: first and last three
       LONG: `canary_secret_${randomBytes(12).toString('hex')}`,
-      EMOJI: '🌍é漢字abcdefgh🔑ü', // 14 code points
+      EMOJI: '🌍é漢字abcdefghijklmnopqr🔑ü', // 24 code points
     };
     for (const [key, value] of Object.entries(secrets)) await ok(['vars', 'set', '--path', PLACE, '--secret', `${key}=${value}`], { token });
     const listed = (await server.expect(200, 'GET', `${serviceUrl(tree.org)}/variables`, { token })).body.items as { key: string; value: string }[];
@@ -793,8 +793,9 @@ describe('management commands', () => {
       expect(get.stdout).toBe(`${shown}\n`);
       for (const output of [ls.stdout, ls.stderr, get.stdout, get.stderr, JSON.stringify(lsJson)]) expect(output).not.toContain(value);
     }
-    expect(masked(secrets.TWELVE!)).toBe('abc********jkl');
-    expect(masked(secrets.EMOJI!)).toBe('🌍é漢********h🔑ü');
+    expect(masked(secrets.SHORT!)).toBe('********');
+    expect(masked(secrets.LONGER!)).toBe('abc********vwx');
+    expect(masked(secrets.EMOJI!)).toBe('🌍é漢********r🔑ü');
   });
 
   it('vars ls shows a pg_service entry by its service name with its password masked', async () => {

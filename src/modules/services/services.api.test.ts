@@ -147,10 +147,10 @@ describe('services: outputs and masking', () => {
     port: '5432',
     username: 'app',
     database: 'shop',
-    password: 'correct-horse-battery', // 21 characters
-    api_token: 'short', // under 12 characters
-    client_secret: 'abcdefghijkl', // exactly 12 characters
-    secret_key: 'abcdefghijk', // 11 characters
+    password: 'correct-horse-battery-staple', // 28 characters
+    api_token: 'short', // under 24 characters
+    client_secret: 'abcdefghijklmnopqrstuvwx', // exactly 24 characters
+    secret_key: 'abcdefghijklmnopqrstuvw', // 23 characters
     refresh_token_url: 'https://auth.internal/refresh-token-endpoint',
   };
   const shown = {
@@ -158,9 +158,9 @@ describe('services: outputs and masking', () => {
     port: '5432',
     username: 'app',
     database: 'shop',
-    password: 'cor********ery',
+    password: 'cor********ple',
     api_token: '********',
-    client_secret: 'abc********jkl',
+    client_secret: 'abc********vwx',
     secret_key: '********',
     refresh_token_url: 'htt********int',
   };
@@ -183,9 +183,9 @@ describe('services: outputs and masking', () => {
     expect(patched.body.outputs).toEqual(shown);
     const replaced = await server.expect(200, 'PATCH', `${base}/pg`, {
       token: owner.token,
-      payload: { outputs: { password: 'another-long-password' } },
+      payload: { outputs: { password: 'another-long-password-value' } },
     });
-    expect(replaced.body.outputs).toEqual({ password: 'ano********ord' });
+    expect(replaced.body.outputs).toEqual({ password: 'ano********lue' });
   });
 
   it('stores outputs in full but sealed: masking happens only in responses, and the row holds no value in clear', async () => {
@@ -215,7 +215,7 @@ describe('services: outputs and masking', () => {
     const { owner, base } = await tree();
     const created = await server.expect(201, 'POST', base, {
       token: owner.token,
-      payload: { slug: 'pg', kind: 'database', outputs: { password: 'ééé-passphrase-ñññ' } },
+      payload: { slug: 'pg', kind: 'database', outputs: { password: 'ééé-a-longer-passphrase-ñññ' } },
     });
     expect(created.body.outputs.password).toBe('ééé********ñññ');
   });

@@ -163,13 +163,13 @@ describe('variables: create, read, update and delete at each scope', () => {
   it.each(SCOPES)('creates secret, file and pg_service entries at %s scope', async (scope) => {
     const { owner, org } = await tree();
     const url = URLS[scope](org);
-    const secret = await create(owner.token, url, { key: 'TOKEN', type: 'secret', value: 'tok-abcdefghijklmn' });
-    expect(secret).toMatchObject({ scope, key: 'TOKEN', type: 'secret', value: `tok${MASK}lmn`, mount_path: null });
+    const secret = await create(owner.token, url, { key: 'TOKEN', type: 'secret', value: 'tok-abcdefghijklmnopqrstuvwxyz' });
+    expect(secret).toMatchObject({ scope, key: 'TOKEN', type: 'secret', value: `tok${MASK}xyz`, mount_path: null });
     const file = await create(owner.token, url, { key: 'TLS_KEY', type: 'file', value: '-----BEGIN KEY-----\nabc\n', mount_path: '/etc/tls/key.pem' });
     expect(file).toMatchObject({ scope, key: 'TLS_KEY', type: 'file', value: `---${MASK}bc\n`, mount_path: '/etc/tls/key.pem' });
     const pg = await create(owner.token, url, {
       type: 'pg_service',
-      pg_service: { service: 'main', host: 'db.internal', port: 5432, dbname: 'shop', user: 'app', password: 'pw-1234567890-xyz', sslmode: 'require' },
+      pg_service: { service: 'main', host: 'db.internal', port: 5432, dbname: 'shop', user: 'app', password: 'pw-1234567890-abcdefgh-xyz', sslmode: 'require' },
     });
     expect(pg).toEqual({
       id: expect.stringMatching(UUID),
@@ -199,9 +199,9 @@ describe('variables: create, read, update and delete at each scope', () => {
   it('changes a secret into a file and back (mount_path follows the type)', async () => {
     const { owner, org } = await tree();
     const url = URLS.environment(org);
-    const created = await create(owner.token, url, { key: 'CERT', type: 'secret', value: 'certificate-contents' });
+    const created = await create(owner.token, url, { key: 'CERT', type: 'secret', value: 'certificate-contents-pem-body' });
     const asFile = await server.expect(200, 'PATCH', `${url}/${created.id}`, { token: owner.token, payload: { type: 'file', mount_path: '/etc/cert.pem' } });
-    expect(asFile.body).toMatchObject({ type: 'file', mount_path: '/etc/cert.pem', value: `cer${MASK}nts`, version: 2 });
+    expect(asFile.body).toMatchObject({ type: 'file', mount_path: '/etc/cert.pem', value: `cer${MASK}ody`, version: 2 });
     const asSecret = await server.expect(200, 'PATCH', `${url}/${created.id}`, { token: owner.token, payload: { type: 'secret' } });
     expect(asSecret.body).toMatchObject({ type: 'secret', mount_path: null, version: 3 });
   });
@@ -209,13 +209,14 @@ describe('variables: create, read, update and delete at each scope', () => {
 
 describe('variables: masking (SPEC §3)', () => {
   it.each([
-    ['11 characters', 'abcdefghijk', MASK],
-    ['12 characters', 'abcdefghijkl', `abc${MASK}jkl`],
+    ['12 characters (half of it would show under the old rule)', 'abcdefghijkl', MASK],
+    ['23 characters', 'abcdefghijklmnopqrstuvw', MASK],
+    ['24 characters', 'abcdefghijklmnopqrstuvwx', `abc${MASK}vwx`],
     ['a long value', 'canary_secret_0123456789abcdef', `can${MASK}def`],
     ['one character', 'x', MASK],
-    ['13 unicode characters', '日本語のパスワード秘密です', `日本語${MASK}密です`],
-    ['14 astral characters', '🔐🔑🗝abcdefgh🔒🔓🛡', `🔐🔑🗝${MASK}🔒🔓🛡`],
-    ['11 code points in 17 UTF-16 units', 'abcde🔐🔐🔐🔐🔐🔐', MASK],
+    ['24 unicode characters', '日本語のパスワード秘密です日本語のパスワード秘密', `日本語${MASK}ド秘密`],
+    ['24 astral characters', '🔐🔑🗝abcdefghijklmnopqr🔒🔓🛡', `🔐🔑🗝${MASK}🔒🔓🛡`],
+    ['23 code points in 29 UTF-16 units', 'abcdefghijklmnopq🔐🔐🔐🔐🔐🔐', MASK],
   ])('masks a secret of %s', async (_label, value, shown) => {
     const { owner, org } = await tree();
     const url = URLS.environment(org);
@@ -231,10 +232,10 @@ describe('variables: masking (SPEC §3)', () => {
     const { owner, org } = await tree();
     const url = URLS.project(org);
     const shortFile = await create(owner.token, url, { key: 'SHORT', type: 'file', value: 'abcdefghijk', mount_path: '/a' });
-    const longFile = await create(owner.token, url, { key: 'LONG', type: 'file', value: 'abcdefghijkl', mount_path: '/b' });
+    const longFile = await create(owner.token, url, { key: 'LONG', type: 'file', value: 'abcdefghijklmnopqrstuvwx', mount_path: '/b' });
     const plain = await create(owner.token, url, { key: 'PLAIN', value: 'a plain value that is long' });
     expect(shortFile.value).toBe(MASK);
-    expect(longFile.value).toBe(`abc${MASK}jkl`);
+    expect(longFile.value).toBe(`abc${MASK}vwx`);
     expect(plain.value).toBe('a plain value that is long');
   });
 
@@ -251,18 +252,18 @@ describe('variables: masking (SPEC §3)', () => {
         user: 'reporter',
         password: 'short-pw',
         sslmode: 'verify-full',
-        extra: { application_name: 'coffer-reporting', connect_timeout: '10', sslpassword: 'client-key-passphrase' },
+        extra: { application_name: 'coffer-reporting', connect_timeout: '10', sslpassword: 'client-key-passphrase-for-tls' },
       },
     });
     const expected = {
       service: 'analytics',
-      host: `war${MASK}nal`,
+      host: MASK,
       port: 6432,
       dbname: MASK,
       user: MASK,
       password: MASK,
       sslmode: 'verify-full',
-      extra: { application_name: `cof${MASK}ing`, connect_timeout: MASK, sslpassword: `cli${MASK}ase` },
+      extra: { application_name: MASK, connect_timeout: MASK, sslpassword: `cli${MASK}tls` },
     };
     expect(created).toMatchObject({ key: null, value: null, pg_service: expected });
     expect((await server.expect(200, 'GET', `${url}/${created.id}`, { token: owner.token })).body.pg_service).toEqual(expected);
@@ -275,7 +276,7 @@ describe('variables: masking (SPEC §3)', () => {
     const { owner, org } = await tree();
     const created = await create(owner.token, URLS.environment(org), {
       type: 'pg_service',
-      value: '# primary\n[main]\nhost=db.internal\nport=5432\ndbname=shop\nuser=app\npassword=raw-password-1234\nconnect_timeout=5\n',
+      value: '# primary\n[main]\nhost=db.internal\nport=5432\ndbname=shop\nuser=app\npassword=raw-password-abcdefghijkl-1234\nconnect_timeout=5\n',
     });
     expect(created).toMatchObject({
       key: null,
