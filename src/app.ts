@@ -14,6 +14,7 @@ import { registerOpenApi } from './kernel/http/openapi.js';
 import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
 import { createAccountsRepo } from './modules/accounts/repo.js';
 import { createAccountsService } from './modules/accounts/service.js';
+import { createAttemptLimits } from './modules/accounts/rate-limit.js';
 import { engineAuthorizer, type Authorizer } from './modules/authz/authorizer.js';
 import { createGrantsLoader } from './modules/authz/grants-loader.js';
 import { ACTIONS, actionLevel, describeAction } from './modules/authz/catalogue.js';
@@ -117,11 +118,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const invalidation = options.invalidation ?? createLocalInvalidation();
   const scopeRepo = withPlacementCache(createScopeRepo(db), invalidation);
+  const limits = createAttemptLimits(db, config.rateLimits);
   const accounts = createAccountsService({
     repo: createAccountsRepo(db),
     config,
     hasPendingInvitation: (email) => members.hasPendingInvitation(email),
     invalidation,
+    limits,
   });
   const members = createMembersService({ db });
   const authorizer = options.authorizer ?? engineAuthorizer;
@@ -217,7 +220,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       }));
       accountsRoutes(typed, accounts, config.sessionTtlSeconds);
       organizationRoutes(typed, createOrganizationsService({ db }));
-      memberRoutes(typed, members);
+      memberRoutes(typed, members, limits.invitationAccept);
       roleRoutes(typed, roles);
       authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
       tokenRoutes(typed, tokens);

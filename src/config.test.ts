@@ -59,6 +59,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('limits sign-up, login and invitation acceptance per address and per email, each configurable', () => {
+    expect(loadConfig({}).rateLimits).toEqual({
+      signup: { perIp: 10, perEmail: 5, windowSeconds: 3600 },
+      login: { perIp: 50, perEmail: 10, windowSeconds: 900 },
+      invitationAccept: { perIp: 20, perEmail: 10, windowSeconds: 3600 },
+    });
+    const config = loadConfig({ COFFER_LOGIN_LIMIT_PER_EMAIL: '5', COFFER_SIGNUP_LIMIT_WINDOW_SECONDS: '60', COFFER_INVITATION_ACCEPT_LIMIT_PER_IP: '7' });
+    expect(config.rateLimits.login.perEmail).toBe(5);
+    expect(config.rateLimits.signup.windowSeconds).toBe(60);
+    expect(config.rateLimits.invitationAccept.perIp).toBe(7);
+    expect(() => loadConfig({ COFFER_LOGIN_LIMIT_PER_IP: '0' })).toThrow(/COFFER_LOGIN_LIMIT_PER_IP must be a whole number from 1/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({ port: 8080, databaseUrl: undefined });
   });

@@ -18,6 +18,14 @@ export interface Config {
   checkpointDir: string | undefined;
   /** Trust X-Forwarded-* from a reverse proxy (needed for client IPs and Secure cookies behind TLS). */
   trustProxy: boolean;
+  /** Attempts allowed per client IP and per email in each window (counted in the database, across instances). */
+  rateLimits: { signup: AttemptLimitConfig; login: AttemptLimitConfig; invitationAccept: AttemptLimitConfig };
+}
+
+export interface AttemptLimitConfig {
+  perIp: number;
+  perEmail: number;
+  windowSeconds: number;
 }
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -79,6 +87,13 @@ export function loadConfig(env: Env = process.env): Config {
 
   const trustProxyRaw = oneOf('COFFER_TRUST_PROXY', ['true', 'false'], 'false');
 
+  // COFFER_<NAME>_LIMIT_PER_IP, _PER_EMAIL and _WINDOW_SECONDS.
+  const attemptLimit = (name: string, defaults: AttemptLimitConfig): AttemptLimitConfig => ({
+    perIp: integer(`COFFER_${name}_LIMIT_PER_IP`, defaults.perIp, 1, 1_000_000_000),
+    perEmail: integer(`COFFER_${name}_LIMIT_PER_EMAIL`, defaults.perEmail, 1, 1_000_000_000),
+    windowSeconds: integer(`COFFER_${name}_LIMIT_WINDOW_SECONDS`, defaults.windowSeconds, 1, 7 * 24 * 3600),
+  });
+
   const config: Config = {
     port: integer('PORT', 8080, 0, 65535),
     host: read('HOST') ?? '127.0.0.1',
@@ -90,6 +105,11 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer('COFFER_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
     sessionIdleSeconds: integer('COFFER_SESSION_IDLE_SECONDS', 2 * 3600, 60, 30 * 24 * 3600),
     trustProxy: trustProxyRaw === 'true',
+    rateLimits: {
+      signup: attemptLimit('SIGNUP', { perIp: 10, perEmail: 5, windowSeconds: 3600 }),
+      login: attemptLimit('LOGIN', { perIp: 50, perEmail: 10, windowSeconds: 15 * 60 }),
+      invitationAccept: attemptLimit('INVITATION_ACCEPT', { perIp: 20, perEmail: 10, windowSeconds: 3600 }),
+    },
     checkpointDir: read('COFFER_CHECKPOINT_DIR') === undefined ? undefined : path.resolve(read('COFFER_CHECKPOINT_DIR')!),
   };
 

@@ -53,6 +53,17 @@ export interface RequestOptions {
   payload?: unknown;
 }
 
+/**
+ * A test file signs up and signs in hundreds of users from one address (127.0.0.1), so the
+ * harness configures generous attempt limits; tests of the limits pass their own `rateLimits`.
+ */
+const TEST_ENV: Record<string, string> = Object.fromEntries(
+  ['SIGNUP', 'LOGIN', 'INVITATION_ACCEPT'].flatMap((name) => [
+    [`COFFER_${name}_LIMIT_PER_IP`, '1000000'],
+    [`COFFER_${name}_LIMIT_PER_EMAIL`, '1000000'],
+  ]),
+);
+
 /** The real application over a real database, driven through Fastify's full request path. */
 export class TestServer {
   private counter = 0;
@@ -70,9 +81,9 @@ export class TestServer {
   }
 
   /** A second instance on this one's database (PostgreSQL only): what a load balancer would have. */
-  async sibling(): Promise<TestServer> {
+  async sibling(overrides: Partial<Config> = {}): Promise<TestServer> {
     if (!this.database.url) throw new Error('siblings need PostgreSQL');
-    return TestServer.startOn({ ...openPostgres(this.database.url, { max: 4 }), url: this.database.url }, false, this.rootKey);
+    return TestServer.startOn({ ...openPostgres(this.database.url, { max: 4 }), url: this.database.url }, false, this.rootKey, overrides);
   }
 
   private static async startOn(
@@ -83,7 +94,7 @@ export class TestServer {
     logger?: FastifyBaseLogger,
     authorizer?: Authorizer,
   ): Promise<TestServer> {
-    const config = { ...loadConfig({}), logLevel: 'silent' as const, ...overrides };
+    const config = { ...loadConfig(TEST_ENV), logLevel: 'silent' as const, ...overrides };
     const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
     const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey });
     return new TestServer(app, database, invalidation, ownsDatabase, rootKey);

@@ -258,6 +258,14 @@ export interface AuditKeySetsTable {
   created_at: CreatedAt;
 }
 
+/** Attempt counters (migration 0010), written by rate-limiter-flexible's PostgreSQL store. */
+export interface RateLimitsTable {
+  key: string;
+  points: Generated<number>;
+  /** End of the counting window, epoch milliseconds. */
+  expire: number | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -281,6 +289,7 @@ export interface Database {
   variables: VariablesTable;
   variable_versions: VariableVersionsTable;
   audit_key_sets: AuditKeySetsTable;
+  rate_limits: RateLimitsTable;
 }
 
 export type User = Selectable<UsersTable>;

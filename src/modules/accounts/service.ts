@@ -6,7 +6,7 @@ import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
 import { hashPassword, verifyPassword } from './passwords.js';
-import { createAttemptLimiter } from './rate-limit.js';
+import type { AttemptLimits } from './rate-limit.js';
 import type { AccountsRepo } from './repo.js';
 
 export const SESSION_PREFIX = 'cfs_';
@@ -44,8 +44,9 @@ export function createAccountsService(deps: {
   config: Pick<Config, 'signup' | 'sessionTtlSeconds' | 'sessionIdleSeconds'>;
   hasPendingInvitation(email: string): Promise<boolean>;
   invalidation: Invalidation;
+  limits: Pick<AttemptLimits, 'signup' | 'login'>;
 }) {
-  const { repo, config, invalidation } = deps;
+  const { repo, config, invalidation, limits } = deps;
 
   // Live sessions by token hash: authentication costs no database round trip once warm.
   // Logout and revocation publish the session id, which evicts it on every instance.
@@ -57,27 +58,18 @@ export function createAccountsService(deps: {
     },
     () => cache.clear(),
   );
-  const failuresByEmail = createAttemptLimiter({ max: 10, windowSeconds: 15 * 60 });
-  const failuresByIp = createAttemptLimiter({ max: 50, windowSeconds: 15 * 60 });
-
-  const rateLimited = (seconds: number) =>
-    new AppError('RATE_LIMITED', `Too many failed sign-in attempts; try again in ${seconds} s`, undefined, {
-      'retry-after': String(seconds),
-    });
-
   return {
     async signup(input: { email: string; password: string; name: string }, client: ClientInfo) {
       const email = normaliseEmail(input.email);
+      // Every sign-up counts, successful or not: creating accounts in bulk is what is limited.
+      await limits.signup.attempt({ ip: client.ip, email });
       if (config.signup === 'closed' && (await repo.countUsers()) > 0 && !(await deps.hasPendingInvitation(email))) {
         throw new AppError('SIGNUP_CLOSED', 'Sign-up is closed on this server; ask an organization admin to invite you');
       }
-      const ipWait = client.ip ? failuresByIp.retryAfter(client.ip) : 0;
-      if (ipWait > 0) throw rateLimited(ipWait);
       try {
         return await repo.insertUser({ email, name: input.name.trim(), password_hash: await hashPassword(input.password) });
       } catch (error) {
         if (!isUniqueViolation(error)) throw error;
-        if (client.ip) failuresByIp.fail(client.ip);
         throw conflict('An account with this email already exists; sign in instead');
       }
     },
@@ -85,8 +77,9 @@ export function createAccountsService(deps: {
     /** Checks the password (same time whether or not the account exists) and opens a new session. */
     async login(input: { email: string; password: string }, client: ClientInfo) {
       const email = normaliseEmail(input.email);
-      const wait = Math.max(failuresByEmail.retryAfter(email), client.ip ? failuresByIp.retryAfter(client.ip) : 0);
-      if (wait > 0) throw rateLimited(wait);
+      // Counted before the password is checked, atomically in the database: concurrent guesses
+      // (on any instance) cannot all pass a check made before any of them was counted.
+      await limits.login.attempt({ ip: client.ip, email });
 
       const user = await repo.userByEmail(email);
       const ok = await verifyPassword(user?.password_hash, input.password);
@@ -94,11 +87,9 @@ export function createAccountsService(deps: {
         repo.securityEvent({ user_id: user?.id ?? null, email, event_type, source_ip: client.ip, user_agent: client.userAgent?.slice(0, 500) ?? null });
       if (!user || !ok) {
         await securityEvent('LOGIN_FAILED');
-        failuresByEmail.fail(email);
-        if (client.ip) failuresByIp.fail(client.ip);
         throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
       }
-      failuresByEmail.reset(email);
+      await limits.login.succeeded({ ip: client.ip, email });
       await securityEvent('LOGIN');
 
       const token = randomToken(SESSION_PREFIX);

@@ -20,10 +20,11 @@ import {
   toInvitationView,
 } from './schemas.js';
 import type { MembersService } from './service.js';
+import type { AttemptLimit } from '../accounts/rate-limit.js';
 
 const tags = ['members'];
 
-export function memberRoutes(app: App, service: MembersService) {
+export function memberRoutes(app: App, service: MembersService, acceptLimit: AttemptLimit) {
   app.get('/orgs/:org/members', {
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'Members and their roles', params: OrgParams, querystring: PageQuery, response: { 200: Page(MemberView), ...errorResponses } },
@@ -130,7 +131,11 @@ export function memberRoutes(app: App, service: MembersService) {
     handler: async (request) => {
       const user = userOf(request);
       const { organizationId: _, ...context } = auditContextOf(request, user, '');
+      // Counted before the token is looked up; only failed acceptances keep their count.
+      const attempt = { ip: request.ip ?? null, email: user.user.email };
+      await acceptLimit.attempt(attempt);
       const invitation = await service.accept(user, request.params.token, context);
+      await acceptLimit.succeeded(attempt);
       return {
         organization: { id: invitation.organization_id, slug: invitation.organization_slug, name: invitation.organization_name },
         role: invitation.role,
