@@ -36,6 +36,8 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
       (message) => log.warn(message),
     );
     await ensureRootKeyMatches(database.db, rootKey);
+    // From now on an emptied or missing database in this directory is a loss, never a new start.
+    database.recordData?.();
     const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
     if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
 

@@ -2,7 +2,9 @@ import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import pg from 'pg';
+import { ROOT_KEY_CHECK } from '../crypto/root-key-check.js';
 import { lockDataDir } from './data-dir-lock.js';
+import { earlierDataEvidence, inspectPgdata, notTheDatabase, PGDATA, unopenable } from './embedded-files.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -13,6 +15,8 @@ export interface DatabaseHandle {
   db: Kysely<Database>;
   backend: Backend;
   close(): Promise<void>;
+  /** Embedded only: notes in the lock file that the directory now holds Coffer data (see embedded-files.ts). */
+  recordData?(): void;
 }
 
 const INT8_OID = 20;
@@ -62,16 +66,41 @@ export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<D
   };
 }
 
-/** Opens the embedded database in `dataDir`, holding an exclusive lock on it while open. */
+/**
+ * Opens the embedded database in `dataDir`, holding an exclusive lock on it while open.
+ * Damaged or missing data is refused (EmbeddedDatabaseError) before PGlite touches a file.
+ */
 export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
   const lock = lockDataDir(dataDir);
   try {
-    const pglite = createPGlite({ dataDir: path.join(dataDir, 'pgdata') });
-    return await usePGlite(pglite, () => lock.release());
+    const evidence = earlierDataEvidence(dataDir, lock);
+    const pgdata = path.join(dataDir, PGDATA);
+    const state = inspectPgdata(pgdata, evidence);
+    const pglite = createPGlite({ dataDir: pgdata });
+    try {
+      await pglite.waitReady;
+    } catch (error) {
+      throw state === 'existing' ? unopenable(pgdata, error) : error;
+    }
+    const handle = await usePGlite(pglite, () => lock.release());
+    if (await hasRootKeyCheck(handle.db)) {
+      lock.recordData();
+    } else if (evidence.length > 0) {
+      await handle.close();
+      throw notTheDatabase(pgdata, evidence);
+    }
+    return { ...handle, recordData: () => lock.recordData() };
   } catch (error) {
     lock.release();
     throw error;
   }
+}
+
+async function hasRootKeyCheck(db: Kysely<Database>): Promise<boolean> {
+  const result = await sql<{ present: boolean }>`select to_regclass('coffer_settings') is not null as present`.execute(db);
+  if (!result.rows[0]?.present) return false;
+  const row = await db.selectFrom('coffer_settings').select('name').where('name', '=', ROOT_KEY_CHECK).executeTakeFirst();
+  return row !== undefined;
 }
 
 /** `select 1`, for /readyz. */

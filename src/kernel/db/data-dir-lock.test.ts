@@ -1,20 +1,45 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openEmbedded } from './connect.js';
-import { DataDirLockedError, lockDataDir } from './data-dir-lock.js';
+import { DataDirLockedError, LOCK_FILE, lockDataDir } from './data-dir-lock.js';
 
 const dirs: string[] = [];
+const children: ChildProcess[] = [];
 function tempDir(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-lock-'));
   dirs.push(dir);
   return dir;
 }
 afterEach(() => {
+  for (const child of children.splice(0)) child.kill('SIGKILL');
   for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+const record = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, LOCK_FILE), 'utf8'));
+const writeHolder = (dir: string, holder: object) => fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ holder }));
+
+/** Another process holding the OS lock on `dir`'s lock file as a Coffer server does, until killed. */
+async function holdInChild(dir: string): Promise<ChildProcess> {
+  const addon = createRequire(import.meta.url).resolve('fs-native-extensions');
+  const script = `
+    const fs = require('fs');
+    const fd = fs.openSync(${JSON.stringify(path.join(dir, LOCK_FILE))}, 'a+');
+    if (!require(${JSON.stringify(addon)}).tryLock(fd)) process.exit(3);
+    fs.writeFileSync(${JSON.stringify(path.join(dir, LOCK_FILE))}, JSON.stringify({ holder: { pid: process.pid, hostname: 'elsewhere', started_at: 'then' } }));
+    process.stdout.write('locked');
+    setInterval(() => {}, 60000);`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(child);
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.once('data', () => resolve());
+    child.once('exit', (code) => reject(new Error(`the holder exited ${code}`)));
+  });
+  return child;
+}
 
 describe('data directory lock', () => {
   it('refuses a second lock and names the process that holds the first', () => {
@@ -25,41 +50,79 @@ describe('data directory lock', () => {
     lockDataDir(dir).release();
   });
 
-  it('takes over a stale lock whose process is gone', async () => {
+  it('refuses while another live process holds the OS lock, whatever host its record names, and takes over once it is killed', async () => {
     const dir = tempDir();
-    const child = spawn(process.execPath, ['-e', '0']);
-    const deadPid = child.pid!;
-    await new Promise((resolve) => child.on('exit', resolve));
-    fs.writeFileSync(
-      path.join(dir, 'coffer.lock'),
-      JSON.stringify({ pid: deadPid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' }),
-    );
+    const holder = await holdInChild(dir);
+    expect(() => lockDataDir(dir)).toThrow(new RegExp(`in use by process ${holder.pid} on elsewhere`));
+    holder.kill('SIGKILL');
+    await new Promise((resolve) => holder.once('exit', resolve));
     const lock = lockDataDir(dir);
-    expect(JSON.parse(fs.readFileSync(path.join(dir, 'coffer.lock'), 'utf8')).pid).toBe(process.pid);
+    expect(record(dir).holder.pid).toBe(process.pid);
     lock.release();
-    expect(fs.existsSync(path.join(dir, 'coffer.lock'))).toBe(false);
   });
 
-  it('treats an unreadable lock file as stale', () => {
+  it('takes over a lock recorded under its own process id by a predecessor (PID 1 in a restarted container)', () => {
     const dir = tempDir();
-    fs.writeFileSync(path.join(dir, 'coffer.lock'), 'garbage');
+    writeHolder(dir, { pid: process.pid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' });
     lockDataDir(dir).release();
+    // The same without an OS lock (a file system that cannot lock): the record alone decides.
+    writeHolder(dir, { pid: process.pid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' });
+    lockDataDir(dir, { osLock: null }).release();
+  });
+
+  it('keeps the lock file after release, with no holder and the history of data', () => {
+    const dir = tempDir();
+    const first = lockDataDir(dir);
+    expect(first.dataSince).toBeUndefined();
+    first.recordData();
+    first.release();
+    expect(record(dir).holder).toBeNull();
+    const second = lockDataDir(dir);
+    expect(second.dataSince).toBe(record(dir).data_since);
+    second.release();
+  });
+
+  it('treats an unreadable lock file as free', () => {
+    const dir = tempDir();
+    fs.writeFileSync(path.join(dir, LOCK_FILE), 'garbage');
+    lockDataDir(dir).release();
+    fs.writeFileSync(path.join(dir, LOCK_FILE), 'garbage');
+    lockDataDir(dir, { osLock: null }).release();
+  });
+
+  describe('without an OS lock', () => {
+    it('takes over a lock whose process is gone', async () => {
+      const dir = tempDir();
+      const child = spawn(process.execPath, ['-e', '0']);
+      await new Promise((resolve) => child.on('exit', resolve));
+      writeHolder(dir, { pid: child.pid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' });
+      const lock = lockDataDir(dir, { osLock: null });
+      expect(record(dir).holder.pid).toBe(process.pid);
+      lock.release();
+    });
+
+    it('refuses a second lock in the same process', () => {
+      const dir = tempDir();
+      const lock = lockDataDir(dir, { osLock: null });
+      expect(() => lockDataDir(dir, { osLock: null })).toThrow(DataDirLockedError);
+      lock.release();
+    });
+
+    it('refuses a lock from another host and says which file to remove once no server uses the directory', () => {
+      const dir = tempDir();
+      writeHolder(dir, { pid: 4242, hostname: 'other-host', started_at: '2026-01-01T00:00:00Z' });
+      expect(() => lockDataDir(dir, { osLock: null })).toThrow(
+        `If no Coffer server on other-host or elsewhere uses this directory any more, remove ${path.join(dir, LOCK_FILE)} and start again`,
+      );
+    });
   });
 
   it('keeps a second embedded database from opening a directory another live process holds', async () => {
     const dir = tempDir();
-    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
-    try {
-      fs.writeFileSync(
-        path.join(dir, 'coffer.lock'),
-        JSON.stringify({ pid: holder.pid, hostname: os.hostname(), started_at: new Date().toISOString() }),
-      );
-      const error = await openEmbedded(dir).catch((caught: unknown) => caught);
-      expect(error).toBeInstanceOf(DataDirLockedError);
-      expect((error as Error).message).toContain(`process ${holder.pid}`);
-      expect(fs.existsSync(path.join(dir, 'pgdata'))).toBe(false);
-    } finally {
-      holder.kill();
-    }
+    const holder = await holdInChild(dir);
+    const error = await openEmbedded(dir).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DataDirLockedError);
+    expect((error as Error).message).toContain(`process ${holder.pid}`);
+    expect(fs.existsSync(path.join(dir, 'pgdata'))).toBe(false);
   });
 });
