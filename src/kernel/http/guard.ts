@@ -1,8 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../../modules/authz/catalogue.js';
-import { READ_ACTION, type Authorizer, type Resource, type ResourceKind } from '../../modules/authz/authorizer.js';
+import { sees, type Authorizer, type Resource, type ResourceKind } from '../../modules/authz/authorizer.js';
+import { tokenRefusal } from '../../modules/tokens/scopes.js';
 import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz/scope.js';
 import { AppError, notFound } from '../errors.js';
+import { constantTimeEqual } from '../crypto/random-token.js';
 import { requireUser, type Principal } from '../principal.js';
 import { auditContextOf, type AuditContext } from '../../modules/audit/context.js';
 
@@ -62,7 +64,9 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       throw new AppError('UNAUTHENTICATED', 'Sign in (POST /api/v1/auth/login) or send Authorization: Bearer <token>');
     }
     if (principal.kind === 'user' && principal.session.via === 'cookie' && !SAFE_METHODS.has(request.method)) {
-      if (request.headers['x-csrf-token'] !== principal.session.csrfToken) {
+      const sent = request.headers['x-csrf-token'];
+      // Compared in constant time: how long a refusal takes must not tell how much of a guess was right.
+      if (typeof sent !== 'string' || !constantTimeEqual(sent, principal.session.csrfToken)) {
         throw new AppError(
           'CSRF_FAILED',
           'Cookie-authenticated requests that change state need the X-CSRF-Token header (the csrf_token from login)',
@@ -118,7 +122,7 @@ export function createRequestAccess(
   const subject = { principal, membership: scope.membership, grants: scope.grants };
   const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
   const requireVisible = (resource: Resource) => {
-    if (!can(READ_ACTION[resource.kind], resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+    if (!sees(authorizer, subject, resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
   };
   return {
     principal,
@@ -131,9 +135,7 @@ export function createRequestAccess(
       onDenied(action, resource);
       requireVisible(resource);
       if (principal.kind === 'user') throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
-      throw principal.token.scopes.has(action)
-        ? new AppError('FORBIDDEN', `This token holds ${action}, but its path does not reach this ${resource.kind}`, { action, reason: 'path' })
-        : new AppError('FORBIDDEN', `This token lacks the scope ${action}`, { action, scope: action });
+      throw tokenRefusal(principal.token, action, resource);
     },
     refuse(action, resource, error) {
       onDenied(action, resource);

@@ -2,7 +2,7 @@ import type { Cluster, Environment, Membership, Organization, Project, Service }
 import type { Principal } from '../../kernel/principal.js';
 import type { Action } from './catalogue.js';
 import { can } from './evaluator.js';
-import { tokenCan } from '../tokens/scopes.js';
+import { tokenCan, tokenSees } from '../tokens/scopes.js';
 import type { Grants } from './grants.js';
 
 /** What a permission check is about, with the ancestors the rules may look at. */
@@ -47,3 +47,15 @@ export const engineAuthorizer: Authorizer = {
     subject.membership?.organization_id === resource.organization.id &&
     can(subject.grants, action, resource),
 };
+
+/**
+ * May the subject see the resource at all (SPEC §2.4)? Without it the resource answers 404,
+ * so existence never leaks; with it a refusal is a 403 naming the action. A member sees what
+ * its grants let it read; a token also sees the places on the way to its path and every
+ * place where one of its scopes acts (tokens/scopes.ts, tokenSees).
+ */
+export function sees(authorizer: Authorizer, subject: Subject, resource: Resource): boolean {
+  if (authorizer.can(subject, READ_ACTION[resource.kind], resource)) return true;
+  const { principal } = subject;
+  return principal.kind === 'token' && tokenSees(principal.token, resource, (action) => authorizer.can(subject, action, resource));
+}

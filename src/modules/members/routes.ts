@@ -20,6 +20,7 @@ import {
   toInvitationView,
 } from './schemas.js';
 import type { MembersService } from './service.js';
+import { requireWholeOrganization } from '../tokens/scopes.js';
 import type { AttemptLimit } from '../accounts/rate-limit.js';
 
 const tags = ['members'];
@@ -29,6 +30,7 @@ export function memberRoutes(app: App, service: MembersService, acceptLimit: Att
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'Members and their roles', params: OrgParams, querystring: PageQuery, response: { 200: Page(MemberView), ...errorResponses } },
     handler: async (request) => {
+      requireWholeOrganization(accessOf(request), 'the member list');
       const limit = request.query.limit ?? 50;
       const rows = await service.list(scopeOf(request).organization, decodeCursor(request.query.cursor), limit + 1);
       return toPage(rows, limit, (row) => row.email, (row) => ({

@@ -6,6 +6,7 @@ import { OrgParams } from '../organizations/schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { RoleBody, RoleParams, RoleView, type RoleViewType } from './schemas.js';
 import type { RolesService } from './service.js';
+import { requireWholeOrganization } from '../tokens/scopes.js';
 
 const tags = ['roles'];
 
@@ -24,7 +25,10 @@ export function roleRoutes(app: App, service: RolesService) {
   app.get('/orgs/:org/roles', {
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'System and custom roles', params: OrgParams, response: { 200: Type.Object({ items: Type.Array(RoleView) }), ...errorResponses } },
-    handler: async (request) => ({ items: (await service.list(scopeOf(request).organization)).map((role) => visibleTo(request, role)) }),
+    handler: async (request) => {
+      requireWholeOrganization(accessOf(request), 'the role list');
+      return { items: (await service.list(scopeOf(request).organization)).map((role) => visibleTo(request, role)) };
+    },
   });
 
   app.post('/orgs/:org/roles', {
@@ -36,7 +40,10 @@ export function roleRoutes(app: App, service: RolesService) {
   app.get('/orgs/:org/roles/:role_id', {
     config: { access: { action: 'organization:read', resource: 'organization' } },
     schema: { tags, summary: 'One role', params: RoleParams, response: { 200: RoleView, ...errorResponses } },
-    handler: async (request) => visibleTo(request, await service.get(scopeOf(request).organization, request.params.role_id)),
+    handler: async (request) => {
+      requireWholeOrganization(accessOf(request), 'a role');
+      return visibleTo(request, await service.get(scopeOf(request).organization, request.params.role_id));
+    },
   });
 
   app.put('/orgs/:org/roles/:role_id', {

@@ -128,13 +128,22 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
         throw invalid('body', 'give exactly one of scopes or preset');
       }
       const scopes = input.scopes ?? [...PRESETS[input.preset!]];
-      const { actions, unknown } = expandScopes(scopes);
+      const { actions, unknown, personOnly } = expandScopes(scopes);
       if (unknown.length > 0) {
         throw new AppError('VALIDATION_FAILED', `scopes: unknown scope(s) ${unknown.join(', ')}`, {
           field: 'body.scopes',
           reason: 'unknown scope',
           unknown,
         });
+      }
+      // Refused outright rather than accepted and never honoured: a token that looks able to
+      // delete the organization would mislead whoever reads its scopes.
+      if (personOnly.length > 0) {
+        throw new AppError(
+          'VALIDATION_FAILED',
+          `scopes: ${personOnly.join(', ')} ${personOnly.length === 1 ? 'is' : 'are'} done by a signed-in person only; no API token may hold ${personOnly.length === 1 ? 'it' : 'them'}`,
+          { field: 'body.scopes', reason: 'person-only scope', scopes: personOnly },
+        );
       }
       const expiresAt = input.expires_at === undefined ? null : new Date(input.expires_at);
       if (expiresAt && expiresAt.getTime() <= Date.now()) throw invalid('body.expires_at', 'must be in the future');
