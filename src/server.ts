@@ -27,7 +27,7 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
   const database = await openDatabase(config);
 
   try {
-    const applied = await migrateToLatest(database.db);
+    const applied = await migrateToLatest(database.db, describeDatabase(config));
     if (applied.length > 0) log.info({ applied }, 'database migrated');
     // A key file is generated only for new data: with data present, a missing key is an error.
     const check = await storedRootKeyCheck(database.db);

@@ -1,4 +1,4 @@
-import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+import { Migrator, sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import * as foundation from './migrations/0001_foundation.js';
 import * as customRoles from './migrations/0002_custom_roles.js';
 import * as apiTokens from './migrations/0003_api_tokens.js';
@@ -25,17 +25,74 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_rate_limits': rateLimits,
 };
 
-const provider: MigrationProvider = { getMigrations: async () => MIGRATIONS };
+/**
+ * Each migration runs inside a savepoint, so a failing one leaves the surrounding transaction
+ * usable: Kysely releases its migration lock after the failure, and only then do we roll
+ * everything back.
+ */
+const provider: MigrationProvider = {
+  getMigrations: async () =>
+    Object.fromEntries(
+      Object.entries(MIGRATIONS).map(([name, migration]) => [
+        name,
+        {
+          async up(db) {
+            await sql`savepoint coffer_migration`.execute(db);
+            try {
+              await migration.up(db);
+            } catch (error) {
+              await sql`rollback to savepoint coffer_migration`.execute(db);
+              throw error;
+            }
+            await sql`release savepoint coffer_migration`.execute(db);
+          },
+        } satisfies Migration,
+      ]),
+    ),
+};
 
-/** Applies pending migrations; returns the names applied. Throws with the failing one. */
+/** Serialises concurrent starts: the second waits, then finds the first one's tables. */
+const MIGRATION_LOCK = 0x636f66666572; // "coffer"
+
+/**
+ * Applies pending migrations, all of them in one transaction with the migration bookkeeping
+ * tables: a failure (a database that is not Coffer's, a lost connection) leaves nothing
+ * behind. Returns the names applied. Errors name the failing migration and `where` (the
+ * database as describeDatabase says it: host and database, never a password).
+ */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
-export async function migrateToLatest(db: Kysely<any>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
-  const { error, results = [] } = await migrator.migrateToLatest();
-  const failed = results.find((r) => r.status === 'Error');
-  if (error) {
+export async function migrateToLatest(db: Kysely<any>, where?: string): Promise<string[]> {
+  const on = where ? ` on ${where}` : '';
+  try {
+    return await db.connection().execute(async (connection) => {
+      await sql`begin`.execute(connection);
+      try {
+        await sql`select pg_advisory_xact_lock(${sql.lit(MIGRATION_LOCK)})`.execute(connection);
+        const migrator = new Migrator({ db: connection, provider, disableTransactions: true });
+        const { error, results = [] } = await migrator.migrateToLatest();
+        if (error) {
+          const failed = results.find((r) => r.status === 'Error');
+          const cause = error instanceof Error ? error.message : String(error);
+          throw new MigrationError(`Migration ${failed?.migrationName ?? '(unknown)'} failed${on}: ${cause}; nothing was applied`, error);
+        }
+        await sql`commit`.execute(connection);
+        return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+      } catch (error) {
+        await sql`rollback`.execute(connection).catch(() => {});
+        throw error;
+      }
+    });
+  } catch (error) {
+    if (error instanceof MigrationError) throw error;
+    // Connecting or the bookkeeping failed: say where, which the driver's message does not.
     const cause = error instanceof Error ? error.message : String(error);
-    throw new Error(`Migration ${failed?.migrationName ?? '(unknown)'} failed: ${cause}`, { cause: error });
+    throw new MigrationError(`Cannot migrate the database${on}: ${cause}`, error);
   }
-  return results.filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export class MigrationError extends Error {
+  constructor(message: string, cause: unknown) {
+    super(message, { cause });
+    this.name = 'MigrationError';
+  }
 }
