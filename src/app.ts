@@ -10,6 +10,7 @@ import type { Database } from './kernel/db/schema.js';
 import type { App } from './kernel/http/app-types.js';
 import { installErrorHandler } from './kernel/http/error-handler.js';
 import { installGuard } from './kernel/http/guard.js';
+import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
 import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
 import { createAccountsRepo } from './modules/accounts/repo.js';
@@ -109,6 +110,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // Before any route is registered: the hook completes each route's querystring schema.
+  refuseUnknownQueryParameters(app);
 
   // JSON only: a text/plain body is a 415, not a string that fails validation obscurely.
   app.removeContentTypeParser('text/plain');

@@ -88,6 +88,20 @@ describe('error contract', () => {
     expect(response.body.error.request_id).toBe('trace-123');
   });
 
+  it('refuses an unknown query parameter with a 400 naming it, on routes with and without query parameters', async () => {
+    const { token } = await server.user();
+    const none = await server.request('GET', '/me?foo=1', { token });
+    expect(none.status).toBe(400);
+    expect(none.body.error.details).toEqual({ field: 'query.foo', reason: 'is not a known field' });
+    const some = await server.request('GET', '/orgs?limit=5&colour=red', { token });
+    expect(some.status).toBe(400);
+    expect(some.body.error.details.field).toBe('query.colour');
+    await server.expect(200, 'GET', '/orgs?limit=5', { token });
+    const login = await server.request('POST', '/auth/login?password=x', { payload: { email: server.email(), password: 'y' } });
+    expect(login.status).toBe(400);
+    expect((await server.app.inject({ url: '/healthz?probe=1' })).statusCode).toBe(400);
+  });
+
   it('names an unknown body field in a 400', async () => {
     const { token } = await server.user();
     const response = await server.request('POST', '/orgs', { token, payload: { slug: server.slug(), colour: 'red' } });
@@ -177,7 +191,7 @@ describe('every route is guarded', () => {
 });
 
 describe('logging', () => {
-  it('keeps passwords, tokens, cookies and invitation tokens out of the log', async () => {
+  it('keeps passwords, tokens, cookies, invitation tokens and query values out of the log', async () => {
     let output = '';
     const sink = new Writable({
       write(chunk, _encoding, done) {
@@ -195,6 +209,13 @@ describe('logging', () => {
       });
       await logged.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: invited.token });
       await logged.expect(200, 'GET', '/me', { cookies: { coffer_session: owner.token } });
+      // Query values never reach the log, whether the route knows the parameter or refuses it.
+      await logged.expect(400, 'GET', '/me?token=s3cr3t-token-for-tests&value=s3cr3t-value-for-tests', { token: owner.token });
+      await logged.expect(200, 'GET', `/orgs/${org}/projects/shop/environments/production/resolve?format=dotenv`, { token: owner.token });
+      expect(output).toContain('/me?token=[redacted]&value=[redacted]');
+      expect(output).toContain('/resolve?format=[redacted]');
+      expect(output).not.toContain('s3cr3t-');
+      expect(output).not.toContain('format=dotenv');
       expect(output).toContain('/invitations/[redacted]/accept');
       expect(output).not.toContain('correct horse battery staple');
       expect(output).not.toContain(owner.token);

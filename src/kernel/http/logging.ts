@@ -36,7 +36,25 @@ export function loggerOptions(level: LogLevel): LoggerOptions {
   };
 }
 
-/** URLs that carry a secret in the path (one-time invitation tokens) are logged without it. */
+/** A query parameter name as our routes spell them; anything else may be a pasted secret. */
+const PARAMETER_NAME = /^[a-z][a-z0-9_]{0,31}$/;
+
+/**
+ * URLs are logged without secrets: the one-time token of an invitation path is cut out, and
+ * every query value is replaced (`?format=[redacted]&member=[redacted]`), since a caller may
+ * put a token or a value there; parameter names stay, unless they do not look like one.
+ */
 export function redactUrl(url: string): string {
-  return url.replace(/\/invitations\/[^/?]+\/accept/, '/invitations/[redacted]/accept');
+  const question = url.indexOf('?');
+  const path = (question === -1 ? url : url.slice(0, question)).replace(/\/invitations\/[^/]+\/accept/, '/invitations/[redacted]/accept');
+  if (question === -1) return path;
+  const parameters = url
+    .slice(question + 1)
+    .split('&')
+    .filter((part) => part !== '')
+    .map((part) => {
+      const name = part.split('=', 1)[0]!;
+      return `${PARAMETER_NAME.test(name) ? name : '[redacted]'}=[redacted]`;
+    });
+  return `${path}?${parameters.join('&')}`;
 }
