@@ -8,7 +8,6 @@ import {
   ServiceParams,
   ServiceView,
   UpdateServiceBody,
-  toServiceView,
 } from './schemas.js';
 import type { ServicesService } from './service.js';
 
@@ -26,19 +25,19 @@ export function serviceRoutes(app: App, service: ServicesService) {
   app.post(base, {
     config: { access: { action: 'service:create', resource: 'environment' } },
     schema: { tags, summary: 'Create a service', params: EnvironmentScopeParams, body: CreateServiceBody, response: { 201: ServiceView, ...errorResponses } },
-    handler: async (request, reply) => reply.code(201).send(toServiceView(await service.create(accessOf(request), request.body))),
+    handler: async (request, reply) => reply.code(201).send(service.view(accessOf(request), await service.create(accessOf(request), request.body))),
   });
 
   app.get(`${base}/:service`, {
     config: { access: { action: 'service:read', resource: 'service' } },
     schema: { tags, summary: 'One service', params: ServiceParams, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => toServiceView(await service.opened(scopeOf(request).service!)),
+    handler: async (request) => service.view(accessOf(request), await service.opened(scopeOf(request).service!)),
   });
 
   app.patch(`${base}/:service`, {
     config: { access: { action: 'service:write', resource: 'service' } },
     schema: { tags, summary: 'Edit a service', params: ServiceParams, body: UpdateServiceBody, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => toServiceView(await service.update(accessOf(request), scopeOf(request).service!, request.body)),
+    handler: async (request) => service.view(accessOf(request), await service.update(accessOf(request), scopeOf(request).service!, request.body)),
   });
 
   app.delete(`${base}/:service`, {

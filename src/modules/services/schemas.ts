@@ -2,6 +2,7 @@ import { Type } from 'typebox';
 import { SERVICE_KINDS, type Service } from '../../kernel/db/schema.js';
 import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
 import { maskSecret } from '../../kernel/mask.js';
+import { isCredentialOutput, isSecretOutput } from './credentials.js';
 
 export const ServiceKind = Type.Enum(SERVICE_KINDS);
 
@@ -31,20 +32,24 @@ export const ServiceView = Type.Object({
   slug: Slug,
   name: Type.String(),
   kind: ServiceKind,
-  outputs: Type.Record(Type.String(), Type.String(), { description: 'Secret outputs (password, secret, token) are masked' }),
+  outputs: Type.Record(Type.String(), Type.String(), {
+    description: "Secret outputs (password, secret, token) are masked; so is a database's user without database:read_credentials",
+  }),
   created_at: Timestamp,
   updated_at: Timestamp,
 });
 
-/** SPEC §3: outputs named password, secret or token are secrets. */
-export function isSecretOutput(name: string): boolean {
-  return /password|secret|token/i.test(name);
-}
+export { isSecretOutput } from './credentials.js';
 
-export function toServiceView(service: Service) {
+/**
+ * Secret outputs are always masked (write-only, like secret variables); a database's other
+ * credentials (its user) show in clear only to a caller who may read credentials there.
+ */
+export function toServiceView(service: Service, readsCredentials: boolean) {
   const outputs: Record<string, string> = {};
   for (const [name, value] of Object.entries(service.outputs)) {
-    outputs[name] = isSecretOutput(name) ? maskSecret(value) : value;
+    const masked = isSecretOutput(name) || (!readsCredentials && isCredentialOutput(service.kind, name));
+    outputs[name] = masked ? maskSecret(value) : value;
   }
   return {
     id: service.id,

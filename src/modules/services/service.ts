@@ -21,6 +21,11 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
   const pathOf = (access: RequestAccess, s: Service) => `${access.scope.project!.slug}/${access.scope.environment!.slug}/${s.slug}`;
   const slugTaken = (slug: string) =>
     conflict(`A service with slug "${slug}" already exists in this environment`, { field: 'slug' });
+  /** What this caller is shown of a service: credentials only where it may read them. */
+  const view = (access: RequestAccess, service: Service) => {
+    const { organization, project, environment } = access.scope;
+    return toServiceView(service, access.can('database:read_credentials', { kind: 'service', organization, project: project!, environment: environment!, service }));
+  };
 
   return {
     list(access: RequestAccess, cursor: string | undefined, limit: number) {
@@ -32,7 +37,7 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
         key: (service) => service.slug,
         visible: (service) =>
           access.can('service:read', { kind: 'service', organization, project: project!, environment: environment!, service }),
-        shape: toServiceView,
+        shape: (service) => view(access, service),
       });
     },
 
@@ -62,6 +67,8 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
 
     /** The service with its outputs in clear. */
     opened,
+
+    view,
 
     async update(access: RequestAccess, sealed: Service, { outputs, ...changes }: ServiceChanges) {
       const service = await opened(sealed);

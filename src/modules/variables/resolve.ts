@@ -1,7 +1,8 @@
 import type { Service, VariableType } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
-import { isSecretOutput } from '../services/schemas.js';
+import { isCredentialOutput, isSecretOutput } from '../services/credentials.js';
 import type { PgServiceDefinition } from './pg-service.js';
+import { MAX_FILE_BYTES, MAX_VALUE_BYTES } from './rules.js';
 import type { Resolution, ResolvedPgService, ResolvedVariable, VariableScope } from './formats.js';
 
 /** SPEC §3 precedence, lowest first: the most specific definition of a key wins. */
@@ -30,14 +31,12 @@ export function builtinKey(service: Pick<Service, 'kind' | 'slug'>, output: stri
   return `COFFER_${part(service.kind)}_${part(service.slug)}_${part(output)}`;
 }
 
-const CREDENTIAL_OUTPUT = /^(user|username)$/i;
-
 /** The built-in variables of an environment's services. */
 export function builtinsOf(services: readonly Pick<Service, 'id' | 'kind' | 'slug' | 'outputs'>[]): Builtin[] {
   return services.flatMap((service) =>
     Object.entries(service.outputs).map(([output, value]) => {
       const secret = isSecretOutput(output);
-      const credential = service.kind === 'database' && (secret || CREDENTIAL_OUTPUT.test(output));
+      const credential = isCredentialOutput(service.kind, output);
       return { key: builtinKey(service, output), value, secret, credentialOf: credential ? service.id : null, serviceId: service.id };
     }),
   );
@@ -45,6 +44,17 @@ export function builtinsOf(services: readonly Pick<Service, 'id' | 'kind' | 'slu
 
 // `$${` first, so an escaped reference is never read as one.
 const REFERENCE = /\$\$\{|\$\{([A-Z_][A-Z0-9_]*)\}/g;
+
+/**
+ * A resolution carries at most this many bytes of values (UTF-8, after expansion). Without a
+ * bound, a few variables that each reference another several times grow exponentially: three
+ * made one resolution take ~600 MB. A process environment holds far less anyway (Linux: about
+ * 2 MiB for arguments and environment together); files count too.
+ */
+export const MAX_RESOLUTION_BYTES = 16 * 1024 * 1024;
+
+const tooLarge = (key: string, message: string, limit: number) =>
+  new AppError('UNPROCESSABLE', `Variable ${key} ${message}`, { key, limit_bytes: limit });
 
 /**
  * Merges definitions by precedence, drops credentials the caller may not read (listing them
@@ -95,7 +105,37 @@ export function resolveDefinitions(
 
 function expandReferences(winners: Map<string, { variable: ResolvedVariable }>, omitted: Set<string>): Map<string, ResolvedVariable> {
   const done = new Map<string, ResolvedVariable>();
+  const bytesOf = new Map<string, number>();
   const inProgress: string[] = [];
+  let total = 0;
+
+  /** Expands one value piece by piece, stopping as soon as it outgrows what a stored value may hold. */
+  const expand = (key: string, variable: ResolvedVariable): string | undefined => {
+    const limit = variable.type === 'file' ? MAX_FILE_BYTES : MAX_VALUE_BYTES;
+    const parts: string[] = [];
+    let bytes = 0;
+    const add = (text: string, size = Buffer.byteLength(text, 'utf8')) => {
+      bytes += size;
+      if (bytes > limit) throw tooLarge(key, `expands to more than ${limit} bytes, the most a ${variable.type} value may hold`, limit);
+      parts.push(text);
+    };
+    let last = 0;
+    let hidden = false;
+    for (const match of variable.value.matchAll(REFERENCE)) {
+      add(variable.value.slice(last, match.index));
+      last = match.index + match[0].length;
+      const name = match[1];
+      if (name === undefined) {
+        add('${');
+        continue;
+      }
+      const resolved = visit(name, key);
+      if (resolved === undefined) hidden = true;
+      else add(resolved, bytesOf.get(name));
+    }
+    add(variable.value.slice(last));
+    return hidden ? undefined : parts.join('');
+  };
 
   // Returns the expanded value, or undefined when the key (or something it references) is omitted.
   const visit = (key: string, referencedBy: string | null): string | undefined => {
@@ -115,24 +155,20 @@ function expandReferences(winners: Map<string, { variable: ResolvedVariable }>, 
       throw new AppError('UNPROCESSABLE', `Variables reference each other in a cycle: ${cycle.join(' → ')}`, { cycle });
     }
     // Built-in values come from the platform as they are: never templates.
-    if (winner.variable.scope === 'builtin') {
-      done.set(key, winner.variable);
-      return winner.variable.value;
-    }
     inProgress.push(key);
-    let hidden = false;
-    const value = winner.variable.value.replace(REFERENCE, (_match: string, name: string | undefined) => {
-      if (name === undefined) return '${';
-      const resolved = visit(name, key);
-      if (resolved === undefined) hidden = true;
-      return resolved ?? '';
-    });
+    const value = winner.variable.scope === 'builtin' ? winner.variable.value : expand(key, winner.variable);
     inProgress.pop();
-    if (hidden) {
+    if (value === undefined) {
       // It would carry a credential the caller may not read: left out like the credential itself.
       omitted.add(key);
       return undefined;
     }
+    const bytes = Buffer.byteLength(value, 'utf8');
+    total += bytes;
+    if (total > MAX_RESOLUTION_BYTES) {
+      throw tooLarge(key, `takes the resolution past ${MAX_RESOLUTION_BYTES} bytes of values, the most one resolution carries`, MAX_RESOLUTION_BYTES);
+    }
+    bytesOf.set(key, bytes);
     done.set(key, { ...winner.variable, value });
     return value;
   };
