@@ -1,10 +1,8 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
+import { FORMATS } from '../../modules/variables/formats.js';
 import { writePrivateFile } from '../output.js';
-
-// Kept here rather than imported from the server's formats module, which loads a YAML library.
-const FORMATS = ['json', 'env-json', 'dotenv', 'shell', 'yaml', 'pg_service'] as const;
 
 export function exportCommand(program: Command) {
   program
@@ -15,7 +13,7 @@ export function exportCommand(program: Command) {
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'dotenv')
     .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
     .option('-o, --output <file>', 'write to FILE (mode 0600) instead of stdout')
-    .addHelpText('after', '\nExamples:\n  coffer export --path shop/production --format dotenv -o .env\n  coffer export --path gis/production --format pg_service -o ~/.pg_service.conf')
+    .addHelpText('after', '\nExamples:\n  coffer export --path shop/production --format dotenv -o .env\n  coffer export --path shop/production --format docker -o app.env && docker run --env-file app.env …\n  coffer export --path gis/production --format pg_service -o ~/.pg_service.conf')
     .action(async (options: { path: string; org?: string; format: string; member?: string; output?: string }) => {
       if (!(FORMATS as readonly string[]).includes(options.format)) {
         throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${options.format}")`, EXIT.usage);

@@ -3,9 +3,16 @@ import { open, seal } from '../../kernel/crypto/aead.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { Database, Service } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
+import { checkValue } from '../variables/rules.js';
 
 /** Outputs open only for the service they were sealed for: a blob moved to another row fails. */
 const aadOf = (serviceId: string) => `coffer service outputs v1\0${serviceId}`;
+
+/** Each output value passes the variable value rule (no NUL, no lone surrogate, size); a 400 names it. */
+export function checkOutputs(outputs: Record<string, string>, field = 'body.outputs'): Record<string, string> {
+  for (const [name, value] of Object.entries(outputs)) checkValue(value, 'plain', `${field}.${name}`);
+  return outputs;
+}
 
 /**
  * Service outputs (host, port, user, password…) sealed at rest like variable values (SPEC §4),
@@ -23,7 +30,9 @@ export function createServiceOutputs(keyring: Keyring) {
   }
 
   return {
-    seal: sealed,
+    /** Validates outputs like variable values (they become built-in variables), then seals them. */
+    seal: (db: Kysely<Database>, place: { organizationId: string; projectId: string }, serviceId: string, outputs: Record<string, string>) =>
+      sealed(db, place, serviceId, checkOutputs(outputs)),
 
     /** The services with their outputs in clear. */
     async open<T extends Service>(db: Kysely<Database>, services: T[]): Promise<T[]> {

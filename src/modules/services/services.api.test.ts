@@ -141,6 +141,24 @@ describe('services: output names', () => {
   });
 });
 
+describe('services: output values', () => {
+  it.each([
+    ['a NUL character', 'db\u0000.internal', /NUL/],
+    ['a lone surrogate', 'db\ud800.internal', /lone (UTF-16 )?surrogate/],
+  ])('refuses an output value holding %s with 400 naming the output, on create and on edit', async (_label, value, reason) => {
+    const { owner, base } = await tree();
+    const created = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc', kind: 'database', outputs: { port: '5432', host: value } } });
+    expect(created.status, JSON.stringify(created.body)).toBe(400);
+    expect(created.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.outputs.host', reason: expect.stringMatching(reason) } });
+    await server.expect(404, 'GET', `${base}/svc`, { token: owner.token });
+
+    const edited = await server.request('PATCH', `${base}/backend`, { token: owner.token, payload: { outputs: { password: value } } });
+    expect(edited.status).toBe(400);
+    expect(edited.body.error.details).toEqual({ field: 'body.outputs.password', reason: expect.stringMatching(reason) });
+    expect((await server.expect(200, 'GET', `${base}/backend`, { token: owner.token })).body.outputs).toEqual({ url: 'https://backend.internal' });
+  });
+});
+
 describe('services: outputs and masking', () => {
   const outputs = {
     host: 'db.internal',

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
+import { libpq, removeScratch } from '../../../test/parsers/readers.js';
 import { AppError } from '../../kernel/errors.js';
 import {
   MAX_LINE_BYTES,
@@ -35,16 +36,16 @@ function expectInvalid(run: () => unknown, expected: string, secret = SECRET): v
 }
 
 describe('parsePgServiceSection', () => {
-  it('reads a section with comments, blank lines and spaces around lines and =', () => {
+  it('reads a section with comments, blank lines and spaces around lines', () => {
     const text = [
       '# production replica',
       '  [reporting]  ',
       'host=db.internal',
-      '  port = 6432',
+      '  port=6432',
       '',
       'dbname=app',
       'user=report\t',
-      `password = ${SECRET}`,
+      `password=${SECRET}`,
       '# sslmode below',
       'sslmode=verify-full',
       'application_name=coffer',
@@ -61,6 +62,18 @@ describe('parsePgServiceSection', () => {
       sslmode: 'verify-full',
       extra: { application_name: 'coffer', connect_timeout: '5', options: '-c search_path=reporting,public' },
     });
+  });
+
+  it('keeps whitespace after = as libpq does', () => {
+    const parsed = parsePgServiceSection(`[s]\npassword= spaced\noptions=\t-c x=1`);
+    expect(parsed.password).toBe(' spaced');
+    expect(parsed.extra.options).toBe('\t-c x=1');
+    expect(serializePgServiceFile([parsed])).toBe('[s]\npassword= spaced\noptions=\t-c x=1\n');
+  });
+
+  it('refuses whitespace before =, which libpq reads as part of the keyword', () => {
+    expectInvalid(() => parsePgServiceSection(`[s]\npassword =${SECRET}`), 'value: line 2: no whitespace before =');
+    expectInvalid(() => parsePgServiceSection('[s]\nport\t=5432'), 'value: line 2: no whitespace before =');
   });
 
   it('splits at the first = so values may hold = and #', () => {
@@ -168,14 +181,15 @@ describe('validatePgService', () => {
     expectInvalid(() => validatePgService({ ...base, sslmode: 'on' as PgServiceDefinition['sslmode'] }), 'pg_service.sslmode: sslmode must be one of');
   });
 
-  it('refuses newlines, CR, NUL and edge whitespace in any value, naming the field only', () => {
+  it('refuses newlines, CR, NUL and trailing whitespace in any value, naming the field only', () => {
     for (const bad of [`${SECRET}\nhost=evil`, `${SECRET}\r`, `${SECRET}\0`]) {
       expectInvalid(() => validatePgService({ ...base, password: bad }), 'pg_service.password: password must not contain a line break or NUL character');
       expectInvalid(() => validatePgService({ ...base, extra: { sslpassword: bad } }), 'pg_service.extra.sslpassword: sslpassword must not contain a line break');
     }
-    for (const bad of [` ${SECRET}`, `${SECRET}\t`, `${SECRET}\u00a0`]) {
-      expectInvalid(() => validatePgService({ ...base, password: bad }), 'pg_service.password: password must not have leading or trailing whitespace');
+    for (const bad of [` ${SECRET} `, `${SECRET}\t`, `${SECRET}\u00a0`, ' ']) {
+      expectInvalid(() => validatePgService({ ...base, password: bad }), 'pg_service.password: password must not end in whitespace (libpq strips it)');
     }
+    expect(validatePgService({ ...base, password: ` \t${SECRET}` }).password).toBe(` \t${SECRET}`);
     expectInvalid(() => validatePgService({ ...base, host: 'db\nport=1' }), 'pg_service.host: host must not contain a line break');
   });
 
@@ -205,11 +219,11 @@ describe('validatePgService', () => {
   });
 });
 
-/** A value libpq can carry: no line breaks or NUL, no edge whitespace; short, so lines fit. */
+/** A value libpq can carry: no line breaks or NUL, no trailing whitespace; short, so lines fit. */
 const libpqValue = fc
   .string({ unit: 'grapheme', maxLength: 40 })
-  .map((value) => value.trim())
-  .filter((value) => !/[\n\r\0]/.test(value) && value === value.trim());
+  .map((value) => value.trimEnd())
+  .filter((value) => !/[\n\r\0]/.test(value));
 
 const definitionArb: fc.Arbitrary<PgServiceDefinition> = fc.record(
   {
@@ -317,5 +331,50 @@ describe('a serialized file read by the real libpq (psql)', () => {
     const refused = connect(file, 'coffer_long');
     expect(refused.status).not.toBe(0);
     expect(refused.stderr).toContain('line 6 too long in service file');
+  });
+});
+
+describe('raw text read by libpq itself', () => {
+  /** Each raw section: parsePgServiceSection must read what libpq reads, or refuse it. */
+  const RAW: Record<string, string> = {
+    space_after_equals: `password= ${SECRET}`,
+    tab_after_equals: `password=\t${SECRET}`,
+    indented_and_trailing: `  user=report  \n\thost=db.internal\t`,
+    crlf: 'host=h\r\nport=5432\r',
+    hash_and_equals: 'options=-c a=b # not a comment',
+    comments: '# comment\n\n  # indented comment\nsslmode=require',
+    empty_value: 'dbname=',
+    unicode: 'application_name=été \u2028 😀',
+    inner_tab: `password=a\t${SECRET}`,
+  };
+  const REFUSED: Record<string, string> = {
+    space_before_equals: `password =${SECRET}`,
+    tab_before_equals: 'port\t=5432',
+  };
+  const sectionOf = (name: string, body: string) => `[${name}]\n${body}\n`;
+  const file = [...Object.entries(RAW), ...Object.entries(REFUSED)].map(([name, body]) => sectionOf(name, body)).join('\n');
+  const skip = libpq.missing !== null && process.env.CI !== 'true';
+  const dir = mkdtempSync(join(tmpdir(), 'coffer-pgservice-raw-'));
+  afterAll(() => {
+    removeScratch();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it.skipIf(skip)(`reads every accepted section as libpq does${libpq.missing ? ` (skipped: ${libpq.missing})` : ''}`, () => {
+    const read = libpq.read(file, [...Object.keys(RAW), ...Object.keys(REFUSED)]);
+    for (const [name, body] of Object.entries(RAW)) {
+      const { service: _service, extra, port, ...fields } = parsePgServiceSection(sectionOf(name, body));
+      const ours: Record<string, string> = { ...fields, ...extra, ...(port === undefined ? {} : { port: String(port) }) };
+      const theirs = read[name]!;
+      expect(Object.fromEntries(Object.keys(ours).map((keyword) => [keyword, theirs[keyword]])), name).toEqual(ours);
+    }
+    // What parsePgServiceSection refuses, psql refuses too: libpq reads the keyword with the space.
+    const path = join(dir, 'raw.conf');
+    writeFileSync(path, file);
+    for (const [name, body] of Object.entries(REFUSED)) {
+      expect(() => parsePgServiceSection(sectionOf(name, body)), name).toThrow(AppError);
+      const psql = spawnSync('psql', ['-X', `service=${name}`, '-c', 'select 1'], { env: { PATH: '/usr/bin:/bin', LC_ALL: 'C', PGSERVICEFILE: path }, encoding: 'utf8', timeout: 15_000 });
+      expect(psql.stderr, name).toContain('syntax error in service file');
+    }
   });
 });

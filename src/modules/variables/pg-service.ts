@@ -55,7 +55,8 @@ const NAME_RULE = `service name must match ${PG_SERVICE_NAME_PATTERN}`;
 function lineProblem(keyword: string, value: string): string | null {
   // A line ends at LF, libpq strips trailing whitespace (CR included), and C strings end at NUL.
   if (/[\n\r\0]/.test(value)) return `${keyword} must not contain a line break or NUL character`;
-  if (value !== value.trim()) return `${keyword} must not have leading or trailing whitespace`;
+  // libpq keeps what follows = as it is, but strips whitespace at the end of the line.
+  if (/\s$/.test(value)) return `${keyword} must not end in whitespace (libpq strips it)`;
   const bytes = Buffer.byteLength(`${keyword}=${value}`, 'utf8');
   if (bytes > MAX_LINE_BYTES) return `the ${keyword} line is ${bytes} bytes; libpq reads at most ${MAX_LINE_BYTES}`;
   return null;
@@ -112,8 +113,9 @@ export function validatePgService(definition: PgServiceDefinition, field = 'pg_s
 const trimC = (text: string) => text.replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
 
 /**
- * Parses the raw text of one pg_service.conf section (the advanced editor's input). Errors name
- * the line, never its value.
+ * Parses the raw text of one pg_service.conf section (the advanced editor's input) exactly as
+ * libpq reads it, or refuses it: lines are trimmed at both ends, `#` starts a comment only at
+ * the start of a line, and a line splits at its first '='. Errors name the line, never its value.
  */
 export function parsePgServiceSection(text: string, field = 'value'): PgServiceDefinition {
   const fail = (line: number, reason: string) => invalid(field, `line ${line}: ${reason}`);
@@ -133,9 +135,11 @@ export function parsePgServiceSection(text: string, field = 'value'): PgServiceD
     if (!definition) throw fail(line, 'keyword=value line before the [service] header');
     const equals = content.indexOf('=');
     if (equals < 0) throw fail(line, 'expected keyword=value');
-    // libpq splits at the first '=' without trimming; the editor also forgives spaces around it.
-    const keyword = trimC(content.slice(0, equals));
-    const value = trimC(content.slice(equals + 1));
+    // As libpq (parseServiceFile): split at the first '=' and trim nothing more, so a space
+    // after '=' is part of the value and one before it makes an unknown keyword.
+    const keyword = content.slice(0, equals);
+    const value = content.slice(equals + 1);
+    if (/\s/.test(keyword)) throw fail(line, 'no whitespace before =: libpq would read the keyword with it and refuse the line');
     if (!isFirstClass(keyword)) {
       const keywordProblem = extraKeywordProblem(keyword);
       if (keywordProblem) throw fail(line, keywordProblem);

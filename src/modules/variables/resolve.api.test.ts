@@ -338,7 +338,7 @@ describe('formats through HTTP', () => {
 
   const get = (org: string, token: string, format: string) => server.expect(200, 'GET', `${svcUrl(org)}/resolve?format=${format}`, { token });
 
-  it('resolves hostile values identically through json, env-json, dotenv, shell and yaml, with the right content types', async () => {
+  it('resolves hostile values identically through json, env-json, shell and yaml, with the right content types', async () => {
     const { owner, org } = await hostile();
     const envJson = await get(org, owner.token, 'env-json');
     expect(envJson.headers['content-type']).toMatch(/^application\/json/);
@@ -349,9 +349,10 @@ describe('formats through HTTP', () => {
     expect(json.headers['content-type']).toMatch(/^application\/json/);
     expect(Object.fromEntries((json.body.variables as Resolved[]).map((v) => [v.key, v.value]))).toEqual(all);
 
-    const dot = await get(org, owner.token, 'dotenv');
-    expect(dot.headers['content-type']).toMatch(/^text\/plain/);
-    expect(dotenv.parse(dot.raw.body)).toEqual(all);
+    // dotenv refuses what its readers would read differently (see parser-matrix.test.ts).
+    const dot = await server.request('GET', `${svcUrl(org)}/resolve?format=dotenv`, { token: owner.token });
+    expectError(dot, 400, 'BAD_REQUEST');
+    expect(Object.keys(all)).toContain(dot.body.error.details.key);
 
     const yaml = await get(org, owner.token, 'yaml');
     expect(yaml.headers['content-type']).toMatch(/^application\/yaml/);
@@ -386,9 +387,41 @@ describe('formats through HTTP', () => {
 
   it('answers every format with cache-control: no-store', async () => {
     const { owner, org } = await server.tree();
-    for (const format of ['json', 'env-json', 'dotenv', 'shell', 'yaml', 'pg_service']) {
+    for (const format of ['json', 'env-json', 'dotenv', 'docker', 'shell', 'yaml', 'pg_service']) {
       expect((await get(org, owner.token, format)).headers['cache-control'], format).toBe('no-store');
     }
+  });
+
+  it('serves dotenv that every dotenv reader and a shell read alike, and refuses a value they would not, naming the key and the formats that carry it', async () => {
+    const { owner, org } = await server.tree();
+    await define(svcUrl(org), owner.token, { key: 'REVIEW', value: "a'b'; touch pwned; echo 'c", type: 'secret' });
+    await define(svcUrl(org), owner.token, { key: 'PRICE', value: 'costs $5' });
+    const ok = await get(org, owner.token, 'dotenv');
+    expect(ok.headers['content-type']).toMatch(/^text\/plain/);
+    expect(ok.raw.body).toBe(`COFFER_APPLICATION_BACKEND_URL='https://backend.internal'\nPRICE='costs $5'\nREVIEW="a'b'; touch pwned; echo 'c"\n`);
+    expect(dotenv.parse(ok.raw.body)).toEqual({ COFFER_APPLICATION_BACKEND_URL: 'https://backend.internal', PRICE: 'costs $5', REVIEW: "a'b'; touch pwned; echo 'c" });
+
+    const secret = "it's $5 for s3cr3t-value-for-tests";
+    await define(svcUrl(org), owner.token, { key: 'QUOTED_PRICE', value: secret, type: 'secret' });
+    const refused = await server.request('GET', `${svcUrl(org)}/resolve?format=dotenv`, { token: owner.token });
+    expectError(refused, 400, 'BAD_REQUEST');
+    expect(refused.body.error.message).toMatch(/^Variable QUOTED_PRICE cannot be written as dotenv exactly \(.+\); use json, env-json, yaml, shell or docker$/);
+    expect(refused.body.error.details).toEqual({ key: 'QUOTED_PRICE', format: 'dotenv', formats: ['json', 'env-json', 'yaml', 'shell', 'docker'] });
+    expect(refused.raw.body).not.toContain('s3cr3t');
+  });
+
+  it('serves the docker format as KEY=value lines, refusing a value with a line break', async () => {
+    const { owner, org } = await server.tree();
+    await define(svcUrl(org), owner.token, { key: 'PADDED', value: ' spaced # "not" a comment ' });
+    await define(svcUrl(org), owner.token, { key: 'TOKEN', value: "it's $5 `x`", type: 'secret' });
+    const ok = await get(org, owner.token, 'docker');
+    expect(ok.headers['content-type']).toMatch(/^text\/plain/);
+    expect(ok.raw.body).toBe(`COFFER_APPLICATION_BACKEND_URL=https://backend.internal\nPADDED= spaced # "not" a comment \nTOKEN=it's $5 \`x\`\n`);
+
+    await define(svcUrl(org), owner.token, { key: 'PEM', value: 'line one\nline two', type: 'secret' });
+    const refused = await server.request('GET', `${svcUrl(org)}/resolve?format=docker`, { token: owner.token });
+    expectError(refused, 400, 'BAD_REQUEST');
+    expect(refused.body.error.message).toBe('Variable PEM cannot be written as docker exactly (it holds a line break; docker reads one line per variable); use json, env-json, yaml, shell or dotenv');
   });
 });
 

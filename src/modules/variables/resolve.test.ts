@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { AppError } from '../../kernel/errors.js';
 import type { Resolution, VariableScope } from './formats.js';
 import type { PgServiceDefinition } from './pg-service.js';
-import { PRECEDENCE, builtinKey, builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
+import { MAX_RESOLUTION_BYTES, PRECEDENCE, builtinKey, builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
+import { MAX_FILE_BYTES, MAX_VALUE_BYTES } from './rules.js';
 
 /**
  * The pure merge of SPEC §3: precedence builtin < organization < project < environment <
@@ -267,6 +268,43 @@ describe('resolveDefinitions: references', () => {
   it('is not a cycle when a higher definition breaks it', () => {
     const resolution = resolve([def('project', 'A', '${B}'), def('project', 'B', '${A}'), def('service', 'B', 'fixed')]);
     expect(valueOf(resolution, 'A')).toBe('fixed');
+  });
+});
+
+describe('resolveDefinitions: expansion size', () => {
+  it('refuses three variables that reference each other repeatedly with 422 naming the key, before growing past a value', () => {
+    // A = 100 × B, B = 100 × C, C = 100 × "x": 10^6 bytes if nothing stopped it (10^10 with one level more).
+    const times = (text: string) => text.repeat(100);
+    const definitions = [def('project', 'A', times('${B}')), def('project', 'B', times('${C}')), def('project', 'C', times('x'))];
+    const error = caught(() => resolve(definitions));
+    expect(error.code).toBe('UNPROCESSABLE');
+    expect(error.status).toBe(422);
+    expect(error.message).toBe(`Variable A expands to more than ${MAX_VALUE_BYTES} bytes, the most a plain value may hold`);
+    expect(error.details).toEqual({ key: 'A', limit_bytes: MAX_VALUE_BYTES });
+  });
+
+  it('accepts a value that expands to exactly the limit, counting UTF-8 bytes', () => {
+    const half = 'é'.repeat(MAX_VALUE_BYTES / 4);
+    expect(Buffer.byteLength(half)).toBe(MAX_VALUE_BYTES / 2);
+    expect(valueOf(resolve([def('project', 'HALF', half), def('project', 'WHOLE', '${HALF}${HALF}')]), 'WHOLE')).toHaveLength(MAX_VALUE_BYTES / 2);
+    expect(caught(() => resolve([def('project', 'HALF', half), def('project', 'OVER', '${HALF}${HALF}x')])).details).toEqual({ key: 'OVER', limit_bytes: MAX_VALUE_BYTES });
+  });
+
+  it('lets a file variable expand up to the file limit', () => {
+    const chunk = 'f'.repeat(MAX_VALUE_BYTES);
+    const file = def('project', 'BUNDLE', '${CHUNK}'.repeat(MAX_FILE_BYTES / MAX_VALUE_BYTES), { type: 'file', mount_path: '/etc/bundle' });
+    expect(valueOf(resolve([def('project', 'CHUNK', chunk), file]), 'BUNDLE')).toHaveLength(MAX_FILE_BYTES);
+  });
+
+  it('refuses a resolution whose values add up past the resolution limit, naming the key that crossed it', () => {
+    const chunk = 'r'.repeat(MAX_VALUE_BYTES);
+    const count = MAX_RESOLUTION_BYTES / MAX_VALUE_BYTES;
+    const copies = Array.from({ length: count }, (_, index) => def('project', `COPY_${String(index).padStart(4, '0')}`, '${CHUNK}'));
+    expect(() => resolve([def('project', 'CHUNK', chunk), ...copies.slice(1)])).not.toThrow();
+    const error = caught(() => resolve([def('project', 'CHUNK', chunk), ...copies]));
+    expect(error.status).toBe(422);
+    expect(error.message).toMatch(/^Variable COPY_\d{4} takes the resolution past 16777216 bytes of values/);
+    expect(error.details).toMatchObject({ limit_bytes: MAX_RESOLUTION_BYTES });
   });
 });
 

@@ -99,7 +99,8 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
         tags,
         summary: `Resolve the variables of ${resource === 'service' ? 'a service' : 'an environment'} (SPEC §3), secrets in clear`,
         description:
-          'Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, shell, yaml or pg_service. ' +
+          'Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. ' +
+          'A value a format cannot carry exactly is a 400 naming the key and the formats that can. ' +
           'Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.',
         params,
         querystring: ResolveQuery,
