@@ -1,6 +1,7 @@
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -1215,5 +1216,43 @@ describe('coffer run --fallback', () => {
     const refused = await coffer(args(['--fallback', file]), { ...offline, token: other });
     expect(refused.code).toBe(7);
     expect(refused.stderr).toContain('does not open with this token');
+  });
+
+  it('gives up on a server that accepts connections and never answers, after --timeout or COFFER_TIMEOUT, and falls back saying why', async () => {
+    const tree = await setup();
+    await define(tree, { key: 'FROM_FALLBACK', type: 'plain', value: 'kept-from-last-run' });
+    const file = fresh('fallback');
+    const args = (extra: string[] = []) => ['run', '--path', PLACE, ...extra, '--', ...printEnv(['FROM_FALLBACK'])];
+    await ok(args(['--fallback', file]), ci(tree));
+
+    // A real TCP server that accepts every connection and never sends a byte.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const hung = `http://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+    try {
+      const used = await coffer(args(['--fallback', file]), ci(tree, { COFFER_URL: hung, COFFER_TIMEOUT: '1' }));
+      expect(used.code).toBe(0);
+      expect(JSON.parse(used.stdout)).toEqual({ FROM_FALLBACK: 'kept-from-last-run' });
+      expect(used.stderr).toContain(`The Coffer server at ${hung} did not answer within 1 s`);
+      expect(used.stderr).toContain(`using the last resolution saved in ${file}`);
+
+      // Without --fallback: exit 7 (unreachable) with the same reason; the global option wins over the variable.
+      const failed = await coffer(['--timeout', '1', ...args()], ci(tree, { COFFER_URL: hung, COFFER_TIMEOUT: '3600' }));
+      expect(failed.code).toBe(7);
+      expect(failed.stderr).toContain('did not answer within 1 s');
+      expect(sockets.size).toBeGreaterThanOrEqual(2);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  });
+
+  it('refuses a timeout that is not a positive number of seconds (exit 2, naming it)', async () => {
+    const tree = await setup();
+    const result = await coffer(['run', '--path', PLACE, '--', 'true'], ci(tree, { COFFER_TIMEOUT: 'soon' }));
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('COFFER_TIMEOUT must be a number of seconds');
+    expect((await coffer(['--connect-timeout', '0', 'run', '--path', PLACE, '--', 'true'], ci(tree))).stderr).toContain('--connect-timeout must be');
   });
 });

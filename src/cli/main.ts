@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
-import { CliError, EXIT } from './api-client.js';
+import { CliError, EXIT, useTimeoutFlags } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
 import { exportCommand } from './commands/export.js';
 import { resourceCommands } from './commands/resources.js';
@@ -14,6 +14,9 @@ const program = new Command()
   .description('Coffer: secrets and access control for teams that deploy software')
   .version(VERSION)
   .showHelpAfterError('(run with --help for usage)')
+  .option('--timeout <seconds>', 'how long to wait for the server to answer (default: COFFER_TIMEOUT, or 30)')
+  .option('--connect-timeout <seconds>', 'how long to wait for the server to accept the connection (default: COFFER_CONNECT_TIMEOUT, or 10)')
+  .hook('preAction', (self) => useTimeoutFlags(self.opts()))
   // `coffer run … -- cmd --flag`: what follows the command belongs to it, not to coffer.
   .enablePositionalOptions()
   // Parser errors (a missing flag, an unknown option) exit 2 like other usage errors; set
@@ -102,7 +105,7 @@ admin
 program.addHelpText(
   'after',
   `
-Environment: COFFER_URL (default http://127.0.0.1:8080), COFFER_TOKEN, COFFER_ORG, COFFER_CONFIG_DIR.
+Environment: COFFER_URL (default http://127.0.0.1:8080), COFFER_TOKEN, COFFER_ORG, COFFER_CONFIG_DIR, COFFER_TIMEOUT, COFFER_CONNECT_TIMEOUT.
 Exit codes: ${EXIT.ok} ok, ${EXIT.failure} failure, ${EXIT.usage} usage, ${EXIT.unauthenticated} not signed in, ${EXIT.forbidden} forbidden, ${EXIT.notFound} not found, ${EXIT.rejected} rejected input, ${EXIT.unreachable} server unreachable; coffer run exits with its command's code.`,
 );
 
