@@ -10,6 +10,8 @@ import type { Database } from './kernel/db/schema.js';
 import type { App } from './kernel/http/app-types.js';
 import { installErrorHandler } from './kernel/http/error-handler.js';
 import { installGuard } from './kernel/http/guard.js';
+import { useStrictFormats } from './kernel/http/schemas.js';
+import { installTextInputCheck } from './kernel/http/text-input.js';
 import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
 import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
@@ -103,7 +105,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     bodyLimit: 3 * 1024 * 1024,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false }, onCreate: useStrictFormats },
     schemaController: { compilersFactory: { buildValidator: strictBodies as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
@@ -118,6 +120,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await app.register(cookie);
   await registerOpenApi(app, VERSION);
   installErrorHandler(app);
+  installTextInputCheck(app);
 
   const invalidation = options.invalidation ?? createLocalInvalidation();
   const scopeRepo = withPlacementCache(createScopeRepo(db), invalidation);

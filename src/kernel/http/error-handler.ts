@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
+import { isDataException, isProgramLimit } from '../db/errors.js';
 
 /** The body of every error response (SPEC §7). */
 export interface ErrorBody {
@@ -24,6 +25,10 @@ export function installErrorHandler(app: FastifyInstance): void {
     const appError = toAppError(error);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'unhandled error');
+    } else if (isDataException(error) || isProgramLimit(error)) {
+      // Validation let through a value the database refused: a gap to close. The code and
+      // route only; the driver's message quotes the value, which may be a secret.
+      request.log.warn({ sqlstate: error.code, route: request.routeOptions.url }, 'the database refused a value validation accepted');
     }
     return sendError(request, reply, appError);
   });
@@ -54,10 +59,15 @@ function toAppError(error: FastifyError): AppError {
   if (error instanceof AppError) return error;
 
   if (error.validation) {
-    const issue = error.validation[0] as AjvIssue | undefined;
     const part = error.validationContext === 'querystring' ? 'query' : (error.validationContext ?? 'body');
-    const { field, reason } = describeIssue(part, issue);
-    return new AppError('VALIDATION_FAILED', `${field}: ${reason}`, { field, reason });
+    return validationError(part, error.validation);
+  }
+  // The last line of defence for bad input: never a 500 for a value the database refused.
+  if (isDataException(error)) {
+    return new AppError('BAD_REQUEST', 'A value in the request is not one the database can store or compare (the server logged which check missed it)');
+  }
+  if (isProgramLimit(error)) {
+    return new AppError('BAD_REQUEST', 'A value in the request is too large or too deeply nested to store');
   }
 
   switch (error.code) {
@@ -85,6 +95,19 @@ function toAppError(error: FastifyError): AppError {
   return new AppError('INTERNAL', 'Internal error; quote the request id when reporting it');
 }
 
+/** A 400 naming the first field ajv refused in `part` (params, query or body). */
+export function validationError(part: string, issues: readonly unknown[] | null | undefined): AppError {
+  const { field, reason } = describeIssue(part, issues?.[0] as AjvIssue | undefined);
+  return new AppError('VALIDATION_FAILED', `${field}: ${reason}`, { field, reason });
+}
+
+/** Format failures in words a client can act on (see useStrictFormats in schemas.ts). */
+const FORMAT_REASONS: Record<string, string> = {
+  'date-time': 'must be an RFC 3339 date-time with an offset, such as 2025-05-01T12:00:00Z (no leap second; years 0001-9999)',
+  uuid: 'must be a UUID: 32 hex digits grouped 8-4-4-4-12',
+  email: 'must be an email address',
+};
+
 function describeIssue(part: string, issue: AjvIssue | undefined): { field: string; reason: string } {
   if (!issue) return { field: part, reason: 'is invalid' };
   // /cluster_permissions/0/permission → cluster_permissions[0].permission
@@ -106,6 +129,8 @@ function describeIssue(part: string, issue: AjvIssue | undefined): { field: stri
       return { field: base, reason: `must match ${String(issue.params.pattern)}` };
     case 'enum':
       return { field: base, reason: `must be one of ${(issue.params.allowedValues as unknown[]).join(', ')}` };
+    case 'format':
+      return { field: base, reason: FORMAT_REASONS[String(issue.params.format)] ?? issue.message ?? 'is invalid' };
     default:
       return { field: base, reason: issue.message ?? 'is invalid' };
   }

@@ -6,6 +6,8 @@ import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz
 import { AppError, notFound } from '../errors.js';
 import { constantTimeEqual } from '../crypto/random-token.js';
 import { requireUser, type Principal } from '../principal.js';
+import { validationError } from './error-handler.js';
+import { checkRequestText } from './text-input.js';
 import { auditContextOf, type AuditContext } from '../../modules/audit/context.js';
 
 /**
@@ -80,6 +82,7 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       return;
     }
 
+    checkParams(request);
     const scope = await deps.resolveScope(principal, request.params as ScopeParams);
     request.scope = scope;
     request.access = createRequestAccess(
@@ -91,6 +94,17 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
     );
     request.access.require(access.action, resourceOf(scope, access.resource));
   });
+}
+
+/**
+ * The path is looked up here, before Fastify validates the route's schemas: malformed
+ * parameters (a NUL, a slug that is no slug) get the 400 validation would give them, never
+ * a database error.
+ */
+function checkParams(request: FastifyRequest): void {
+  checkRequestText(request, ['params']);
+  const validate = request.getValidationFunction('params');
+  if (validate && !validate(request.params)) throw validationError('params', validate.errors);
 }
 
 /**

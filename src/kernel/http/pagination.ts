@@ -1,4 +1,5 @@
 import { invalid } from '../errors.js';
+import { findUnsafeText } from './text-input.js';
 
 /** Keyset cursors are opaque to clients: base64url of the last row's sort key. */
 export function encodeCursor(key: string): string {
@@ -9,7 +10,8 @@ export function decodeCursor(cursor: string | undefined): string | undefined {
   if (cursor === undefined) return undefined;
   try {
     const parsed: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (Array.isArray(parsed) && typeof parsed[0] === 'string') return parsed[0];
+    // A forged key holding NUL or a lone surrogate would reach the database as is.
+    if (Array.isArray(parsed) && typeof parsed[0] === 'string' && !findUnsafeText('query.cursor', parsed[0])) return parsed[0];
   } catch {
     // fall through
   }
