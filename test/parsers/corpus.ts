@@ -1,3 +1,5 @@
+import fc from 'fast-check';
+
 /**
  * Hostile variable values for the export formats (parser-matrix.test.ts): each must come back
  * exactly from every parser of a format, or be refused naming its key. NUL and lone surrogates
@@ -127,6 +129,11 @@ const named: [string, string][] = [
   ['yaml doc start', '---'],
   ['yaml doc end', '...'],
   ['pg header lookalike', '[other]'],
+  ['single quote and hash', "it's #1"],
+  ['single quote and newline', "it's\nnext"],
+  ['single quote, equals and spaces', " it's = ok "],
+  ['single quote and reference', "it's ${HOME}"],
+  ['single quote and backslash', "it's C:\\dir"],
   ['long', 'x'.repeat(60_000)],
   ['long with quotes and lines', `${"it's ".repeat(5_000)}\n${'"q" '.repeat(5_000)}`],
   ['longest stored', 'y'.repeat(64 * 1024)],
@@ -142,3 +149,16 @@ const controls: [string, string][] = [
 ].map((code) => [`control U+${hex(code)}`, `a${String.fromCharCode(code)}b`]);
 
 export const HOSTILE_VALUES: readonly HostileValue[] = [...named, ...controls].map(([label, value]) => ({ label, value }));
+
+/**
+ * Random values heavy in the characters that matter to quoting, plus arbitrary text; a fixed
+ * seed, so a failure reproduces. Labelled by index (the value may be unprintable).
+ */
+export function sampledValues(count: number, seed: number): HostileValue[] {
+  const quoting = fc.constantFrom("'", '"', '`', '\\', 'n', 'r', '\n', '\r', ' ', '\t', '#', '$', '{', '}', '-', '=', ':', 'a', 'é', '😀', '\u2028', '\u0085', '\u007f', '\ufeff', '\u0001');
+  const value = fc
+    .oneof(fc.string({ unit: quoting, maxLength: 24 }), fc.string({ unit: 'grapheme', maxLength: 40 }), fc.string({ unit: 'binary', maxLength: 40 }))
+    // Refused before they are stored: NUL, and lone surrogates (no UTF-8 form).
+    .filter((text) => !text.includes('\0') && !/\p{Cs}/u.test(text));
+  return fc.sample(value, { numRuns: count, seed }).map((text, index) => ({ label: `sample ${index}`, value: text }));
+}

@@ -396,7 +396,7 @@ describe('logs and error bodies', () => {
       await send(200, 'PATCH', `${project}/variables/${secret.body.id}`, { payload: { value: s2 } });
       await send(200, 'PATCH', `${svc}/variables/${pg.body.id}`, { payload: { value: `[main]\nhost=db\nuser=app\npassword=${pg2}\n` } });
       const immutable = await send(201, 'POST', `${project}/variables`, { payload: { key: 'FROZEN', type: 'secret', value: secretValue('IM'), immutable: true } });
-      for (const format of ['json', 'env-json', 'dotenv', 'shell', 'yaml', 'pg_service']) {
+      for (const format of ['json', 'env-json', 'dotenv', 'docker', 'shell', 'yaml', 'pg_service']) {
         const resolved = await send(200, 'GET', `${svc}/resolve?format=${format}`);
         expect(resolved.raw.body).toContain(format === 'pg_service' ? pg2 : s2);
       }
@@ -422,7 +422,7 @@ describe('logs and error bodies', () => {
         payload: { type: 'pg_service', value: `[other]\nnot_a_keyword=${secretValue('PGKW')}\n` },
       });
       await send(400, 'POST', `${svc}/variables`, {
-        payload: { type: 'pg_service', pg_service: { service: 'other', password: ` ${secretValue('PGWS')}` } },
+        payload: { type: 'pg_service', pg_service: { service: 'other', password: `${secretValue('PGWS')} ` } },
       });
       await send(400, 'POST', `${svc}/variables`, {
         payload: { type: 'pg_service', pg_service: { service: 'other', extra: { [secretValue('PGEXTRAKW')]: secretValue('PGEXTRAV') } } },

@@ -522,6 +522,20 @@ describe('resolution errors', () => {
     expectError(await server.request('GET', `${envUrl(org)}/resolve?format=dotenv`, { token: owner.token }), 422, 'UNPROCESSABLE');
   });
 
+  it('answers 422 naming the key when references expand past what a value may hold', async () => {
+    const { owner, org } = await server.tree();
+    // Each level multiplies by 200: 8 MB for A if nothing stopped it, and 1.6 GB with one level more.
+    await define(envUrl(org), owner.token, { key: 'A', value: '${B}'.repeat(200) });
+    await define(envUrl(org), owner.token, { key: 'B', value: '${C}'.repeat(200) });
+    await define(envUrl(org), owner.token, { key: 'C', value: 'x'.repeat(200) });
+    for (const format of ['json', 'dotenv']) {
+      const response = await server.request('GET', `${envUrl(org)}/resolve?format=${format}`, { token: owner.token });
+      expectError(response, 422, 'UNPROCESSABLE');
+      expect(response.body.error.message).toBe('Variable A expands to more than 65536 bytes, the most a plain value may hold');
+      expect(response.body.error.details).toEqual({ key: 'A', limit_bytes: 65536 });
+    }
+  });
+
   it('answers 422 naming the cycle for references in a cycle, across levels', async () => {
     const { owner, org } = await server.tree();
     await define(projectUrl(org), owner.token, { key: 'PING', value: 'ping ${PONG}' });
