@@ -27,10 +27,7 @@ import { createAuthzCheck } from './modules/authz/check.js';
 import { tokenRoutes } from './modules/tokens/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { createAuditService } from './modules/audit/service.js';
-import { SigningKey } from './kernel/crypto/signing-key.js';
-
-/** The label the audit checkpoint signing key is derived under. */
-export const AUDIT_CHECKPOINT_KEY = 'audit checkpoint v1';
+import { openAuditKeys, type AuditKeys } from './modules/audit/audit-keys.js';
 import { recordAudit } from './modules/audit/recorder.js';
 import { createTokensService } from './modules/tokens/service.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
@@ -55,7 +52,6 @@ import { AppError } from './kernel/errors.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
 import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider.js';
 import { createReadAuditBatcher } from './modules/audit/read-batcher.js';
-import { createValueHmac } from './modules/audit/value-hmac.js';
 import { createKeySets } from './modules/audit/key-sets.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
 import { ResolutionCache } from './modules/variables/resolution-cache.js';
@@ -79,6 +75,8 @@ export interface AppOptions {
   invalidation?: Invalidation;
   /** Wraps data keys; defaults to the local provider under the root key. */
   keyProvider?: KeyProvider;
+  /** The audit log's signing and HMAC keys, when the caller opened them already (the server does, for housekeeping). */
+  auditKeys?: AuditKeys;
 }
 
 const ajvCompilers = AjvCompiler();
@@ -139,10 +137,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
 
   const tokens = createTokensService({ db, scopeRepo, invalidation });
 
-  const keyring = createKeyring({ db, provider: options.keyProvider ?? new LocalKeyProvider(options.rootKey) });
+  const keyProvider = options.keyProvider ?? new LocalKeyProvider(options.rootKey);
+  const keyring = createKeyring({ db, provider: keyProvider });
+  const auditKeys = options.auditKeys ?? (await openAuditKeys(db, options.rootKey, keyProvider));
   const resolutions = new ResolutionCache<ResolutionInputs>(invalidation);
   const changed = (organizationId: string) => resolutions.changed(organizationId);
-  const variables = createVariablesService({ db, keyring, valueHmac: createValueHmac(options.rootKey), changed });
+  const variables = createVariablesService({ db, keyring, valueHmac: auditKeys.valueHmac, changed });
   const outputs = createServiceOutputs(keyring);
   const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
 
@@ -230,7 +230,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       roleRoutes(typed, roles);
       authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
       tokenRoutes(typed, tokens);
-      auditRoutes(typed, createAuditService({ db, signingKey: new SigningKey(options.rootKey, AUDIT_CHECKPOINT_KEY) }));
+      auditRoutes(typed, createAuditService({ db, signingKey: auditKeys.signingKey }));
       clusterRoutes(typed, createClustersService({ db }));
       projectRoutes(typed, createProjectsService({ db }));
       environmentRoutes(typed, createEnvironmentsService({ db }));

@@ -1,12 +1,13 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { pino, type Logger } from 'pino';
-import { AUDIT_CHECKPOINT_KEY, buildApp } from './app.js';
+import { buildApp } from './app.js';
 import type { Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
-import { SigningKey } from './kernel/crypto/signing-key.js';
+import type { SigningKey } from './kernel/crypto/signing-key.js';
+import { openAuditKeys } from './modules/audit/audit-keys.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
 import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
@@ -40,14 +41,16 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
     database.recordData?.();
     const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
     if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
+    // After the root key check: keys an earlier version derived from the root key are stored as they were.
+    const auditKeys = await openAuditKeys(database.db, rootKey, new LocalKeyProvider(rootKey));
 
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey });
+    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, auditKeys });
     app.addHook('onClose', () => invalidation.close());
 
-    const housekeeping = startHousekeeping(config, database, rootKey, log);
+    const housekeeping = startHousekeeping(config, database, auditKeys.signingKey, log);
     app.addHook('onClose', async () => housekeeping.stop());
 
     const address = await app.listen({ port: config.port, host: config.host });
@@ -71,8 +74,8 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
  * and, with COFFER_CHECKPOINT_DIR, a signed checkpoint per organization written outside
  * the database (SPEC §6) for `POST …/audit-events/verify` later.
  */
-function startHousekeeping(config: Config, database: DatabaseHandle, rootKey: Buffer, log: Logger) {
-  const audit = createAuditService({ db: database.db, signingKey: new SigningKey(rootKey, AUDIT_CHECKPOINT_KEY) });
+function startHousekeeping(config: Config, database: DatabaseHandle, signingKey: SigningKey, log: Logger) {
+  const audit = createAuditService({ db: database.db, signingKey });
 
   async function writeCheckpoints(dir: string) {
     const orgs = await database.db.selectFrom('organizations').select(['id', 'slug']).execute();

@@ -67,6 +67,7 @@ async function withDb<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
 
 interface Snapshot {
   keys: { id: string; provider: string; wrapped: string; rotated: boolean }[];
+  auditKeys: { name: string; wrapped: string }[];
   ciphertexts: Record<string, string>;
   check: string;
 }
@@ -77,8 +78,10 @@ async function snapshot(): Promise<Snapshot> {
     const variables = await db.selectFrom('variables').select(['id', 'ciphertext']).orderBy('id').execute();
     const versions = await db.selectFrom('variable_versions').select(['variable_id', 'version', 'ciphertext']).execute();
     const check = await db.selectFrom('coffer_settings').select('value').where('name', '=', 'root_key_check').executeTakeFirstOrThrow();
+    const auditKeys = await db.selectFrom('audit_keys').select(['name', 'wrapped']).orderBy('name').execute();
     return {
       keys: keys.map((k) => ({ id: k.id, provider: k.provider, wrapped: k.wrapped.toString('hex'), rotated: k.rotated_at !== null })),
+      auditKeys: auditKeys.map((k) => ({ name: k.name, wrapped: k.wrapped?.toString('hex') ?? '' })),
       ciphertexts: Object.fromEntries([
         ...variables.map((v) => [v.id, v.ciphertext?.toString('hex') ?? '']),
         ...versions.map((v) => [`${v.variable_id}@${v.version}`, v.ciphertext?.toString('hex') ?? '']),
@@ -141,6 +144,12 @@ beforeAll(async () => {
       token,
     );
     await call(address, 'POST', '/orgs/rotor/projects/depot/variables', { key: 'DEPOT_TOKEN', type: 'secret', value: values.DEPOT_TOKEN }, token);
+    const saved = await call(address, 'GET', '/orgs/rotor/audit-events/checkpoint', undefined, token);
+    earlier.checkpoint = { checkpoint: saved.checkpoint, signature: saved.signature };
+    earlier.publicKey = saved.public_key as string;
+    const events = (await call(address, 'GET', '/orgs/rotor/audit-events?target_type=variable', undefined, token)).items as AuditEventItem[];
+    earlier.orgSecretHmac = events.find((e) => e.details.after?.key === 'ORG_SECRET')!.details.after!.value_hmac;
+    expect(earlier.orgSecretHmac).toMatch(/^hmac-sha256:/);
   } finally {
     await running.close();
   }
@@ -154,6 +163,33 @@ afterAll(async () => {
   await database?.close();
   if (dir) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+/** What an auditor kept before any rotation: a signed checkpoint, the published key, and the HMAC of ORG_SECRET. */
+const earlier: { checkpoint?: unknown; publicKey?: string; orgSecretHmac?: string } = {};
+
+type AuditEventItem = { details: { after?: { key?: string; value_hmac?: string } } };
+
+/**
+ * Starts a server with `cfg` and checks that what was saved before any rotation still holds:
+ * the checkpoint verifies, the key is the published one, and the same secret value gets the
+ * same HMAC (a variable created and removed again, so resolutions stay as they were).
+ */
+async function expectEarlierAuditStillValid(cfg: ReturnType<typeof loadConfig>): Promise<void> {
+  const running = await runServer(cfg, silent);
+  try {
+    const address = running.address;
+    const token = (await call(address, 'POST', '/auth/login', { email: EMAIL, password: PASSWORD })).token as string;
+    const verdict = await call(address, 'POST', '/orgs/rotor/audit-events/verify', { checkpoints: [earlier.checkpoint] }, token);
+    expect(verdict).toMatchObject({ ok: true, checkpoints: [{ ok: true }] });
+    expect((await call(address, 'GET', '/orgs/rotor/audit-events/checkpoint-key', undefined, token)).public_key).toBe(earlier.publicKey);
+    const copy = await call(address, 'POST', '/orgs/rotor/projects/depot/variables', { key: 'ORG_SECRET_COPY', type: 'secret', value: values.ORG_SECRET }, token);
+    const listed = (await call(address, 'GET', '/orgs/rotor/audit-events?target_type=variable&limit=5', undefined, token)).items as AuditEventItem[];
+    expect(listed.find((e) => e.details.after?.key === 'ORG_SECRET_COPY')!.details.after!.value_hmac).toBe(earlier.orgSecretHmac);
+    await call(address, 'DELETE', `/orgs/rotor/projects/depot/variables/${String(copy.id)}`, undefined, token);
+  } finally {
+    await running.close();
+  }
+}
 
 const expectedValues = () => ({ ORG_SECRET: values.ORG_SECRET, API_KEY: values.API_KEY, ENV_CERT: values.ENV_CERT, DEPOT_TOKEN: values.DEPOT_TOKEN });
 
@@ -376,8 +412,8 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
         }),
       );
       expect(error).toBeInstanceOf(RangeError);
-      // The three data keys had been updated inside the transaction before it failed.
-      expect(updates).toBe(3);
+      // The three data keys and the audit log's two keys had been updated inside the transaction before it failed.
+      expect(updates).toBe(3 + 2);
       // And the data is still served with the old key.
       expect(await resolveWith(currentConfig())).toEqual(expectedValues());
     }, 60_000);
@@ -433,6 +469,11 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
       await expect(runServer(config(oldKey), silent)).rejects.toBeInstanceOf(WrongRootKeyError);
       // The refused start left the data as it was.
       expect(await snapshot()).toEqual(after);
+
+      // The audit log's keys were re-wrapped, not replaced: what an auditor saved before still holds.
+      expect(after.auditKeys.map((k) => k.name)).toEqual(before.auditKeys.map((k) => k.name));
+      for (const [index, key] of after.auditKeys.entries()) expect(key.wrapped).not.toBe(before.auditKeys[index]!.wrapped);
+      await expectEarlierAuditStillValid(config(postgres ? newKey : undefined));
     }, 120_000);
 
     it('rotates again from a key file, and the server follows', async () => {
@@ -450,6 +491,7 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
       }
       expect(await resolveWith(currentConfig())).toEqual(expectedValues());
       await expect(runServer(config(previous), silent)).rejects.toBeInstanceOf(WrongRootKeyError);
+      await expectEarlierAuditStillValid(currentConfig());
     }, 120_000);
   });
 });

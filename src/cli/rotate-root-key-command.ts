@@ -64,18 +64,21 @@ export async function rotateRootKeyCommand(config: Config, options: RotateOption
     // The new key is on disk before any data depends on it.
     const keyFile = keyFileManaged ? stageRootKeyFile(config.dataDir, newKey) : undefined;
     let count: number;
+    let auditKeys = 0;
     try {
-      count = await rotateRootKey(database.db, {
-        oldRootKey: oldKey,
-        newRootKey: newKey,
-        oldProvider: new LocalKeyProvider(oldKey),
-        newProvider: new LocalKeyProvider(newKey),
-      });
+      count = await rotateRootKey(
+        database.db,
+        { oldRootKey: oldKey, newRootKey: newKey, oldProvider: new LocalKeyProvider(oldKey), newProvider: new LocalKeyProvider(newKey) },
+        (n) => (auditKeys = n),
+      );
     } catch (error) {
       keyFile?.abandon();
       throw error;
     }
-    print(`Re-wrapped ${count} data key${count === 1 ? '' : 's'} under the new root key (${new LocalKeyProvider(newKey).id}) in ${describeDatabase(config)}`);
+    print(
+      `Re-wrapped ${count} data key${count === 1 ? '' : 's'} under the new root key (${new LocalKeyProvider(newKey).id}), and the audit log's ` +
+        `${auditKeys} key${auditKeys === 1 ? '' : 's'} (earlier checkpoints and HMACs stay valid), in ${describeDatabase(config)}`,
+    );
     if (keyFile) print(`Wrote the new root key to ${keyFile.commit()}; back it up: the old key no longer opens this data`);
     else print('Now set COFFER_ROOT_KEY to the new key on every instance before starting them: the old key no longer opens this data');
     return count;

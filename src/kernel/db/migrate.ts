@@ -7,6 +7,7 @@ import * as settings from './migrations/0005_settings.js';
 import * as variables from './migrations/0006_variables.js';
 import * as auditKeySets from './migrations/0007_audit_key_sets.js';
 import * as sealedOutputs from './migrations/0008_sealed_outputs.js';
+import * as auditKeys from './migrations/0009_audit_keys.js';
 import * as rateLimits from './migrations/0010_rate_limits.js';
 
 /**
@@ -22,6 +23,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0006_variables': variables,
   '0007_audit_key_sets': auditKeySets,
   '0008_sealed_outputs': sealedOutputs,
+  '0009_audit_keys': auditKeys,
   '0010_rate_limits': rateLimits,
 };
 

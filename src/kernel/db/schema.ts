@@ -258,6 +258,19 @@ export interface AuditKeySetsTable {
   created_at: CreatedAt;
 }
 
+/**
+ * The audit log's keys (migration 0009), wrapped by the key provider: `checkpoint-signing`,
+ * `value-hmac`, and `value-hmac:<organization id>` for organizations older than that key.
+ * `wrapped` is null only until the first start after the migration stores it.
+ */
+export interface AuditKeysTable {
+  name: string;
+  provider: string | null;
+  wrapped: Buffer | null;
+  created_at: CreatedAt;
+  rotated_at: Date | null;
+}
+
 /** Attempt counters (migration 0010), written by rate-limiter-flexible's PostgreSQL store. */
 export interface RateLimitsTable {
   key: string;
@@ -289,6 +302,7 @@ export interface Database {
   variables: VariablesTable;
   variable_versions: VariableVersionsTable;
   audit_key_sets: AuditKeySetsTable;
+  audit_keys: AuditKeysTable;
   rate_limits: RateLimitsTable;
 }
 

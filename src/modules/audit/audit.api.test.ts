@@ -147,6 +147,23 @@ describe('recording', () => {
     expect((await server.request('POST', `/orgs/${o}/audit-events`, { token: owner.token, payload: { ...payload, event_type: 'lower' } })).status).toBe(400);
   });
 
+  it.each(['PURGE', 'ACCESS_DENIED', 'READ_SECRET', 'LOGIN', 'CREATE', 'UPDATE', 'DELETE', 'NOTE'])(
+    'refuses to ingest %s, which only Coffer writes, with 400 naming body.event_type and what is allowed',
+    async (eventType) => {
+      const { owner, org: o } = await org();
+      const before = await events(o, owner.token);
+      const forged = await server.request('POST', `/orgs/${o}/audit-events`, {
+        token: owner.token,
+        payload: { event_type: eventType, target_type: 'audit_log', change: 'Purged 0 audit events' },
+      });
+      expect(forged.status).toBe(400);
+      expect(forged.body.error.details).toMatchObject({ field: 'body.event_type', allowed: expect.arrayContaining(['TRIGGER_DEPLOYMENT', 'SHELL_SESSION']) });
+      expect(forged.body.error.details.allowed).not.toContain(eventType);
+      expect(forged.body.error.message).toContain('TRIGGER_DEPLOYMENT');
+      expect(await events(o, owner.token)).toEqual(before);
+    },
+  );
+
   it('keeps sign-ins and failed attempts in the user security log', async () => {
     const user = await server.user('secure');
     await server.request('POST', '/auth/login', { payload: { email: user.email, password: 'not the password!' } });
@@ -199,13 +216,13 @@ describe('reading', () => {
     const { owner, org: o } = await org();
     await server.expect(201, 'POST', `/orgs/${o}/audit-events`, {
       token: owner.token,
-      payload: { event_type: 'NOTE', target_type: 'note', change: '=HYPERLINK("x"), then "quotes",\nand a newline' },
+      payload: { event_type: 'SCAN_IMAGE', target_type: 'note', change: '=HYPERLINK("x"), then "quotes",\nand a newline' },
     });
     const jsonl = await server.expect(200, 'GET', `/orgs/${o}/audit-events/export`, { token: owner.token });
     const lines = jsonl.raw.body.trim().split('\n').map((line) => JSON.parse(line));
-    expect(lines.map((e) => e.event_type)).toEqual(['NOTE', 'CREATE']);
+    expect(lines.map((e) => e.event_type)).toEqual(['SCAN_IMAGE', 'CREATE']);
 
-    const csv = await server.expect(200, 'GET', `/orgs/${o}/audit-events/export?format=csv&event_type=NOTE`, { token: owner.token });
+    const csv = await server.expect(200, 'GET', `/orgs/${o}/audit-events/export?format=csv&event_type=SCAN_IMAGE`, { token: owner.token });
     expect(csv.headers['content-type']).toMatch(/text\/csv/);
     const [header, row] = csv.raw.body.split('\r\n');
     expect(header).toBe('id,seq,occurred_at,event_type,target_type,target_id,target_name,change,actor_type,actor_id,actor_name,tool,source_ip,request_id,details,hash');

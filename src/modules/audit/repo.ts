@@ -36,16 +36,12 @@ export function createAuditRepo(db: Kysely<Database>) {
     byId: (organizationId: string, id: string) =>
       db.selectFrom('audit_events').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst(),
 
-    /** Oldest first from `fromSeq`, for verification in bounded memory. */
-    ascending: (organizationId: string, fromSeq: number, limit: number) =>
-      db
-        .selectFrom('audit_events')
-        .selectAll()
-        .where('organization_id', '=', organizationId)
-        .where('seq', '>=', fromSeq)
-        .orderBy('seq', 'asc')
-        .limit(limit)
-        .execute(),
+    /** Oldest first from `fromSeq` (up to `toSeq` when given), for verification in bounded memory. */
+    ascending: (organizationId: string, fromSeq: number, limit: number, toSeq?: number) => {
+      let query = db.selectFrom('audit_events').selectAll().where('organization_id', '=', organizationId).where('seq', '>=', fromSeq);
+      if (toSeq !== undefined) query = query.where('seq', '<=', toSeq);
+      return query.orderBy('seq', 'asc').limit(limit).execute();
+    },
 
     chain: (organizationId: string) =>
       db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).executeTakeFirst(),
@@ -64,3 +60,5 @@ export function createAuditRepo(db: Kysely<Database>) {
         .executeTakeFirst(),
   };
 }
+
+export type AuditRepo = ReturnType<typeof createAuditRepo>;

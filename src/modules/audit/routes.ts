@@ -5,6 +5,7 @@ import { accessOf } from '../../kernel/http/context.js';
 import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
 import { TOOLS } from './context.js';
+import { PLATFORM_EVENT_TYPES } from './platform-events.js';
 import type { AuditService, EventView } from './service.js';
 
 const tags = ['audit'];
@@ -39,7 +40,10 @@ const EventView = Type.Object({
 
 const IngestBody = Type.Object(
   {
-    event_type: Type.String({ pattern: '^[A-Z][A-Z0-9_]{1,63}$', description: 'e.g. TRIGGER_DEPLOYMENT, SHELL_SESSION' }),
+    event_type: Type.String({
+      pattern: '^[A-Z][A-Z0-9_]{1,63}$',
+      description: `A platform event, one of ${PLATFORM_EVENT_TYPES.join(', ')}; the types Coffer writes itself are refused`,
+    }),
     target_type: Type.String({ pattern: '^[a-z][a-z0-9_]{0,63}$' }),
     target_id: Type.Optional(Type.String({ maxLength: 200 })),
     target_name: Type.Optional(Type.String({ maxLength: 300 })),
@@ -131,6 +135,24 @@ export function auditRoutes(app: App, service: AuditService) {
     handler: async (request) => service.checkpoint(accessOf(request)),
   });
 
+  app.get('/orgs/:org/audit-events/checkpoint-key', {
+    config: { access: { action: 'audit:read', resource: 'organization' } },
+    schema: {
+      tags,
+      summary: 'The public key checkpoints are signed with, to verify them without Coffer (see the README)',
+      params: OrgParams,
+      response: {
+        200: Type.Object({
+          algorithm: Type.Literal('Ed25519'),
+          public_key: Type.String({ description: 'SPKI, PEM' }),
+          signed_message: Type.String({ description: 'What the signature covers' }),
+        }),
+        ...errorResponses,
+      },
+    },
+    handler: async () => service.checkpointKey(),
+  });
+
   app.post('/orgs/:org/audit-events/verify', {
     config: { access: { action: 'audit:read', resource: 'organization' } },
     schema: {
@@ -195,7 +217,7 @@ export function auditRoutes(app: App, service: AuditService) {
     config: { access: { action: 'audit:write', resource: 'organization' } },
     schema: {
       tags,
-      summary: 'Record what a platform did (TRIGGER_DEPLOYMENT, SHELL_SESSION, …); the actor is the caller',
+      summary: 'Record what a platform did (TRIGGER_DEPLOYMENT, SHELL_SESSION, …); the actor is the caller, and the event types Coffer writes itself are refused',
       params: OrgParams,
       body: IngestBody,
       response: { 201: EventView, ...errorResponses },

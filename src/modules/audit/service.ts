@@ -7,8 +7,9 @@ import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
 import type { AuditContext } from './context.js';
-import { createAuditRepo, type AuditFilters } from './repo.js';
+import { createAuditRepo, type AuditFilters, type AuditRepo } from './repo.js';
 import { keySetDigest, keySetOf, loadKeySets } from './key-sets.js';
+import { requirePlatformEvent } from './platform-events.js';
 
 const BATCH = 1000;
 
@@ -56,10 +57,11 @@ export interface SignedCheckpoint {
   signature: string;
 }
 
-export function createAuditService(deps: { db: Kysely<Database>; signingKey: SigningKey }) {
+/** `repo` defaults to the SQL one over `db`; a test may wrap it to act between its reads. */
+export function createAuditService(deps: { db: Kysely<Database>; signingKey: SigningKey; repo?: AuditRepo }) {
   const keySetsOf = (organizationId: string, events: AuditEvent[]) =>
     loadKeySets(deps.db, organizationId, events.flatMap((event) => keySetOf(event.details) ?? []));
-  const repo = createAuditRepo(deps.db);
+  const repo = deps.repo ?? createAuditRepo(deps.db);
 
   /** Does the current chain extend this checkpoint? Its signature must be ours and its head must still be there. */
   async function checkCheckpoint(organization: { id: string }, signed: SignedCheckpoint, chain: { first_seq: number; first_prev_hash: Buffer } | undefined) {
@@ -137,6 +139,15 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       return this.checkpointOf(access.scope.organization);
     },
 
+    /** The key that signs checkpoints, for auditors who verify them offline. It outlives root-key rotations. */
+    checkpointKey() {
+      return {
+        algorithm: 'Ed25519' as const,
+        public_key: deps.signingKey.publicKeyPem(),
+        signed_message: 'the checkpoint object as JSON with its keys sorted and no whitespace; signature is its Ed25519 signature in base64',
+      };
+    },
+
     async checkpointOf(organization: { id: string; slug: string }): Promise<SignedCheckpoint & { public_key: string }> {
       const chain = await repo.chain(organization.id);
       const checkpoint: Checkpoint = {
@@ -149,6 +160,11 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       return { checkpoint, signature: deps.signingKey.sign(canonicalJson(checkpoint)), public_key: deps.signingKey.publicKeyPem() };
     },
 
+    /**
+     * Verifies the chain up to its head as read when verification starts: events appended
+     * meanwhile lie beyond that head and are left to the next verification, never taken
+     * for a break.
+     */
     async verifyChain(access: RequestAccess): Promise<{ ok: boolean; checked: number; first_bad_id?: string; reason?: string }> {
       const organizationId = access.scope.organization.id;
       const chain = await repo.chain(organizationId);
@@ -157,7 +173,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       let previous: Buffer = Buffer.from(chain.first_prev_hash ?? GENESIS_HASH);
       let checked = 0;
       for (;;) {
-        const rows = await repo.ascending(organizationId, expectedSeq, BATCH);
+        const rows = await repo.ascending(organizationId, expectedSeq, BATCH, chain.last_seq);
         for (const row of rows) {
           const bad = (reason: string) => ({ ok: false, checked, first_bad_id: row.id, reason });
           if (row.seq !== expectedSeq) return bad(`sequence gap: expected ${expectedSeq}, found ${row.seq}`);
@@ -168,7 +184,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
           expectedSeq += 1;
           checked += 1;
         }
-        if (rows.length < BATCH) break;
+        if (rows.length < BATCH || expectedSeq > chain.last_seq) break;
       }
       if (expectedSeq - 1 !== chain.last_seq || !previous.equals(chain.last_hash)) {
         return { ok: false, checked, reason: `the chain ends at ${expectedSeq - 1} but its head says ${chain.last_seq}` };
@@ -233,8 +249,9 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       return purged;
     },
 
-    /** A platform records what it did (SPEC §6, audit:write); the actor is the caller. */
+    /** A platform records what it did (SPEC §6, audit:write); the actor is the caller. Only platform events. */
     async ingest(access: RequestAccess, event: AuditEventInput) {
+      requirePlatformEvent(event.event_type);
       const [recorded] = await deps.db.transaction().execute((tx) => recordAudit(tx, access.audit, [event]));
       return toEventView(recorded!);
     },

@@ -3,17 +3,20 @@ import type { Database } from '../../kernel/db/schema.js';
 import type { KeyProvider } from '../../kernel/crypto/key-provider.js';
 import { rotateWrappedKeys, rootKeyCheck, verifyRootKeyCheck } from '../../kernel/crypto/root-key.js';
 import { ROOT_KEY_CHECK } from '../../kernel/crypto/root-key-check.js';
+import { rewrapAuditKeys } from '../audit/audit-keys.js';
 
 const CHECK = ROOT_KEY_CHECK;
 
 /**
- * Re-wraps every data key from the old root key to the new one, and records the new key's
- * check value, in one transaction (SPEC §4): values are untouched, and a failure anywhere
- * leaves everything under the old key. Returns how many data keys were re-wrapped.
+ * Re-wraps every data key and the audit log's keys from the old root key to the new one, and
+ * records the new key's check value, in one transaction (SPEC §4): values, checkpoints and
+ * HMACs stay valid, and a failure anywhere leaves everything under the old key. Returns how
+ * many data keys were re-wrapped (`onAuditKeys` hears how many audit keys were).
  */
 export async function rotateRootKey(
   db: Kysely<Database>,
   keys: { oldRootKey: Buffer; newRootKey: Buffer; oldProvider: KeyProvider; newProvider: KeyProvider },
+  onAuditKeys: (count: number) => void = () => {},
 ): Promise<number> {
   return db.transaction().execute(async (tx) => {
     const stored = await tx.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).forUpdate().executeTakeFirst();
@@ -28,6 +31,7 @@ export async function rotateRootKey(
         .where('id', '=', row.id)
         .execute();
     }
+    onAuditKeys(await rewrapAuditKeys(tx, keys));
     await tx
       .insertInto('coffer_settings')
       .values({ name: CHECK, value: rootKeyCheck(keys.newRootKey) })
