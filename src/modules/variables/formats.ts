@@ -74,9 +74,10 @@ function lines(resolution: Resolution, format: keyof typeof LINE_WRITERS): strin
         return write(key, value);
       } catch (error) {
         if (!(error instanceof Refusal)) throw error;
+        // json and env-json carry every value, so there are always at least two.
         const formats = CARRIERS.filter((other) => other !== format && carries(other, key, value));
-        const use = formats.length > 1 ? `${formats.slice(0, -1).join(', ')} or ${formats.at(-1)}` : formats[0]!;
-        return refused(key, format, error.message, use, formats);
+        const use = `${formats.slice(0, -1).join(', ')} or ${formats.at(-1)}`;
+        throw new AppError('BAD_REQUEST', `Variable ${key} cannot be written as ${format} exactly (${error.message}); use ${use}`, { key, format, formats });
       }
     })
     .join('');
@@ -90,10 +91,6 @@ function carries(format: (typeof CARRIERS)[number], key: string, value: string):
   } catch {
     return false;
   }
-}
-
-function refused(key: string, format: Format, why: string, use: string, formats: string[]): never {
-  throw new AppError('BAD_REQUEST', `Variable ${key} cannot be written as ${format} exactly (${why}); use ${use}`, { key, format, formats });
 }
 
 /**
