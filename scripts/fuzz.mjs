@@ -43,6 +43,7 @@ for (const summary of summaries) {
   console.log(`\n${summary.backend}: ${summary.requests} requests over ${summary.operations} operations in ${(summary.milliseconds / 1000).toFixed(1)} s (seed ${summary.seed})`);
   console.log(`  statuses: ${histogram}`);
   console.log(`  context rebuilt: ${summary.rebuilds} times`);
+  for (const unsent of summary.unsent) console.log(`  not sent (the client refused it): ${unsent}`);
   console.log(`  5xx: ${summary.failures}`);
   for (const [cause, count] of Object.entries(summary.byCause).sort(([, a], [, b]) => b - a)) console.log(`    ${count} × ${cause}`);
   for (const example of summary.examples.slice(0, 20)) {

@@ -23,7 +23,8 @@ export function isDateTime(text: string): boolean {
   const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
   if (days === undefined || day < 1 || day > days || hour > 23 || minute > 59 || second > 59) return false;
   if (match[7] !== undefined && (Number(match[8]) > 23 || Number(match[9]) > 59)) return false;
-  const instant = Date.parse(text.toUpperCase());
+  // Services read it with new Date(text): what that reads is what counts.
+  const instant = Date.parse(text);
   return Number.isFinite(instant) && instant >= EARLIEST && instant <= LATEST;
 }
 
