@@ -18,6 +18,8 @@ export interface Config {
   checkpointDir: string | undefined;
   /** Trust X-Forwarded-* from a reverse proxy (needed for client IPs and Secure cookies behind TLS). */
   trustProxy: boolean;
+  /** After SIGTERM/SIGINT, the process exits at the latest this long after, whatever is still pending. */
+  shutdownTimeoutSeconds: number;
   /** Attempts allowed per client IP and per email in each window (counted in the database, across instances). */
   rateLimits: { signup: AttemptLimitConfig; login: AttemptLimitConfig; invitationAccept: AttemptLimitConfig };
 }
@@ -105,6 +107,7 @@ export function loadConfig(env: Env = process.env): Config {
     sessionTtlSeconds: integer('COFFER_SESSION_TTL_SECONDS', 12 * 3600, 60, 30 * 24 * 3600),
     sessionIdleSeconds: integer('COFFER_SESSION_IDLE_SECONDS', 2 * 3600, 60, 30 * 24 * 3600),
     trustProxy: trustProxyRaw === 'true',
+    shutdownTimeoutSeconds: integer('COFFER_SHUTDOWN_TIMEOUT', 10, 1, 3600),
     rateLimits: {
       signup: attemptLimit('SIGNUP', { perIp: 10, perEmail: 5, windowSeconds: 3600 }),
       login: attemptLimit('LOGIN', { perIp: 50, perEmail: 10, windowSeconds: 15 * 60 }),

@@ -1,8 +1,8 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { buildApp } from './app.js';
-import type { Config } from './config.js';
+import { loadConfig, type Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
@@ -13,16 +13,19 @@ import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
 import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
-import { loggerOptions } from './kernel/http/logging.js';
+import { serveBackups } from './kernel/db/backup.js';
+import { createServerLogger } from './kernel/http/log-output.js';
 import { createAuditService } from './modules/audit/service.js';
 
 export interface RunningServer {
   address: string;
   close(): Promise<void>;
+  /** What close() is waiting for at this moment (undefined before and after), for the shutdown deadline's message. */
+  readonly closing: string | undefined;
 }
 
 /** Opens the database, applies migrations, checks the root key and serves the API until closed. */
-export async function runServer(config: Config, log: Logger = pino(loggerOptions(config.logLevel))): Promise<RunningServer> {
+export async function runServer(config: Config, log: Logger = createServerLogger(config.logLevel).log): Promise<RunningServer> {
   const started = performance.now();
   log.info(`opening ${describeDatabase(config)}`);
   const database = await openDatabase(config);
@@ -54,13 +57,29 @@ export async function runServer(config: Config, log: Logger = pino(loggerOptions
     app.addHook('onClose', async () => housekeeping.stop());
 
     const address = await app.listen({ port: config.port, host: config.host });
+    // `coffer admin backup` while serving (embedded only): see kernel/db/backup.ts.
+    const backups = database.dump
+      ? await serveBackups(config.dataDir, database.dump, (message) => log.warn(message)).catch((error: unknown) => {
+          log.warn({ err: error }, 'online backups are off: the control socket could not be opened');
+          return undefined;
+        })
+      : undefined;
     housekeeping.runNow();
     log.info(`Coffer is serving ${address}/api/v1 on ${describeDatabase(config)} (ready in ${Math.round(performance.now() - started)} ms)`);
+    let closing: string | undefined;
     return {
       address,
+      get closing() {
+        return closing;
+      },
       async close() {
+        closing = 'a backup being taken (the control socket)';
+        await backups?.close();
+        closing = 'requests in flight and open connections (the HTTP server)';
         await app.close();
+        closing = `closing ${describeDatabase(config)}`;
         await database.close();
+        closing = undefined;
       },
     };
   } catch (error) {
@@ -102,15 +121,64 @@ function startHousekeeping(config: Config, database: DatabaseHandle, signingKey:
   return { runNow, stop: () => clearInterval(timer) };
 }
 
-/** Closes the server on SIGINT/SIGTERM, once. */
-export function closeOnSignals(server: RunningServer, log: Pick<Logger, 'info'>): void {
+/** `npm start` and `coffer server`: configured from the environment, logging to stdout, until SIGTERM/SIGINT. */
+export async function serveFromEnvironment(): Promise<void> {
+  const config = loadConfig();
+  const { log, flush } = createServerLogger(config.logLevel);
+  closeOnSignals(await runServer(config, log), log, { timeoutSeconds: config.shutdownTimeoutSeconds, flush });
+}
+
+export interface ShutdownOptions {
+  /** COFFER_SHUTDOWN_TIMEOUT: the process exits by then, whatever is still pending. */
+  timeoutSeconds: number;
+  /** Waits (at most the given time) for the log to be written out. */
+  flush?: (timeoutMs: number) => Promise<boolean>;
+}
+
+/**
+ * Closes the server on SIGINT/SIGTERM and exits. Every step shares one deadline: past it the
+ * process exits anyway (code 1), saying what was still pending, so a stuck connection, a
+ * database that does not answer or a stdout nobody reads can never keep it alive. A second
+ * signal exits at once.
+ */
+export function closeOnSignals(server: RunningServer, log: Pick<Logger, 'info' | 'error'>, options: ShutdownOptions): void {
   let closing = false;
+  let step = () => server.closing ?? 'the shutdown';
   const shutdown = (signal: string) => {
-    if (closing) return;
+    if (closing) {
+      exitSaying(`${signal} received again: exiting now, while waiting for ${step()}`, 1);
+      return;
+    }
     closing = true;
-    log.info(`${signal} received, shutting down`);
-    void server.close().then(() => process.exit(0));
+    const deadline = Date.now() + options.timeoutSeconds * 1000;
+    log.info(`${signal} received, shutting down (at most ${options.timeoutSeconds} s)`);
+    setTimeout(() => {
+      const message = `Shutdown did not finish within ${options.timeoutSeconds} s (COFFER_SHUTDOWN_TIMEOUT): exiting anyway while waiting for ${step()}`;
+      log.error(message);
+      exitSaying(message, 1);
+    }, options.timeoutSeconds * 1000);
+    server.close().then(
+      async () => {
+        log.info('shut down');
+        step = () => 'the log to be written to stdout (nobody is reading it)';
+        // Ends before the deadline, so a stalled stdout costs its lines, not the exit code.
+        const flushed = (await options.flush?.(Math.max(0, deadline - Date.now() - 500))) ?? true;
+        if (flushed) process.exit(0);
+        else exitSaying('shut down, but stdout did not take the last log lines (is anything reading it?)', 0);
+      },
+      (error: unknown) => {
+        const message = `Shutdown failed while waiting for ${step()}: ${error instanceof Error ? error.message : String(error)}`;
+        log.error(message);
+        exitSaying(message, 1);
+      },
+    );
   };
-  process.once('SIGINT', () => shutdown('SIGINT'));
-  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+/** Says why on stderr, then exits even if stderr does not take the message (nobody reads it either). */
+function exitSaying(message: string, code: number): void {
+  process.stderr.write(`coffer: ${message}\n`, () => process.exit(code));
+  setTimeout(() => process.exit(code), 200);
 }

@@ -29,15 +29,8 @@ program
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
     // Server modules load only for the commands that need them: `coffer run` starts fast.
-    const [{ loadConfig }, { pino }, { loggerOptions }, { closeOnSignals, runServer }] = await Promise.all([
-      import('../config.js'),
-      import('pino'),
-      import('../kernel/http/logging.js'),
-      import('../server.js'),
-    ]);
-    const config = loadConfig();
-    const log = pino(loggerOptions(config.logLevel));
-    closeOnSignals(await runServer(config, log), log);
+    const { serveFromEnvironment } = await import('../server.js');
+    await serveFromEnvironment();
   });
 
 program
@@ -53,7 +46,7 @@ program
     const config = loadConfig();
     const database = await openDatabase(config);
     try {
-      const applied = await migrateToLatest(database.db);
+      const applied = await migrateToLatest(database.db, describeDatabase(config));
       console.log(
         applied.length > 0
           ? `Applied ${applied.join(', ')} to ${describeDatabase(config)}`
@@ -74,7 +67,7 @@ auditCommands(program);
 const admin = program
   .command('admin')
   .description('Server administration that runs against the database directly')
-  .addHelpText('after', '\nExamples:\n  coffer admin rotate-root-key --generate');
+  .addHelpText('after', '\nExamples:\n  coffer admin rotate-root-key --generate\n  coffer admin backup /backups/coffer.tar.gz');
 
 admin
   .command('rotate-root-key')
@@ -100,6 +93,48 @@ admin
   .action(async (options: { newKeyFile?: string; generate?: boolean }) => {
     const [{ loadConfig }, { rotateRootKeyCommand }] = await Promise.all([import('../config.js'), import('./rotate-root-key-command.js')]);
     await rotateRootKeyCommand(loadConfig(), { ...options, newKey: process.env.COFFER_NEW_ROOT_KEY }, (line) => console.log(line));
+  });
+
+admin
+  .command('backup')
+  .description('Write a consistent copy of the embedded database to FILE, while the server runs or not (not the root key)')
+  .argument('<file>', 'where to write the backup (a gzipped tar, mode 0600)')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Uses COFFER_DATA_DIR. A running server makes the copy itself (through coffer.sock in the data directory);',
+      'otherwise the command opens the directory. With DATABASE_URL, use pg_dump instead.',
+      'Keep root.key (or COFFER_ROOT_KEY) with your backups, apart from them: the backup does not contain it.',
+      '',
+      'Examples:',
+      '  coffer admin backup /backups/coffer-$(date +%F).tar.gz',
+      '  COFFER_DATA_DIR=/var/lib/coffer coffer admin backup coffer.tar.gz',
+    ].join('\n'),
+  )
+  .action(async (file: string) => {
+    const [{ loadConfig }, { backupCommand }] = await Promise.all([import('../config.js'), import('./backup-command.js')]);
+    await backupCommand(loadConfig(), file, (line) => console.log(line));
+  });
+
+admin
+  .command('restore')
+  .description('Restore a backup made by coffer admin backup into COFFER_DATA_DIR, which must hold no database')
+  .argument('<file>', 'the backup to restore')
+  .addHelpText(
+    'after',
+    [
+      '',
+      'Stop the server first; move the damaged pgdata away (keep it until the restored server works).',
+      'Then put the root.key kept with the backup into the data directory (or set COFFER_ROOT_KEY) and start Coffer.',
+      '',
+      'Examples:',
+      '  mv data/pgdata data/pgdata.damaged && coffer admin restore /backups/coffer-2026-01-31.tar.gz',
+    ].join('\n'),
+  )
+  .action(async (file: string) => {
+    const [{ loadConfig }, { restoreCommand }] = await Promise.all([import('../config.js'), import('./backup-command.js')]);
+    await restoreCommand(loadConfig(), file, (line) => console.log(line));
   });
 
 program.addHelpText(

@@ -17,6 +17,8 @@ export interface DatabaseHandle {
   close(): Promise<void>;
   /** Embedded only: notes in the lock file that the directory now holds Coffer data (see embedded-files.ts). */
   recordData?(): void;
+  /** Embedded only: a consistent copy of the data directory (gzipped tar), taken while serving. */
+  dump?(): Promise<Blob>;
 }
 
 const INT8_OID = 20;
@@ -63,6 +65,12 @@ export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<D
       await pglite.close();
       onClose?.();
     },
+    dump: () =>
+      // Holding the dialect's one connection: no transaction is open while the files are copied.
+      db.connection().execute(async (connection) => {
+        await sql`checkpoint`.execute(connection);
+        return pglite.dumpDataDir('gzip');
+      }),
   };
 }
 
@@ -96,7 +104,8 @@ export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
   }
 }
 
-async function hasRootKeyCheck(db: Kysely<Database>): Promise<boolean> {
+/** Does this database hold Coffer's root key check (see kernel/crypto/root-key-check.ts)? */
+export async function hasRootKeyCheck(db: Kysely<Database>): Promise<boolean> {
   const result = await sql<{ present: boolean }>`select to_regclass('coffer_settings') is not null as present`.execute(db);
   if (!result.rows[0]?.present) return false;
   const row = await db.selectFrom('coffer_settings').select('name').where('name', '=', ROOT_KEY_CHECK).executeTakeFirst();
