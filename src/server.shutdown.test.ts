@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,5 +38,23 @@ describe('the server process on SIGTERM', () => {
     server.child.kill('SIGTERM');
     // Generous: the deadline is 5 s; this only tells "exited" from "hangs forever".
     expect(await exitWithin(server, 45_000)).not.toBe('still running');
+  }, 120_000);
+
+  it('exits at COFFER_SHUTDOWN_TIMEOUT while a request is still arriving, saying what it waited for', async () => {
+    await embeddedDirFromTemplate(path.join(scratch, 'slow'));
+    const server = await startServerProcess({ COFFER_DATA_DIR: path.join(scratch, 'slow'), COFFER_SHUTDOWN_TIMEOUT: '2' }, { readStdout: true });
+    servers.push(server);
+    // A client that never finishes its request keeps the HTTP server from closing.
+    const { port } = new URL(server.url);
+    const slow = net.connect(Number(port), '127.0.0.1');
+    await new Promise((resolve) => slow.once('connect', resolve));
+    slow.write('GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n');
+    try {
+      server.child.kill('SIGTERM');
+      expect(await exitWithin(server, 45_000)).toEqual({ code: 1, signal: null });
+      expect(server.stderr()).toContain('Shutdown did not finish within 2 s (COFFER_SHUTDOWN_TIMEOUT): exiting anyway while waiting for requests in flight');
+    } finally {
+      slow.destroy();
+    }
   }, 120_000);
 });
