@@ -72,6 +72,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ COFFER_LOGIN_LIMIT_PER_IP: '0' })).toThrow(/COFFER_LOGIN_LIMIT_PER_IP must be a whole number from 1/);
   });
 
+  it('bounds the shutdown at COFFER_SHUTDOWN_TIMEOUT seconds, 10 by default', () => {
+    expect(loadConfig({}).shutdownTimeoutSeconds).toBe(10);
+    expect(loadConfig({ COFFER_SHUTDOWN_TIMEOUT: '30' }).shutdownTimeoutSeconds).toBe(30);
+    expect(() => loadConfig({ COFFER_SHUTDOWN_TIMEOUT: '0' })).toThrow(/COFFER_SHUTDOWN_TIMEOUT must be a whole number from 1 to 3600 \(got "0"\)/);
+  });
+
   it('treats empty variables as unset', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: ' ' })).toMatchObject({ port: 8080, databaseUrl: undefined });
   });
