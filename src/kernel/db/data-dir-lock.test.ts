@@ -70,6 +70,16 @@ describe('data directory lock', () => {
     lockDataDir(dir, { osLock: null }).release();
   });
 
+  it('refuses a lock an earlier version (pid only, no OS lock) records for a live process, and takes over its own pid', () => {
+    const dir = tempDir();
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    children.push(holder);
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: holder.pid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    expect(() => lockDataDir(dir)).toThrow(new RegExp(`in use by process ${holder.pid}`));
+    fs.writeFileSync(path.join(dir, LOCK_FILE), JSON.stringify({ pid: process.pid, hostname: os.hostname(), started_at: '2026-01-01T00:00:00Z' }));
+    lockDataDir(dir).release();
+  });
+
   it('keeps the lock file after release, with no holder and the history of data', () => {
     const dir = tempDir();
     const first = lockDataDir(dir);

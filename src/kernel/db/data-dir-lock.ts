@@ -43,6 +43,8 @@ interface Holder {
 interface LockRecord {
   holder: Holder | null;
   data_since?: string;
+  /** Written by a Coffer that only recorded its pid (no OS lock). */
+  legacy?: boolean;
 }
 
 export class DataDirLockedError extends Error {
@@ -80,8 +82,11 @@ export function lockDataDir(dir: string, options: { osLock?: OsLock | null } = {
       }
     }
     const record = readRecord(fd);
-    if (!osLock && (heldHere.has(key) || (record.holder && !provablyGone(record.holder)))) {
-      throw new DataDirLockedError(dir, heldHere.has(key) ? me() : record.holder, record.holder?.hostname === os.hostname());
+    // Without an OS lock the record decides. With one, a record in the earlier format (no OS
+    // lock) from a live process is a server of an earlier version still running: as before.
+    const probeRecord = !osLock || record.legacy === true;
+    if (heldHere.has(key) || (probeRecord && record.holder && !provablyGone(record.holder))) {
+      throw new DataDirLockedError(dir, heldHere.has(key) ? me() : record.holder, heldHere.has(key) || record.holder?.hostname === os.hostname());
     }
     heldHere.add(key);
     let dataSince = record.data_since;
@@ -155,6 +160,7 @@ function readRecord(fd: number): LockRecord {
           ? { pid: holder.pid, hostname: holder.hostname, started_at: String(holder.started_at), start_ticks: holder.start_ticks }
           : null,
       ...(typeof parsed.data_since === 'string' ? { data_since: parsed.data_since } : {}),
+      ...(parsed.holder === undefined && typeof parsed.pid === 'number' ? { legacy: true } : {}),
     };
   } catch {
     // Empty (just created) or unreadable: no holder on record, no history.
