@@ -22,9 +22,12 @@ afterAll(() => {
 });
 
 describe('the server process on SIGTERM', () => {
-  it('exits although nobody reads its stdout after 2,000 logged requests', async () => {
+  it('exits although nobody reads its stdout or stderr after 2,000 logged requests', async () => {
     await embeddedDirFromTemplate(path.join(scratch, 'data'));
-    const server = await startServerProcess({ COFFER_DATA_DIR: path.join(scratch, 'data'), LOG_LEVEL: 'info', COFFER_SHUTDOWN_TIMEOUT: '5' });
+    const server = await startServerProcess(
+      { COFFER_DATA_DIR: path.join(scratch, 'data'), LOG_LEVEL: 'info', COFFER_SHUTDOWN_TIMEOUT: '5' },
+      { unreadStderr: true },
+    );
     servers.push(server);
     let sent = 0;
     await Promise.all(

@@ -37,10 +37,13 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node dist/main.js` with `env` (PORT and HOST chosen here) and waits for /healthz.
- * stdout is a pipe nobody reads unless `readStdout`; stderr is collected.
+ * Starts `node dist/main.js` with `env` (PORT and HOST chosen here) and waits for /readyz.
+ * stdout is a pipe nobody reads unless `readStdout`; stderr is collected unless `unreadStderr`.
  */
-export async function startServerProcess(env: Record<string, string>, options: { readStdout?: boolean } = {}): Promise<ServerProcess> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  options: { readStdout?: boolean; unreadStderr?: boolean } = {},
+): Promise<ServerProcess> {
   const port = await freePort();
   const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
@@ -48,7 +51,7 @@ export async function startServerProcess(env: Record<string, string>, options: {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  if (!options.unreadStderr) child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
   if (options.readStdout) child.stdout!.resume();
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.once('exit', (code, signal) => resolve({ code, signal })),
