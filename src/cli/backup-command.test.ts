@@ -58,6 +58,8 @@ describe('coffer admin backup and restore (embedded database)', () => {
     expect(backup.lines[0]).toMatch(/^Backed up embedded PGlite in .* from the running server to .*coffer\.tar\.gz/);
     expect(backup.lines.join('\n')).toContain('The backup does not contain the root key');
     expect(fs.statSync(file).mode & 0o777).toBe(0o600);
+    // Only the data directory's owner may ask the server for a copy.
+    expect(fs.statSync(path.join(scratch, 'source', 'coffer.sock')).mode & 0o777).toBe(0o600);
 
     // The operator kept root.key apart from the backup and puts it back beside the restored data.
     fs.mkdirSync(path.join(scratch, 'restored'), { mode: 0o700 });

@@ -60,7 +60,13 @@ export async function serveBackups(
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(socket, () => resolve());
+    // The socket is bound inside listen(): created 0600 from the start, not chmod-ed after a window.
+    const umask = process.platform === 'win32' ? undefined : process.umask(0o177);
+    try {
+      server.listen(socket, () => resolve());
+    } finally {
+      if (umask !== undefined) process.umask(umask);
+    }
   });
   if (process.platform !== 'win32') fs.chmodSync(socket, 0o600);
   return {
