@@ -6,7 +6,6 @@ import { operationsOf, schemaResolver } from './operations.js';
 import { Random } from './random.js';
 import { RequestBuilder, type Principal } from './requests.js';
 
-
 export interface FuzzFailure {
   status: number;
   method: string;

@@ -61,8 +61,8 @@ export function checkRequestText(request: FastifyRequest, parts: readonly ('para
 
 /**
  * Every route refuses NUL and lone surrogates in any string of its params, query string
- * and body before schema validation and before any database work: one check for all
- * schemas rather than a pattern on each.
+ * and body (and non-finite numbers, over-deep nesting) before schema validation and before
+ * any database work: one check for all schemas rather than a pattern on each.
  */
 export function installTextInputCheck(app: FastifyInstance): void {
   app.addHook('preValidation', async (request) => checkRequestText(request));
