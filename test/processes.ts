@@ -13,9 +13,33 @@ import { createPGlite } from '../src/kernel/db/connect.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const SERVER_MAIN = path.join(ROOT, 'dist/main.js');
 
-/** Compiles src/ into dist/ (as cli.test.ts does), so the spawned server is this tree's. */
+/**
+ * Compiles src/ into dist/ (as cli.test.ts does), so the spawned server is this tree's. Test
+ * files run in parallel: one build at a time (a directory as the lock), so no server starts
+ * from a file another build is rewriting; the later builds find dist up to date and emit nothing.
+ */
 export function buildDist(): void {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  const lock = path.join(ROOT, 'node_modules/.cache/coffer-test/build.lock');
+  fs.mkdirSync(path.dirname(lock), { recursive: true });
+  const deadline = Date.now() + 300_000;
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      // A build killed midway leaves its lock: no build takes ten minutes.
+      const held = fs.statSync(lock, { throwIfNoEntry: false });
+      if (held && Date.now() - held.mtimeMs > 600_000) fs.rmSync(lock, { recursive: true, force: true });
+      if (Date.now() > deadline) throw new Error(`another build held ${lock} for 5 minutes`);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** A TCP port nobody listens on right now. */
