@@ -1,4 +1,4 @@
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import dotenv from 'dotenv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer } from '../../test/harness.js';
+import { buildDist } from '../../test/processes.js';
 
 /**
  * The `coffer` CLI as a person runs it (issue #7, SPEC §8): `node dist/cli/main.js …` spawned
@@ -28,7 +29,7 @@ let url: string;
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-cli-test-'));
 
 beforeAll(async () => {
-  execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+  buildDist();
   server = await TestServer.start();
   url = await server.app.listen({ port: 0, host: '127.0.0.1' });
 }, 180_000);

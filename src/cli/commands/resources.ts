@@ -3,7 +3,9 @@ import { CliError, EXIT, type ApiClient } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { printJson, table } from '../output.js';
 
-async function pages(api: ApiClient, path: string): Promise<Record<string, unknown>[]> {
+/** Every item of a paged list (routes answering `next_cursor`); `paged: false` lists come whole and take no `limit`. */
+async function pages(api: ApiClient, path: string, paged = true): Promise<Record<string, unknown>[]> {
+  if (!paged) return ((await api.request('GET', path)).json() as { items: Record<string, unknown>[] }).items;
   const items: Record<string, unknown>[] = [];
   let cursor: string | null = null;
   do {
@@ -18,7 +20,14 @@ async function pages(api: ApiClient, path: string): Promise<Record<string, unkno
   return items;
 }
 
-function listing(parent: Command, description: string, columns: string[], pathOf: (org: string, options: Record<string, string>) => string, example: string) {
+function listing(
+  parent: Command,
+  description: string,
+  columns: string[],
+  pathOf: (org: string, options: Record<string, string>) => string,
+  example: string,
+  paged = true,
+) {
   return parent
     .command('ls')
     .description(description)
@@ -28,7 +37,7 @@ function listing(parent: Command, description: string, columns: string[], pathOf
     .action(async (options: Record<string, string> & { json?: boolean }) => {
       const api = apiFromEnvironment();
       const org = encodeURIComponent(await organizationOf(api, options.org));
-      const items = await pages(api, pathOf(org, options));
+      const items = await pages(api, pathOf(org, options), paged);
       if (options.json) printJson(items);
       else process.stdout.write(table(items, columns));
     });
@@ -110,10 +119,10 @@ export function resourceCommands(program: Command) {
   listing(members, 'List members and their roles', ['email', 'name', 'role', 'user_id'], (org) => `/orgs/${org}/members`, 'coffer members ls');
 
   const roles = program.command('roles').description('Roles of an organization').addHelpText('after', '\nExamples:\n  coffer roles ls');
-  listing(roles, 'List system and custom roles', ['name', 'id', 'system', 'description'], (org) => `/orgs/${org}/roles`, 'coffer roles ls');
+  listing(roles, 'List system and custom roles', ['name', 'id', 'system', 'description'], (org) => `/orgs/${org}/roles`, 'coffer roles ls', false);
 
   const tokens = program.command('tokens').description('API tokens for programs').addHelpText('after', '\nExamples:\n  coffer tokens create deploy-bot --preset ci --path shop/production\n  coffer tokens ls');
-  listing(tokens, 'List API tokens (never the token itself)', ['name', 'id', 'scopes', 'path', 'expires_at', 'last_used_at'], (org) => `/orgs/${org}/tokens`, 'coffer tokens ls');
+  listing(tokens, 'List API tokens (never the token itself)', ['name', 'id', 'scopes', 'path', 'expires_at', 'last_used_at'], (org) => `/orgs/${org}/tokens`, 'coffer tokens ls', false);
   tokens
     .command('create')
     .argument('<name>')
