@@ -81,6 +81,8 @@ export interface AppOptions {
 
 const ajvCompilers = AjvCompiler();
 
+const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
 /**
  * Query strings and path parameters arrive as text and are coerced to their schema types;
  * JSON bodies are not: `{"value": null}` or `{"value": 5}` is a 400, never an empty or
@@ -101,8 +103,13 @@ export async function buildApp(options: AppOptions): Promise<App> {
     trustProxy: config.trustProxy,
     // Variables of type file may hold 1 MiB, which JSON escaping can grow.
     bodyLimit: 3 * 1024 * 1024,
-    requestIdHeader: 'x-request-id',
-    genReqId: () => randomUUID(),
+    // A caller's X-Request-Id is kept for tracing only when it looks like an id: it is echoed,
+    // logged and stored in audit events, so anything longer or stranger gets a fresh UUID.
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const offered = request.headers['x-request-id'];
+      return typeof offered === 'string' && TRACE_ID.test(offered) ? offered : randomUUID();
+    },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false }, onCreate: useStrictFormats },
     schemaController: { compilersFactory: { buildValidator: strictBodies as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();

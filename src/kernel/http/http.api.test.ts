@@ -88,6 +88,14 @@ describe('error contract', () => {
     expect(response.body.error.request_id).toBe('trace-123');
   });
 
+  it('replaces an X-Request-Id that is too long or not id-like with its own', async () => {
+    for (const offered of ['x'.repeat(129), 'trace 123', 'trace<script>', 'trace\u00e9']) {
+      const response = await server.request('GET', '/no-such-route', { headers: { 'x-request-id': offered } });
+      expect(response.headers['x-request-id']).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(response.body.error.request_id).toBe(response.headers['x-request-id']);
+    }
+  });
+
   it('refuses an unknown query parameter with a 400 naming it, on routes with and without query parameters', async () => {
     const { token } = await server.user();
     const none = await server.request('GET', '/me?foo=1', { token });
