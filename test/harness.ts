@@ -7,7 +7,7 @@ import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
 import type { App } from '../src/kernel/http/app-types.js';
-import type { Authorizer } from '../src/modules/authz/authorizer.js';
+import type { Authorizer } from '../src/kernel/authz/authorizer.js';
 import { createLocalInvalidation, createPostgresInvalidation, type Invalidation } from '../src/kernel/cache/invalidation.js';
 import { adminStatement, databaseUrl } from './postgres.js';
 import { createKeyring } from '../src/kernel/crypto/keyring.js';

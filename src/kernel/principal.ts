@@ -1,5 +1,5 @@
 import { AppError } from './errors.js';
-import type { Action } from '../modules/authz/catalogue.js';
+import type { Action } from './authz/catalogue.js';
 
 /**
  * Who is making a request, built once by authentication and handed to every service.

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { OrgScope } from '../../modules/authz/scope.js';
+import type { OrgScope } from '../authz/scope.js';
 import { requireUser, type Principal, type UserPrincipal } from '../principal.js';
 import type { RequestAccess } from './guard.js';
 

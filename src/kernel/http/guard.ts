@@ -1,14 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { Action } from '../../modules/authz/catalogue.js';
-import { sees, type Authorizer, type Resource, type ResourceKind } from '../../modules/authz/authorizer.js';
-import { tokenRefusal } from '../../modules/tokens/scopes.js';
-import { resourceOf, type OrgScope, type ScopeParams } from '../../modules/authz/scope.js';
+import type { Action } from '../authz/catalogue.js';
+import { sees, type Authorizer, type Resource, type ResourceKind } from '../authz/authorizer.js';
+import { tokenRefusal } from '../authz/token-scopes.js';
+import { resourceOf, type OrgScope, type ScopeParams } from '../authz/scope.js';
 import { AppError, notFound } from '../errors.js';
 import { constantTimeEqual } from '../crypto/random-token.js';
 import { requireUser, type Principal } from '../principal.js';
 import { validationError } from './error-handler.js';
 import { checkRequestText } from './text-input.js';
-import { auditContextOf, type AuditContext } from '../../modules/audit/context.js';
+import { auditContextOf, type AuditContext } from './audit-context.js';
 
 /**
  * What a route needs, declared in the route's own definition (`config.access`):

@@ -3,9 +3,9 @@ import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TestServer } from '../../../test/harness.js';
 import { loggerOptions } from './logging.js';
-import type { Authorizer } from '../../modules/authz/authorizer.js';
-import { engineAuthorizer } from '../../modules/authz/authorizer.js';
-import type { Action } from '../../modules/authz/catalogue.js';
+import type { Authorizer } from '../authz/authorizer.js';
+import { engineAuthorizer } from '../authz/authorizer.js';
+import type { Action } from '../authz/catalogue.js';
 
 let server: TestServer;
 beforeAll(async () => {

@@ -1,6 +1,6 @@
 import swagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
-import { describeAction, isAction } from '../../modules/authz/catalogue.js';
+import { describeAction, isAction } from '../authz/catalogue.js';
 import type { Access } from './guard.js';
 
 /**

@@ -1,5 +1,5 @@
 import { AppError } from '../../kernel/errors.js';
-import type { Action } from '../authz/catalogue.js';
+import type { Action } from '../../kernel/authz/catalogue.js';
 
 /**
  * The events a platform may record through `POST …/audit-events` (SPEC §2.1, §6): what it

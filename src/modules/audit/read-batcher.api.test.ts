@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openTestDatabase, type TestDatabase } from '../../../test/harness.js';
-import type { AuditContext } from './context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { GENESIS_HASH, chainHash } from './chain.js';
 import { createReadAuditBatcher } from './read-batcher.js';
 import { appendIfHeadIs, recordAudit } from './recorder.js';

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
-import type { AuditContext } from './context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { appendIfHeadIs, appendToChain, type AuditEventInput, type ChainHead } from './recorder.js';
 
 interface Pending {

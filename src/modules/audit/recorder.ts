@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { GENESIS_HASH, chainHash, type ChainedEvent } from './chain.js';
-import type { AuditContext } from './context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 
 /** One thing that happened, as a service describes it. */
 export interface AuditEventInput {

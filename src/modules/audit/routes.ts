@@ -4,7 +4,7 @@ import type { App } from '../../kernel/http/app-types.js';
 import { accessOf } from '../../kernel/http/context.js';
 import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
-import { TOOLS } from './context.js';
+import { TOOLS } from '../../kernel/http/audit-context.js';
 import { PLATFORM_EVENT_TYPES } from './platform-events.js';
 import type { AuditService, EventView } from './service.js';
 

@@ -6,7 +6,7 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
-import type { AuditContext } from './context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { createAuditRepo, type AuditFilters, type AuditRepo } from './repo.js';
 import { keySetDigest, keySetOf, loadKeySets } from './key-sets.js';
 import { requirePlatformEvent } from './platform-events.js';

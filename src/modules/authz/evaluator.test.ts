@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_TYPES, type Environment, type EnvironmentType, type Organization, type Project } from '../../kernel/db/schema.js';
-import type { Resource } from './authorizer.js';
-import { ACTIONS, actionLevel, type Action } from './catalogue.js';
+import type { Resource } from '../../kernel/authz/authorizer.js';
+import { ACTIONS, actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import { can } from './evaluator.js';
 import { explain } from './explain.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition } from './grants.js';

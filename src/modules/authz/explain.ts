@@ -1,6 +1,6 @@
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
-import type { Resource } from './authorizer.js';
-import { actionLevel, type Action } from './catalogue.js';
+import type { Resource } from '../../kernel/authz/authorizer.js';
+import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import { can } from './evaluator.js';
 import type { Grants } from './grants.js';
 import { ENVIRONMENT_SET_ACTIONS, PROJECT_LEVEL_ACTIONS } from './levels.js';

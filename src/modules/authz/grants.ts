@@ -1,5 +1,5 @@
 import { ENVIRONMENT_TYPES, type EnvironmentType } from '../../kernel/db/schema.js';
-import type { Action } from './catalogue.js';
+import type { Action } from '../../kernel/authz/catalogue.js';
 import {
   CLUSTER_LEVEL_ACTIONS,
   ENVIRONMENT_ACTIONS,

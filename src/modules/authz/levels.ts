@@ -1,5 +1,5 @@
 import type { EnvironmentType } from '../../kernel/db/schema.js';
-import { ACTIONS, actionLevel, type Action } from './catalogue.js';
+import { ACTIONS, actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 
 /** Every action checked against an environment: what ADMIN on a type, or ENVIRONMENT_ADMIN, grants. */
 export const ENVIRONMENT_ACTIONS: readonly Action[] = ACTIONS.filter((action) => actionLevel(action) === 'environment');

@@ -1,5 +1,5 @@
 import { ENVIRONMENT_TYPES, type EnvironmentType } from '../../kernel/db/schema.js';
-import type { Action } from './catalogue.js';
+import type { Action } from '../../kernel/authz/catalogue.js';
 import { CLUSTER_ACTIONS, ENVIRONMENT_ACTIONS, ORGANIZATION_ACTIONS } from './levels.js';
 
 /** System roles (SPEC §2.2): present in every organization, immutable. */

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
-import { auditContextOf } from '../audit/context.js';
+import { auditContextOf } from '../../kernel/http/audit-context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import { OrgParams } from '../organizations/schemas.js';
@@ -20,7 +20,7 @@ import {
   toInvitationView,
 } from './schemas.js';
 import type { MembersService } from './service.js';
-import { requireWholeOrganization } from '../tokens/scopes.js';
+import { requireWholeOrganization } from '../../kernel/authz/token-scopes.js';
 import type { AttemptLimit } from '../accounts/rate-limit.js';
 
 const tags = ['members'];

@@ -7,7 +7,7 @@ import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import { isSystemRole } from '../authz/roles.js';
 import { requireUser, type UserPrincipal } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import type { AuditContext } from '../audit/context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { recordAudit, withAudit } from '../audit/recorder.js';
 import { normaliseEmail } from '../accounts/service.js';
 import { createMembersRepo } from './repo.js';

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
-import { auditContextOf } from '../audit/context.js';
+import { auditContextOf } from '../../kernel/http/audit-context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
 import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
 import {

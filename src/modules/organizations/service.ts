@@ -5,7 +5,7 @@ import { conflict } from '../../kernel/errors.js';
 import type { UserPrincipal as Principal } from '../../kernel/principal.js';
 import { createOrganizationsRepo } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import type { AuditContext } from '../audit/context.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 
 export function createOrganizationsService(deps: { db: Kysely<Database> }) {

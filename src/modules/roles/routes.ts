@@ -6,7 +6,7 @@ import { OrgParams } from '../organizations/schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { RoleBody, RoleParams, RoleView, type RoleViewType } from './schemas.js';
 import type { RolesService } from './service.js';
-import { requireWholeOrganization } from '../tokens/scopes.js';
+import { requireWholeOrganization } from '../../kernel/authz/token-scopes.js';
 
 const tags = ['roles'];
 

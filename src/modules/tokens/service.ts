@@ -8,11 +8,11 @@ import { ENVIRONMENT_TYPES, type Database, type Environment, type Project } from
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { requireUser, type TokenPath, type TokenPrincipal } from '../../kernel/principal.js';
-import type { Resource } from '../authz/authorizer.js';
-import { actionLevel, type Action } from '../authz/catalogue.js';
+import type { Resource } from '../../kernel/authz/authorizer.js';
+import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import type { ScopeRepo } from '../authz/scope-repo.js';
 import { createTokensRepo, type TokenRow } from './repo.js';
-import { PRESETS, expandScopes, type Preset } from './scopes.js';
+import { PRESETS, expandScopes, type Preset } from '../../kernel/authz/token-scopes.js';
 import { withAudit } from '../audit/recorder.js';
 
 const TOKEN_TOPIC = 'api-token';

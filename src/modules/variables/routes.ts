@@ -3,7 +3,7 @@ import type { VariableScopeLevel } from '../../kernel/db/schema.js';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf } from '../../kernel/http/context.js';
 import { ErrorResponse, Page, errorResponses } from '../../kernel/http/schemas.js';
-import type { ResourceKind } from '../authz/authorizer.js';
+import type { ResourceKind } from '../../kernel/authz/authorizer.js';
 import type { Resolver } from './resolver.js';
 import {
   CreateVariableBody,

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import type { Principal } from '../../kernel/principal.js';
+import type { Principal } from '../principal.js';
 
 export const TOOLS = ['CONSOLE', 'CLI', 'API', 'SDK', 'TERRAFORM', 'GIT'] as const;
 export type Tool = (typeof TOOLS)[number];

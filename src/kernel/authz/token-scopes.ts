@@ -1,9 +1,9 @@
-import { AppError } from '../../kernel/errors.js';
-import type { RequestAccess } from '../../kernel/http/guard.js';
-import type { TokenPath, TokenPrincipal } from '../../kernel/principal.js';
-import type { Resource, ResourceKind } from '../authz/authorizer.js';
-import { ACTIONS, actionLevel, isAction, type Action, type ActionLevel } from '../authz/catalogue.js';
-import type { Decision } from '../authz/explain.js';
+import { AppError } from '../errors.js';
+import type { RequestAccess } from '../http/guard.js';
+import type { TokenPath, TokenPrincipal } from '../principal.js';
+import type { Resource, ResourceKind } from './authorizer.js';
+import { ACTIONS, actionLevel, isAction, type Action, type ActionLevel } from './catalogue.js';
+import type { Decision } from '../../modules/authz/explain.js';
 
 /** SPEC §5 presets, given as {"preset": …} in place of scopes. */
 export const PRESETS = {

@@ -1,9 +1,9 @@
-import type { Cluster, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
-import type { Principal } from '../../kernel/principal.js';
+import type { Cluster, Environment, Membership, Organization, Project, Service } from '../db/schema.js';
+import type { Principal } from '../principal.js';
 import type { Action } from './catalogue.js';
-import { can } from './evaluator.js';
-import { tokenCan, tokenSees } from '../tokens/scopes.js';
-import type { Grants } from './grants.js';
+import { can } from '../../modules/authz/evaluator.js';
+import { tokenCan, tokenSees } from './token-scopes.js';
+import type { Grants } from '../../modules/authz/grants.js';
 
 /** What a permission check is about, with the ancestors the rules may look at. */
 export type Resource =

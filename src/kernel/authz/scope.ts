@@ -1,11 +1,11 @@
-import { isUuid } from '../../kernel/ids.js';
-import type { Cluster, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
-import { notFound } from '../../kernel/errors.js';
-import type { Principal } from '../../kernel/principal.js';
+import { isUuid } from '../ids.js';
+import type { Cluster, Environment, Membership, Organization, Project, Service } from '../db/schema.js';
+import { notFound } from '../errors.js';
+import type { Principal } from '../principal.js';
 import type { Resource, ResourceKind } from './authorizer.js';
-import type { Grants } from './grants.js';
-import type { GrantsLoader } from './grants-loader.js';
-import type { ScopeRepo } from './scope-repo.js';
+import type { Grants } from '../../modules/authz/grants.js';
+import type { GrantsLoader } from '../../modules/authz/grants-loader.js';
+import type { ScopeRepo } from '../../modules/authz/scope-repo.js';
 
 /** Where in the hierarchy a request is, found from its path parameters. */
 export interface OrgScope {
