@@ -12,6 +12,16 @@ export default tseslint.config(
     },
   },
   {
+    // The kernel is what every module uses and no module owns: it never depends on a module (issue #17).
+    files: ['src/kernel/**'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        { patterns: [{ group: ['**/modules/**'], message: 'src/kernel/ must not import from src/modules/.' }] },
+      ],
+    },
+  },
+  {
     files: ['**/*.mjs', '**/*.js'],
     languageOptions: { globals: globals.node },
   },

@@ -18,7 +18,8 @@ import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js'
 import { createAccountsRepo } from './modules/accounts/repo.js';
 import { createAccountsService } from './modules/accounts/service.js';
 import { createAttemptLimits } from './modules/accounts/rate-limit.js';
-import { engineAuthorizer, type Authorizer } from './kernel/authz/authorizer.js';
+import type { Authorizer } from './kernel/authz/authorizer.js';
+import { engineAuthorizer } from './modules/authz/evaluator.js';
 import { createGrantsLoader } from './modules/authz/grants-loader.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
 import { roleRoutes } from './modules/roles/routes.js';
@@ -32,7 +33,7 @@ import { recordAudit } from './modules/audit/recorder.js';
 import { createTokensService } from './modules/tokens/service.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { createRolesService } from './modules/roles/service.js';
-import { resolveScope } from './kernel/authz/scope.js';
+import { resolveScope } from './modules/authz/resolve-scope.js';
 import { createScopeRepo } from './modules/authz/scope-repo.js';
 import { withPlacementCache } from './modules/authz/placement-cache.js';
 import { organizationRoutes } from './modules/organizations/routes.js';

@@ -8,6 +8,8 @@ import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
 import type { App } from '../src/kernel/http/app-types.js';
 import type { Authorizer } from '../src/kernel/authz/authorizer.js';
+// Re-exported so that kernel tests wrap the real authorizer without importing a module.
+export { engineAuthorizer } from '../src/modules/authz/evaluator.js';
 import { createLocalInvalidation, createPostgresInvalidation, type Invalidation } from '../src/kernel/cache/invalidation.js';
 import { adminStatement, databaseUrl } from './postgres.js';
 import { createKeyring } from '../src/kernel/crypto/keyring.js';

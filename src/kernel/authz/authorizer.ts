@@ -1,9 +1,7 @@
 import type { Cluster, Environment, Membership, Organization, Project, Service } from '../db/schema.js';
 import type { Principal } from '../principal.js';
 import type { Action } from './catalogue.js';
-import { can } from '../../modules/authz/evaluator.js';
-import { tokenCan, tokenSees } from './token-scopes.js';
-import type { Grants } from '../../modules/authz/grants.js';
+import { tokenSees } from './token-scopes.js';
 
 /** What a permission check is about, with the ancestors the rules may look at. */
 export type Resource =
@@ -14,6 +12,14 @@ export type Resource =
   | { kind: 'service'; organization: Organization; project: Project; environment: Environment; service: Service };
 
 export type ResourceKind = Resource['kind'];
+
+/**
+ * What a membership holds in its organization, compiled by the authz module, which declares
+ * its members (declaration merging, in its grants.ts). The kernel only carries it from scope
+ * resolution to the authorizer, so it needs neither its shape nor a dependency on a module.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface Grants {}
 
 /** The principal together with what it holds in the organization being accessed. */
 export interface Subject {
@@ -36,16 +42,6 @@ export const READ_ACTION: Record<ResourceKind, Action> = {
   project: 'project:read',
   environment: 'environment:read',
   service: 'service:read',
-};
-
-/** The authorization engine: a member's compiled grants, evaluated in the resource's organization. */
-export const engineAuthorizer: Authorizer = {
-  can: (subject, action, resource) =>
-    subject.principal.kind === 'token'
-      ? tokenCan(subject.principal.token, action, resource)
-      : subject.grants !== null &&
-    subject.membership?.organization_id === resource.organization.id &&
-    can(subject.grants, action, resource),
 };
 
 /**

@@ -2,15 +2,7 @@ import { AppError } from '../errors.js';
 import type { RequestAccess } from '../http/guard.js';
 import type { TokenPath, TokenPrincipal } from '../principal.js';
 import type { Resource, ResourceKind } from './authorizer.js';
-import { ACTIONS, actionLevel, isAction, type Action, type ActionLevel } from './catalogue.js';
-import type { Decision } from '../../modules/authz/explain.js';
-
-/** SPEC §5 presets, given as {"preset": …} in place of scopes. */
-export const PRESETS = {
-  'read-only': ['organization:read', 'project:read', 'environment:read', 'service:read', 'secret:read'],
-  ci: ['organization:read', 'project:read', 'environment:read', 'service:read', 'secret:read', 'secret:decrypt'],
-} as const satisfies Record<string, readonly Action[]>;
-export type Preset = keyof typeof PRESETS;
+import { actionLevel, type Action, type ActionLevel } from './catalogue.js';
 
 /**
  * What only a person may do, whatever a token's scopes (SPEC §5, issue #18): deleting the
@@ -20,31 +12,6 @@ export type Preset = keyof typeof PRESETS;
  * naming one is refused at creation, and a token never passes a check for one.
  */
 export const PERSON_ONLY_ACTIONS: ReadonlySet<Action> = new Set<Action>(['organization:delete', 'billing:manage']);
-
-/** The actions a token may hold: the catalogue less what only people do. */
-const TOKEN_ACTIONS = ACTIONS.filter((action) => !PERSON_ONLY_ACTIONS.has(action));
-
-/**
- * Scopes are actions, `resource:*` or `*`; returns the actions they match, the unknown
- * ones, and the person-only actions named outright (which no token may carry).
- */
-export function expandScopes(scopes: readonly string[]): { actions: Set<Action>; unknown: string[]; personOnly: Action[] } {
-  const actions = new Set<Action>();
-  const unknown: string[] = [];
-  const personOnly: Action[] = [];
-  for (const scope of scopes) {
-    if (scope === '*') TOKEN_ACTIONS.forEach((action) => actions.add(action));
-    else if (scope.endsWith(':*')) {
-      const prefix = scope.slice(0, -1);
-      if (!ACTIONS.some((action) => action.startsWith(prefix))) unknown.push(scope);
-      TOKEN_ACTIONS.filter((action) => action.startsWith(prefix)).forEach((action) => actions.add(action));
-    } else if (isAction(scope)) {
-      if (PERSON_ONLY_ACTIONS.has(scope)) personOnly.push(scope);
-      else actions.add(scope);
-    } else unknown.push(scope);
-  }
-  return { actions, unknown, personOnly };
-}
 
 /** What a path-limited token may still do on the places above its path: see them, to get there. */
 const ANCESTOR_ACTIONS: ReadonlySet<Action> = new Set(['organization:read', 'project:read', 'environment:read', 'service:read']);
@@ -157,15 +124,4 @@ export function requireWholeOrganization(access: RequestAccess, what: string): v
       reason: 'path',
     }),
   );
-}
-
-export function explainToken(token: TokenPrincipal['token'], action: Action, resource: Resource, pathName: string | null): Decision {
-  if (PERSON_ONLY_ACTIONS.has(action)) {
-    return { allowed: false, reason: `${action} is done by a signed-in person only; token '${token.name}' can never hold it` };
-  }
-  if (!token.scopes.has(action)) return { allowed: false, reason: `token '${token.name}' lacks scope ${action}` };
-  if (!withinPath(token.path, action, resource)) {
-    return { allowed: false, reason: `outside the path ${pathName} of token '${token.name}'` };
-  }
-  return { allowed: true, reason: `granted by scope ${action} of token '${token.name}'${pathName ? ` within ${pathName}` : ''}` };
 }

@@ -1,10 +1,9 @@
 import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { engineAuthorizer, TestServer } from '../../../test/harness.js';
 import { loggerOptions } from './logging.js';
 import type { Authorizer } from '../authz/authorizer.js';
-import { engineAuthorizer } from '../authz/authorizer.js';
 import type { Action } from '../authz/catalogue.js';
 
 let server: TestServer;

@@ -1,12 +1,11 @@
 import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import { invalid, notFound } from '../../kernel/errors.js';
-import { explainToken } from '../../kernel/authz/token-scopes.js';
 import type { TokensService } from '../tokens/service.js';
 import { principalId } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { isAction } from '../../kernel/authz/catalogue.js';
-import { explain, type Decision } from './explain.js';
+import { explain, explainToken, type Decision } from './explain.js';
 import type { GrantsLoader } from './grants-loader.js';
 import type { ScopeRepo } from './scope-repo.js';
 

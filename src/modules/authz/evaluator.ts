@@ -1,5 +1,6 @@
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
-import type { Resource } from '../../kernel/authz/authorizer.js';
+import type { Authorizer, Resource } from '../../kernel/authz/authorizer.js';
+import { tokenCan } from '../../kernel/authz/token-scopes.js';
 import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import type { Grants } from './grants.js';
 
@@ -62,3 +63,13 @@ export function can(grants: Grants, action: Action, resource: Resource): boolean
     }
   }
 }
+
+/** The authorization engine: a member's compiled grants, evaluated in the resource's organization. */
+export const engineAuthorizer: Authorizer = {
+  can: (subject, action, resource) =>
+    subject.principal.kind === 'token'
+      ? tokenCan(subject.principal.token, action, resource)
+      : subject.grants !== null &&
+    subject.membership?.organization_id === resource.organization.id &&
+    can(subject.grants, action, resource),
+};

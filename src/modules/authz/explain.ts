@@ -1,6 +1,8 @@
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
+import { PERSON_ONLY_ACTIONS, withinPath } from '../../kernel/authz/token-scopes.js';
+import type { TokenPrincipal } from '../../kernel/principal.js';
 import { can } from './evaluator.js';
 import type { Grants } from './grants.js';
 import { ENVIRONMENT_SET_ACTIONS, PROJECT_LEVEL_ACTIONS } from './levels.js';
@@ -105,4 +107,16 @@ function deniedBecause(grants: Grants, action: Action, resource: Resource): stri
       }
       return `${action} is checked against an environment: name one as "project/environment"`;
   }
+}
+
+/** The token's side of `explain`: the same decision as tokenCan in the token's organization, with its reason. */
+export function explainToken(token: TokenPrincipal['token'], action: Action, resource: Resource, pathName: string | null): Decision {
+  if (PERSON_ONLY_ACTIONS.has(action)) {
+    return { allowed: false, reason: `${action} is done by a signed-in person only; token '${token.name}' can never hold it` };
+  }
+  if (!token.scopes.has(action)) return { allowed: false, reason: `token '${token.name}' lacks scope ${action}` };
+  if (!withinPath(token.path, action, resource)) {
+    return { allowed: false, reason: `outside the path ${pathName} of token '${token.name}'` };
+  }
+  return { allowed: true, reason: `granted by scope ${action} of token '${token.name}'${pathName ? ` within ${pathName}` : ''}` };
 }

@@ -1,4 +1,5 @@
 import { ENVIRONMENT_TYPES, type EnvironmentType } from '../../kernel/db/schema.js';
+import type { Grants } from '../../kernel/authz/authorizer.js';
 import type { Action } from '../../kernel/authz/catalogue.js';
 import {
   CLUSTER_LEVEL_ACTIONS,
@@ -31,21 +32,25 @@ export interface CustomRoleDefinition {
 
 export type GrantOrigin = { kind: 'system'; role: SystemRole } | { kind: 'custom'; role: CustomRoleDefinition };
 
-/**
- * Everything a membership holds in its organization, compiled into sets so that a check
- * is a few hash lookups (the evaluator has no I/O).
- */
-export interface Grants {
-  origin: GrantOrigin;
-  organization: ReadonlySet<Action>;
-  allClusters: ReadonlySet<Action>;
-  clusters: ReadonlyMap<string, ReadonlySet<Action>>;
-  allProjects: ProjectGrant | null;
-  projects: ReadonlyMap<string, ProjectGrant>;
-  environments: ReadonlyMap<string, ReadonlySet<Action>>;
-  /** project id → environment actions granted on some environment of it by a permission set. */
-  environmentsByProject: ReadonlyMap<string, ReadonlySet<Action>>;
+// The kernel carries a membership's grants without knowing their shape: they are given it here.
+declare module '../../kernel/authz/authorizer.js' {
+  /**
+   * Everything a membership holds in its organization, compiled into sets so that a check
+   * is a few hash lookups (the evaluator has no I/O).
+   */
+  interface Grants {
+    origin: GrantOrigin;
+    organization: ReadonlySet<Action>;
+    allClusters: ReadonlySet<Action>;
+    clusters: ReadonlyMap<string, ReadonlySet<Action>>;
+    allProjects: ProjectGrant | null;
+    projects: ReadonlyMap<string, ProjectGrant>;
+    environments: ReadonlyMap<string, ReadonlySet<Action>>;
+    /** project id → environment actions granted on some environment of it by a permission set. */
+    environmentsByProject: ReadonlyMap<string, ReadonlySet<Action>>;
+  }
 }
+export type { Grants };
 
 const EMPTY: ReadonlySet<Action> = new Set();
 

@@ -1,5 +1,5 @@
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
-import { NO_USER } from '../../kernel/authz/scope.js';
+import { NO_USER } from './resolve-scope.js';
 import type { Placement, ScopeRepo } from './scope-repo.js';
 
 export const HIERARCHY_TOPIC = 'hierarchy';

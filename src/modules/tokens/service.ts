@@ -12,7 +12,7 @@ import type { Resource } from '../../kernel/authz/authorizer.js';
 import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import type { ScopeRepo } from '../authz/scope-repo.js';
 import { createTokensRepo, type TokenRow } from './repo.js';
-import { PRESETS, expandScopes, type Preset } from '../../kernel/authz/token-scopes.js';
+import { PRESETS, expandScopes, type Preset } from './scopes.js';
 import { withAudit } from '../audit/recorder.js';
 
 const TOKEN_TOPIC = 'api-token';
