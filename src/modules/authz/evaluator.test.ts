@@ -15,7 +15,7 @@ import {
   type EnvironmentSet,
   type TypeLevels,
 } from './levels.js';
-import { SYSTEM_ROLES } from './roles.js';
+import { SYSTEM_ROLES } from './system-roles.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const organization: Organization = { id: 'org', slug: 'acme', name: 'Acme', retention_days: 365, created_at: now, updated_at: now };

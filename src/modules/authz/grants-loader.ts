@@ -1,6 +1,6 @@
 import type { Membership } from '../../kernel/db/schema.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition, type Grants } from './grants.js';
-import { isSystemRole } from './roles.js';
+import { isSystemRole } from './system-roles.js';
 
 const MAX_CACHED_ROLES = 10_000;
 

@@ -10,7 +10,7 @@ import {
   type EnvironmentSet,
   type TypeLevels,
 } from './levels.js';
-import { SYSTEM_ROLE_DEFINITIONS, type SystemRole } from './roles.js';
+import { SYSTEM_ROLE_DEFINITIONS, type SystemRole } from './system-roles.js';
 
 /** What one project grants: project actions, and environment actions per environment type. */
 export interface ProjectGrant {

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
-import { ASSIGNABLE_ROLES, SYSTEM_ROLES } from '../authz/roles.js';
+import { ASSIGNABLE_ROLES, SYSTEM_ROLES } from '../authz/system-roles.js';
 
 export const MemberView = Type.Object({
   user_id: Uuid,

@@ -4,7 +4,7 @@ import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
-import { isSystemRole } from '../authz/roles.js';
+import { isSystemRole } from '../authz/system-roles.js';
 import { requireUser, type UserPrincipal } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';

@@ -5,7 +5,7 @@ import { ENVIRONMENT_TYPES, type CustomRole, type Database, type Organization } 
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { CustomRoleDefinition } from '../authz/grants.js';
 import type { ClusterLevel, EnvironmentSet, ProjectLevel, TypeLevels } from '../authz/levels.js';
-import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/roles.js';
+import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/system-roles.js';
 import { createRolesRepo, type RoleLists } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit } from '../audit/recorder.js';
