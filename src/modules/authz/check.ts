@@ -1,13 +1,17 @@
 import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import { invalid, notFound } from '../../kernel/errors.js';
-import type { TokensService } from '../tokens/service.js';
-import { principalId } from '../../kernel/principal.js';
+import { principalId, type TokenPrincipal } from '../../kernel/principal.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { isAction } from '../../kernel/authz/catalogue.js';
 import { explain, explainToken, type Decision } from './explain.js';
 import type { GrantsLoader } from './grants-loader.js';
 import type { ScopeRepo } from './scope-repo.js';
+
+/** Finds an API token of an organization by id; the tokens module provides it, so authz does not import it. */
+export interface TokenLookup {
+  principalById(organizationId: string, id: string): Promise<{ principal: TokenPrincipal; path: string | null } | undefined>;
+}
 
 export interface CheckInput {
   principal?: { user_id?: string; token_id?: string };
@@ -23,7 +27,7 @@ export interface CheckInput {
 export function createAuthzCheck(deps: {
   scopeRepo: ScopeRepo;
   grantsLoader: GrantsLoader;
-  tokens: Pick<TokensService, 'principalById'>;
+  tokens: TokenLookup;
 }) {
   async function resolveResource(access: RequestAccess, subjectUserId: string, name: string | undefined): Promise<Resource> {
     const organization = access.scope.organization;
