@@ -13,6 +13,21 @@ export interface OrgScope {
   service?: Service;
 }
 
+/** The places in a scope that a route declared on each kind of resource always has. */
+interface PlacesOf {
+  organization: never;
+  cluster: 'cluster';
+  project: 'project';
+  environment: 'project' | 'environment';
+  service: 'project' | 'environment' | 'service';
+}
+
+/**
+ * The scope of a route declared on a `K` resource: the places its path names are present.
+ * Distributes over a union of kinds, so a scope of "one of these" promises only what each has.
+ */
+export type ScopeOf<K extends ResourceKind> = K extends ResourceKind ? OrgScope & Required<Pick<OrgScope, PlacesOf[K]>> : never;
+
 /** Path parameters that name places in the hierarchy (slugs, and the cluster's id). */
 export interface ScopeParams {
   org?: string;
@@ -23,6 +38,7 @@ export interface ScopeParams {
 }
 
 /** The resource of `kind` in a resolved scope; a route declaring a kind its path lacks is a bug. */
+export function resourceOf<K extends ResourceKind>(scope: OrgScope, kind: K): Extract<Resource, { kind: K }>;
 export function resourceOf(scope: OrgScope, kind: ResourceKind): Resource {
   const { organization, cluster, project, environment, service } = scope;
   switch (kind) {

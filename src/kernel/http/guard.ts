@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../authz/catalogue.js';
 import { sees, type Authorizer, type Resource, type ResourceKind } from '../authz/authorizer.js';
 import { tokenRefusal } from '../authz/token-scopes.js';
-import { resourceOf, type OrgScope, type ScopeParams } from '../authz/scope.js';
+import { resourceOf, type OrgScope, type ScopeOf, type ScopeParams } from '../authz/scope.js';
 import { AppError, notFound } from '../errors.js';
 import { constantTimeEqual } from '../crypto/random-token.js';
 import { requireUser, type Principal } from '../principal.js';
@@ -110,11 +110,12 @@ function checkParams(request: FastifyRequest): void {
 /**
  * The one context a service receives: who is asking, where, and what they may do there.
  * Services use it for checks the route cannot make alone (an environment's type comes
- * from the body; lists are filtered item by item).
+ * from the body; lists are filtered item by item). `K`, the route's declared resource
+ * (see accessOf), types which places its scope holds.
  */
-export interface RequestAccess {
+export interface RequestAccess<K extends ResourceKind = 'organization'> {
   principal: Principal;
-  scope: OrgScope;
+  scope: ScopeOf<K>;
   /** Stamped on every audit event this request causes. */
   audit: AuditContext;
   can(action: Action, resource: Resource): boolean;

@@ -24,20 +24,20 @@ export function clusterRoutes(app: App, service: ClustersService) {
   app.get('/orgs/:org/clusters/:cluster_id', {
     config: { access: { action: 'cluster:read', resource: 'cluster' } },
     schema: { tags, summary: 'One cluster', params: ClusterParams, response: { 200: ClusterView, ...errorResponses } },
-    handler: async (request) => toClusterView(scopeOf(request).cluster!),
+    handler: async (request) => toClusterView(scopeOf(request, 'cluster').cluster),
   });
 
   app.patch('/orgs/:org/clusters/:cluster_id', {
     config: { access: { action: 'cluster:write', resource: 'cluster' } },
     schema: { tags, summary: 'Edit a cluster', params: ClusterParams, body: UpdateClusterBody, response: { 200: ClusterView, ...errorResponses } },
-    handler: async (request) => toClusterView(await service.update(accessOf(request), scopeOf(request).cluster!, request.body)),
+    handler: async (request) => toClusterView(await service.update(accessOf(request), scopeOf(request, 'cluster').cluster, request.body)),
   });
 
   app.delete('/orgs/:org/clusters/:cluster_id', {
     config: { access: { action: 'cluster:manage', resource: 'cluster' } },
     schema: { tags, summary: 'Delete a cluster that hosts no environment', params: ClusterParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(accessOf(request), scopeOf(request).cluster!);
+      await service.delete(accessOf(request), scopeOf(request, 'cluster').cluster);
       return reply.code(204).send(null);
     },
   });

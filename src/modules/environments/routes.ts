@@ -20,7 +20,7 @@ export function environmentRoutes(app: App, service: EnvironmentsService) {
   app.get(base, {
     config: { access: { action: 'project:read', resource: 'project' } },
     schema: { tags, summary: 'Environments you may see', params: ProjectScopeParams, querystring: PageQuery, response: { 200: Page(EnvironmentView), ...errorResponses } },
-    handler: async (request) => service.list(accessOf(request), request.query.cursor, request.query.limit ?? 50),
+    handler: async (request) => service.list(accessOf(request, 'project'), request.query.cursor, request.query.limit ?? 50),
   });
 
   app.post(base, {
@@ -33,27 +33,27 @@ export function environmentRoutes(app: App, service: EnvironmentsService) {
       response: { 201: EnvironmentView, ...errorResponses },
     },
     handler: async (request, reply) =>
-      reply.code(201).send(toEnvironmentView(await service.create(accessOf(request), request.body))),
+      reply.code(201).send(toEnvironmentView(await service.create(accessOf(request, 'project'), request.body))),
   });
 
   app.get(`${base}/:env`, {
     config: { access: { action: 'environment:read', resource: 'environment' } },
     schema: { tags, summary: 'One environment', params: EnvironmentParams, response: { 200: EnvironmentView, ...errorResponses } },
-    handler: async (request) => toEnvironmentView(scopeOf(request).environment!),
+    handler: async (request) => toEnvironmentView(scopeOf(request, 'environment').environment),
   });
 
   app.patch(`${base}/:env`, {
     config: { access: { action: 'environment:write', resource: 'environment' } },
     schema: { tags, summary: 'Edit or rename an environment', params: EnvironmentParams, body: UpdateEnvironmentBody, response: { 200: EnvironmentView, ...errorResponses } },
     handler: async (request) =>
-      toEnvironmentView(await service.update(accessOf(request), scopeOf(request).environment!, request.body)),
+      toEnvironmentView(await service.update(accessOf(request, 'environment'), scopeOf(request, 'environment').environment, request.body)),
   });
 
   app.delete(`${base}/:env`, {
     config: { access: { action: 'environment:delete', resource: 'environment' } },
     schema: { tags, summary: 'Delete an environment and its services', params: EnvironmentParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(accessOf(request), scopeOf(request).environment!);
+      await service.delete(accessOf(request, 'environment'), scopeOf(request, 'environment').environment);
       return reply.code(204).send(null);
     },
   });

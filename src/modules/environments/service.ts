@@ -18,10 +18,10 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
    * SPEC §2.3: placing an environment needs the action for its *type* in the project,
    * and cluster:deploy on its cluster when it has one.
    */
-  async function requirePlacement(access: RequestAccess, action: 'environment:create' | 'environment:write', target: Environment) {
+  async function requirePlacement(access: RequestAccess<'project'>, action: 'environment:create' | 'environment:write', target: Environment) {
     const { organization, project } = access.scope;
     // The target placement does not exist yet: the project is visible, so refusing is a 403.
-    if (!access.can(action, { kind: 'environment', organization, project: project!, environment: target })) {
+    if (!access.can(action, { kind: 'environment', organization, project, environment: target })) {
       throw new AppError('FORBIDDEN', `Missing permission ${action} for ${target.type} environments of this project`, { action });
     }
     if (target.cluster_id !== null) {
@@ -35,20 +35,20 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
   }
 
   return {
-    list(access: RequestAccess, cursor: string | undefined, limit: number) {
+    list(access: RequestAccess<'project'>, cursor: string | undefined, limit: number) {
       const { organization, project } = access.scope;
       return visiblePage({
         cursor,
         limit,
-        fetch: (after, count) => repo.list(project!.id, after, count),
+        fetch: (after, count) => repo.list(project.id, after, count),
         key: (environment) => environment.slug,
-        visible: (environment) => access.can('environment:read', { kind: 'environment', organization, project: project!, environment }),
+        visible: (environment) => access.can('environment:read', { kind: 'environment', organization, project, environment }),
         shape: toEnvironmentView,
       });
     },
 
-    async create(access: RequestAccess, input: { slug: string; name?: string; type: EnvironmentType; cluster_id?: string | null }) {
-      const project = access.scope.project!;
+    async create(access: RequestAccess<'project'>, input: { slug: string; name?: string; type: EnvironmentType; cluster_id?: string | null }) {
+      const project = access.scope.project;
       const draft = {
         project_id: project.id,
         slug: input.slug,
@@ -70,12 +70,12 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
       }
     },
 
-    async update(access: RequestAccess, environment: Environment, changes: EnvironmentChanges) {
+    async update(access: RequestAccess<'project'>, environment: Environment, changes: EnvironmentChanges) {
       // Moving to another type or cluster needs the same rights there as creating it there.
       if (changes.type !== undefined || changes.cluster_id !== undefined) {
         await requirePlacement(access, 'environment:write', { ...environment, ...changes });
       }
-      const project = access.scope.project!;
+      const project = access.scope.project;
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
           const updated = await createEnvironmentsRepo(tx).update(environment.id, changes);
@@ -89,9 +89,9 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
     },
 
     /** Its services (and later variables) go with it in the statement's cascade. */
-    delete: (access: RequestAccess, environment: Environment) =>
+    delete: (access: RequestAccess<'project'>, environment: Environment) =>
       withAudit(deps.db, access.audit, async (tx, note) => {
-        const name = `${access.scope.project!.slug}/${environment.slug}`;
+        const name = `${access.scope.project.slug}/${environment.slug}`;
         await createEnvironmentsRepo(tx).delete(environment.id);
         note({ event_type: 'DELETE', target_type: 'environment', target_id: environment.id, target_name: name, change: `Deleted environment ${name} and its services`, details: { before: fields(environment) } });
       }),

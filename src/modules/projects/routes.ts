@@ -24,20 +24,20 @@ export function projectRoutes(app: App, service: ProjectsService) {
   app.get('/orgs/:org/projects/:project', {
     config: { access: { action: 'project:read', resource: 'project' } },
     schema: { tags, summary: 'One project', params: ProjectParams, response: { 200: ProjectView, ...errorResponses } },
-    handler: async (request) => toProjectView(scopeOf(request).project!),
+    handler: async (request) => toProjectView(scopeOf(request, 'project').project),
   });
 
   app.patch('/orgs/:org/projects/:project', {
     config: { access: { action: 'project:write', resource: 'project' } },
     schema: { tags, summary: 'Edit a project', params: ProjectParams, body: UpdateProjectBody, response: { 200: ProjectView, ...errorResponses } },
-    handler: async (request) => toProjectView(await service.update(accessOf(request), scopeOf(request).project!, request.body)),
+    handler: async (request) => toProjectView(await service.update(accessOf(request), scopeOf(request, 'project').project, request.body)),
   });
 
   app.delete('/orgs/:org/projects/:project', {
     config: { access: { action: 'project:write', resource: 'project' } },
     schema: { tags, summary: 'Delete a project and everything in it', params: ProjectParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(accessOf(request), scopeOf(request).project!);
+      await service.delete(accessOf(request), scopeOf(request, 'project').project);
       return reply.code(204).send(null);
     },
   });

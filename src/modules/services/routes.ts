@@ -19,32 +19,32 @@ export function serviceRoutes(app: App, service: ServicesService) {
   app.get(base, {
     config: { access: { action: 'service:read', resource: 'environment' } },
     schema: { tags, summary: 'Services of an environment', params: EnvironmentScopeParams, querystring: PageQuery, response: { 200: Page(ServiceView), ...errorResponses } },
-    handler: async (request) => service.list(accessOf(request), request.query.cursor, request.query.limit ?? 50),
+    handler: async (request) => service.list(accessOf(request, 'environment'), request.query.cursor, request.query.limit ?? 50),
   });
 
   app.post(base, {
     config: { access: { action: 'service:create', resource: 'environment' } },
     schema: { tags, summary: 'Create a service', params: EnvironmentScopeParams, body: CreateServiceBody, response: { 201: ServiceView, ...errorResponses } },
-    handler: async (request, reply) => reply.code(201).send(service.view(accessOf(request), await service.create(accessOf(request), request.body))),
+    handler: async (request, reply) => reply.code(201).send(service.view(accessOf(request, 'environment'), await service.create(accessOf(request, 'environment'), request.body))),
   });
 
   app.get(`${base}/:service`, {
     config: { access: { action: 'service:read', resource: 'service' } },
     schema: { tags, summary: 'One service', params: ServiceParams, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => service.view(accessOf(request), await service.opened(scopeOf(request).service!)),
+    handler: async (request) => service.view(accessOf(request, 'service'), await service.opened(scopeOf(request, 'service').service)),
   });
 
   app.patch(`${base}/:service`, {
     config: { access: { action: 'service:write', resource: 'service' } },
     schema: { tags, summary: 'Edit a service', params: ServiceParams, body: UpdateServiceBody, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => service.view(accessOf(request), await service.update(accessOf(request), scopeOf(request).service!, request.body)),
+    handler: async (request) => service.view(accessOf(request, 'service'), await service.update(accessOf(request, 'service'), scopeOf(request, 'service').service, request.body)),
   });
 
   app.delete(`${base}/:service`, {
     config: { access: { action: 'service:delete', resource: 'service' } },
     schema: { tags, summary: 'Delete a service', params: ServiceParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      await service.delete(accessOf(request), scopeOf(request).service!);
+      await service.delete(accessOf(request, 'service'), scopeOf(request, 'service').service);
       return reply.code(204).send(null);
     },
   });

@@ -13,42 +13,42 @@ import { changedFields, withAudit } from '../audit/recorder.js';
 /** `changed` tells resolution caches that the organization's built-in variables changed. */
 export function createServicesService(deps: { db: Kysely<Database>; outputs: ServiceOutputs; changed?: (organizationId: string) => Promise<void> }) {
   const changed = (access: RequestAccess) => deps.changed?.(access.scope.organization.id);
-  const placeOf = (access: RequestAccess) => ({ organizationId: access.scope.organization.id, projectId: access.scope.project!.id });
+  const placeOf = (access: RequestAccess<'environment'>) => ({ organizationId: access.scope.organization.id, projectId: access.scope.project.id });
   const opened = async (service: Service) => (await deps.outputs.open(deps.db, [service]))[0]!;
   const repo = createServicesRepo(deps.db);
   // Output values may be credentials: the log keeps which outputs exist, never their values.
   const fields = (s: Service) => ({ slug: s.slug, name: s.name, kind: s.kind, outputs: Object.keys(s.outputs).sort() });
-  const pathOf = (access: RequestAccess, s: Service) => `${access.scope.project!.slug}/${access.scope.environment!.slug}/${s.slug}`;
+  const pathOf = (access: RequestAccess<'environment'>, s: Service) => `${access.scope.project.slug}/${access.scope.environment.slug}/${s.slug}`;
   const slugTaken = (slug: string) =>
     conflict(`A service with slug "${slug}" already exists in this environment`, { field: 'slug' });
   /** What this caller is shown of a service: credentials only where it may read them. */
-  const view = (access: RequestAccess, service: Service) => {
+  const view = (access: RequestAccess<'environment'>, service: Service) => {
     const { organization, project, environment } = access.scope;
-    return toServiceView(service, access.can('database:read_credentials', { kind: 'service', organization, project: project!, environment: environment!, service }));
+    return toServiceView(service, access.can('database:read_credentials', { kind: 'service', organization, project, environment, service }));
   };
 
   return {
-    list(access: RequestAccess, cursor: string | undefined, limit: number) {
+    list(access: RequestAccess<'environment'>, cursor: string | undefined, limit: number) {
       const { organization, project, environment } = access.scope;
       return visiblePage({
         cursor,
         limit,
-        fetch: async (after, count) => deps.outputs.open(deps.db, await repo.list(environment!.id, after, count)),
+        fetch: async (after, count) => deps.outputs.open(deps.db, await repo.list(environment.id, after, count)),
         key: (service) => service.slug,
         visible: (service) =>
-          access.can('service:read', { kind: 'service', organization, project: project!, environment: environment!, service }),
+          access.can('service:read', { kind: 'service', organization, project, environment, service }),
         shape: (service) => view(access, service),
       });
     },
 
-    async create(access: RequestAccess, input: { slug: string; name?: string; kind: ServiceKind; outputs?: Record<string, string> }) {
+    async create(access: RequestAccess<'environment'>, input: { slug: string; name?: string; kind: ServiceKind; outputs?: Record<string, string> }) {
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
           const id = randomUUID();
           const outputs = input.outputs ?? {};
           const stored = await createServicesRepo(tx).insert({
             id,
-            environment_id: access.scope.environment!.id,
+            environment_id: access.scope.environment.id,
             slug: input.slug,
             name: input.name ?? input.slug,
             kind: input.kind,
@@ -70,7 +70,7 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
 
     view,
 
-    async update(access: RequestAccess, sealed: Service, { outputs, ...changes }: ServiceChanges) {
+    async update(access: RequestAccess<'environment'>, sealed: Service, { outputs, ...changes }: ServiceChanges) {
       const service = await opened(sealed);
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
@@ -89,7 +89,7 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
       }
     },
 
-    delete: async (access: RequestAccess, sealed: Service) => {
+    delete: async (access: RequestAccess<'environment'>, sealed: Service) => {
       const service = await opened(sealed);
       return withAudit(deps.db, access.audit, async (tx, note) => {
         await createServicesRepo(tx).delete(service.id);

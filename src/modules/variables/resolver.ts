@@ -3,6 +3,7 @@ import { openValue } from './sealed-value.js';
 import type { Database, Service } from '../../kernel/db/schema.js';
 import { notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
+import { resourceOf } from '../../kernel/authz/scope.js';
 import type { KeySets } from '../audit/key-sets.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { ReadAuditBatcher } from '../audit/read-batcher.js';
@@ -66,7 +67,9 @@ export function createResolver(deps: {
      * READ_SECRET event is durable before the answer is sent, warm or not.
      */
     async resolve(access: RequestAccess, options: { format: Format; member?: string }) {
-      const { organization, project, environment, service } = access.scope;
+      // Resolution routes name an environment, or a service in one.
+      const { organization, project, environment } = resourceOf(access.scope, 'environment');
+      const { service } = access.scope;
       const principal = access.principal;
       const self = principal.kind === 'user' ? principal.user.id : null;
       let memberId = self;
@@ -76,11 +79,11 @@ export function createResolver(deps: {
         memberId = options.member;
       }
 
-      const key = `${environment!.id}|${service?.id ?? ''}|${memberId ?? ''}`;
+      const key = `${environment.id}|${service?.id ?? ''}|${memberId ?? ''}`;
       let inputs = deps.cache.get(organization.id, key);
       if (!inputs) {
         const generation = deps.cache.begin(organization.id);
-        inputs = await load({ organizationId: organization.id, projectId: project!.id, environmentId: environment!.id, serviceId: service?.id ?? null, memberId });
+        inputs = await load({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
         deps.cache.set(organization.id, key, generation, inputs);
       }
 
@@ -91,7 +94,7 @@ export function createResolver(deps: {
       const readable = new Set<string>();
       let access_ = '';
       for (const each of inputs.services) {
-        const resource = { kind: 'service' as const, organization, project: project!, environment: environment!, service: each };
+        const resource = { kind: 'service' as const, organization, project, environment, service: each };
         const use = access.can('secret:decrypt', resource);
         const credentials = use && inputs.credentialIds.has(each.id) && access.can('database:read_credentials', resource);
         if (use) usable.add(each.id);
@@ -112,13 +115,13 @@ export function createResolver(deps: {
         inputs.rendered.set(renderKey, rendered);
       }
 
-      const path = `${project!.slug}/${environment!.slug}${service ? `/${service.slug}` : ''}`;
+      const path = `${project.slug}/${environment.slug}${service ? `/${service.slug}` : ''}`;
       // The key list is stored once, before the first event that names it by digest.
       rendered.keySet ??= await deps.keySets.ensure(organization.id, rendered.keys);
       await deps.readAudit.record(access.audit, {
         event_type: 'READ_SECRET',
         target_type: service ? 'service' : 'environment',
-        target_id: service?.id ?? environment!.id,
+        target_id: service?.id ?? environment.id,
         target_name: path,
         change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${options.format}${memberId !== self ? ' on behalf of a member' : ''}`,
         details: {

@@ -7,6 +7,7 @@ import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
+import { resourceOf } from '../../kernel/authz/scope.js';
 import { isUuid } from '../../kernel/ids.js';
 import { maskSecret } from '../../kernel/mask.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
@@ -37,29 +38,29 @@ export interface UpdateInput {
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
-/** The place a request's path names, at the level its route manages. */
+/** The place a request's path names, at the level its route manages (the resource its route declares). */
 export function placeOf(access: RequestAccess, level: VariableScopeLevel): PlaceIds {
-  const { organization, project, environment, service } = access.scope;
+  const place = resourceOf(access.scope, level);
   return {
     level,
-    organizationId: organization.id,
-    projectId: level === 'organization' ? null : project!.id,
-    environmentId: level === 'environment' || level === 'service' ? environment!.id : null,
-    serviceId: level === 'service' ? service!.id : null,
+    organizationId: place.organization.id,
+    projectId: place.kind === 'organization' ? null : place.project.id,
+    environmentId: place.kind === 'environment' || place.kind === 'service' ? place.environment.id : null,
+    serviceId: place.kind === 'service' ? place.service.id : null,
   };
 }
 
 function placeName(access: RequestAccess, level: VariableScopeLevel): string {
-  const { organization, project, environment, service } = access.scope;
-  switch (level) {
+  const place = resourceOf(access.scope, level);
+  switch (place.kind) {
     case 'organization':
-      return `organization ${organization.slug}`;
+      return `organization ${place.organization.slug}`;
     case 'project':
-      return project!.slug;
+      return place.project.slug;
     case 'environment':
-      return `${project!.slug}/${environment!.slug}`;
+      return `${place.project.slug}/${place.environment.slug}`;
     case 'service':
-      return `${project!.slug}/${environment!.slug}/${service!.slug}`;
+      return `${place.project.slug}/${place.environment.slug}/${place.service.slug}`;
   }
 }
 
@@ -69,11 +70,11 @@ function placeName(access: RequestAccess, level: VariableScopeLevel): string {
  * Organization variables are checked the same way by the evaluator itself.
  */
 function typesMissingWrite(access: RequestAccess): string[] {
-  const { organization, project } = access.scope;
+  const { organization, project } = resourceOf(access.scope, 'project');
   const now = new Date();
   return ENVIRONMENT_TYPES.filter((type) => {
-    const environment: Environment = { id: NIL_UUID, project_id: project!.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
-    return !access.can('secret:write', { kind: 'environment', organization, project: project!, environment });
+    const environment: Environment = { id: NIL_UUID, project_id: project.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
+    return !access.can('secret:write', { kind: 'environment', organization, project, environment });
   });
 }
 
@@ -87,12 +88,12 @@ function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'a
 }
 
 function requireWriteEverywhereInProject(access: RequestAccess): void {
-  const { organization, project } = access.scope;
+  const { organization, project } = resourceOf(access.scope, 'project');
   const missing = typesMissingWrite(access);
   if (missing.length > 0) {
-    access.refuse('secret:write', { kind: 'project', organization, project: project! }, new AppError(
+    access.refuse('secret:write', { kind: 'project', organization, project }, new AppError(
       'FORBIDDEN',
-      `Project variables reach every environment of ${project!.slug}: they need secret:write on ${missing.join(', ')} environments too`,
+      `Project variables reach every environment of ${project.slug}: they need secret:write on ${missing.join(', ')} environments too`,
       { action: 'secret:write', environment_types: missing },
     ));
   }
