@@ -48,7 +48,7 @@ export const READ_ACTION: Record<ResourceKind, Action> = {
  * May the subject see the resource at all (SPEC §2.4)? Without it the resource answers 404,
  * so existence never leaks; with it a refusal is a 403 naming the action. A member sees what
  * its grants let it read; a token also sees the places on the way to its path and every
- * place where one of its scopes acts (tokens/scopes.ts, tokenSees).
+ * place where one of its scopes acts (token-scopes.ts, tokenSees).
  */
 export function sees(authorizer: Authorizer, subject: Subject, resource: Resource): boolean {
   if (authorizer.can(subject, READ_ACTION[resource.kind], resource)) return true;
