@@ -28,7 +28,7 @@ import { tokenRoutes } from './modules/tokens/routes.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { createAuditService } from './modules/audit/service.js';
 import { openAuditKeys, type AuditKeys } from './modules/audit/audit-keys.js';
-import { recordAudit } from './modules/audit/recorder.js';
+import { recordDeniedRequests } from './modules/audit/access-denied.js';
 import { createTokensService } from './modules/tokens/service.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { createRolesService } from './modules/roles/service.js';
@@ -179,38 +179,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
   });
 
-  // SPEC §6: refused requests inside an organization are recorded too (who, what action, which resource).
-  app.addHook('onSend', async (request) => {
-    if (!request.denied || !request.access) return;
-    const { action, resource } = request.denied;
-    request.denied = null;
-    const target: { id: string; slug?: string; name: string } =
-      resource.kind === 'organization'
-        ? resource.organization
-        : resource.kind === 'cluster'
-          ? resource.cluster
-          : resource.kind === 'project'
-            ? resource.project
-            : resource.kind === 'environment'
-              ? resource.environment
-              : resource.service;
-    const name = target.slug ?? target.name;
-    await db
-      .transaction()
-      .execute((tx) =>
-        recordAudit(tx, request.access!.audit, [
-          {
-            event_type: 'ACCESS_DENIED',
-            target_type: resource.kind,
-            target_id: target.id,
-            target_name: name,
-            change: `Refused ${action} on ${resource.kind} ${name}`,
-            details: { action, method: request.method, route: request.routeOptions.url },
-          },
-        ]),
-      )
-      .catch((error: unknown) => request.log.error({ err: error }, 'could not record ACCESS_DENIED'));
-  });
+  recordDeniedRequests(app, db);
 
   app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { access: 'public' }, schema: { hide: true } }, async (_request, reply) => {
