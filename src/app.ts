@@ -170,15 +170,6 @@ export async function buildApp(options: AppOptions): Promise<App> {
     authorizer,
   });
 
-  // Edits and deletions of organizations, projects, environments and services change what
-  // cached token placements hold: every instance drops them before the response is sent.
-  const HIERARCHY_ROUTE = /\/orgs\/:org(\/settings|\/projects\/:project(\/environments\/:env(\/services\/:service)?)?)?$/;
-  app.addHook('onSend', async (request, reply) => {
-    if ((request.method === 'PATCH' || request.method === 'PUT' || request.method === 'DELETE') && reply.statusCode < 400 && HIERARCHY_ROUTE.test(request.routeOptions.url ?? '')) {
-      await scopeRepo.hierarchyChanged();
-    }
-  });
-
   recordDeniedRequests(app, db);
 
   app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -201,16 +192,16 @@ export async function buildApp(options: AppOptions): Promise<App> {
         'x-coffer-actions': actions,
       }));
       accountsRoutes(typed, accounts, config.sessionTtlSeconds);
-      organizationRoutes(typed, createOrganizationsService({ db }));
+      organizationRoutes(typed, createOrganizationsService({ db, hierarchyChanged: scopeRepo.hierarchyChanged }));
       memberRoutes(typed, members, limits.invitationAccept);
       roleRoutes(typed, roles);
       authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
       tokenRoutes(typed, tokens);
       auditRoutes(typed, createAuditService({ db, signingKey: auditKeys.signingKey }));
       clusterRoutes(typed, createClustersService({ db }));
-      projectRoutes(typed, createProjectsService({ db }));
-      environmentRoutes(typed, createEnvironmentsService({ db }));
-      serviceRoutes(typed, createServicesService({ db, outputs, changed }));
+      projectRoutes(typed, createProjectsService({ db, hierarchyChanged: scopeRepo.hierarchyChanged }));
+      environmentRoutes(typed, createEnvironmentsService({ db, hierarchyChanged: scopeRepo.hierarchyChanged }));
+      serviceRoutes(typed, createServicesService({ db, outputs, changed, hierarchyChanged: scopeRepo.hierarchyChanged }));
       variableRoutes(typed, variables, resolver);
     },
     { prefix: API_PREFIX },
