@@ -14,51 +14,32 @@ import { useStrictFormats } from './kernel/http/schemas.js';
 import { installTextInputCheck } from './kernel/http/text-input.js';
 import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
-import { accountsRoutes, sessionCredential } from './modules/accounts/routes.js';
-import { createAccountsRepo } from './modules/accounts/repo.js';
-import { createAccountsService } from './modules/accounts/service.js';
+import { register as registerAccounts, sessionCredential } from './modules/accounts/index.js';
+import type { AccountsService } from './modules/accounts/service.js';
 import { createAttemptLimits } from './modules/accounts/rate-limit.js';
 import type { Authorizer } from './kernel/authz/authorizer.js';
 import { engineAuthorizer } from './modules/authz/evaluator.js';
-import { createGrantsLoader } from './modules/authz/grants-loader.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
-import { roleRoutes } from './modules/roles/routes.js';
-import { authzRoutes } from './modules/authz/routes.js';
-import { createAuthzCheck } from './modules/authz/check.js';
-import { tokenRoutes } from './modules/tokens/routes.js';
-import { auditRoutes } from './modules/audit/routes.js';
-import { createAuditService } from './modules/audit/service.js';
+import { createScopes, register as registerAuthz, type Scopes } from './modules/authz/index.js';
+import { register as registerAudit } from './modules/audit/index.js';
+import { createAuditService, type AuditService } from './modules/audit/service.js';
 import { openAuditKeys, type AuditKeys } from './modules/audit/audit-keys.js';
-import { recordAudit } from './modules/audit/recorder.js';
-import { createTokensService } from './modules/tokens/service.js';
-import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
-import { createRolesService } from './modules/roles/service.js';
-import { resolveScope } from './modules/authz/resolve-scope.js';
-import { createScopeRepo } from './modules/authz/scope-repo.js';
-import { withPlacementCache } from './modules/authz/placement-cache.js';
-import { organizationRoutes } from './modules/organizations/routes.js';
-import { createOrganizationsService } from './modules/organizations/service.js';
-import { clusterRoutes } from './modules/clusters/routes.js';
-import { createClustersService } from './modules/clusters/service.js';
-import { environmentRoutes } from './modules/environments/routes.js';
-import { createEnvironmentsService } from './modules/environments/service.js';
-import { projectRoutes } from './modules/projects/routes.js';
-import { createProjectsService } from './modules/projects/service.js';
-import { serviceRoutes } from './modules/services/routes.js';
-import { createServicesService } from './modules/services/service.js';
+import { register as registerClusters } from './modules/clusters/index.js';
+import { register as registerEnvironments } from './modules/environments/index.js';
+import { register as registerMembers } from './modules/members/index.js';
+import { register as registerOrganizations } from './modules/organizations/index.js';
+import { register as registerProjects } from './modules/projects/index.js';
+import { register as registerRoles } from './modules/roles/index.js';
+import { register as registerServices } from './modules/services/index.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
-import { createMembersService } from './modules/members/service.js';
-import { memberRoutes } from './modules/members/routes.js';
+import { register as registerTokens } from './modules/tokens/index.js';
+import type { TokensService } from './modules/tokens/service.js';
+import { register as registerVariables } from './modules/variables/index.js';
+import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { AppError } from './kernel/errors.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
 import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider.js';
-import { createReadAuditBatcher } from './modules/audit/read-batcher.js';
-import { createKeySets } from './modules/audit/key-sets.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
-import { ResolutionCache } from './modules/variables/resolution-cache.js';
-import { createResolver, type ResolutionInputs } from './modules/variables/resolver.js';
-import { variableRoutes } from './modules/variables/routes.js';
-import { createVariablesService } from './modules/variables/service.js';
 
 export const API_PREFIX = '/api/v1';
 export { VERSION } from './version.js';
@@ -78,6 +59,8 @@ export interface AppOptions {
   keyProvider?: KeyProvider;
   /** The audit log's signing and HMAC keys, when the caller opened them already (the server does, for housekeeping). */
   auditKeys?: AuditKeys;
+  /** The audit service, when the caller built it already (the server does, for housekeeping). */
+  audit?: AuditService;
 }
 
 const ajvCompilers = AjvCompiler();
@@ -129,31 +112,17 @@ export async function buildApp(options: AppOptions): Promise<App> {
   installTextInputCheck(app);
 
   const invalidation = options.invalidation ?? createLocalInvalidation();
-  const scopeRepo = withPlacementCache(createScopeRepo(db), invalidation);
-  const limits = createAttemptLimits(db, config.rateLimits);
-  const accounts = createAccountsService({
-    repo: createAccountsRepo(db),
-    config,
-    hasPendingInvitation: (email) => members.hasPendingInvitation(email),
-    invalidation,
-    limits,
-  });
-  const members = createMembersService({ db });
-  const authorizer = options.authorizer ?? engineAuthorizer;
-  const roles = createRolesService({ db });
-  const grantsLoader = createGrantsLoader((roleId) => roles.definition(roleId));
-
-  const tokens = createTokensService({ db, scopeRepo, invalidation });
-
   const keyProvider = options.keyProvider ?? new LocalKeyProvider(options.rootKey);
   const keyring = createKeyring({ db, provider: keyProvider });
   const auditKeys = options.auditKeys ?? (await openAuditKeys(db, options.rootKey, keyProvider));
-  const resolutions = new ResolutionCache<ResolutionInputs>(invalidation);
-  const changed = (organizationId: string) => resolutions.changed(organizationId);
-  const variables = createVariablesService({ db, keyring, valueHmac: auditKeys.valueHmac, changed });
+  const audit = options.audit ?? createAuditService({ db, signingKey: auditKeys.signingKey });
+  const limits = createAttemptLimits(db, config.rateLimits);
   const outputs = createServiceOutputs(keyring);
-  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
 
+  // The guard goes on before any route, since it refuses a route that declares no access, yet
+  // it calls what the modules build as they register below: it reaches them through `modules`,
+  // complete before the app can take a request.
+  const modules = {} as { accounts: Pick<AccountsService, 'authenticate'>; tokens: Pick<TokensService, 'authenticate'>; scopes: Scopes };
   installGuard(app, {
     async authenticate(request) {
       const credential = sessionCredential(request);
@@ -161,56 +130,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
       // One authentication step for people and programs: API tokens by their prefix.
       const principal = credential.token.startsWith(API_TOKEN_PREFIX)
         ? credential.via === 'header'
-          ? await tokens.authenticate(credential.token)
+          ? await modules.tokens.authenticate(credential.token)
           : null
-        : await accounts.authenticate(credential.token, credential.via);
+        : await modules.accounts.authenticate(credential.token, credential.via);
       if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
       return principal;
     },
-    resolveScope: (principal, params) => resolveScope(scopeRepo, grantsLoader, principal, params),
-    authorizer,
-  });
-
-  // Edits and deletions of organizations, projects, environments and services change what
-  // cached token placements hold: every instance drops them before the response is sent.
-  const HIERARCHY_ROUTE = /\/orgs\/:org(\/settings|\/projects\/:project(\/environments\/:env(\/services\/:service)?)?)?$/;
-  app.addHook('onSend', async (request, reply) => {
-    if ((request.method === 'PATCH' || request.method === 'PUT' || request.method === 'DELETE') && reply.statusCode < 400 && HIERARCHY_ROUTE.test(request.routeOptions.url ?? '')) {
-      await scopeRepo.hierarchyChanged();
-    }
-  });
-
-  // SPEC §6: refused requests inside an organization are recorded too (who, what action, which resource).
-  app.addHook('onSend', async (request) => {
-    if (!request.denied || !request.access) return;
-    const { action, resource } = request.denied;
-    request.denied = null;
-    const target: { id: string; slug?: string; name: string } =
-      resource.kind === 'organization'
-        ? resource.organization
-        : resource.kind === 'cluster'
-          ? resource.cluster
-          : resource.kind === 'project'
-            ? resource.project
-            : resource.kind === 'environment'
-              ? resource.environment
-              : resource.service;
-    const name = target.slug ?? target.name;
-    await db
-      .transaction()
-      .execute((tx) =>
-        recordAudit(tx, request.access!.audit, [
-          {
-            event_type: 'ACCESS_DENIED',
-            target_type: resource.kind,
-            target_id: target.id,
-            target_name: name,
-            change: `Refused ${action} on ${resource.kind} ${name}`,
-            details: { action, method: request.method, route: request.routeOptions.url },
-          },
-        ]),
-      )
-      .catch((error: unknown) => request.log.error({ err: error }, 'could not record ACCESS_DENIED'));
+    resolveScope: (principal, params) => modules.scopes.resolveScope(principal, params),
+    authorizer: options.authorizer ?? engineAuthorizer,
   });
 
   app.get('/healthz', { config: { access: 'public' }, schema: { hide: true } }, async () => ({ status: 'ok' }));
@@ -232,18 +159,21 @@ export async function buildApp(options: AppOptions): Promise<App> {
         ...app.swagger(),
         'x-coffer-actions': actions,
       }));
-      accountsRoutes(typed, accounts, config.sessionTtlSeconds);
-      organizationRoutes(typed, createOrganizationsService({ db }));
-      memberRoutes(typed, members, limits.invitationAccept);
-      roleRoutes(typed, roles);
-      authzRoutes(typed, createAuthzCheck({ scopeRepo, grantsLoader, tokens }));
-      tokenRoutes(typed, tokens);
-      auditRoutes(typed, createAuditService({ db, signingKey: auditKeys.signingKey }));
-      clusterRoutes(typed, createClustersService({ db }));
-      projectRoutes(typed, createProjectsService({ db }));
-      environmentRoutes(typed, createEnvironmentsService({ db }));
-      serviceRoutes(typed, createServicesService({ db, outputs, changed }));
-      variableRoutes(typed, variables, resolver);
+      // Each module builds its services and registers its routes; the order is their dependencies'.
+      const members = registerMembers(typed, { db, acceptLimit: limits.invitationAccept });
+      modules.accounts = registerAccounts(typed, { db, config, invalidation, limits, hasPendingInvitation: members.hasPendingInvitation });
+      const roles = registerRoles(typed, { db });
+      const scopes = (modules.scopes = createScopes({ db, invalidation, roleDefinition: roles.definition }));
+      const { hierarchyChanged } = scopes;
+      registerOrganizations(typed, { db, hierarchyChanged });
+      const tokens = (modules.tokens = registerTokens(typed, { db, scopeRepo: scopes.scopeRepo, invalidation }));
+      registerAuthz(typed, { scopes, tokens });
+      registerAudit(typed, { db, audit });
+      registerClusters(typed, { db });
+      registerProjects(typed, { db, hierarchyChanged });
+      registerEnvironments(typed, { db, hierarchyChanged });
+      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
+      registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
     },
     { prefix: API_PREFIX },
   );

@@ -6,7 +6,6 @@ import { loadConfig, type Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
-import type { SigningKey } from './kernel/crypto/signing-key.js';
 import { openAuditKeys } from './modules/audit/audit-keys.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
 import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
@@ -15,7 +14,7 @@ import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db
 import { migrateToLatest } from './kernel/db/migrate.js';
 import { serveBackups } from './kernel/db/backup.js';
 import { createServerLogger } from './kernel/http/log-output.js';
-import { createAuditService } from './modules/audit/service.js';
+import { createAuditService, type AuditService } from './modules/audit/service.js';
 
 export interface RunningServer {
   address: string;
@@ -50,10 +49,12 @@ export async function runServer(config: Config, log: Logger = createServerLogger
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, auditKeys });
+    // One audit service for the routes and for housekeeping.
+    const audit = createAuditService({ db: database.db, signingKey: auditKeys.signingKey });
+    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, auditKeys, audit });
     app.addHook('onClose', () => invalidation.close());
 
-    const housekeeping = startHousekeeping(config, database, auditKeys.signingKey, log);
+    const housekeeping = startHousekeeping(config, database, audit, log);
     app.addHook('onClose', async () => housekeeping.stop());
 
     const address = await app.listen({ port: config.port, host: config.host });
@@ -93,9 +94,7 @@ export async function runServer(config: Config, log: Logger = createServerLogger
  * and, with COFFER_CHECKPOINT_DIR, a signed checkpoint per organization written outside
  * the database (SPEC §6) for `POST …/audit-events/verify` later.
  */
-function startHousekeeping(config: Config, database: DatabaseHandle, signingKey: SigningKey, log: Logger) {
-  const audit = createAuditService({ db: database.db, signingKey });
-
+function startHousekeeping(config: Config, database: DatabaseHandle, audit: AuditService, log: Logger) {
   async function writeCheckpoints(dir: string) {
     const orgs = await database.db.selectFrom('organizations').select(['id', 'slug']).execute();
     for (const org of orgs) {

@@ -3,7 +3,9 @@ import type { Config } from '../../config.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
 import { AppError, conflict, notFound } from '../../kernel/errors.js';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
+import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
+import { evictWhere } from '../../kernel/cache/evict.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AttemptLimits } from './rate-limit.js';
@@ -50,11 +52,12 @@ export function createAccountsService(deps: {
 
   // Live sessions by token hash: authentication costs no database round trip once warm.
   // Logout and revocation publish the session id, which evicts it on every instance.
-  const cache = new Map<string, CachedSession>();
+  // Entries older than a minute are never served (see authenticate), so that is their TTL too.
+  const cache = new LRUCache<string, CachedSession>({ max: MAX_CACHED_SESSIONS, ttl: TOUCH_INTERVAL_MS });
   invalidation.subscribe(
     SESSION_TOPIC,
     (sessionId) => {
-      for (const [key, entry] of cache) if (entry.sessionId === sessionId) cache.delete(key);
+      evictWhere(cache, (entry) => entry.sessionId === sessionId);
     },
     () => cache.clear(),
   );
@@ -129,7 +132,6 @@ export function createAccountsService(deps: {
         expiresAt: row.expires_at.getTime(),
         touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
       };
-      if (cache.size >= MAX_CACHED_SESSIONS) cache.clear();
       cache.set(key, entry);
       return principal(entry);
     },

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Database } from '../../kernel/db/schema.js';
 
 /** The name of a list of keys: SHA-256 of its JSON, so the chain binds the exact list. */
@@ -12,7 +13,7 @@ const MAX_REMEMBERED = 100_000;
 /** Stores each distinct key list once per organization (see migration 0007). */
 export function createKeySets(db: Kysely<Database>) {
   // Lists known to be stored: a warm resolution adds no statement for its key list.
-  const stored = new Set<string>();
+  const stored = new LRUCache<string, true>({ max: MAX_REMEMBERED });
   return {
     async ensure(organizationId: string, keys: readonly string[]): Promise<string> {
       const digest = keySetDigest(keys);
@@ -23,8 +24,7 @@ export function createKeySets(db: Kysely<Database>) {
         .values({ organization_id: organizationId, digest, keys: JSON.stringify(keys) })
         .onConflict((oc) => oc.columns(['organization_id', 'digest']).doNothing())
         .execute();
-      if (stored.size >= MAX_REMEMBERED) stored.clear();
-      stored.add(id);
+      stored.set(id, true);
       return digest;
     },
   };

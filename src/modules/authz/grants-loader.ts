@@ -1,8 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import type { Membership } from '../../kernel/db/schema.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition, type Grants } from './grants.js';
 import { isSystemRole } from './system-roles.js';
 
 const MAX_CACHED_ROLES = 10_000;
+/** Versions keep entries correct; the TTL only lets roles no longer used (or deleted) go. */
+const CACHED_ROLE_TTL_MS = 60 * 60_000;
 
 /**
  * Compiled grants per membership. System roles are compiled once; a custom role is
@@ -11,7 +14,7 @@ const MAX_CACHED_ROLES = 10_000;
  * next request on every instance, with no message between instances.
  */
 export function createGrantsLoader(loadDefinition: (roleId: string) => Promise<(CustomRoleDefinition & { version: number }) | undefined>) {
-  const cache = new Map<string, { version: number; grants: Grants }>();
+  const cache = new LRUCache<string, { version: number; grants: Grants }>({ max: MAX_CACHED_ROLES, ttl: CACHED_ROLE_TTL_MS });
 
   return {
     async load(membership: Membership, roleVersion: number | null): Promise<Grants | null> {
@@ -23,7 +26,6 @@ export function createGrantsLoader(loadDefinition: (roleId: string) => Promise<(
       const definition = await loadDefinition(membership.role_id);
       if (!definition) return null;
       const grants = grantsOfCustomRole(definition);
-      if (cache.size >= MAX_CACHED_ROLES) cache.clear();
       cache.set(membership.role_id, { version: definition.version, grants });
       return grants;
     },

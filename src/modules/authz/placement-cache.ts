@@ -1,8 +1,12 @@
+import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { NO_USER } from './resolve-scope.js';
 import type { Placement, ScopeRepo } from './scope-repo.js';
 
 export const HIERARCHY_TOPIC = 'hierarchy';
+
+/** Invalidation keeps placements current; the TTL only lets rarely used ones go. */
+const PLACEMENT_TTL_MS = 10 * 60_000;
 
 /**
  * API tokens are placed in the hierarchy on every request, the hot path of CI and of
@@ -13,7 +17,7 @@ export const HIERARCHY_TOPIC = 'hierarchy';
  * placements are kept, so a creation never needs to invalidate anything.
  */
 export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, maxEntries = 10_000) {
-  const entries = new Map<string, Placement>();
+  const entries = new LRUCache<string, Placement>({ max: maxEntries, ttl: PLACEMENT_TTL_MS });
   let epoch = 0;
   const clear = () => {
     epoch += 1;
@@ -36,10 +40,7 @@ export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, 
         (slugs.env === undefined || placement.environment !== null) &&
         (slugs.service === undefined || placement.service !== null);
       // A change committed while we read must not leave the old rows cached.
-      if (complete && started === epoch) {
-        if (entries.size >= maxEntries) entries.delete(entries.keys().next().value!);
-        entries.set(key, placement);
-      }
+      if (complete && started === epoch) entries.set(key, placement);
       return placement;
     },
     hierarchyChanged: () => invalidation.publish(HIERARCHY_TOPIC, '*'),

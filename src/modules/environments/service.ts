@@ -8,7 +8,11 @@ import { createEnvironmentsRepo, type EnvironmentChanges } from './repo.js';
 import { toEnvironmentView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
-export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
+/**
+ * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
+ * cached token placements hold the old rows, and every instance drops them first.
+ */
+export function createEnvironmentsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
   const repo = createEnvironmentsRepo(deps.db);
   const fields = (e: Environment) => ({ slug: e.slug, name: e.name, type: e.type, cluster_id: e.cluster_id });
   const slugTaken = (slug: string) =>
@@ -81,7 +85,7 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
           const updated = await createEnvironmentsRepo(tx).update(environment.id, changes);
           note({ event_type: 'UPDATE', target_type: 'environment', target_id: environment.id, target_name: `${project.slug}/${updated.slug}`, change: `Updated environment ${project.slug}/${updated.slug}`, details: changedFields(fields(environment), fields(updated)) });
           return updated;
-        });
+        }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? environment.slug);
         throw error;
@@ -94,7 +98,7 @@ export function createEnvironmentsService(deps: { db: Kysely<Database> }) {
         const name = `${access.scope.project.slug}/${environment.slug}`;
         await createEnvironmentsRepo(tx).delete(environment.id);
         note({ event_type: 'DELETE', target_type: 'environment', target_id: environment.id, target_name: name, change: `Deleted environment ${name} and its services`, details: { before: fields(environment) } });
-      }),
+      }).then(deps.hierarchyChanged),
   };
 }
 

@@ -8,7 +8,11 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 
-export function createOrganizationsService(deps: { db: Kysely<Database> }) {
+/**
+ * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
+ * cached token placements hold the old rows, and every instance drops them first.
+ */
+export function createOrganizationsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
   const repo = createOrganizationsRepo(deps.db);
 
   const fields = (o: Organization) => ({ slug: o.slug, name: o.name, retention_days: o.retention_days });
@@ -43,7 +47,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database> }) {
           const updated = await createOrganizationsRepo(tx).update(org.id, changes);
           note({ event_type: 'UPDATE', target_type: 'organization', target_id: org.id, target_name: updated.slug, change: `Updated organization ${updated.slug}`, details: changedFields(fields(org), fields(updated)) });
           return updated;
-        });
+        }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? org.slug);
         throw error;
@@ -55,7 +59,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database> }) {
       withAudit(deps.db, access.audit, async (tx, note) => {
         await createOrganizationsRepo(tx).delete(org.id);
         note({ event_type: 'DELETE', target_type: 'organization', target_id: org.id, target_name: org.slug, change: `Deleted organization ${org.slug}`, details: { before: fields(org) } });
-      }),
+      }).then(deps.hierarchyChanged),
   };
 }
 

@@ -8,7 +8,11 @@ import { createProjectsRepo } from './repo.js';
 import { toProjectView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
-export function createProjectsService(deps: { db: Kysely<Database> }) {
+/**
+ * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
+ * cached token placements hold the old rows, and every instance drops them first.
+ */
+export function createProjectsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
   const repo = createProjectsRepo(deps.db);
   const fields = (p: Project) => ({ slug: p.slug, name: p.name, description: p.description });
   const slugTaken = (slug: string) =>
@@ -51,7 +55,7 @@ export function createProjectsService(deps: { db: Kysely<Database> }) {
           const updated = await createProjectsRepo(tx).update(project.id, changes);
           note({ event_type: 'UPDATE', target_type: 'project', target_id: project.id, target_name: updated.slug, change: `Updated project ${updated.slug}`, details: changedFields(fields(project), fields(updated)) });
           return updated;
-        });
+        }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? project.slug);
         throw error;
@@ -63,7 +67,7 @@ export function createProjectsService(deps: { db: Kysely<Database> }) {
       withAudit(deps.db, access.audit, async (tx, note) => {
         await createProjectsRepo(tx).delete(project.id);
         note({ event_type: 'DELETE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Deleted project ${project.slug} and everything in it`, details: { before: fields(project) } });
-      }),
+      }).then(deps.hierarchyChanged),
   };
 }
 

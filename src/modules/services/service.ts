@@ -10,8 +10,17 @@ import type { ServiceOutputs } from './outputs.js';
 import { toServiceView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
-/** `changed` tells resolution caches that the organization's built-in variables changed. */
-export function createServicesService(deps: { db: Kysely<Database>; outputs: ServiceOutputs; changed?: (organizationId: string) => Promise<void> }) {
+/**
+ * `changed` tells resolution caches that the organization's built-in variables changed;
+ * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
+ * cached token placements hold the old rows, and every instance drops them first.
+ */
+export function createServicesService(deps: {
+  db: Kysely<Database>;
+  outputs: ServiceOutputs;
+  changed?: (organizationId: string) => Promise<void>;
+  hierarchyChanged: () => Promise<void>;
+}) {
   const changed = (access: RequestAccess) => deps.changed?.(access.scope.organization.id);
   const placeOf = (access: RequestAccess<'environment'>) => ({ organizationId: access.scope.organization.id, projectId: access.scope.project.id });
   const opened = async (service: Service) => (await deps.outputs.open(deps.db, [service]))[0]!;
@@ -82,7 +91,7 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
           const name = pathOf(access, updated);
           note({ event_type: 'UPDATE', target_type: 'service', target_id: service.id, target_name: name, change: `Updated service ${name}`, details: changedFields(fields(service), fields(updated)) });
           return updated;
-        }).then(async (updated) => (await changed(access), updated));
+        }).then(async (updated) => (await changed(access), await deps.hierarchyChanged(), updated));
       } catch (error) {
         if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? service.slug);
         throw error;
@@ -95,7 +104,7 @@ export function createServicesService(deps: { db: Kysely<Database>; outputs: Ser
         await createServicesRepo(tx).delete(service.id);
         const name = pathOf(access, service);
         note({ event_type: 'DELETE', target_type: 'service', target_id: service.id, target_name: name, change: `Deleted service ${name}`, details: { before: fields(service) } });
-      }).then(() => changed(access));
+      }).then(async () => (await changed(access), await deps.hierarchyChanged()));
     },
   };
 }

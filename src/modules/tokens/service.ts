@@ -1,6 +1,8 @@
 import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
+import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
+import { evictWhere } from '../../kernel/cache/evict.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
 import { hashToken } from '../../kernel/crypto/random-token.js';
 import { isUniqueViolation } from '../../kernel/db/errors.js';
@@ -18,6 +20,8 @@ import { withAudit } from '../audit/recorder.js';
 const TOKEN_TOPIC = 'api-token';
 const TOUCH_INTERVAL_MS = 60_000;
 const MAX_CACHED_TOKENS = 100_000;
+/** Revocation evicts through invalidation; the TTL only lets idle tokens go. */
+const CACHED_TOKEN_TTL_MS = 10 * 60_000;
 /** Stands for "a project (or environment) that does not exist yet": only grants on every project cover it. */
 const FUTURE_ID = 'ffffffff-ffff-4fff-bfff-ffffffffffff';
 
@@ -49,11 +53,11 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
   const { invalidation } = deps;
 
   // Live tokens by hash: once warm, a token costs no database round trip (SPEC §5, issue 5).
-  const cache = new Map<string, { principal: TokenPrincipal; expiresAt: number; touchedAt: number }>();
+  const cache = new LRUCache<string, { principal: TokenPrincipal; expiresAt: number; touchedAt: number }>({ max: MAX_CACHED_TOKENS, ttl: CACHED_TOKEN_TTL_MS });
   invalidation.subscribe(
     TOKEN_TOPIC,
     (tokenId) => {
-      for (const [key, entry] of cache) if (entry.principal.token.id === tokenId) cache.delete(key);
+      evictWhere(cache, (entry) => entry.principal.token.id === tokenId);
     },
     () => cache.clear(),
   );
@@ -242,7 +246,6 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
           expiresAt: row.expires_at?.getTime() ?? Number.POSITIVE_INFINITY,
           touchedAt: row.last_used_at?.getTime() ?? 0,
         };
-        if (cache.size >= MAX_CACHED_TOKENS) cache.clear();
         cache.set(key, entry);
       }
       if (entry.expiresAt <= now) return null;

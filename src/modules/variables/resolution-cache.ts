@@ -1,6 +1,11 @@
+import { LRUCache } from 'lru-cache';
+import { evictWhere } from '../../kernel/cache/evict.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 
 export const RESOLUTION_TOPIC = 'resolutions';
+
+/** Invalidation keeps answers current; the TTL only bounds how long an unused one (and its plaintext) stays in memory. */
+const RESOLUTION_TTL_MS = 10 * 60_000;
 
 /**
  * Resolved sets kept in memory, bounded (least recently used goes first) and dropped per
@@ -13,26 +18,22 @@ export const RESOLUTION_TOPIC = 'resolutions';
  * the generation is not the one `begin` returned.
  */
 export class ResolutionCache<T> {
-  private readonly entries = new Map<string, { organizationId: string; value: T }>();
+  private readonly entries: LRUCache<string, { organizationId: string; value: T }>;
   private readonly generations = new Map<string, number>();
   /** Bumped when every organization is dropped at once (the channel lost messages). */
   private epoch = 0;
 
   constructor(
     private readonly invalidation: Invalidation,
-    private readonly maxEntries = 2000,
+    maxEntries = 2000,
   ) {
+    this.entries = new LRUCache({ max: maxEntries, ttl: RESOLUTION_TTL_MS });
     invalidation.subscribe(RESOLUTION_TOPIC, (organizationId) => this.drop(organizationId), () => this.clear());
   }
 
   get(organizationId: string, key: string): T | undefined {
     if (!this.invalidation.healthy) return undefined;
-    const entry = this.entries.get(`${organizationId}|${key}`);
-    if (!entry) return undefined;
-    // Re-inserting moves it to the young end of the Map's insertion order.
-    this.entries.delete(`${organizationId}|${key}`);
-    this.entries.set(`${organizationId}|${key}`, entry);
-    return entry.value;
+    return this.entries.get(`${organizationId}|${key}`)?.value;
   }
 
   /** Call before reading from the database; pass the result to `set`. */
@@ -43,7 +44,6 @@ export class ResolutionCache<T> {
   set(organizationId: string, key: string, generation: string, value: T): void {
     if (!this.invalidation.healthy || generation !== this.begin(organizationId)) return;
     this.entries.set(`${organizationId}|${key}`, { organizationId, value });
-    while (this.entries.size > this.maxEntries) this.entries.delete(this.entries.keys().next().value!);
   }
 
   /** Tells every instance (this one first) that the organization's answers changed. */
@@ -57,7 +57,7 @@ export class ResolutionCache<T> {
 
   private drop(organizationId: string): void {
     this.generations.set(organizationId, (this.generations.get(organizationId) ?? 0) + 1);
-    for (const [key, entry] of this.entries) if (entry.organizationId === organizationId) this.entries.delete(key);
+    evictWhere(this.entries, (entry) => entry.organizationId === organizationId);
   }
 
   private clear(): void {
