@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const ROLE_CONSTRAINTS = { name: 'custom_roles_name' } as const;
+
 export interface RoleLists {
   clusters: { cluster_id: string; permission: string }[];
   projects: { project_id: string; is_admin: boolean; levels: Record<string, string> }[];

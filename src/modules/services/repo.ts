@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database, ServiceKind } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const SERVICE_CONSTRAINTS = { slug: 'services_environment_id_slug_key' } as const;
+
 export interface ServiceChanges {
   slug?: string;
   name?: string;

@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const TOKEN_CONSTRAINTS = { name: 'api_tokens_organization_id_name_key' } as const;
+
 export function createTokensRepo(db: Kysely<Database>) {
   const withNames = () =>
     db

@@ -3,7 +3,7 @@ import type { Kysely } from 'kysely';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
 import { hashToken } from '../../kernel/crypto/random-token.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { ENVIRONMENT_TYPES, type Database, type Environment, type Project } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
@@ -11,7 +11,7 @@ import { requireUser, type TokenPath, type TokenPrincipal } from '../../kernel/p
 import type { Resource } from '../authz/authorizer.js';
 import { actionLevel, type Action } from '../authz/catalogue.js';
 import type { ScopeRepo } from '../authz/scope-repo.js';
-import { createTokensRepo, type TokenRow } from './repo.js';
+import { TOKEN_CONSTRAINTS, createTokensRepo, type TokenRow } from './repo.js';
 import { PRESETS, expandScopes, type Preset } from './scopes.js';
 import { withAudit } from '../audit/recorder.js';
 
@@ -192,8 +192,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
         });
         return { token, row: (await repo.byId(organization.id, id))! };
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict(`A token named "${input.name}" already exists`, { field: 'name' });
-        throw error;
+        throw translateConstraint(error, { [TOKEN_CONSTRAINTS.name]: () => conflict(`A token named "${input.name}" already exists`, { field: 'name' }) });
       }
     },
 

@@ -3,6 +3,9 @@ import type { Database, Variable, VariableScopeLevel, VariableType, VariableVers
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
+
 /** Where a variable hangs: the scope level and the ids along its path. */
 export interface PlaceIds {
   level: VariableScopeLevel;

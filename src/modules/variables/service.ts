@@ -4,7 +4,7 @@ import { seal, valueAad } from '../../kernel/crypto/aead.js';
 import { openValue } from './sealed-value.js';
 import type { Database, Environment, Variable, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { isUuid } from '../../kernel/ids.js';
@@ -14,7 +14,7 @@ import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
-import { createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
+import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
 import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
 import type { VariableScopeLevel } from '../../kernel/db/schema.js';
 
@@ -252,8 +252,7 @@ export function createVariablesService(deps: {
         });
         return await finish(place.organizationId, created);
       } catch (error) {
-        if (isUniqueViolation(error)) throw duplicate(content, assignee);
-        throw error;
+        throw translateConstraint(error, { [VARIABLE_CONSTRAINTS.liveName]: () => duplicate(content, assignee) });
       }
     },
 
@@ -377,8 +376,7 @@ export function createVariablesService(deps: {
         });
         return await finish(place.organizationId, restored);
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'body.version' });
-        throw error;
+        throw translateConstraint(error, { [VARIABLE_CONSTRAINTS.liveName]: () => conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'body.version' }) });
       }
     },
   };
