@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
+import { decodeCursorKey, encodeCursor } from '../../kernel/http/pagination.js';
 import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
@@ -39,8 +40,8 @@ export type EventView = ReturnType<typeof toEventView>;
 
 function cursorSeq(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
-  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(seq) || seq < 1) throw invalid('query.cursor', 'is not a cursor this API returned');
+  const [seq] = decodeCursorKey(cursor, ['number'])!;
+  if (seq < 1) throw invalid('query.cursor', 'is not a cursor this API returned');
   return seq;
 }
 
@@ -90,7 +91,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       const keySets = await keySetsOf(access.scope.organization.id, items);
       return {
         items: items.map((event) => toEventView(event, keySets)),
-        next_cursor: more ? Buffer.from(String(items.at(-1)!.seq)).toString('base64url') : null,
+        next_cursor: more ? encodeCursor([items.at(-1)!.seq]) : null,
       };
     },
 
