@@ -2,8 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, principalOf } from '../../kernel/http/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { Slug, Timestamp, Uuid, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import type { TokenRow } from './repo.js';
 import { pathName, type TokensService } from './service.js';
 
