@@ -58,6 +58,35 @@ export function createAuditRepo(db: Kysely<Database>) {
         .orderBy('seq')
         .limit(1)
         .executeTakeFirst(),
+
+    /** The chain's row, locked for the transaction: appends and purges take this lock. */
+    chainForUpdate: (organizationId: string) =>
+      db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst(),
+
+    /** The newest event that occurred before `cutoff`: the last one retention removes. */
+    lastBefore: (organizationId: string, cutoff: Date) =>
+      db
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('organization_id', '=', organizationId)
+        .where('occurred_at', '<', cutoff)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
+    /** Removes the events up to `seq` and starts the recorded chain after it; returns how many went. */
+    async purgeThrough(organizationId: string, last: { seq: number; hash: Buffer }): Promise<number> {
+      const deleted = await db.deleteFrom('audit_events').where('organization_id', '=', organizationId).where('seq', '<=', last.seq).executeTakeFirst();
+      await db
+        .updateTable('audit_chains')
+        .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
+        .where('organization_id', '=', organizationId)
+        .execute();
+      return Number(deleted.numDeletedRows);
+    },
+
+    /** Every organization's retention, for the hourly purge. */
+    retentions: () => db.selectFrom('organizations').select(['id', 'retention_days']).execute(),
   };
 }
 

@@ -207,28 +207,12 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
     async purge(organizationId: string, retentionDays: number, now = new Date(), context?: AuditContext): Promise<{ purged: number }> {
       const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
       return deps.db.transaction().execute(async (tx) => {
-        const chain = await tx.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst();
+        const txRepo = createAuditRepo(tx);
+        const chain = await txRepo.chainForUpdate(organizationId);
         if (!chain) return { purged: 0 };
-        const last = await tx
-          .selectFrom('audit_events')
-          .select(['seq', 'hash'])
-          .where('organization_id', '=', organizationId)
-          .where('occurred_at', '<', cutoff)
-          .orderBy('seq', 'desc')
-          .limit(1)
-          .executeTakeFirst();
+        const last = await txRepo.lastBefore(organizationId, cutoff);
         if (!last) return { purged: 0 };
-        const deleted = await tx
-          .deleteFrom('audit_events')
-          .where('organization_id', '=', organizationId)
-          .where('seq', '<=', last.seq)
-          .executeTakeFirst();
-        await tx
-          .updateTable('audit_chains')
-          .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
-          .where('organization_id', '=', organizationId)
-          .execute();
-        const purged = Number(deleted.numDeletedRows);
+        const purged = await txRepo.purgeThrough(organizationId, last);
         // Removing events is itself a change to the log: recorded in the same transaction.
         await recordAudit(tx, context ?? { organizationId, actor: { type: 'system', id: null, name: 'retention' }, tool: 'API', ip: null, requestId: null }, [
           {
@@ -244,7 +228,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
 
     /** Applies every organization's retention; the server runs this hourly. */
     async purgeAll(): Promise<number> {
-      const orgs = await deps.db.selectFrom('organizations').select(['id', 'retention_days']).execute();
+      const orgs = await repo.retentions();
       let purged = 0;
       for (const org of orgs) purged += (await this.purge(org.id, org.retention_days)).purged;
       return purged;

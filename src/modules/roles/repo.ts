@@ -18,6 +18,9 @@ export function createRolesRepo(db: Kysely<Database>) {
     byId: (organizationId: string, id: string) =>
       db.selectFrom('custom_roles').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst(),
 
+    /** A role by id alone, for the grants compiler (which already knows the organization). */
+    definitionRow: (id: string) => db.selectFrom('custom_roles').selectAll().where('id', '=', id).executeTakeFirst(),
+
     /** The three lists of a role, in the order they were given, with the names filled in. */
     async lists(roleId: string) {
       const [clusters, projects, environments] = await Promise.all([

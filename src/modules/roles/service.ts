@@ -194,7 +194,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
 
     /** The stored role as the grants compiler reads it. */
     async definition(roleId: string): Promise<(CustomRoleDefinition & { version: number }) | undefined> {
-      const role = await deps.db.selectFrom('custom_roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+      const role = await repo.definitionRow(roleId);
       if (!role) return undefined;
       const lists = await repo.lists(roleId);
       return {

@@ -35,6 +35,9 @@ export function createTokensRepo(db: Kysely<Database>) {
     list: (organizationId: string) => withNames().where('t.organization_id', '=', organizationId).orderBy('t.name').execute(),
     byId: (organizationId: string, id: string) =>
       withNames().where('t.organization_id', '=', organizationId).where('t.id', '=', id).executeTakeFirst(),
+    /** The id and slug of a token's organization. */
+    organization: (organizationId: string) =>
+      db.selectFrom('organizations').select(['id', 'slug']).where('id', '=', organizationId).executeTakeFirst(),
     byHash: (tokenHash: Buffer) => withNames().where('t.token_hash', '=', tokenHash).executeTakeFirst(),
     insert: (token: {
       organization_id: string;

@@ -211,7 +211,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
     /** What a token is, for the token itself (its organization, scopes and path). */
     async describe(principal: TokenPrincipal) {
       const row = await repo.byId(principal.token.organizationId, principal.token.id);
-      const organization = await deps.db.selectFrom('organizations').select(['id', 'slug']).where('id', '=', principal.token.organizationId).executeTakeFirst();
+      const organization = await repo.organization(principal.token.organizationId);
       if (!row || !organization) throw notFound('Token');
       return { row, organization };
     },
