@@ -87,6 +87,48 @@ export function createAuditRepo(db: Kysely<Database>) {
 
     /** Every organization's retention, for the hourly purge. */
     retentions: () => db.selectFrom('organizations').select(['id', 'retention_days']).execute(),
+
+    /** Stores a key list unless the organization has it already (see key-sets.ts). */
+    insertKeySet: (organizationId: string, digest: string, keys: readonly string[]) =>
+      db
+        .insertInto('audit_key_sets')
+        .values({ organization_id: organizationId, digest, keys: JSON.stringify(keys) })
+        .onConflict((oc) => oc.columns(['organization_id', 'digest']).doNothing())
+        .execute(),
+
+    keySetsByDigest: (organizationId: string, digests: string[]) =>
+      db
+        .selectFrom('audit_key_sets')
+        .select(['digest', 'keys'])
+        .where('organization_id', '=', organizationId)
+        .where('digest', 'in', digests)
+        .execute(),
+
+    /** The audit log's own keys (see audit-keys.ts): those migration 0009 left to be stored. */
+    pendingKeys: () => db.selectFrom('audit_keys').select('name').where('wrapped', 'is', null).orderBy('name').execute(),
+
+    /** Stores a pending key unless another instance stored it first. */
+    storePendingKey: (name: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('audit_keys').set({ wrapped, provider }).where('name', '=', name).where('wrapped', 'is', null).execute(),
+
+    hasKey: async (name: string) => (await db.selectFrom('audit_keys').select('name').where('name', '=', name).executeTakeFirst()) !== undefined,
+
+    /** Creates a key unless a concurrent start's landed first. */
+    insertKey: (name: string, wrapped: Buffer, provider: string) =>
+      db
+        .insertInto('audit_keys')
+        .values({ name, provider, wrapped })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute(),
+
+    keys: () => db.selectFrom('audit_keys').select(['name', 'wrapped']).execute(),
+
+    /** The stored keys, locked for a root-key rotation. */
+    storedKeysForUpdate: () =>
+      db.selectFrom('audit_keys').select(['name', 'wrapped']).where('wrapped', 'is not', null).orderBy('name').forUpdate().execute(),
+
+    rewrapKey: (name: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('audit_keys').set({ wrapped, provider, rotated_at: new Date() }).where('name', '=', name).execute(),
   };
 }
 
