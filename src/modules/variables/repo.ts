@@ -147,5 +147,21 @@ export function createVariablesRepo(db: Kysely<Database>) {
     servicesOf(environmentId: string) {
       return db.selectFrom('services').selectAll().where('environment_id', '=', environmentId).orderBy('slug').execute();
     },
+
+    /** For a root-key rotation (rotate-root-key.ts), inside its transaction: the stored check value, locked. */
+    rootKeyCheckForUpdate: (name: string) => db.selectFrom('coffer_settings').select('value').where('name', '=', name).forUpdate().executeTakeFirst(),
+
+    /** Every data key, locked for a root-key rotation. */
+    dataKeysForUpdate: () => db.selectFrom('data_keys').select(['id', 'wrapped']).orderBy('id').forUpdate().execute(),
+
+    rewrapDataKey: (id: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('data_keys').set({ wrapped, provider, rotated_at: new Date() }).where('id', '=', id).execute(),
+
+    storeRootKeyCheck: (name: string, value: Buffer) =>
+      db
+        .insertInto('coffer_settings')
+        .values({ name, value })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_at: new Date() }))
+        .execute(),
   };
 }
