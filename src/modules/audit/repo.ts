@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
+import { GENESIS_HASH } from './chain.js';
+import type { ChainHead, ChainRow } from './recorder.js';
 
 export interface AuditFilters {
   from?: string;
@@ -11,8 +13,54 @@ export interface AuditFilters {
   tool?: string;
 }
 
+const COLUMN_TYPES: [keyof ChainRow, string][] = [
+  ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
+  ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
+  ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
+  ['source_ip', 'text'], ['request_id', 'text'], ['details', 'jsonb'], ['prev_hash', 'bytea'], ['hash', 'bytea'],
+];
+
 export function createAuditRepo(db: Kysely<Database>) {
   return {
+    /** Creates the organization's chain head row if missing and locks it; returns where the chain ends. */
+    async lockHead(organizationId: string): Promise<ChainHead> {
+      const head = await sql<{ last_seq: number; last_hash: Buffer }>`
+        insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
+        values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
+        on conflict (organization_id) do update set last_seq = audit_chains.last_seq
+        returning last_seq, last_hash`.execute(db);
+      return { seq: Number(head.rows[0]!.last_seq), hash: Buffer.from(head.rows[0]!.last_hash) };
+    },
+
+    /** Inserts chained rows under the locked head; the head moves in the same statement (a data-modifying CTE). */
+    append(organizationId: string, rows: ChainRow[]) {
+      const last = rows.at(-1)!;
+      return db
+        .with('moved_head', (db) =>
+          db.updateTable('audit_chains').set({ last_seq: last.seq, last_hash: last.hash }).where('organization_id', '=', organizationId),
+        )
+        .insertInto('audit_events')
+        .values(rows)
+        .returning(['id', 'seq'])
+        .execute();
+    },
+
+    /** Inserts chained rows only if the head row moves from exactly `head` (see appendIfHeadIs in recorder.ts); else none. */
+    async appendIfHeadIs(organizationId: string, rows: ChainRow[], head: ChainHead): Promise<{ id: string; seq: number }[]> {
+      const last = rows.at(-1)!;
+      const tuples = rows.map((row) => sql`(${sql.join(COLUMN_TYPES.map(([column, type]) => sql`${row[column]}::${sql.raw(type)}`))})`);
+      const returned = await sql<{ id: string; seq: number }>`
+        with moved as (
+          update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash}
+          where organization_id = ${organizationId} and last_seq = ${head.seq} and last_hash = ${head.hash}
+          returning 1
+        )
+        insert into audit_events (${sql.join(COLUMN_TYPES.map(([column]) => sql.ref(column)))})
+        select * from (values ${sql.join(tuples)}) as v where exists (select 1 from moved)
+        returning id, seq`.execute(db);
+      return returned.rows;
+    },
+
     /** Newest first, keyset on seq: `beforeSeq` is the last seq of the previous page. */
     page(organizationId: string, filters: AuditFilters, beforeSeq: number | undefined, limit: number): Promise<AuditEvent[]> {
       let query = db.selectFrom('audit_events').selectAll().where('organization_id', '=', organizationId);
