@@ -1,6 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ERROR_STATUS, type ErrorCode } from '../errors.js';
-import { isDataException, isProgramLimit } from '../db/errors.js';
+import { driverErrorToAppError, isRefusedValue } from '../db/errors.js';
 
 /** The body of every error response (SPEC §7). */
 export interface ErrorBody {
@@ -25,7 +25,7 @@ export function installErrorHandler(app: FastifyInstance): void {
     const appError = toAppError(error);
     if (appError.status >= 500) {
       request.log.error({ err: error }, 'unhandled error');
-    } else if (isDataException(error) || isProgramLimit(error)) {
+    } else if (isRefusedValue(error)) {
       // Validation let through a value the database refused: a gap to close. The code and
       // route only; the driver's message quotes the value, which may be a secret.
       request.log.warn({ sqlstate: error.code, route: request.routeOptions.url }, 'the database refused a value validation accepted');
@@ -63,19 +63,10 @@ function toAppError(error: FastifyError): AppError {
     return validationError(part, error.validation);
   }
   // The last line of defence for bad input: never a 500 for a value the database refused.
-  if (isDataException(error)) {
-    return new AppError('BAD_REQUEST', 'A value in the request is not one the database can store or compare (the server logged which check missed it)');
-  }
-  if (isProgramLimit(error)) {
-    return new AppError('BAD_REQUEST', 'A value in the request is too large or too deeply nested to store');
-  }
+  const driverError = driverErrorToAppError(error);
+  if (driverError) return driverError;
 
   switch (error.code) {
-    // A concurrent change won (a reference removed at commit, a serialization failure): retryable.
-    case '23503':
-    case '40001':
-    case '40P01':
-      return new AppError('CONFLICT', 'A concurrent change conflicted with this request; retry it');
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new AppError('MALFORMED_JSON', 'The request body is not valid JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

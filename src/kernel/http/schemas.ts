@@ -45,6 +45,12 @@ export const Uuid = Type.String({ format: 'uuid' });
 export const Timestamp = Type.String({ format: 'date-time', description: 'ISO-8601, UTC' });
 export const Name = Type.String({ minLength: 1, maxLength: 200 });
 
+/** The path parameters of the resource hierarchy, declared once for every module's routes. */
+export const OrgParams = Type.Object({ org: Slug });
+export const ProjectParams = Type.Object({ org: Slug, project: Slug });
+export const EnvironmentParams = Type.Object({ org: Slug, project: Slug, env: Slug });
+export const ServiceParams = Type.Object({ org: Slug, project: Slug, env: Slug, service: Slug });
+
 export const ErrorResponse = Type.Object(
   {
     error: Type.Object({

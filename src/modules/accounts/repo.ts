@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const ACCOUNT_CONSTRAINTS = { email: 'users_email_key' } as const;
+
 export function createAccountsRepo(db: Kysely<Database>) {
   return {
     countUsers: async () =>

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Config } from '../../config.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { AppError, conflict, notFound } from '../../kernel/errors.js';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import { LRUCache } from 'lru-cache';
@@ -9,7 +9,7 @@ import { evictWhere } from '../../kernel/cache/evict.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AttemptLimits } from './rate-limit.js';
-import type { AccountsRepo } from './repo.js';
+import { ACCOUNT_CONSTRAINTS, type AccountsRepo } from './repo.js';
 
 export const SESSION_PREFIX = 'cfs_';
 
@@ -72,8 +72,7 @@ export function createAccountsService(deps: {
       try {
         return await repo.insertUser({ email, name: input.name.trim(), password_hash: await hashPassword(input.password) });
       } catch (error) {
-        if (!isUniqueViolation(error)) throw error;
-        throw conflict('An account with this email already exists; sign in instead');
+        throw translateConstraint(error, { [ACCOUNT_CONSTRAINTS.email]: () => conflict('An account with this email already exists; sign in instead') });
       }
     },
 

@@ -5,6 +5,7 @@ import type { KeyProvider } from '../../kernel/crypto/key-provider.js';
 import { rotateWrappedKeys } from '../../kernel/crypto/root-key.js';
 import { SigningKey } from '../../kernel/crypto/signing-key.js';
 import type { Database } from '../../kernel/db/schema.js';
+import { createAuditRepo } from './repo.js';
 import { createValueHmac, organizationHmacKey, type ValueHmac } from './value-hmac.js';
 
 /** The rows of audit_keys (migration 0009). */
@@ -36,27 +37,25 @@ function earlierKey(name: string, rootKey: Buffer): Buffer {
  * together: each writes only a row still pending, and all derive the same bytes.
  */
 export async function storeEarlierAuditKeys(db: Kysely<Database>, rootKey: Buffer, provider: KeyProvider): Promise<number> {
-  const pending = await db.selectFrom('audit_keys').select('name').where('wrapped', 'is', null).orderBy('name').execute();
+  const repo = createAuditRepo(db);
+  const pending = await repo.pendingKeys();
   for (const { name } of pending) {
     const key = earlierKey(name, rootKey);
     const wrapped = await provider.wrap(key);
     key.fill(0);
-    await db.updateTable('audit_keys').set({ wrapped, provider: provider.id }).where('name', '=', name).where('wrapped', 'is', null).execute();
+    await repo.storePendingKey(name, wrapped, provider.id);
   }
   return pending.length;
 }
 
 /** Creates a key at random unless it exists; a concurrent start's key wins if it landed first. */
 async function ensureKey(db: Kysely<Database>, name: string, provider: KeyProvider): Promise<void> {
-  if (await db.selectFrom('audit_keys').select('name').where('name', '=', name).executeTakeFirst()) return;
+  const repo = createAuditRepo(db);
+  if (await repo.hasKey(name)) return;
   const key = randomBytes(KEY_BYTES);
   const wrapped = await provider.wrap(key);
   key.fill(0);
-  await db
-    .insertInto('audit_keys')
-    .values({ name, provider: provider.id, wrapped })
-    .onConflict((oc) => oc.column('name').doNothing())
-    .execute();
+  await repo.insertKey(name, wrapped, provider.id);
 }
 
 /**
@@ -67,7 +66,7 @@ export async function openAuditKeys(db: Kysely<Database>, rootKey: Buffer, provi
   await storeEarlierAuditKeys(db, rootKey, provider);
   await ensureKey(db, CHECKPOINT, provider);
   await ensureKey(db, VALUE_HMAC, provider);
-  const rows = await db.selectFrom('audit_keys').select(['name', 'wrapped']).execute();
+  const rows = await createAuditRepo(db).keys();
   const keys = new Map<string, Buffer>();
   for (const row of rows) {
     if (row.wrapped === null) continue;
@@ -96,14 +95,11 @@ export async function rewrapAuditKeys(
   keys: { oldRootKey: Buffer; oldProvider: KeyProvider; newProvider: KeyProvider },
 ): Promise<number> {
   await storeEarlierAuditKeys(tx, keys.oldRootKey, keys.oldProvider);
-  const rows = await tx.selectFrom('audit_keys').select(['name', 'wrapped']).where('wrapped', 'is not', null).orderBy('name').forUpdate().execute();
+  const repo = createAuditRepo(tx);
+  const rows = await repo.storedKeysForUpdate();
   const rewrapped = await rotateWrappedKeys(keys.oldProvider, keys.newProvider, rows.map((row) => row.wrapped!));
   for (const [index, row] of rows.entries()) {
-    await tx
-      .updateTable('audit_keys')
-      .set({ wrapped: rewrapped[index]!, provider: keys.newProvider.id, rotated_at: new Date() })
-      .where('name', '=', row.name)
-      .execute();
+    await repo.rewrapKey(row.name, rewrapped[index]!, keys.newProvider.id);
   }
   return rows.length;
 }

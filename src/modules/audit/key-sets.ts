@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { LRUCache } from 'lru-cache';
 import type { Database } from '../../kernel/db/schema.js';
+import { createAuditRepo } from './repo.js';
 
 /** The name of a list of keys: SHA-256 of its JSON, so the chain binds the exact list. */
 export function keySetDigest(keys: readonly string[]): string {
@@ -14,16 +15,13 @@ const MAX_REMEMBERED = 100_000;
 export function createKeySets(db: Kysely<Database>) {
   // Lists known to be stored: a warm resolution adds no statement for its key list.
   const stored = new LRUCache<string, true>({ max: MAX_REMEMBERED });
+  const repo = createAuditRepo(db);
   return {
     async ensure(organizationId: string, keys: readonly string[]): Promise<string> {
       const digest = keySetDigest(keys);
       const id = `${organizationId}:${digest}`;
       if (stored.has(id)) return digest;
-      await db
-        .insertInto('audit_key_sets')
-        .values({ organization_id: organizationId, digest, keys: JSON.stringify(keys) })
-        .onConflict((oc) => oc.columns(['organization_id', 'digest']).doNothing())
-        .execute();
+      await repo.insertKeySet(organizationId, digest, keys);
       stored.set(id, true);
       return digest;
     },
@@ -36,12 +34,7 @@ export type KeySets = ReturnType<typeof createKeySets>;
 export async function loadKeySets(db: Kysely<Database>, organizationId: string, digests: Iterable<string>): Promise<Map<string, string[]>> {
   const wanted = [...new Set(digests)];
   if (wanted.length === 0) return new Map();
-  const rows = await db
-    .selectFrom('audit_key_sets')
-    .select(['digest', 'keys'])
-    .where('organization_id', '=', organizationId)
-    .where('digest', 'in', wanted)
-    .execute();
+  const rows = await createAuditRepo(db).keySetsByDigest(organizationId, wanted);
   return new Map(rows.map((row) => [row.digest, row.keys]));
 }
 

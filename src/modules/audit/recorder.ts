@@ -1,7 +1,8 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
-import { GENESIS_HASH, chainHash, type ChainedEvent } from './chain.js';
+import { chainHash, type ChainedEvent } from './chain.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
+import { createAuditRepo } from './repo.js';
 
 /** One thing that happened, as a service describes it. */
 export interface AuditEventInput {
@@ -31,7 +32,7 @@ export interface ChainHead {
   hash: Buffer;
 }
 
-type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer };
+export type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer };
 
 /** The rows that extend the chain from `head`, hashed in order. */
 function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
@@ -76,31 +77,10 @@ function recorded(rows: ChainRow[], items: ChainItem[], returned: { id: string; 
  */
 export async function appendToChain(tx: Kysely<Database>, organizationId: string, items: ChainItem[]): Promise<AuditEvent[]> {
   if (items.length === 0) return [];
-  const head = await sql<{ last_seq: number; last_hash: Buffer }>`
-    insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
-    values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
-    on conflict (organization_id) do update set last_seq = audit_chains.last_seq
-    returning last_seq, last_hash`.execute(tx);
-  const rows = chainRows(organizationId, items, { seq: Number(head.rows[0]!.last_seq), hash: Buffer.from(head.rows[0]!.last_hash) });
-  const last = rows.at(-1)!;
-  // The chain head moves in the same statement as the insert (a data-modifying CTE).
-  const returned = await tx
-    .with('moved_head', (db) =>
-      db.updateTable('audit_chains').set({ last_seq: last.seq, last_hash: last.hash }).where('organization_id', '=', organizationId),
-    )
-    .insertInto('audit_events')
-    .values(rows)
-    .returning(['id', 'seq'])
-    .execute();
-  return recorded(rows, items, returned);
+  const repo = createAuditRepo(tx);
+  const rows = chainRows(organizationId, items, await repo.lockHead(organizationId));
+  return recorded(rows, items, await repo.append(organizationId, rows));
 }
-
-const COLUMN_TYPES: [keyof ChainRow, string][] = [
-  ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
-  ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
-  ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
-  ['source_ip', 'text'], ['request_id', 'text'], ['details', 'jsonb'], ['prev_hash', 'bytea'], ['hash', 'bytea'],
-];
 
 /**
  * Appends in ONE statement (its own transaction) when the chain still ends at `head`, as
@@ -111,18 +91,8 @@ const COLUMN_TYPES: [keyof ChainRow, string][] = [
  */
 export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
   const rows = chainRows(organizationId, items, head);
-  const last = rows.at(-1)!;
-  const tuples = rows.map((row) => sql`(${sql.join(COLUMN_TYPES.map(([column, type]) => sql`${row[column]}::${sql.raw(type)}`))})`);
-  const returned = await sql<{ id: string; seq: number }>`
-    with moved as (
-      update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash}
-      where organization_id = ${organizationId} and last_seq = ${head.seq} and last_hash = ${head.hash}
-      returning 1
-    )
-    insert into audit_events (${sql.join(COLUMN_TYPES.map(([column]) => sql.ref(column)))})
-    select * from (values ${sql.join(tuples)}) as v where exists (select 1 from moved)
-    returning id, seq`.execute(db);
-  return returned.rows.length === rows.length ? recorded(rows, items, returned.rows) : null;
+  const returned = await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head);
+  return returned.length === rows.length ? recorded(rows, items, returned) : null;
 }
 
 /**

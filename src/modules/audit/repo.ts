@@ -1,5 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
+import { GENESIS_HASH } from './chain.js';
+import type { ChainHead, ChainRow } from './recorder.js';
 
 export interface AuditFilters {
   from?: string;
@@ -11,8 +13,54 @@ export interface AuditFilters {
   tool?: string;
 }
 
+const COLUMN_TYPES: [keyof ChainRow, string][] = [
+  ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
+  ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
+  ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
+  ['source_ip', 'text'], ['request_id', 'text'], ['details', 'jsonb'], ['prev_hash', 'bytea'], ['hash', 'bytea'],
+];
+
 export function createAuditRepo(db: Kysely<Database>) {
   return {
+    /** Creates the organization's chain head row if missing and locks it; returns where the chain ends. */
+    async lockHead(organizationId: string): Promise<ChainHead> {
+      const head = await sql<{ last_seq: number; last_hash: Buffer }>`
+        insert into audit_chains (organization_id, last_seq, last_hash, first_seq, first_prev_hash)
+        values (${organizationId}, 0, ${GENESIS_HASH}, 1, ${GENESIS_HASH})
+        on conflict (organization_id) do update set last_seq = audit_chains.last_seq
+        returning last_seq, last_hash`.execute(db);
+      return { seq: Number(head.rows[0]!.last_seq), hash: Buffer.from(head.rows[0]!.last_hash) };
+    },
+
+    /** Inserts chained rows under the locked head; the head moves in the same statement (a data-modifying CTE). */
+    append(organizationId: string, rows: ChainRow[]) {
+      const last = rows.at(-1)!;
+      return db
+        .with('moved_head', (db) =>
+          db.updateTable('audit_chains').set({ last_seq: last.seq, last_hash: last.hash }).where('organization_id', '=', organizationId),
+        )
+        .insertInto('audit_events')
+        .values(rows)
+        .returning(['id', 'seq'])
+        .execute();
+    },
+
+    /** Inserts chained rows only if the head row moves from exactly `head` (see appendIfHeadIs in recorder.ts); else none. */
+    async appendIfHeadIs(organizationId: string, rows: ChainRow[], head: ChainHead): Promise<{ id: string; seq: number }[]> {
+      const last = rows.at(-1)!;
+      const tuples = rows.map((row) => sql`(${sql.join(COLUMN_TYPES.map(([column, type]) => sql`${row[column]}::${sql.raw(type)}`))})`);
+      const returned = await sql<{ id: string; seq: number }>`
+        with moved as (
+          update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash}
+          where organization_id = ${organizationId} and last_seq = ${head.seq} and last_hash = ${head.hash}
+          returning 1
+        )
+        insert into audit_events (${sql.join(COLUMN_TYPES.map(([column]) => sql.ref(column)))})
+        select * from (values ${sql.join(tuples)}) as v where exists (select 1 from moved)
+        returning id, seq`.execute(db);
+      return returned.rows;
+    },
+
     /** Newest first, keyset on seq: `beforeSeq` is the last seq of the previous page. */
     page(organizationId: string, filters: AuditFilters, beforeSeq: number | undefined, limit: number): Promise<AuditEvent[]> {
       let query = db.selectFrom('audit_events').selectAll().where('organization_id', '=', organizationId);
@@ -58,6 +106,77 @@ export function createAuditRepo(db: Kysely<Database>) {
         .orderBy('seq')
         .limit(1)
         .executeTakeFirst(),
+
+    /** The chain's row, locked for the transaction: appends and purges take this lock. */
+    chainForUpdate: (organizationId: string) =>
+      db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst(),
+
+    /** The newest event that occurred before `cutoff`: the last one retention removes. */
+    lastBefore: (organizationId: string, cutoff: Date) =>
+      db
+        .selectFrom('audit_events')
+        .select(['seq', 'hash'])
+        .where('organization_id', '=', organizationId)
+        .where('occurred_at', '<', cutoff)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst(),
+
+    /** Removes the events up to `seq` and starts the recorded chain after it; returns how many went. */
+    async purgeThrough(organizationId: string, last: { seq: number; hash: Buffer }): Promise<number> {
+      const deleted = await db.deleteFrom('audit_events').where('organization_id', '=', organizationId).where('seq', '<=', last.seq).executeTakeFirst();
+      await db
+        .updateTable('audit_chains')
+        .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
+        .where('organization_id', '=', organizationId)
+        .execute();
+      return Number(deleted.numDeletedRows);
+    },
+
+    /** Every organization's retention, for the hourly purge. */
+    retentions: () => db.selectFrom('organizations').select(['id', 'retention_days']).execute(),
+
+    /** Stores a key list unless the organization has it already (see key-sets.ts). */
+    insertKeySet: (organizationId: string, digest: string, keys: readonly string[]) =>
+      db
+        .insertInto('audit_key_sets')
+        .values({ organization_id: organizationId, digest, keys: JSON.stringify(keys) })
+        .onConflict((oc) => oc.columns(['organization_id', 'digest']).doNothing())
+        .execute(),
+
+    keySetsByDigest: (organizationId: string, digests: string[]) =>
+      db
+        .selectFrom('audit_key_sets')
+        .select(['digest', 'keys'])
+        .where('organization_id', '=', organizationId)
+        .where('digest', 'in', digests)
+        .execute(),
+
+    /** The audit log's own keys (see audit-keys.ts): those migration 0009 left to be stored. */
+    pendingKeys: () => db.selectFrom('audit_keys').select('name').where('wrapped', 'is', null).orderBy('name').execute(),
+
+    /** Stores a pending key unless another instance stored it first. */
+    storePendingKey: (name: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('audit_keys').set({ wrapped, provider }).where('name', '=', name).where('wrapped', 'is', null).execute(),
+
+    hasKey: async (name: string) => (await db.selectFrom('audit_keys').select('name').where('name', '=', name).executeTakeFirst()) !== undefined,
+
+    /** Creates a key unless a concurrent start's landed first. */
+    insertKey: (name: string, wrapped: Buffer, provider: string) =>
+      db
+        .insertInto('audit_keys')
+        .values({ name, provider, wrapped })
+        .onConflict((oc) => oc.column('name').doNothing())
+        .execute(),
+
+    keys: () => db.selectFrom('audit_keys').select(['name', 'wrapped']).execute(),
+
+    /** The stored keys, locked for a root-key rotation. */
+    storedKeysForUpdate: () =>
+      db.selectFrom('audit_keys').select(['name', 'wrapped']).where('wrapped', 'is not', null).orderBy('name').forUpdate().execute(),
+
+    rewrapKey: (name: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('audit_keys').set({ wrapped, provider, rotated_at: new Date() }).where('name', '=', name).execute(),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
+import { decodeCursorKey, encodeCursor } from '../../kernel/http/pagination.js';
 import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
@@ -39,8 +40,8 @@ export type EventView = ReturnType<typeof toEventView>;
 
 function cursorSeq(cursor: string | undefined): number | undefined {
   if (cursor === undefined) return undefined;
-  const seq = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (!Number.isSafeInteger(seq) || seq < 1) throw invalid('query.cursor', 'is not a cursor this API returned');
+  const [seq] = decodeCursorKey(cursor, ['number'])!;
+  if (seq < 1) throw invalid('query.cursor', 'is not a cursor this API returned');
   return seq;
 }
 
@@ -90,7 +91,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
       const keySets = await keySetsOf(access.scope.organization.id, items);
       return {
         items: items.map((event) => toEventView(event, keySets)),
-        next_cursor: more ? Buffer.from(String(items.at(-1)!.seq)).toString('base64url') : null,
+        next_cursor: more ? encodeCursor([items.at(-1)!.seq]) : null,
       };
     },
 
@@ -206,28 +207,12 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
     async purge(organizationId: string, retentionDays: number, now = new Date(), context?: AuditContext): Promise<{ purged: number }> {
       const cutoff = new Date(now.getTime() - retentionDays * 24 * 3600 * 1000);
       return deps.db.transaction().execute(async (tx) => {
-        const chain = await tx.selectFrom('audit_chains').selectAll().where('organization_id', '=', organizationId).forUpdate().executeTakeFirst();
+        const txRepo = createAuditRepo(tx);
+        const chain = await txRepo.chainForUpdate(organizationId);
         if (!chain) return { purged: 0 };
-        const last = await tx
-          .selectFrom('audit_events')
-          .select(['seq', 'hash'])
-          .where('organization_id', '=', organizationId)
-          .where('occurred_at', '<', cutoff)
-          .orderBy('seq', 'desc')
-          .limit(1)
-          .executeTakeFirst();
+        const last = await txRepo.lastBefore(organizationId, cutoff);
         if (!last) return { purged: 0 };
-        const deleted = await tx
-          .deleteFrom('audit_events')
-          .where('organization_id', '=', organizationId)
-          .where('seq', '<=', last.seq)
-          .executeTakeFirst();
-        await tx
-          .updateTable('audit_chains')
-          .set({ first_seq: last.seq + 1, first_prev_hash: last.hash })
-          .where('organization_id', '=', organizationId)
-          .execute();
-        const purged = Number(deleted.numDeletedRows);
+        const purged = await txRepo.purgeThrough(organizationId, last);
         // Removing events is itself a change to the log: recorded in the same transaction.
         await recordAudit(tx, context ?? { organizationId, actor: { type: 'system', id: null, name: 'retention' }, tool: 'API', ip: null, requestId: null }, [
           {
@@ -243,7 +228,7 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
 
     /** Applies every organization's retention; the server runs this hourly. */
     async purgeAll(): Promise<number> {
-      const orgs = await deps.db.selectFrom('organizations').select(['id', 'retention_days']).execute();
+      const orgs = await repo.retentions();
       let purged = 0;
       for (const org of orgs) purged += (await this.purge(org.id, org.retention_days)).purged;
       return purged;

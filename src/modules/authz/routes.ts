@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf } from '../../kernel/http/context.js';
-import { Uuid, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { Uuid, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import type { AuthzCheck } from './check.js';
 
 const CheckBody = Type.Object(

@@ -1,6 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const CLUSTER_CONSTRAINTS = {
+  name: 'clusters_organization_id_name_key',
+  /** environments.cluster_id: a cluster still hosting environments cannot go. */
+  hosted: 'environments_cluster_id_fkey',
+} as const;
+
 export function createClustersRepo(db: Kysely<Database>) {
   return {
     list: (organizationId: string, afterName: string | undefined, limit: number) => {

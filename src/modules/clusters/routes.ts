@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { Page, PageQuery, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import { ClusterParams, ClusterView, CreateClusterBody, UpdateClusterBody, toClusterView } from './schemas.js';
 import type { ClustersService } from './service.js';
 

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
-import { isForeignKeyViolation, isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Cluster, Database } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 import { toClusterView } from './schemas.js';
-import { createClustersRepo } from './repo.js';
+import { CLUSTER_CONSTRAINTS, createClustersRepo } from './repo.js';
 
 export function createClustersService(deps: { db: Kysely<Database> }) {
   const repo = createClustersRepo(deps.db);
@@ -39,8 +39,7 @@ export function createClustersService(deps: { db: Kysely<Database> }) {
           return cluster;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(input.name);
-        throw error;
+        throw translateConstraint(error, { [CLUSTER_CONSTRAINTS.name]: () => nameTaken(input.name) });
       }
     },
 
@@ -52,8 +51,7 @@ export function createClustersService(deps: { db: Kysely<Database> }) {
           return updated;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(changes.name ?? cluster.name);
-        throw error;
+        throw translateConstraint(error, { [CLUSTER_CONSTRAINTS.name]: () => nameTaken(changes.name ?? cluster.name) });
       }
     },
 
@@ -64,10 +62,9 @@ export function createClustersService(deps: { db: Kysely<Database> }) {
           note({ event_type: 'DELETE', target_type: 'cluster', target_id: cluster.id, target_name: cluster.name, change: `Deleted cluster ${cluster.name}`, details: { before: fields(cluster) } });
         });
       } catch (error) {
-        if (isForeignKeyViolation(error)) {
-          throw conflict(`Cluster "${cluster.name}" still hosts environments; move or delete them first`);
-        }
-        throw error;
+        throw translateConstraint(error, {
+          [CLUSTER_CONSTRAINTS.hosted]: () => conflict(`Cluster "${cluster.name}" still hosts environments; move or delete them first`),
+        });
       }
     },
   };

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database, EnvironmentType } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const ENVIRONMENT_CONSTRAINTS = { slug: 'environments_project_id_slug_key' } as const;
+
 export interface EnvironmentChanges {
   slug?: string;
   name?: string;

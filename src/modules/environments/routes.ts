@@ -1,12 +1,10 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import { Page, PageQuery, errorResponses, ProjectParams, EnvironmentParams } from '../../kernel/http/schemas.js';
 import {
   CreateEnvironmentBody,
-  EnvironmentParams,
   EnvironmentView,
-  ProjectScopeParams,
   UpdateEnvironmentBody,
   toEnvironmentView,
 } from './schemas.js';
@@ -19,7 +17,7 @@ export function environmentRoutes(app: App, service: EnvironmentsService) {
 
   app.get(base, {
     config: { access: { action: 'project:read', resource: 'project' } },
-    schema: { tags, summary: 'Environments you may see', params: ProjectScopeParams, querystring: PageQuery, response: { 200: Page(EnvironmentView), ...errorResponses } },
+    schema: { tags, summary: 'Environments you may see', params: ProjectParams, querystring: PageQuery, response: { 200: Page(EnvironmentView), ...errorResponses } },
     handler: async (request) => service.list(accessOf(request, 'project'), request.query.cursor, request.query.limit ?? 50),
   });
 
@@ -28,7 +26,7 @@ export function environmentRoutes(app: App, service: EnvironmentsService) {
     schema: {
       tags,
       summary: 'Create an environment (needs environment:create for its type, and cluster:deploy on its cluster)',
-      params: ProjectScopeParams,
+      params: ProjectParams,
       body: CreateEnvironmentBody,
       response: { 201: EnvironmentView, ...errorResponses },
     },

@@ -4,8 +4,6 @@ import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
 
 export const EnvironmentType = Type.Enum(ENVIRONMENT_TYPES);
 
-export const ProjectScopeParams = Type.Object({ org: Slug, project: Slug });
-export const EnvironmentParams = Type.Object({ org: Slug, project: Slug, env: Slug });
 
 export const CreateEnvironmentBody = Type.Object(
   { slug: Slug, name: Type.Optional(Name), type: EnvironmentType, cluster_id: Type.Optional(Type.Union([Uuid, Type.Null()])) },

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Environment, EnvironmentType } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
-import { createEnvironmentsRepo, type EnvironmentChanges } from './repo.js';
+import { ENVIRONMENT_CONSTRAINTS, createEnvironmentsRepo, type EnvironmentChanges } from './repo.js';
 import { toEnvironmentView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
@@ -69,8 +69,7 @@ export function createEnvironmentsService(deps: { db: Kysely<Database>; hierarch
           return environment;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(input.slug);
-        throw error;
+        throw translateConstraint(error, { [ENVIRONMENT_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
       }
     },
 
@@ -87,8 +86,7 @@ export function createEnvironmentsService(deps: { db: Kysely<Database>; hierarch
           return updated;
         }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? environment.slug);
-        throw error;
+        throw translateConstraint(error, { [ENVIRONMENT_CONSTRAINTS.slug]: () => slugTaken(changes.slug ?? environment.slug) });
       }
     },
 

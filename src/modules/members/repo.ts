@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const MEMBER_CONSTRAINTS = { membership: 'memberships_pkey' } as const;
+
 export function createMembersRepo(db: Kysely<Database>) {
   return {
     /** Members by email after `afterEmail`. */

@@ -3,8 +3,7 @@ import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
 import { auditContextOf } from '../../kernel/http/audit-context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { Page, PageQuery, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import {
   AcceptParams,
   AcceptedInvitation,

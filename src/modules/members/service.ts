@@ -1,7 +1,7 @@
 import { isUuid } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
 import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import { isSystemRole } from '../authz/system-roles.js';
@@ -10,7 +10,7 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { recordAudit, withAudit } from '../audit/recorder.js';
 import { normaliseEmail } from '../accounts/service.js';
-import { createMembersRepo } from './repo.js';
+import { MEMBER_CONSTRAINTS, createMembersRepo } from './repo.js';
 
 export const INVITATION_PREFIX = 'cfi_';
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
@@ -155,8 +155,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         try {
           await txRepo.addMember({ organization_id: invitation.organization_id, user_id: principal.user.id, role: invitation.role });
         } catch (error) {
-          if (isUniqueViolation(error)) throw conflict(`You are already a member of ${invitation.organization_slug}`);
-          throw error;
+          throw translateConstraint(error, { [MEMBER_CONSTRAINTS.membership]: () => conflict(`You are already a member of ${invitation.organization_slug}`) });
         }
         await txRepo.markAccepted(invitation.id, principal.user.id);
         await recordAudit(tx, { ...context, organizationId: invitation.organization_id }, [

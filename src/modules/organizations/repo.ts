@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const ORGANIZATION_CONSTRAINTS = { slug: 'organizations_slug_key' } as const;
+
 export function createOrganizationsRepo(db: Kysely<Database>) {
   return {
     insert: (org: { slug: string; name: string }) =>

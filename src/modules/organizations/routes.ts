@@ -3,10 +3,9 @@ import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
 import { auditContextOf } from '../../kernel/http/audit-context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import { Page, PageQuery, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import {
   CreateOrganizationBody,
-  OrgParams,
   OrganizationView,
   SettingsBody,
   UpdateOrganizationBody,

@@ -2,7 +2,6 @@ import { Type } from 'typebox';
 import type { Organization } from '../../kernel/db/schema.js';
 import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
 
-export const OrgParams = Type.Object({ org: Slug });
 
 export const CreateOrganizationBody = Type.Object(
   { slug: Slug, name: Type.Optional(Name) },

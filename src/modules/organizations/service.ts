@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { UserPrincipal as Principal } from '../../kernel/principal.js';
-import { createOrganizationsRepo } from './repo.js';
+import { ORGANIZATION_CONSTRAINTS, createOrganizationsRepo } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
@@ -33,8 +33,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database>; hierarc
           return org;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(input.slug);
-        throw error;
+        throw translateConstraint(error, { [ORGANIZATION_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
       }
     },
 
@@ -49,8 +48,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database>; hierarc
           return updated;
         }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? org.slug);
-        throw error;
+        throw translateConstraint(error, { [ORGANIZATION_CONSTRAINTS.slug]: () => slugTaken(changes.slug ?? org.slug) });
       }
     },
 

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const PROJECT_CONSTRAINTS = { slug: 'projects_organization_id_slug_key' } as const;
+
 export function createProjectsRepo(db: Kysely<Database>) {
   return {
     list: (organizationId: string, afterSlug: string | undefined, limit: number) => {

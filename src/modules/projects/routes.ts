@@ -1,9 +1,8 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
-import { CreateProjectBody, ProjectParams, ProjectView, UpdateProjectBody, toProjectView } from './schemas.js';
+import { Page, PageQuery, errorResponses, OrgParams, ProjectParams } from '../../kernel/http/schemas.js';
+import { CreateProjectBody, ProjectView, UpdateProjectBody, toProjectView } from './schemas.js';
 import type { ProjectsService } from './service.js';
 
 const tags = ['projects'];

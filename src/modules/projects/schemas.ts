@@ -4,7 +4,6 @@ import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
 
 const Description = Type.String({ maxLength: 2000 });
 
-export const ProjectParams = Type.Object({ org: Slug, project: Slug });
 
 export const CreateProjectBody = Type.Object(
   { slug: Slug, name: Type.Optional(Name), description: Type.Optional(Description) },

@@ -1,10 +1,10 @@
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Project } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
-import { createProjectsRepo } from './repo.js';
+import { PROJECT_CONSTRAINTS, createProjectsRepo } from './repo.js';
 import { toProjectView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
@@ -44,8 +44,7 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
           return project;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(input.slug);
-        throw error;
+        throw translateConstraint(error, { [PROJECT_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
       }
     },
 
@@ -57,8 +56,7 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
           return updated;
         }).then(async (updated) => (await deps.hierarchyChanged(), updated));
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? project.slug);
-        throw error;
+        throw translateConstraint(error, { [PROJECT_CONSTRAINTS.slug]: () => slugTaken(changes.slug ?? project.slug) });
       }
     },
 

@@ -1,6 +1,9 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const ROLE_CONSTRAINTS = { name: 'custom_roles_name' } as const;
+
 export interface RoleLists {
   clusters: { cluster_id: string; permission: string }[];
   projects: { project_id: string; is_admin: boolean; levels: Record<string, string> }[];
@@ -14,6 +17,9 @@ export function createRolesRepo(db: Kysely<Database>) {
 
     byId: (organizationId: string, id: string) =>
       db.selectFrom('custom_roles').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst(),
+
+    /** A role by id alone, for the grants compiler (which already knows the organization). */
+    definitionRow: (id: string) => db.selectFrom('custom_roles').selectAll().where('id', '=', id).executeTakeFirst(),
 
     /** The three lists of a role, in the order they were given, with the names filled in. */
     async lists(roleId: string) {

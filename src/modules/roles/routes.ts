@@ -1,8 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { RoleBody, RoleParams, RoleView, type RoleViewType } from './schemas.js';
 import type { RolesService } from './service.js';

@@ -1,12 +1,12 @@
 import { isUuid } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { ENVIRONMENT_TYPES, type CustomRole, type Database, type Organization } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { CustomRoleDefinition } from '../authz/grants.js';
 import type { ClusterLevel, EnvironmentSet, ProjectLevel, TypeLevels } from '../authz/levels.js';
 import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/system-roles.js';
-import { createRolesRepo, type RoleLists } from './repo.js';
+import { ROLE_CONSTRAINTS, createRolesRepo, type RoleLists } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit } from '../audit/recorder.js';
 import type { RoleInput, RoleViewType } from './schemas.js';
@@ -154,8 +154,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
           return created;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(input.name);
-        throw error;
+        throw translateConstraint(error, { [ROLE_CONSTRAINTS.name]: () => nameTaken(input.name) });
       }
     },
 
@@ -175,8 +174,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
           return after;
         });
       } catch (error) {
-        if (isUniqueViolation(error)) throw nameTaken(input.name);
-        throw error;
+        throw translateConstraint(error, { [ROLE_CONSTRAINTS.name]: () => nameTaken(input.name) });
       }
     },
 
@@ -196,7 +194,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
 
     /** The stored role as the grants compiler reads it. */
     async definition(roleId: string): Promise<(CustomRoleDefinition & { version: number }) | undefined> {
-      const role = await deps.db.selectFrom('custom_roles').selectAll().where('id', '=', roleId).executeTakeFirst();
+      const role = await repo.definitionRow(roleId);
       if (!role) return undefined;
       const lists = await repo.lists(roleId);
       return {

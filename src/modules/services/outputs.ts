@@ -1,9 +1,10 @@
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import { open, seal } from '../../kernel/crypto/aead.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { Database, Service } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
 import { checkValue } from '../variables/rules.js';
+import { createServicesRepo } from './repo.js';
 
 /** Outputs open only for the service they were sealed for: a blob moved to another row fails. */
 const aadOf = (serviceId: string) => `coffer service outputs v1\0${serviceId}`;
@@ -50,18 +51,11 @@ export function createServiceOutputs(keyring: Keyring) {
 
     /** Seals what was stored in clear before outputs were sealed; returns how many services. */
     async sealLegacy(db: Kysely<Database>): Promise<number> {
-      const legacy = await db
-        .selectFrom('services as s')
-        .innerJoin('environments as e', 'e.id', 's.environment_id')
-        .innerJoin('projects as p', 'p.id', 'e.project_id')
-        .select(['s.id', 's.outputs', 'p.id as project_id', 'p.organization_id'])
-        .where('s.outputs_sealed', 'is', null)
-        .where(sql<boolean>`s.outputs <> '{}'::jsonb`)
-        .execute();
+      const legacy = await createServicesRepo(db).clearOutputs();
       for (const row of legacy) {
         await db.transaction().execute(async (tx) => {
           const columns = await sealed(tx, { organizationId: row.organization_id, projectId: row.project_id }, row.id, row.outputs);
-          await tx.updateTable('services').set(columns).where('id', '=', row.id).where('outputs_sealed', 'is', null).execute();
+          await createServicesRepo(tx).sealOutputs(row.id, columns);
         });
       }
       return legacy.length;

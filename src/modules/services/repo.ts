@@ -1,5 +1,8 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Database, ServiceKind } from '../../kernel/db/schema.js';
+
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const SERVICE_CONSTRAINTS = { slug: 'services_environment_id_slug_key' } as const;
 
 export interface ServiceChanges {
   slug?: string;
@@ -36,5 +39,20 @@ export function createServicesRepo(db: Kysely<Database>) {
         .returningAll()
         .executeTakeFirstOrThrow(),
     delete: (id: string) => db.deleteFrom('services').where('id', '=', id).execute(),
+
+    /** Services whose outputs were stored in clear, before outputs were sealed, with their place. */
+    clearOutputs: () =>
+      db
+        .selectFrom('services as s')
+        .innerJoin('environments as e', 'e.id', 's.environment_id')
+        .innerJoin('projects as p', 'p.id', 'e.project_id')
+        .select(['s.id', 's.outputs', 'p.id as project_id', 'p.organization_id'])
+        .where('s.outputs_sealed', 'is', null)
+        .where(sql<boolean>`s.outputs <> '{}'::jsonb`)
+        .execute(),
+
+    /** Stores sealed outputs unless another run sealed them first. */
+    sealOutputs: (id: string, columns: SealedOutputs) =>
+      db.updateTable('services').set(columns).where('id', '=', id).where('outputs_sealed', 'is', null).execute(),
   };
 }

@@ -1,11 +1,9 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { Page, PageQuery, errorResponses } from '../../kernel/http/schemas.js';
+import { Page, PageQuery, errorResponses, EnvironmentParams, ServiceParams } from '../../kernel/http/schemas.js';
 import {
   CreateServiceBody,
-  EnvironmentScopeParams,
-  ServiceParams,
   ServiceView,
   UpdateServiceBody,
 } from './schemas.js';
@@ -18,13 +16,13 @@ export function serviceRoutes(app: App, service: ServicesService) {
 
   app.get(base, {
     config: { access: { action: 'service:read', resource: 'environment' } },
-    schema: { tags, summary: 'Services of an environment', params: EnvironmentScopeParams, querystring: PageQuery, response: { 200: Page(ServiceView), ...errorResponses } },
+    schema: { tags, summary: 'Services of an environment', params: EnvironmentParams, querystring: PageQuery, response: { 200: Page(ServiceView), ...errorResponses } },
     handler: async (request) => service.list(accessOf(request, 'environment'), request.query.cursor, request.query.limit ?? 50),
   });
 
   app.post(base, {
     config: { access: { action: 'service:create', resource: 'environment' } },
-    schema: { tags, summary: 'Create a service', params: EnvironmentScopeParams, body: CreateServiceBody, response: { 201: ServiceView, ...errorResponses } },
+    schema: { tags, summary: 'Create a service', params: EnvironmentParams, body: CreateServiceBody, response: { 201: ServiceView, ...errorResponses } },
     handler: async (request, reply) => reply.code(201).send(service.view(accessOf(request, 'environment'), await service.create(accessOf(request, 'environment'), request.body))),
   });
 

@@ -6,8 +6,6 @@ import { isCredentialOutput, isSecretOutput } from './credentials.js';
 
 export const ServiceKind = Type.Enum(SERVICE_KINDS);
 
-export const EnvironmentScopeParams = Type.Object({ org: Slug, project: Slug, env: Slug });
-export const ServiceParams = Type.Object({ org: Slug, project: Slug, env: Slug, service: Slug });
 
 /** Connection attributes (host, port, username, password…) from which built-in variables derive. */
 const OUTPUT_NAME = '^[a-z][a-z0-9_]{0,62}$';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Service, ServiceKind } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
-import { createServicesRepo, type ServiceChanges } from './repo.js';
+import { SERVICE_CONSTRAINTS, createServicesRepo, type ServiceChanges } from './repo.js';
 import type { ServiceOutputs } from './outputs.js';
 import { toServiceView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
@@ -69,8 +69,7 @@ export function createServicesService(deps: {
           return service;
         }).then(async (service) => (await changed(access), service));
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(input.slug);
-        throw error;
+        throw translateConstraint(error, { [SERVICE_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
       }
     },
 
@@ -93,8 +92,7 @@ export function createServicesService(deps: {
           return updated;
         }).then(async (updated) => (await changed(access), await deps.hierarchyChanged(), updated));
       } catch (error) {
-        if (isUniqueViolation(error)) throw slugTaken(changes.slug ?? service.slug);
-        throw error;
+        throw translateConstraint(error, { [SERVICE_CONSTRAINTS.slug]: () => slugTaken(changes.slug ?? service.slug) });
       }
     },
 

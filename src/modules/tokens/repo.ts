@@ -1,6 +1,9 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const TOKEN_CONSTRAINTS = { name: 'api_tokens_organization_id_name_key' } as const;
+
 export function createTokensRepo(db: Kysely<Database>) {
   const withNames = () =>
     db
@@ -32,6 +35,9 @@ export function createTokensRepo(db: Kysely<Database>) {
     list: (organizationId: string) => withNames().where('t.organization_id', '=', organizationId).orderBy('t.name').execute(),
     byId: (organizationId: string, id: string) =>
       withNames().where('t.organization_id', '=', organizationId).where('t.id', '=', id).executeTakeFirst(),
+    /** The id and slug of a token's organization. */
+    organization: (organizationId: string) =>
+      db.selectFrom('organizations').select(['id', 'slug']).where('id', '=', organizationId).executeTakeFirst(),
     byHash: (tokenHash: Buffer) => withNames().where('t.token_hash', '=', tokenHash).executeTakeFirst(),
     insert: (token: {
       organization_id: string;

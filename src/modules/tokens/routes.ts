@@ -2,46 +2,12 @@ import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, principalOf } from '../../kernel/http/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { Slug, Timestamp, Uuid, errorResponses } from '../../kernel/http/schemas.js';
-import { OrgParams } from '../organizations/schemas.js';
+import { errorResponses, OrgParams } from '../../kernel/http/schemas.js';
 import type { TokenRow } from './repo.js';
+import { CreateTokenBody, CreatedToken, CurrentToken, TokenParams, TokenView } from './schemas.js';
 import { pathName, type TokensService } from './service.js';
 
 const tags = ['tokens'];
-
-const CreateTokenBody = Type.Object(
-  {
-    name: Type.String({ minLength: 1, maxLength: 100 }),
-    scopes: Type.Optional(
-      Type.Array(Type.String({ minLength: 1, maxLength: 100 }), {
-        minItems: 1,
-        maxItems: 100,
-        description: 'Actions (secret:read), resource:* or *',
-      }),
-    ),
-    preset: Type.Optional(Type.Enum(['read-only', 'ci'] as const, { description: 'In place of scopes' })),
-    path: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'project, project/environment or project/environment/service' })),
-    expires_at: Type.Optional(Type.String({ format: 'date-time' })),
-  },
-  { additionalProperties: false },
-);
-
-const TokenView = Type.Object({
-  id: Uuid,
-  name: Type.String(),
-  scopes: Type.Array(Type.String()),
-  path: Type.Union([Type.String(), Type.Null()]),
-  prefix: Type.String({ description: 'The first characters of the token, to tell tokens apart' }),
-  created_by: Type.Union([Type.Object({ user_id: Uuid, email: Type.String() }), Type.Null()]),
-  created_at: Timestamp,
-  expires_at: Type.Union([Timestamp, Type.Null()]),
-  last_used_at: Type.Union([Timestamp, Type.Null()]),
-});
-
-const CreatedToken = Type.Object({
-  ...TokenView.properties,
-  token: Type.String({ description: 'The token itself: shown only in this response' }),
-});
 
 function toTokenView(row: TokenRow) {
   return {
@@ -63,7 +29,7 @@ export function tokenRoutes(app: App, service: TokensService) {
     schema: {
       tags,
       summary: 'The API token sending this request: its organization, scopes and path (signed-in people see themselves at GET /me)',
-      response: { 200: Type.Object({ ...TokenView.properties, organization: Type.Object({ id: Uuid, slug: Slug }) }), ...errorResponses },
+      response: { 200: CurrentToken, ...errorResponses },
     },
     handler: async (request) => {
       const principal = principalOf(request);
@@ -99,7 +65,7 @@ export function tokenRoutes(app: App, service: TokensService) {
     schema: {
       tags,
       summary: 'Revoke an API token; it is refused from the next request on',
-      params: Type.Object({ org: Slug, token_id: Type.String({ minLength: 1, maxLength: 64 }) }),
+      params: TokenParams,
       response: { 204: Type.Null(), ...errorResponses },
     },
     handler: async (request, reply) => {

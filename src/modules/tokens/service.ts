@@ -5,7 +5,7 @@ import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
 import { hashToken } from '../../kernel/crypto/random-token.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { ENVIRONMENT_TYPES, type Database, type Environment, type Project } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
@@ -13,7 +13,7 @@ import { requireUser, type TokenPath, type TokenPrincipal } from '../../kernel/p
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
 import type { ScopeRepo } from '../authz/scope-repo.js';
-import { createTokensRepo, type TokenRow } from './repo.js';
+import { TOKEN_CONSTRAINTS, createTokensRepo, type TokenRow } from './repo.js';
 import { PRESETS, expandScopes, type Preset } from './scopes.js';
 import { withAudit } from '../audit/recorder.js';
 
@@ -196,8 +196,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
         });
         return { token, row: (await repo.byId(organization.id, id))! };
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict(`A token named "${input.name}" already exists`, { field: 'name' });
-        throw error;
+        throw translateConstraint(error, { [TOKEN_CONSTRAINTS.name]: () => conflict(`A token named "${input.name}" already exists`, { field: 'name' }) });
       }
     },
 
@@ -216,7 +215,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
     /** What a token is, for the token itself (its organization, scopes and path). */
     async describe(principal: TokenPrincipal) {
       const row = await repo.byId(principal.token.organizationId, principal.token.id);
-      const organization = await deps.db.selectFrom('organizations').select(['id', 'slug']).where('id', '=', principal.token.organizationId).executeTakeFirst();
+      const organization = await repo.organization(principal.token.organizationId);
       if (!row || !organization) throw notFound('Token');
       return { row, organization };
     },

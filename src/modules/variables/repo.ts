@@ -3,6 +3,9 @@ import type { Database, Variable, VariableScopeLevel, VariableType, VariableVers
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
 
+/** Constraints whose violation the service answers in its own words (see translateConstraints). */
+export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
+
 /** Where a variable hangs: the scope level and the ids along its path. */
 export interface PlaceIds {
   level: VariableScopeLevel;
@@ -18,10 +21,9 @@ export interface VersionActor {
   actor_name: string;
 }
 
-const LIST_KEY_SEPARATOR = '\n';
-
-/** The keyset of a listing: name then id (names never hold a newline). */
-export const listKeyOf = (variable: Pick<Variable, 'name' | 'id'>) => `${variable.name}${LIST_KEY_SEPARATOR}${variable.id}`;
+/** The keyset of a listing: name then id. */
+export type ListKey = readonly [name: string, id: string];
+export const listKeyOf = (variable: Pick<Variable, 'name' | 'id'>): ListKey => [variable.name, variable.id];
 
 export function createVariablesRepo(db: Kysely<Database>) {
   const atPlace = (place: PlaceIds) =>
@@ -36,7 +38,7 @@ export function createVariablesRepo(db: Kysely<Database>) {
 
   return {
     /** `assignedTo`: 'all', or the one member (null: none) whose assigned variables may be listed too. */
-    list(place: PlaceIds, after: string | undefined, limit: number, assignedTo: 'all' | string | null = 'all') {
+    list(place: PlaceIds, after: ListKey | undefined, limit: number, assignedTo: 'all' | string | null = 'all') {
       let query = atPlace(place).where('deleted_at', 'is', null);
       if (assignedTo !== 'all') {
         query = query.where((eb) =>
@@ -44,9 +46,9 @@ export function createVariablesRepo(db: Kysely<Database>) {
         );
       }
       if (after !== undefined) {
-        const [name, id] = after.split(LIST_KEY_SEPARATOR);
+        const [name, id] = after;
         // A cursor is opaque but arrives from outside: anything but what we issued is a 400, not a 500.
-        if (name === undefined || id === undefined || !isUuid(id) || name.includes('\0')) throw invalid('query.cursor', 'is not a cursor this API returned');
+        if (!isUuid(id)) throw invalid('query.cursor', 'is not a cursor this API returned');
         query = query.where(sql<boolean>`(name collate "C", id) > (${name} collate "C", ${id}::uuid)`);
       }
       return query.orderBy(sql`name collate "C"`).orderBy('id').limit(limit).execute();
@@ -145,5 +147,21 @@ export function createVariablesRepo(db: Kysely<Database>) {
     servicesOf(environmentId: string) {
       return db.selectFrom('services').selectAll().where('environment_id', '=', environmentId).orderBy('slug').execute();
     },
+
+    /** For a root-key rotation (rotate-root-key.ts), inside its transaction: the stored check value, locked. */
+    rootKeyCheckForUpdate: (name: string) => db.selectFrom('coffer_settings').select('value').where('name', '=', name).forUpdate().executeTakeFirst(),
+
+    /** Every data key, locked for a root-key rotation. */
+    dataKeysForUpdate: () => db.selectFrom('data_keys').select(['id', 'wrapped']).orderBy('id').forUpdate().execute(),
+
+    rewrapDataKey: (id: string, wrapped: Buffer, provider: string) =>
+      db.updateTable('data_keys').set({ wrapped, provider, rotated_at: new Date() }).where('id', '=', id).execute(),
+
+    storeRootKeyCheck: (name: string, value: Buffer) =>
+      db
+        .insertInto('coffer_settings')
+        .values({ name, value })
+        .onConflict((oc) => oc.column('name').doUpdateSet({ value, updated_at: new Date() }))
+        .execute(),
   };
 }

@@ -4,6 +4,7 @@ import type { KeyProvider } from '../../kernel/crypto/key-provider.js';
 import { rotateWrappedKeys, rootKeyCheck, verifyRootKeyCheck } from '../../kernel/crypto/root-key.js';
 import { ROOT_KEY_CHECK } from '../../kernel/crypto/root-key-check.js';
 import { rewrapAuditKeys } from '../audit/audit-keys.js';
+import { createVariablesRepo } from './repo.js';
 
 const CHECK = ROOT_KEY_CHECK;
 
@@ -19,24 +20,17 @@ export async function rotateRootKey(
   onAuditKeys: (count: number) => void = () => {},
 ): Promise<number> {
   return db.transaction().execute(async (tx) => {
-    const stored = await tx.selectFrom('coffer_settings').select('value').where('name', '=', CHECK).forUpdate().executeTakeFirst();
+    const repo = createVariablesRepo(tx);
+    const stored = await repo.rootKeyCheckForUpdate(CHECK);
     // Refuses a wrong "old" key before touching anything (WrongRootKeyError says what to do).
     if (stored) verifyRootKeyCheck(keys.oldRootKey, stored.value);
-    const rows = await tx.selectFrom('data_keys').select(['id', 'wrapped']).orderBy('id').forUpdate().execute();
+    const rows = await repo.dataKeysForUpdate();
     const rewrapped = await rotateWrappedKeys(keys.oldProvider, keys.newProvider, rows.map((row) => row.wrapped));
     for (const [index, row] of rows.entries()) {
-      await tx
-        .updateTable('data_keys')
-        .set({ wrapped: rewrapped[index]!, provider: keys.newProvider.id, rotated_at: new Date() })
-        .where('id', '=', row.id)
-        .execute();
+      await repo.rewrapDataKey(row.id, rewrapped[index]!, keys.newProvider.id);
     }
     onAuditKeys(await rewrapAuditKeys(tx, keys));
-    await tx
-      .insertInto('coffer_settings')
-      .values({ name: CHECK, value: rootKeyCheck(keys.newRootKey) })
-      .onConflict((oc) => oc.column('name').doUpdateSet({ value: rootKeyCheck(keys.newRootKey), updated_at: new Date() }))
-      .execute();
+    await repo.storeRootKeyCheck(CHECK, rootKeyCheck(keys.newRootKey));
     return rows.length;
   });
 }

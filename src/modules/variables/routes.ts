@@ -2,17 +2,13 @@ import { Type, type TObject } from 'typebox';
 import type { VariableScopeLevel } from '../../kernel/db/schema.js';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf } from '../../kernel/http/context.js';
-import { ErrorResponse, Page, errorResponses } from '../../kernel/http/schemas.js';
+import { ErrorResponse, Page, errorResponses, OrgParams, ProjectParams, EnvironmentParams, ServiceParams } from '../../kernel/http/schemas.js';
 import type { ResourceKind } from '../../kernel/authz/authorizer.js';
 import type { Resolver } from './resolver.js';
 import {
   CreateVariableBody,
-  EnvironmentParams,
-  OrgParams,
-  ProjectParams,
   ResolveQuery,
   RollbackBody,
-  ServiceParams,
   UpdateVariableBody,
   VariableListQuery,
   VariableView,

@@ -1,6 +1,6 @@
 import { Type } from 'typebox';
 import { VARIABLE_SCOPES, VARIABLE_TYPES } from '../../kernel/db/schema.js';
-import { Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
+import { Timestamp, Uuid } from '../../kernel/http/schemas.js';
 import { KEY_PATTERN, MAX_FILE_BYTES, MAX_KEY_LENGTH } from './rules.js';
 import { FORMATS } from './formats.js';
 
@@ -106,7 +106,3 @@ export const ResolveQuery = Type.Object({
   member: Type.Optional(Type.String({ format: 'uuid', description: 'Resolve on behalf of this member (needs authz:check unless it is you)' })),
 });
 
-export const OrgParams = Type.Object({ org: Slug });
-export const ProjectParams = Type.Object({ org: Slug, project: Slug });
-export const EnvironmentParams = Type.Object({ org: Slug, project: Slug, env: Slug });
-export const ServiceParams = Type.Object({ org: Slug, project: Slug, env: Slug, service: Slug });

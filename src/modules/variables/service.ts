@@ -4,18 +4,18 @@ import { seal, valueAad } from '../../kernel/crypto/aead.js';
 import { openValue } from './sealed-value.js';
 import type { Database, Environment, Variable, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
-import { isUniqueViolation } from '../../kernel/db/errors.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
 import { isUuid } from '../../kernel/ids.js';
 import { maskSecret } from '../../kernel/mask.js';
-import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
+import { decodeCursorKey, toPage } from '../../kernel/http/pagination.js';
 import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
-import { createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
+import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
 import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
 import type { VariableScopeLevel } from '../../kernel/db/schema.js';
 
@@ -201,7 +201,7 @@ export function createVariablesService(deps: {
 
   return {
     async list(access: RequestAccess, level: VariableScopeLevel, cursor: string | undefined, limit: number) {
-      const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursor(cursor), limit + 1, assignedVisibleTo(access, level));
+      const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursorKey(cursor, ['string', 'string']), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
       const plaintexts = new Map(rows.map((row) => [row.id, openValue(keys.get(row.data_key_id)!, row, row.version, row.ciphertext!)]));
       return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!));
@@ -253,8 +253,7 @@ export function createVariablesService(deps: {
         });
         return await finish(place.organizationId, created);
       } catch (error) {
-        if (isUniqueViolation(error)) throw duplicate(content, assignee);
-        throw error;
+        throw translateConstraint(error, { [VARIABLE_CONSTRAINTS.liveName]: () => duplicate(content, assignee) });
       }
     },
 
@@ -334,14 +333,12 @@ export function createVariablesService(deps: {
 
     async versions(access: RequestAccess, level: VariableScopeLevel, id: string, cursor: string | undefined, limit: number) {
       const variable = await load(db, access, level, id);
-      const decoded = decodeCursor(cursor);
-      const before = decoded === undefined ? undefined : Number.parseInt(decoded, 10);
-      if (before !== undefined && !Number.isSafeInteger(before)) throw invalid('query.cursor', 'is not a cursor this API returned');
+      const before = decodeCursorKey(cursor, ['number'])?.[0];
       const rows = await createVariablesRepo(db).versions(variable.id, before, limit + 1);
       const shown = await Promise.all(
         rows.map(async (row) => ({ row, plaintext: row.ciphertext === null ? null : await decrypt(db, variable, row.version, row.ciphertext) })),
       );
-      return toPage(shown, limit, ({ row }) => String(row.version), ({ row, plaintext }) => versionView(row, plaintext));
+      return toPage(shown, limit, ({ row }) => [row.version], ({ row, plaintext }) => versionView(row, plaintext));
     },
 
     async rollback(access: RequestAccess, level: VariableScopeLevel, id: string, target: number) {
@@ -378,8 +375,7 @@ export function createVariablesService(deps: {
         });
         return await finish(place.organizationId, restored);
       } catch (error) {
-        if (isUniqueViolation(error)) throw conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'body.version' });
-        throw error;
+        throw translateConstraint(error, { [VARIABLE_CONSTRAINTS.liveName]: () => conflict('Another live variable has taken this name since it was deleted: delete or rename that one first', { field: 'body.version' }) });
       }
     },
   };
