@@ -1,5 +1,5 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer, type Response } from '../../../test/harness.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type Response, useTestServer } from '../../../test/harness.js';
 
 /**
  * Seed 000's "Default Roles" table is the test oracle for the first five system roles
@@ -10,11 +10,7 @@ import { TestServer, type Response } from '../../../test/harness.js';
 type YesNo = 'yes' | 'no';
 type Role = string;
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
 interface Member {
   token: string;
@@ -29,18 +25,10 @@ async function organizationWith(roles: readonly Role[]) {
   for (const role of roles) {
     if (role === 'OWNER') continue;
     const user = await server.user(role.toLowerCase());
-    await join(owner.token, org, user, role);
+    await server.join(owner.token, org, user, role);
     members[role] = user;
   }
   return { owner, org, members };
-}
-
-async function join(ownerToken: string, org: string, user: Member, role: Role) {
-  const invitation = await server.expect(201, 'POST', `/orgs/${org}/invitations`, {
-    token: ownerToken,
-    payload: { email: user.email, role },
-  });
-  await server.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
 }
 
 /** What a cell runs against: the shared organization and the member holding the role. */
@@ -161,7 +149,7 @@ const ROWS_000: Record<string, Row> = {
       run: async (c) => {
         const org = server.slug('doomed');
         await server.expect(201, 'POST', '/orgs', { token: c.owner.token, payload: { slug: org } });
-        if (c.role !== 'OWNER') await join(c.owner.token, org, c.member, c.role);
+        if (c.role !== 'OWNER') await server.join(c.owner.token, org, c.member, c.role);
         const response = await server.request('DELETE', `/orgs/${org}`, { token: c.member.token });
         const after = await server.request('GET', `/orgs/${org}`, { token: c.owner.token });
         expect(after.status).toBe(response.status === 204 ? 404 : 200);

@@ -34,21 +34,12 @@ const projectUrl = (org: string) => `/orgs/${org}/projects/shop`;
 const envUrl = (org: string, env = 'production') => `${projectUrl(org)}/environments/${env}`;
 const svcUrl = (org: string, env = 'production', service = 'backend') => `${envUrl(org, env)}/services/${service}`;
 
-/** Signs up a new user, invites them with `role` and has them accept. */
-async function join_(ownerToken: string, org: string, role: string): Promise<User> {
-  return server.member(ownerToken, org, role);
-}
-
 /** A new member holding a new custom role made of `lists`. */
 async function withCustomRole(ownerToken: string, org: string, lists: Record<string, unknown>): Promise<User> {
   const role = await server.expect(201, 'POST', `/orgs/${org}/roles`, { token: ownerToken, payload: { name: server.slug('role'), ...lists } });
-  const user = await join_(ownerToken, org, 'VIEWER');
+  const user = await server.member(ownerToken, org, 'VIEWER');
   await server.expect(200, 'PATCH', `/orgs/${org}/members/${user.id}`, { token: ownerToken, payload: { role_id: role.body.id } });
   return user;
-}
-
-async function mint(org: string, ownerToken: string, body: Record<string, unknown>): Promise<{ id: string; token: string }> {
-  return (await server.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: server.slug('t'), ...body } })).body;
 }
 
 async function idOf(url: string, token: string): Promise<string> {
@@ -90,9 +81,9 @@ function expectError(response: Response, status: number, code: string) {
 describe('precedence end to end', () => {
   it('gives the service value to a token, the member value to the assigned member, the environment value to an environment resolve, and falls back level by level', async () => {
     const { owner, org } = await server.tree();
-    const alice = await join_(owner.token, org, 'DEVOPS');
-    const bob = await join_(owner.token, org, 'DEVOPS');
-    const ci = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const alice = await server.member(owner.token, org, 'DEVOPS');
+    const bob = await server.member(owner.token, org, 'DEVOPS');
+    const ci = (await server.mint(owner.token, org, { preset: 'ci' })).token;
 
     const ids = {
       organization: await define(orgUrl(org), owner.token, { key: 'LEVEL', value: 'organization' }),
@@ -135,7 +126,7 @@ describe('precedence end to end', () => {
 
   it('lets a member-assigned value override the service level for that member only', async () => {
     const { owner, org } = await server.tree();
-    const alice = await join_(owner.token, org, 'DEVOPS');
+    const alice = await server.member(owner.token, org, 'DEVOPS');
     await define(svcUrl(org), owner.token, { key: 'DB_ROLE', value: 'service-role' });
     await define(projectUrl(org), owner.token, { key: 'DB_ROLE', value: 'alice-role', type: 'secret', assignee_user_id: alice.id });
     expect(await valueAt(svcUrl(org), alice.token, 'DB_ROLE')).toMatchObject({ value: 'alice-role', scope: 'member', type: 'secret' });
@@ -155,8 +146,8 @@ describe('precedence end to end', () => {
 describe('?member=', () => {
   it('lets the owner (authz:check) resolve on behalf of a member and get their assigned value', async () => {
     const { owner, org } = await server.tree();
-    const alice = await join_(owner.token, org, 'DEVOPS');
-    const bob = await join_(owner.token, org, 'DEVOPS');
+    const alice = await server.member(owner.token, org, 'DEVOPS');
+    const bob = await server.member(owner.token, org, 'DEVOPS');
     await define(projectUrl(org), owner.token, { key: 'WHO', value: 'everyone' });
     await define(projectUrl(org), owner.token, { key: 'WHO', value: 'alice', assignee_user_id: alice.id });
     await define(projectUrl(org), owner.token, { key: 'WHO', value: 'the owner', assignee_user_id: owner.id });
@@ -173,9 +164,9 @@ describe('?member=', () => {
     const { owner, org } = await server.tree();
     await server.expect(201, 'POST', `${projectUrl(org)}/environments`, { token: owner.token, payload: { slug: 'staging', type: 'STAGING' } });
     await server.expect(201, 'POST', `${envUrl(org, 'staging')}/services`, { token: owner.token, payload: { slug: 'backend', kind: 'application' } });
-    const alice = await join_(owner.token, org, 'DEVOPS');
-    const developer = await join_(owner.token, org, 'DEVELOPER');
-    const devops = await join_(owner.token, org, 'DEVOPS');
+    const alice = await server.member(owner.token, org, 'DEVOPS');
+    const developer = await server.member(owner.token, org, 'DEVELOPER');
+    const devops = await server.member(owner.token, org, 'DEVOPS');
     await define(projectUrl(org), owner.token, { key: 'WHO', value: 'alice', assignee_user_id: alice.id });
 
     // DEVELOPER may decrypt in STAGING, so only authz:check is missing.
@@ -189,7 +180,7 @@ describe('?member=', () => {
     expectError(asDevops, 403, 'FORBIDDEN');
     expect(asDevops.body.error.details.action).toBe('authz:check');
 
-    const ci = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const ci = (await server.mint(owner.token, org, { preset: 'ci' })).token;
     const asToken = await server.request('GET', `${svcUrl(org)}/resolve?member=${alice.id}`, { token: ci });
     expectError(asToken, 403, 'FORBIDDEN');
     expect(asToken.body.error.details.action).toBe('authz:check');
@@ -238,8 +229,8 @@ describe('pg_service entries (seed 002)', () => {
   /** org → A, + project → B, + assigned to U → C for U only; `check` runs at each step for U and for someone else. */
   async function scenario(check: (org: string, as: { user: User; expected: string }[]) => Promise<void>) {
     const { owner, org } = await server.tree();
-    const u = await join_(owner.token, org, 'DEVOPS');
-    const other = await join_(owner.token, org, 'DEVOPS');
+    const u = await server.member(owner.token, org, 'DEVOPS');
+    const other = await server.member(owner.token, org, 'DEVOPS');
     await define(orgUrl(org), owner.token, entry(ROLES.organization));
     await check(org, [
       { user: u, expected: ROLES.organization },
@@ -572,7 +563,7 @@ describe('who may resolve', () => {
 
   it('refuses a VIEWER with 403 naming secret:decrypt, though they may list the variables masked', async () => {
     const { owner, org } = await withStaging();
-    const viewer = await join_(owner.token, org, 'VIEWER');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     const listed = await server.expect(200, 'GET', `${svcUrl(org)}/variables`, { token: viewer.token });
     expect(JSON.stringify(listed.body)).not.toContain('canary_secret_0123456789');
     for (const place of [svcUrl(org), envUrl(org)]) {
@@ -586,17 +577,17 @@ describe('who may resolve', () => {
 
   it('lets a ci token resolve, refuses a read-only token with 403, and hides production from a token restricted to staging (404)', async () => {
     const { owner, org } = await withStaging();
-    const ci = await mint(org, owner.token, { preset: 'ci' });
+    const ci = await server.mint(owner.token, org, { preset: 'ci' });
     expect(await valueAt(svcUrl(org), ci.token, 'API_KEY')).toMatchObject({ value: 'canary_secret_0123456789' });
-    const ciHere = await mint(org, owner.token, { preset: 'ci', path: 'shop/production/backend' });
+    const ciHere = await server.mint(owner.token, org, { preset: 'ci', path: 'shop/production/backend' });
     expect(await valueAt(svcUrl(org), ciHere.token, 'API_KEY')).toMatchObject({ value: 'canary_secret_0123456789' });
 
-    const readOnly = await mint(org, owner.token, { preset: 'read-only' });
+    const readOnly = await server.mint(owner.token, org, { preset: 'read-only' });
     const refused = await server.request('GET', `${svcUrl(org)}/resolve`, { token: readOnly.token });
     expectError(refused, 403, 'FORBIDDEN');
     expect(refused.body.error.details.action).toBe('secret:decrypt');
 
-    const staging = await mint(org, owner.token, { preset: 'ci', path: 'shop/staging' });
+    const staging = await server.mint(owner.token, org, { preset: 'ci', path: 'shop/staging' });
     await server.expect(200, 'GET', `${envUrl(org, 'staging')}/resolve`, { token: staging.token });
     for (const place of [svcUrl(org), envUrl(org)]) {
       const hidden = await server.request('GET', `${place}/resolve`, { token: staging.token });
@@ -654,7 +645,7 @@ describe('the READ_SECRET event', () => {
     }
 
     // An environment resolution names the environment; a token is the actor when it resolves.
-    const ci = await mint(org, owner.token, { preset: 'ci' });
+    const ci = await server.mint(owner.token, org, { preset: 'ci' });
     await server.expect(200, 'GET', `${envUrl(org)}/resolve?format=env-json`, { token: ci.token });
     const all = await events(orgId);
     expect(all.length).toBe(seen + 1);
@@ -665,8 +656,8 @@ describe('the READ_SECRET event', () => {
   it('records a resolution on behalf of a member with that member, and none for a refused or failed one', async () => {
     const { owner, org } = await server.tree();
     const orgId = await idOf(orgUrl(org), owner.token);
-    const alice = await join_(owner.token, org, 'DEVOPS');
-    const viewer = await join_(owner.token, org, 'VIEWER');
+    const alice = await server.member(owner.token, org, 'DEVOPS');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     await define(projectUrl(org), owner.token, { key: 'MINE', value: 'alice-only', assignee_user_id: alice.id });
 
     await server.expect(200, 'GET', `${svcUrl(org)}/resolve?member=${alice.id}`, { token: owner.token });
@@ -686,7 +677,7 @@ describe('the READ_SECRET event', () => {
 describe('cache invalidation on one instance', () => {
   it('shows every change on the very next resolution after a warm one', async () => {
     const { owner, org } = await server.tree();
-    const token = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const token = (await server.mint(owner.token, org, { preset: 'ci' })).token;
     const value = async (key: string) => (await valueAt(svcUrl(org), token, key))?.value;
     const flat = async () => (await server.expect(200, 'GET', `${svcUrl(org)}/resolve?format=env-json`, { token })).body as Record<string, string>;
 
@@ -730,7 +721,7 @@ describe('cache invalidation on one instance', () => {
 
   it('never keeps what a resolution read while a write was committing: the next resolution after the write shows it', async () => {
     const { owner, org } = await server.tree();
-    const token = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const token = (await server.mint(owner.token, org, { preset: 'ci' })).token;
     const envId = await define(envUrl(org), owner.token, { key: 'FOO', value: 'v0' });
     for (let round = 1; round <= 10; round += 1) {
       // A cold resolution racing with the write: whichever value it answers, it must not stay cached.
@@ -744,7 +735,7 @@ describe('cache invalidation on one instance', () => {
 
   it('shows a member-assigned value created after the member resolved', async () => {
     const { owner, org } = await server.tree();
-    const alice = await join_(owner.token, org, 'DEVOPS');
+    const alice = await server.member(owner.token, org, 'DEVOPS');
     await define(projectUrl(org), owner.token, { key: 'ROLE', value: 'shared' });
     expect((await valueAt(svcUrl(org), alice.token, 'ROLE'))?.value).toBe('shared');
     expect((await valueAt(svcUrl(org), owner.token, 'ROLE', { member: alice.id }))?.value).toBe('shared');
@@ -755,7 +746,7 @@ describe('cache invalidation on one instance', () => {
 
   it("refuses the next resolution once the caller's role loses secret:decrypt, though the answer was cached", async () => {
     const { owner, org } = await server.tree();
-    const member = await join_(owner.token, org, 'DEVOPS');
+    const member = await server.member(owner.token, org, 'DEVOPS');
     await define(svcUrl(org), owner.token, { key: 'API_KEY', value: 'sk_cached_secret', type: 'secret' });
     expect((await valueAt(svcUrl(org), member.token, 'API_KEY'))?.value).toBe('sk_cached_secret');
     expect((await valueAt(svcUrl(org), member.token, 'API_KEY'))?.value).toBe('sk_cached_secret');
@@ -770,7 +761,7 @@ describe('cache invalidation on one instance', () => {
   it('omits database credentials on the next resolution once the caller loses database:read_credentials', async () => {
     const { owner, org } = await server.tree();
     await server.expect(201, 'POST', `${envUrl(org)}/services`, { token: owner.token, payload: { slug: 'my-postgres', kind: 'database', outputs: { host: 'h', password: 'pw-cached' } } });
-    const member = await join_(owner.token, org, 'DEVOPS');
+    const member = await server.member(owner.token, org, 'DEVOPS');
     const first = await resolved(svcUrl(org), member.token);
     expect(first.omitted).toEqual([]);
     expect(first.variables.find((v) => v.key === 'COFFER_DATABASE_MY_POSTGRES_PASSWORD')?.value).toBe('pw-cached');
@@ -810,7 +801,7 @@ describe('cache invalidation across two instances', () => {
 
   it.skipIf(!onPostgres)('drops the cached answer on the other instance after each write there, in both directions, and applies a role change at once', async () => {
     const { owner, org } = await server.tree();
-    const token = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const token = (await server.mint(owner.token, org, { preset: 'ci' })).token;
     const envId = await define(envUrl(org), owner.token, { key: 'FOO', value: 'v1' });
     expect((await valueAt(svcUrl(org), token, 'FOO', {}, other))?.value).toBe('v1');
     expect((await valueAt(svcUrl(org), token, 'FOO', {}, other))?.value).toBe('v1');
@@ -836,7 +827,7 @@ describe('cache invalidation across two instances', () => {
     expect((await until(server, svcUrl(org), token, 'FOO', 'from-sibling')).at(-1)).toBe('from-sibling');
 
     // Permissions are never cached: a role changed on one instance applies on the other's next request.
-    const member = await join_(owner.token, org, 'DEVOPS');
+    const member = await server.member(owner.token, org, 'DEVOPS');
     expect((await valueAt(svcUrl(org), member.token, 'FOO', {}, other))?.value).toBe('from-sibling');
     await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role: 'VIEWER' } });
     const refused = await other.request('GET', `${svcUrl(org)}/resolve`, { token: member.token });
@@ -851,7 +842,7 @@ describe('cache invalidation across two instances', () => {
    */
   it.skipIf(!onPostgres)('shows a write made on one instance on the very next resolution on the other', async () => {
     const { owner, org } = await server.tree();
-    const token = (await mint(org, owner.token, { preset: 'ci' })).token;
+    const token = (await server.mint(owner.token, org, { preset: 'ci' })).token;
     const envId = await define(envUrl(org), owner.token, { key: 'FOO', value: 'v0' });
     expect((await valueAt(svcUrl(org), token, 'FOO', {}, other))?.value).toBe('v0');
     const stale: string[] = [];
@@ -873,7 +864,7 @@ describe('built-ins and path-limited tokens', () => {
       token: owner.token,
       payload: { slug: 'payments', kind: 'application', outputs: { url: 'https://payments.internal', api_token: 'canary_token_sibling_secret' } },
     });
-    const limited = await mint(org, owner.token, { preset: 'ci', path: 'shop/production/backend' });
+    const limited = await server.mint(owner.token, org, { preset: 'ci', path: 'shop/production/backend' });
     const seen = await server.expect(200, 'GET', `${svcUrl(org)}/resolve`, { token: limited.token });
     const text = JSON.stringify(seen.body);
     expect(text).not.toContain('PAYMENTS');

@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer, type Response } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { type Response, useTestServer } from '../../../test/harness.js';
 
 /**
  * Variables and secrets through the management API (SPEC §2–§3, §6, §7): the four scopes,
@@ -8,13 +8,8 @@ import { TestServer, type Response } from '../../../test/harness.js';
  * and that no clear secret ever leaves through a management response or the audit log.
  */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
-type User = Awaited<ReturnType<TestServer['user']>>;
 type Scope = 'organization' | 'project' | 'environment' | 'service';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -43,16 +38,6 @@ const PLACE: Record<Scope, (org: string) => string> = {
 /** An owner and an organization with shop/production(PRODUCTION)/backend. */
 async function tree() {
   return server.tree('owner');
-}
-
-/** Signs up a new user, invites them with `role` and has them accept (as member-roles tests do). */
-async function join(ownerToken: string, org: string, role: string): Promise<User> {
-  return server.member(ownerToken, org, role);
-}
-
-async function mint(org: string, ownerToken: string, body: Record<string, unknown>) {
-  const created = await server.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: server.slug('tok'), ...body } });
-  return created.body as { id: string; token: string; name: string };
 }
 
 async function create(token: string, url: string, payload: Record<string, unknown>) {
@@ -189,7 +174,7 @@ describe('variables: create, read, update and delete at each scope', () => {
 
   it('creates an immutable variable and a project variable assigned to a member', async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'DEVELOPER');
+    const member = await server.member(owner.token, org, 'DEVELOPER');
     const frozen = await create(owner.token, URLS.environment(org), { key: 'REGION', value: 'eu-west-1', immutable: true });
     expect(frozen.immutable).toBe(true);
     const assigned = await create(owner.token, URLS.project(org), { key: 'DEBUG', value: 'true', assignee_user_id: member.id });
@@ -396,7 +381,7 @@ describe('variables: validation (400 naming the field)', () => {
 
   it('refuses assignee_user_id outside project scope and for a non-member', async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'DEVELOPER');
+    const member = await server.member(owner.token, org, 'DEVELOPER');
     const stranger = await server.user('stranger');
     expectInvalid(await post(owner.token, org, { key: 'A', value: 'x', assignee_user_id: member.id }), 'assignee_user_id', /project/);
     const orgLevel = await server.request('POST', URLS.organization(org), { token: owner.token, payload: { key: 'A', value: 'x', assignee_user_id: member.id } });
@@ -460,7 +445,7 @@ describe('variables: conflicts (409)', () => {
 
   it('accepts the same key at other places and for a member at project scope', async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'DEVELOPER');
+    const member = await server.member(owner.token, org, 'DEVELOPER');
     for (const scope of SCOPES) await create(owner.token, URLS[scope](org), { key: 'PORT', value: scope });
     await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, { token: owner.token, payload: { slug: 'staging', type: 'STAGING' } });
     await create(owner.token, `${envBase(org, 'staging')}/variables`, { key: 'PORT', value: 'staging' });
@@ -532,8 +517,8 @@ describe('variables: versions and rollback', () => {
 
   it('names each actor: a member by email, an API token by its name', async () => {
     const { owner, org } = await tree();
-    const devops = await join(owner.token, org, 'DEVOPS');
-    const bot = await mint(org, owner.token, { scopes: ['organization:read', 'project:read', 'environment:read', 'secret:read', 'secret:write'] });
+    const devops = await server.member(owner.token, org, 'DEVOPS');
+    const bot = await server.mint(owner.token, org, { scopes: ['organization:read', 'project:read', 'environment:read', 'secret:read', 'secret:write'] });
     const url = URLS.environment(org);
     const created = await create(owner.token, url, { key: 'WHO', value: 'owner' });
     await server.expect(200, 'PATCH', `${url}/${created.id}`, { token: devops.token, payload: { value: 'devops' } });
@@ -692,7 +677,7 @@ describe('variables: listing and addressing', () => {
 describe('variables: permissions', () => {
   it('lets a VIEWER list every scope with secrets masked, and refuses writes naming secret:write', async () => {
     const { owner, org } = await tree();
-    const viewer = await join(owner.token, org, 'VIEWER');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     const value = `viewer-${canaryOf()}-secret`;
     for (const scope of SCOPES) {
       const url = URLS[scope](org);
@@ -713,7 +698,7 @@ describe('variables: permissions', () => {
 
   it('lets a MEMBER write in a DEVELOPMENT environment but not in PRODUCTION', async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'MEMBER');
+    const member = await server.member(owner.token, org, 'MEMBER');
     await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, { token: owner.token, payload: { slug: 'dev', type: 'DEVELOPMENT' } });
     const devUrl = `${envBase(org, 'dev')}/variables`;
     const created = await create(member.token, devUrl, { key: 'DEV_ONLY', type: 'secret', value: 'dev-secret-value' });
@@ -726,7 +711,7 @@ describe('variables: permissions', () => {
 
   it('refuses a MEMBER project-scope writes, naming the environment types it lacks, and organization-scope writes', async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'MEMBER');
+    const member = await server.member(owner.token, org, 'MEMBER');
     const project = await server.request('POST', URLS.project(org), { token: member.token, payload: { key: 'P', value: 'x' } });
     expectForbidden(project, 'secret:write');
     expect([...project.body.error.details.environment_types].sort()).toEqual(['PRODUCTION', 'STAGING']);
@@ -743,7 +728,7 @@ describe('variables: permissions', () => {
 
   it('lets DEVOPS write organization, project and environment variables', async () => {
     const { owner, org } = await tree();
-    const devops = await join(owner.token, org, 'DEVOPS');
+    const devops = await server.member(owner.token, org, 'DEVOPS');
     for (const scope of SCOPES) {
       const url = URLS[scope](org);
       const created = await create(devops.token, url, { key: 'OPS', type: 'secret', value: 'ops-secret-value' });
@@ -754,7 +739,7 @@ describe('variables: permissions', () => {
 
   it('refuses a BILLING_MANAGER reading variables (403 at organization scope, 404 below)', async () => {
     const { owner, org } = await tree();
-    const billing = await join(owner.token, org, 'BILLING_MANAGER');
+    const billing = await server.member(owner.token, org, 'BILLING_MANAGER');
     for (const scope of SCOPES) await create(owner.token, URLS[scope](org), { key: 'K', value: 'v' });
     const orgLevel = await server.request('GET', URLS.organization(org), { token: billing.token });
     expectForbidden(orgLevel, 'secret:read');
@@ -778,7 +763,7 @@ describe('variables: permissions', () => {
     const { owner, org } = await tree();
     const value = `ro-${canaryOf()}-secret`;
     for (const scope of SCOPES) await create(owner.token, URLS[scope](org), { key: 'S', type: 'secret', value });
-    const { token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only' });
     for (const scope of SCOPES) {
       const list = await server.expect(200, 'GET', URLS[scope](org), { token });
       expect(list.body.items[0].value).toBe(`ro-${MASK}ret`);
@@ -794,7 +779,7 @@ describe('variables: permissions', () => {
 
   it('keeps a token restricted to shop/production from writing project-scope variables', async () => {
     const { owner, org } = await tree();
-    const { token } = await mint(org, owner.token, {
+    const { token } = await server.mint(owner.token, org, {
       scopes: ['organization:read', 'project:read', 'environment:read', 'service:read', 'secret:read', 'secret:write'],
       path: 'shop/production',
     });
@@ -889,7 +874,7 @@ describe('variables: audit events', () => {
 
   it('records no event for a refused (403) or conflicting (409) write', async () => {
     const { owner, org } = await tree();
-    const viewer = await join(owner.token, org, 'VIEWER');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     const existing = await create(owner.token, URLS.environment(org), { key: 'DUP', value: 'x' });
     const frozen = await create(owner.token, URLS.environment(org), { key: 'FROZEN', value: 'x', immutable: true });
     const before = await auditEvents(org, owner.token);
@@ -983,7 +968,7 @@ describe('variables: fixed product bugs (were it.fails)', () => {
   // requests inside an organization are recorded), unlike refusals decided by the route guard.
   it("records ACCESS_DENIED when a MEMBER's project-scope write is refused", async () => {
     const { owner, org } = await tree();
-    const member = await join(owner.token, org, 'MEMBER');
+    const member = await server.member(owner.token, org, 'MEMBER');
     expectForbidden(await server.request('POST', URLS.project(org), { token: member.token, payload: { key: 'P', value: 'x' } }), 'secret:write');
     const denied = await auditEvents(org, owner.token, 'event_type=ACCESS_DENIED');
     expect(denied.filter((event) => event.actor.id === member.id)).toHaveLength(1);
