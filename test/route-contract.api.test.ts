@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createContext, pathValue, type FuzzContext } from './fuzz/context.js';
 import { operationsOf, type Operation, type Schema } from './fuzz/operations.js';
@@ -42,6 +43,10 @@ function url(op: Operation, values: (name: string) => string | undefined = (name
 function requiredFields(schema: Schema | undefined): Record<string, unknown> {
   const required = Array.isArray(schema?.required) ? (schema.required as string[]) : [];
   return Object.fromEntries(required.map((name) => [name, 'x']));
+}
+
+function hasProperty(schema: Schema | undefined, name: string): boolean {
+  return typeof schema?.properties === 'object' && schema.properties !== null && name in schema.properties;
 }
 
 function expectNo5xx(response: Response, op: Operation) {
@@ -133,6 +138,30 @@ describe('route contract: validation', () => {
         expect(response.status, `${label(op)} cursor=${cursor.slice(0, 20)}`).toBe(400);
         expect(response.body.error, label(op)).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'query.cursor' } });
       }
+    }
+  });
+
+  it('refuses a PATCH with an empty body with 400 VALIDATION_FAILED, on every resource that is renamed by PATCH', async () => {
+    const renamed = operations.filter((o) => o.method === 'PATCH' && hasProperty(o.body, 'name'));
+    expect(renamed.map(label)).toEqual(expect.arrayContaining(['PATCH /orgs/{org}/projects/{project}', 'PATCH /orgs/{org}/clusters/{cluster_id}']));
+    for (const op of renamed) {
+      const response = await server.request('PATCH', url(op), { token: context.owner.token, payload: {} });
+      expect(response.status, label(op)).toBe(400);
+      expect(response.body.error.code, label(op)).toBe('VALIDATION_FAILED');
+    }
+  });
+
+  it('answers 404 NOT_FOUND with a JSON error body and its request id to GET, PATCH and DELETE of an unknown project, environment, service or cluster', async () => {
+    // The routes whose last path parameter names the resource itself, and that PATCH renames.
+    const items = operations.filter((o) => /\/\{(project|env|service|cluster_id)\}$/.test(o.path) && ['GET', 'PATCH', 'DELETE'].includes(o.method));
+    expect(items.length).toBe(12);
+    for (const op of items) {
+      const last = op.pathParams.at(-1)!.name;
+      const payload = op.method === 'PATCH' ? { name: 'x' } : undefined;
+      const response = await server.request(op.method, url(op, (name) => (name === last ? (name === 'cluster_id' ? randomUUID() : 'nope') : pathValue(context, name, op.path))), { token: context.owner.token, payload });
+      expect(response.status, label(op)).toBe(404);
+      expect(response.headers['content-type'], label(op)).toMatch(/application\/json/);
+      expect(response.body.error, label(op)).toMatchObject({ code: 'NOT_FOUND', request_id: expect.any(String) });
     }
   });
 

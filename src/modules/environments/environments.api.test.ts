@@ -249,23 +249,6 @@ describe('environments: errors', () => {
     expect(response.body.error.code).toBe('CONFLICT');
   });
 
-  it('refuses a PATCH with an empty body with 400', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('PATCH', `${base}/production`, { token: owner.token, payload: {} });
-    expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('VALIDATION_FAILED');
-  });
-
-  it('answers 404 with a JSON error body to get, patch and delete of an unknown environment', async () => {
-    const { owner, base } = await tree();
-    for (const [method, payload] of [['GET'], ['PATCH', { name: 'x' }], ['DELETE']] as const) {
-      const response = await server.request(method, `${base}/nope`, { token: owner.token, payload });
-      expect(response.status, method).toBe(404);
-      expect(response.headers['content-type']).toMatch(/application\/json/);
-      expect(response.body.error).toMatchObject({ code: 'NOT_FOUND', request_id: expect.any(String) });
-    }
-  });
-
   it('answers 404 to the environments of an unknown project', async () => {
     const { owner, org } = await tree();
     for (const [method, payload] of [['GET'], ['POST', { slug: 'dev', type: 'DEVELOPMENT' }]] as const) {

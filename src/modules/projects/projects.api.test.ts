@@ -153,24 +153,6 @@ describe('projects: errors', () => {
     await server.expect(200, 'GET', `/orgs/${org}/projects/mine`, { token: owner.token });
   });
 
-  it('refuses a PATCH with an empty body with 400', async () => {
-    const { owner, org } = await server.org();
-    await createProject(owner.token, org, { slug: 'p' });
-    const response = await server.request('PATCH', `/orgs/${org}/projects/p`, { token: owner.token, payload: {} });
-    expect(response.status).toBe(400);
-    expect(response.body.error.code).toBe('VALIDATION_FAILED');
-  });
-
-  it('answers 404 with a JSON error body to get, patch and delete of an unknown project', async () => {
-    const { owner, org } = await server.org();
-    for (const [method, payload] of [['GET'], ['PATCH', { name: 'x' }], ['DELETE']] as const) {
-      const response = await server.request(method, `/orgs/${org}/projects/nope`, { token: owner.token, payload });
-      expect(response.status, method).toBe(404);
-      expect(response.headers['content-type']).toMatch(/application\/json/);
-      expect(response.body.error).toMatchObject({ code: 'NOT_FOUND', request_id: expect.any(String) });
-    }
-  });
-
   it("answers 404 to another organization's project addressed through one's own", async () => {
     const mine = await server.org();
     const theirs = await server.org();
