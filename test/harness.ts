@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
@@ -152,12 +152,31 @@ export class TestServer {
     return { token: login.body.token, id: login.body.user.id, email, csrf: login.body.csrf_token };
   }
 
+  /** A new user owning a new, empty organization (`payload` adds to the slug, e.g. a name). */
+  async org(label = 'owner', payload: Record<string, unknown> = {}) {
+    const owner = await this.user(label);
+    const org = this.slug('org');
+    await this.expect(201, 'POST', '/orgs', { token: owner.token, payload: { slug: org, ...payload } });
+    return { owner, org };
+  }
+
+  /** An existing user joins `org` with `role`: invited by the owner, then accepting. */
+  async join(ownerToken: string, org: string, user: { token: string; email: string }, role: string): Promise<void> {
+    const invitation = await this.expect(201, 'POST', `/orgs/${org}/invitations`, { token: ownerToken, payload: { email: user.email, role } });
+    await this.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
+  }
+
   /** A new user who joins `org` with `role`: invited by the owner, then accepting. */
   async member(ownerToken: string, org: string, role: string) {
     const user = await this.user(role.toLowerCase());
-    const invitation = await this.expect(201, 'POST', `/orgs/${org}/invitations`, { token: ownerToken, payload: { email: user.email, role } });
-    await this.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
+    await this.join(ownerToken, org, user, role);
     return user;
+  }
+
+  /** An API token the owner creates in `org` (a unique name unless `body` gives one); the secret is in `token`. */
+  async mint(ownerToken: string, org: string, body: Record<string, unknown>): Promise<{ id: string; token: string; name: string }> {
+    const created = await this.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: this.slug('t'), ...body } });
+    return created.body;
   }
 
   /** A new user owning a new organization with one project, environment and service. */
@@ -185,6 +204,25 @@ export class TestServer {
     }
     return response;
   }
+}
+
+/**
+ * The file's server: started before its tests, closed after them. The object returned stands
+ * for it (every property reads through to the running server), so a file needs no setup block.
+ */
+export function useTestServer(overrides: Partial<Config> = {}): TestServer {
+  let started: TestServer | undefined;
+  beforeAll(async () => {
+    started = await TestServer.start(overrides);
+  });
+  afterAll(() => started?.close());
+  return new Proxy({} as TestServer, {
+    get(_, property) {
+      if (!started) throw new Error('the test server starts in beforeAll: use it inside hooks and tests');
+      const value: unknown = Reflect.get(started, property, started);
+      return typeof value === 'function' ? value.bind(started) : value;
+    },
+  });
 }
 
 /**

@@ -14,7 +14,7 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 export const SERVER_MAIN = path.join(ROOT, 'dist/main.js');
 
 /**
- * Compiles src/ into dist/ (as cli.test.ts does), so the spawned server is this tree's. Test
+ * Compiles src/ into dist/ (as the CLI tests do, through test/cli.ts), so the spawned server is this tree's. Test
  * files run in parallel: one build at a time (a directory as the lock), so no server starts
  * from a file another build is rewriting; the later builds find dist up to date and emit nothing.
  */

@@ -1,229 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import type { Kysely, KyselyPlugin } from 'kysely';
-import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { callListening, openTestDatabase, type TestDatabase } from '../../test/harness.js';
-import { loadConfig } from '../config.js';
+import { describe, expect, it } from 'vitest';
 import { LocalKeyProvider, type KeyProvider } from '../kernel/crypto/key-provider.js';
-import { decodeRootKey, RootKeyError, stageRootKeyFile, WrongRootKeyError } from '../kernel/crypto/root-key.js';
-import { openEmbedded } from '../kernel/db/connect.js';
+import { decodeRootKey, RootKeyError, WrongRootKeyError } from '../kernel/crypto/root-key.js';
 import { DataDirLockedError } from '../kernel/db/data-dir-lock.js';
-import type { Database } from '../kernel/db/schema.js';
 import { rotateRootKey } from '../modules/variables/rotate-root-key.js';
 import { runServer } from '../server.js';
 import { rotateRootKeyCommand } from './rotate-root-key-command.js';
-
-/**
- * `coffer admin rotate-root-key` against a database a real server wrote (SPEC §4): every
- * data key is re-wrapped under the new root key in one transaction, values stay as they
- * are, the server then starts with the new key only, and every refusal changes nothing.
- */
-
-const postgres = process.env.COFFER_TEST_BACKEND === 'postgres';
-const silent = pino({ level: 'silent' });
-const PASSWORD = 'correct horse battery staple';
-const EMAIL = 'rotor@example.test';
-
-let dir: string;
-let dataDir: string;
-let keyFile: string;
-let database: TestDatabase | undefined;
-/** The root key the data is currently under. */
-let currentKey: Buffer;
-/** The values created at organization and project scope, by key. */
-const values: Record<string, string> = {
-  ORG_SECRET: `org-${randomBytes(16).toString('hex')}`,
-  API_KEY: `project-${randomBytes(16).toString('hex')}`,
-  ENV_CERT: `env-${randomBytes(16).toString('hex')}`,
-  DEPOT_TOKEN: `depot-${randomBytes(16).toString('hex')}`,
-};
-
-/** PGlite: the data directory and its root.key; PostgreSQL: DATABASE_URL and COFFER_ROOT_KEY (`rootKey`). */
-function config(rootKey?: Buffer, extra: Record<string, string> = {}) {
-  return loadConfig({
-    PORT: '0',
-    COFFER_DATA_DIR: dataDir,
-    ...(database?.url ? { DATABASE_URL: database.url } : {}),
-    ...(rootKey ? { COFFER_ROOT_KEY: rootKey.toString('base64') } : {}),
-    ...extra,
-  });
-}
-
-/** The configuration the data is served with now: the key file on PGlite, COFFER_ROOT_KEY on PostgreSQL. */
-const currentConfig = () => config(postgres ? currentKey : undefined);
-
-async function withDb<T>(fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
-  if (database) return fn(database.db);
-  const handle = await openEmbedded(dataDir);
-  try {
-    return await fn(handle.db);
-  } finally {
-    await handle.close();
-  }
-}
-
-interface Snapshot {
-  keys: { id: string; provider: string; wrapped: string; rotated: boolean }[];
-  auditKeys: { name: string; wrapped: string }[];
-  ciphertexts: Record<string, string>;
-  check: string;
-}
-
-async function snapshot(): Promise<Snapshot> {
-  return withDb(async (db) => {
-    const keys = await db.selectFrom('data_keys').select(['id', 'provider', 'wrapped', 'rotated_at']).orderBy('id').execute();
-    const variables = await db.selectFrom('variables').select(['id', 'ciphertext']).orderBy('id').execute();
-    const versions = await db.selectFrom('variable_versions').select(['variable_id', 'version', 'ciphertext']).execute();
-    const check = await db.selectFrom('coffer_settings').select('value').where('name', '=', 'root_key_check').executeTakeFirstOrThrow();
-    const auditKeys = await db.selectFrom('audit_keys').select(['name', 'wrapped']).orderBy('name').execute();
-    return {
-      keys: keys.map((k) => ({ id: k.id, provider: k.provider, wrapped: k.wrapped.toString('hex'), rotated: k.rotated_at !== null })),
-      auditKeys: auditKeys.map((k) => ({ name: k.name, wrapped: k.wrapped?.toString('hex') ?? '' })),
-      ciphertexts: Object.fromEntries([
-        ...variables.map((v) => [v.id, v.ciphertext?.toString('hex') ?? '']),
-        ...versions.map((v) => [`${v.variable_id}@${v.version}`, v.ciphertext?.toString('hex') ?? '']),
-      ]),
-      check: check.value.toString('hex'),
-    };
-  });
-}
-
-const keyFileText = () => (postgres ? '' : fs.readFileSync(keyFile, 'utf8'));
-
-const call = callListening;
-
-/** Starts a server with `cfg`, resolves production of both projects and stops it; key → value. */
-async function resolveWith(cfg: ReturnType<typeof loadConfig>): Promise<Record<string, string>> {
-  const running = await runServer(cfg, silent);
-  try {
-    const token = (await call(running.address, 'POST', '/auth/login', { email: EMAIL, password: PASSWORD })).token as string;
-    const result: Record<string, string> = {};
-    for (const project of ['shop', 'depot']) {
-      const resolved = await call(running.address, 'GET', `/orgs/rotor/projects/${project}/environments/production/resolve`, undefined, token);
-      for (const variable of resolved.variables as { key: string; value: string; scope: string }[]) {
-        if (variable.scope !== 'builtin') result[variable.key] = variable.value;
-      }
-    }
-    return result;
-  } finally {
-    await running.close();
-  }
-}
-
-beforeAll(async () => {
-  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-rotate-'));
-  dataDir = path.join(dir, 'data');
-  keyFile = path.join(dataDir, 'root.key');
-  if (postgres) {
-    database = await openTestDatabase();
-    currentKey = randomBytes(32);
-  }
-
-  // A real server writes the data: variables at organization, project and environment scope, in two projects.
-  const running = await runServer(currentConfig(), silent);
-  try {
-    const address = running.address;
-    await call(address, 'POST', '/auth/signup', { email: EMAIL, password: PASSWORD, name: 'rotor' });
-    const token = (await call(address, 'POST', '/auth/login', { email: EMAIL, password: PASSWORD })).token as string;
-    await call(address, 'POST', '/orgs', { slug: 'rotor' }, token);
-    for (const project of ['shop', 'depot']) {
-      await call(address, 'POST', '/orgs/rotor/projects', { slug: project }, token);
-      await call(address, 'POST', `/orgs/rotor/projects/${project}/environments`, { slug: 'production', type: 'PRODUCTION' }, token);
-    }
-    await call(address, 'POST', '/orgs/rotor/variables', { key: 'ORG_SECRET', type: 'secret', value: values.ORG_SECRET }, token);
-    const created = await call(address, 'POST', '/orgs/rotor/projects/shop/variables', { key: 'API_KEY', type: 'secret', value: 'first version' }, token);
-    await call(address, 'PATCH', `/orgs/rotor/projects/shop/variables/${String(created.id)}`, { value: values.API_KEY }, token);
-    await call(
-      address,
-      'POST',
-      '/orgs/rotor/projects/shop/environments/production/variables',
-      { key: 'ENV_CERT', type: 'file', value: values.ENV_CERT, mount_path: '/etc/cert.pem' },
-      token,
-    );
-    await call(address, 'POST', '/orgs/rotor/projects/depot/variables', { key: 'DEPOT_TOKEN', type: 'secret', value: values.DEPOT_TOKEN }, token);
-    const saved = await call(address, 'GET', '/orgs/rotor/audit-events/checkpoint', undefined, token);
-    earlier.checkpoint = { checkpoint: saved.checkpoint, signature: saved.signature };
-    earlier.publicKey = saved.public_key as string;
-    const events = (await call(address, 'GET', '/orgs/rotor/audit-events?target_type=variable', undefined, token)).items as AuditEventItem[];
-    earlier.orgSecretHmac = events.find((e) => e.details.after?.key === 'ORG_SECRET')!.details.after!.value_hmac;
-    expect(earlier.orgSecretHmac).toMatch(/^hmac-sha256:/);
-  } finally {
-    await running.close();
-  }
-  if (!postgres) {
-    // The embedded server generated the key file on its first start.
-    currentKey = decodeRootKey(fs.readFileSync(keyFile, 'utf8'), keyFile);
-  }
-}, 120_000);
-
-afterAll(async () => {
-  await database?.close();
-  if (dir) fs.rmSync(dir, { recursive: true, force: true });
-});
-
-/** What an auditor kept before any rotation: a signed checkpoint, the published key, and the HMAC of ORG_SECRET. */
-const earlier: { checkpoint?: unknown; publicKey?: string; orgSecretHmac?: string } = {};
-
-type AuditEventItem = { details: { after?: { key?: string; value_hmac?: string } } };
-
-/**
- * Starts a server with `cfg` and checks that what was saved before any rotation still holds:
- * the checkpoint verifies, the key is the published one, and the same secret value gets the
- * same HMAC (a variable created and removed again, so resolutions stay as they were).
- */
-async function expectEarlierAuditStillValid(cfg: ReturnType<typeof loadConfig>): Promise<void> {
-  const running = await runServer(cfg, silent);
-  try {
-    const address = running.address;
-    const token = (await call(address, 'POST', '/auth/login', { email: EMAIL, password: PASSWORD })).token as string;
-    const verdict = await call(address, 'POST', '/orgs/rotor/audit-events/verify', { checkpoints: [earlier.checkpoint] }, token);
-    expect(verdict).toMatchObject({ ok: true, checkpoints: [{ ok: true }] });
-    expect((await call(address, 'GET', '/orgs/rotor/audit-events/checkpoint-key', undefined, token)).public_key).toBe(earlier.publicKey);
-    const copy = await call(address, 'POST', '/orgs/rotor/projects/depot/variables', { key: 'ORG_SECRET_COPY', type: 'secret', value: values.ORG_SECRET }, token);
-    const listed = (await call(address, 'GET', '/orgs/rotor/audit-events?target_type=variable&limit=5', undefined, token)).items as AuditEventItem[];
-    expect(listed.find((e) => e.details.after?.key === 'ORG_SECRET_COPY')!.details.after!.value_hmac).toBe(earlier.orgSecretHmac);
-    await call(address, 'DELETE', `/orgs/rotor/projects/depot/variables/${String(copy.id)}`, undefined, token);
-  } finally {
-    await running.close();
-  }
-}
-
-const expectedValues = () => ({ ORG_SECRET: values.ORG_SECRET, API_KEY: values.API_KEY, ENV_CERT: values.ENV_CERT, DEPOT_TOKEN: values.DEPOT_TOKEN });
-
-/** Runs each of `bodies`, which must all fail, and checks that nothing about the data or the key file changed. */
-async function expectNothingChanged(...bodies: (() => Promise<unknown>)[]): Promise<Error[]> {
-  const before = await snapshot();
-  const keyBefore = keyFileText();
-  const errors: Error[] = [];
-  for (const body of bodies) {
-    const outcome = await body().then(
-      () => undefined,
-      (error: unknown) => error,
-    );
-    expect(outcome, 'the call should have failed').toBeInstanceOf(Error);
-    errors.push(outcome as Error);
-    expect(keyFileText()).toBe(keyBefore);
-    if (!postgres) expect(fs.existsSync(`${keyFile}.new`)).toBe(false);
-  }
-  expect(await snapshot()).toEqual(before);
-  return errors;
-}
-
-/** Counts the UPDATE statements a Kysely instance runs (transactions included). */
-function countingUpdates(db: Kysely<Database>) {
-  const counter = { updates: 0 };
-  const plugin: KyselyPlugin = {
-    transformQuery(args) {
-      if (args.node.kind === 'UpdateQueryNode') counter.updates++;
-      return args.node;
-    },
-    transformResult: async (args) => args.result,
-  };
-  return { db: db.withPlugin(plugin), counter };
-}
+import { postgres, silent, dir, keyFile, database, currentKey, config, currentConfig, withDb, snapshot, keyFileText, resolveWith, expectEarlierAuditStillValid, expectedValues, expectNothingChanged, countingUpdates, setCurrentKey } from '../../test/fixtures/rotate-root-key.js';
 
 describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () => {
   it('starts from data a server wrote: one data key per project and one for the organization', async () => {
@@ -436,7 +221,7 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
         expect(fs.existsSync(`${keyFile}.new`)).toBe(false);
       }
       expect(newKey.equals(oldKey)).toBe(false);
-      currentKey = newKey;
+      setCurrentKey(newKey);
 
       const newId = new LocalKeyProvider(newKey).id;
       expect(printed[0]).toMatch(/^Re-wrapped 3 data keys under the new root key/);
@@ -484,7 +269,7 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
       const printed: string[] = [];
       expect(await rotateRootKeyCommand(currentConfig(), { newKeyFile: file }, (line) => printed.push(line))).toBe(3);
       expect(printed[0]).toMatch(/^Re-wrapped 3 data keys/);
-      currentKey = newKey;
+      setCurrentKey(newKey);
       if (!postgres) {
         // On the embedded database root.key is the key in use, so it is replaced too.
         expect(fs.readFileSync(keyFile, 'utf8').trim()).toBe(newKey.toString('base64'));
@@ -494,46 +279,4 @@ describe(`rotate-root-key (${postgres ? 'PostgreSQL' : 'embedded PGlite'})`, () 
       await expectEarlierAuditStillValid(currentConfig());
     }, 120_000);
   });
-});
-
-describe.skipIf(postgres)('rotate-root-key on a fresh embedded data directory (bugs found and fixed)', () => {
-  /** A new data directory a server has started on once (so it holds the root key check). */
-  async function startedDataDir(name: string, rootKey?: Buffer) {
-    const data = path.join(dir, name);
-    const cfg = () => loadConfig({ PORT: '0', COFFER_DATA_DIR: data, ...(rootKey ? { COFFER_ROOT_KEY: rootKey.toString('base64') } : {}) });
-    await (await runServer(cfg(), silent)).close();
-    return { data, file: path.join(data, 'root.key'), keyFileConfig: loadConfig({ COFFER_DATA_DIR: data }) };
-  }
-
-  // Was a bug: loadRootKey generated a root.key when none was there, even for existing data.
-  it('a refused rotation writes no root.key into a directory served with COFFER_ROOT_KEY', async () => {
-    const { file, keyFileConfig } = await startedDataDir('served-with-env-key', randomBytes(32));
-    expect(fs.existsSync(file)).toBe(false);
-    await expect(rotateRootKeyCommand(keyFileConfig, { generate: true }, () => {})).rejects.toThrow(/root\.key is missing/);
-    expect(fs.existsSync(file), 'root.key was created by a refused rotation').toBe(false);
-  }, 60_000);
-
-  // Was a bug: staging removed root.key.new, the only key that opened the data after a crash
-  // between the rotation's commit and the rename. Now the command refuses and names the file.
-  it('a rotation retried after a crash between commit and rename keeps root.key.new', async () => {
-    const { data, file, keyFileConfig } = await startedDataDir('crashed-rotation');
-    const oldKey = decodeRootKey(fs.readFileSync(file, 'utf8'), file);
-    const newKey = randomBytes(32);
-    // What the command does up to its crash: stage the new key, commit the re-wrap, never rename.
-    const staged = stageRootKeyFile(data, newKey);
-    const handle = await openEmbedded(data);
-    try {
-      await rotateRootKey(handle.db, { oldRootKey: oldKey, newRootKey: newKey, oldProvider: new LocalKeyProvider(oldKey), newProvider: new LocalKeyProvider(newKey) });
-    } finally {
-      await handle.close();
-    }
-    expect(fs.readFileSync(staged.staged, 'utf8').trim()).toBe(newKey.toString('base64'));
-    await expect(runServer(loadConfig({ PORT: '0', COFFER_DATA_DIR: data }), silent)).rejects.toBeInstanceOf(WrongRootKeyError);
-
-    const refusal = rotateRootKeyCommand(keyFileConfig, { generate: true }, () => {});
-    await expect(refusal).rejects.toBeInstanceOf(RootKeyError);
-    await expect(refusal).rejects.toThrow(/root\.key\.new holds the key this data is under now/);
-    expect(fs.existsSync(staged.staged), 'root.key.new, the only key that opens the data, was deleted').toBe(true);
-    expect(fs.readFileSync(staged.staged, 'utf8').trim()).toBe(newKey.toString('base64'));
-  }, 60_000);
 });

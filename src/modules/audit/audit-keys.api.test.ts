@@ -1,7 +1,7 @@
 import { createHmac, createPublicKey, hkdfSync, randomBytes, verify } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../../test/harness.js';
 import { buildApp } from '../../app.js';
 import { loadConfig } from '../../config.js';
 import { LocalKeyProvider } from '../../kernel/crypto/key-provider.js';
@@ -15,11 +15,7 @@ import { openAuditKeys } from './audit-keys.js';
  * derived from the root key are stored as they were; the checkpoint key is published.
  */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
 /** JSON with sorted keys: what a checkpoint's signature covers, computed here independently. */
 const sortedJson = (value: Record<string, unknown>) => JSON.stringify(Object.fromEntries(Object.entries(value).sort(([a], [b]) => (a < b ? -1 : 1))));

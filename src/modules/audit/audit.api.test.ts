@@ -1,26 +1,8 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../../test/harness.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
-
-async function org() {
-  const owner = await server.user('owner');
-  const slug = server.slug('org');
-  await server.expect(201, 'POST', '/orgs', { token: owner.token, payload: { slug } });
-  return { owner, org: slug };
-}
-
-async function member(orgSlug: string, ownerToken: string, role: string) {
-  const user = await server.user(role.toLowerCase());
-  const invitation = await server.expect(201, 'POST', `/orgs/${orgSlug}/invitations`, { token: ownerToken, payload: { email: user.email, role } });
-  await server.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: user.token });
-  return user;
-}
+const server = useTestServer();
 
 async function events(orgSlug: string, token: string, query = '') {
   return (await server.expect(200, 'GET', `/orgs/${orgSlug}/audit-events${query}`, { token })).body.items as {
@@ -40,7 +22,7 @@ async function events(orgSlug: string, token: string, query = '') {
 
 describe('recording', () => {
   it('records each change once, in the same transaction, with who, what, tool and request', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     const created = await server.expect(201, 'POST', `/orgs/${o}/projects`, {
       token: owner.token,
       payload: { slug: 'shop' },
@@ -65,8 +47,8 @@ describe('recording', () => {
   });
 
   it('records the organization, invitations, membership, roles, clusters, environments, services and tokens', async () => {
-    const { owner, org: o } = await org();
-    const viewer = await member(o, owner.token, 'VIEWER');
+    const { owner, org: o } = await server.org();
+    const viewer = await server.member(owner.token, o, 'VIEWER');
     const role = await server.expect(201, 'POST', `/orgs/${o}/roles`, { token: owner.token, payload: { name: 'Ops' } });
     await server.expect(200, 'PATCH', `/orgs/${o}/members/${viewer.id}`, { token: owner.token, payload: { role_id: role.body.id } });
     await server.expect(201, 'POST', `/orgs/${o}/clusters`, { token: owner.token, payload: { name: 'eks' } });
@@ -96,7 +78,7 @@ describe('recording', () => {
   });
 
   it('records nothing for a change that fails', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'dup' } });
     const before = (await events(o, owner.token)).length;
     await server.expect(409, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'dup' } });
@@ -105,7 +87,7 @@ describe('recording', () => {
   });
 
   it('never writes a service output value into the log', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     const canary = 'canary-Zq8rT1vXw4yP';
     await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'p' } });
     await server.expect(201, 'POST', `/orgs/${o}/projects/p/environments`, { token: owner.token, payload: { slug: 'e', type: 'STAGING' } });
@@ -124,8 +106,8 @@ describe('recording', () => {
   });
 
   it('records a refused request inside the organization as ACCESS_DENIED', async () => {
-    const { owner, org: o } = await org();
-    const viewer = await member(o, owner.token, 'VIEWER');
+    const { owner, org: o } = await server.org();
+    const viewer = await server.member(owner.token, o, 'VIEWER');
     await server.expect(403, 'POST', `/orgs/${o}/clusters`, { token: viewer.token, payload: { name: 'x' } });
     const [denied] = await events(o, owner.token, '?event_type=ACCESS_DENIED');
     expect(denied).toMatchObject({
@@ -136,8 +118,8 @@ describe('recording', () => {
   });
 
   it('lets a platform record what it did, with the caller as actor, given audit:write', async () => {
-    const { owner, org: o } = await org();
-    const viewer = await member(o, owner.token, 'VIEWER');
+    const { owner, org: o } = await server.org();
+    const viewer = await server.member(owner.token, o, 'VIEWER');
     const payload = { event_type: 'TRIGGER_DEPLOYMENT', target_type: 'service', target_name: 'shop/production/backend', change: 'Deployed backend v42' };
     const recorded = await server.expect(201, 'POST', `/orgs/${o}/audit-events`, { token: owner.token, payload });
     expect(recorded.body).toMatchObject({ ...payload, actor: { name: owner.email } });
@@ -150,7 +132,7 @@ describe('recording', () => {
   it.each(['PURGE', 'ACCESS_DENIED', 'READ_SECRET', 'LOGIN', 'CREATE', 'UPDATE', 'DELETE', 'NOTE'])(
     'refuses to ingest %s, which only Coffer writes, with 400 naming body.event_type and what is allowed',
     async (eventType) => {
-      const { owner, org: o } = await org();
+      const { owner, org: o } = await server.org();
       const before = await events(o, owner.token);
       const forged = await server.request('POST', `/orgs/${o}/audit-events`, {
         token: owner.token,
@@ -174,15 +156,15 @@ describe('recording', () => {
 
 describe('reading', () => {
   it('needs audit:read', async () => {
-    const { owner, org: o } = await org();
-    const viewer = await member(o, owner.token, 'VIEWER');
-    const auditor = await member(o, owner.token, 'AUDITOR');
+    const { owner, org: o } = await server.org();
+    const viewer = await server.member(owner.token, o, 'VIEWER');
+    const auditor = await server.member(owner.token, o, 'AUDITOR');
     expect((await server.request('GET', `/orgs/${o}/audit-events`, { token: viewer.token })).status).toBe(403);
     await server.expect(200, 'GET', `/orgs/${o}/audit-events`, { token: auditor.token });
   });
 
   it('filters and pages newest first with next_cursor', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     for (let i = 0; i < 7; i++) {
       await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: `p${i}` }, headers: { 'x-coffer-tool': i % 2 ? 'TERRAFORM' : 'CONSOLE' } });
     }
@@ -204,8 +186,8 @@ describe('reading', () => {
   });
 
   it('returns one event in full by id, and 404 for another organization’s event', async () => {
-    const a = await org();
-    const b = await org();
+    const a = await server.org();
+    const b = await server.org();
     const [first] = await events(a.org, a.owner.token);
     const one = await server.expect(200, 'GET', `/orgs/${a.org}/audit-events/${first!.id}`, { token: a.owner.token });
     expect(one.body).toMatchObject({ id: first!.id, hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -213,7 +195,7 @@ describe('reading', () => {
   });
 
   it('exports JSON lines and CSV with a header, quoting and formula escaping', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     await server.expect(201, 'POST', `/orgs/${o}/audit-events`, {
       token: owner.token,
       payload: { event_type: 'SCAN_IMAGE', target_type: 'note', change: '=HYPERLINK("x"), then "quotes",\nand a newline' },
@@ -232,7 +214,7 @@ describe('reading', () => {
 
 describe('tamper evidence', () => {
   it('verifies an intact chain, including under concurrent writers', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     await Promise.all(
       Array.from({ length: 20 }, (_, i) => server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: `c${i}` } })),
     );
@@ -241,7 +223,7 @@ describe('tamper evidence', () => {
   });
 
   it('names the first event whose row was edited in the database', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     for (const slug of ['a', 'b', 'c']) await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug } });
     const log = await events(o, owner.token);
     const victim = log.find((e) => e.target_name === 'b')!;
@@ -251,7 +233,7 @@ describe('tamper evidence', () => {
   });
 
   it('names the event after a deleted one as a gap', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     for (const slug of ['a', 'b', 'c']) await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug } });
     const log = await events(o, owner.token);
     const removed = log.find((e) => e.target_name === 'b')!;
@@ -264,7 +246,7 @@ describe('tamper evidence', () => {
 
 describe('retention', () => {
   it('purges events past retention_days and the kept chain still verifies', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     for (const slug of ['old-1', 'old-2', 'new-1']) await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug } });
     const log = await events(o, owner.token);
     const old = log.filter((e) => e.target_name?.startsWith('old') || e.target_type === 'organization');
@@ -287,9 +269,9 @@ describe('retention', () => {
   });
 
   it('needs organization:setup to change retention', async () => {
-    const { owner, org: o } = await org();
-    const viewer = await member(o, owner.token, 'VIEWER');
-    const devops = await member(o, owner.token, 'DEVOPS');
+    const { owner, org: o } = await server.org();
+    const viewer = await server.member(owner.token, o, 'VIEWER');
+    const devops = await server.member(owner.token, o, 'DEVOPS');
     const refused = await server.request('PATCH', `/orgs/${o}/settings`, { token: viewer.token, payload: { retention_days: 1 } });
     expect(refused.status).toBe(403);
     expect(refused.body.error.details.action).toBe('organization:setup');
@@ -302,7 +284,7 @@ describe('retention', () => {
 
 describe('checkpoints', () => {
   it('signs the head of the chain with a key outside the database, and verify proves the chain extends it', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'a' } });
     const saved = (await server.expect(200, 'GET', `/orgs/${o}/audit-events/checkpoint`, { token: owner.token })).body;
     expect(saved.checkpoint).toMatchObject({ organization: o, sequence: 2, head_hash: expect.stringMatching(/^[0-9a-f]{64}$/) });
@@ -319,7 +301,7 @@ describe('checkpoints', () => {
   });
 
   it('catches a log rewritten with recomputed hashes, which the chain alone cannot', async () => {
-    const { owner, org: o } = await org();
+    const { owner, org: o } = await server.org();
     await server.expect(201, 'POST', `/orgs/${o}/projects`, { token: owner.token, payload: { slug: 'a' } });
     const { public_key: _key, ...signed } = (await server.expect(200, 'GET', `/orgs/${o}/audit-events/checkpoint`, { token: owner.token })).body;
 

@@ -1,16 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../../test/harness.js';
 import { SigningKey } from '../../kernel/crypto/signing-key.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { createAuditRepo } from './repo.js';
 import { createAuditService } from './service.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
 describe('verify while events are appended (issue #18)', () => {
   it('checks the chain up to the head it read first: an event appended meanwhile is no break', async () => {

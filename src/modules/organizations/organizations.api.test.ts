@@ -1,11 +1,7 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../../test/harness.js';
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
 describe('organizations', () => {
   it('makes the creator the OWNER and lists it among their organizations', async () => {

@@ -1,16 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useTestServer } from '../../../test/harness.js';
 
 /**
  * A database's user name is a credential (SPEC §2.1): whoever lacks database:read_credentials
  * gets it neither from resolution nor from the service's own view (issue #18).
  */
 
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
+const server = useTestServer();
 
 const OUTPUTS = { host: 'pg.internal', port: '5432', username: 'shop_app', password: 'correct-horse-battery-staple' };
 

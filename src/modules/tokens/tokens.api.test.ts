@@ -1,43 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
 import { generateApiToken } from '../../kernel/crypto/api-token.js';
-
-let server: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-});
-afterAll(() => server.close());
-
-/** acme-store with production/{backend,frontend} and staging/backend, plus another project. */
-async function shop() {
-  const owner = await server.user('owner');
-  const org = server.slug('acme');
-  const token = owner.token;
-  await server.expect(201, 'POST', '/orgs', { token, payload: { slug: org } });
-  for (const project of ['acme-store', 'blog']) {
-    await server.expect(201, 'POST', `/orgs/${org}/projects`, { token, payload: { slug: project } });
-    for (const [env, type] of [['production', 'PRODUCTION'], ['staging', 'STAGING']]) {
-      await server.expect(201, 'POST', `/orgs/${org}/projects/${project}/environments`, { token, payload: { slug: env, type } });
-      for (const service of ['backend', 'frontend']) {
-        await server.expect(201, 'POST', `/orgs/${org}/projects/${project}/environments/${env}/services`, {
-          token,
-          payload: { slug: service, kind: 'application' },
-        });
-      }
-    }
-  }
-  return { owner, org };
-}
-
-async function mint(org: string, ownerToken: string, body: Record<string, unknown>) {
-  const created = await server.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: server.slug('t'), ...body } });
-  return created.body as { id: string; token: string; name: string };
-}
-
-const svc = (org: string, path: string) => {
-  const [project, env, service] = path.split('/');
-  return `/orgs/${org}/projects/${project}/environments/${env}/services/${service}`;
-};
+import { server, shop, svc } from '../../../test/fixtures/tokens.js';
 
 describe('creating and listing tokens', () => {
   it('returns the token once, in cfr_ format, and lists it without the token or its hash', async () => {
@@ -102,7 +65,7 @@ describe('creating and listing tokens', () => {
 describe('what a token may do (seed 003)', () => {
   it('scoped to acme-store/production/backend reads that service and nothing beside it', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, {
+    const { token } = await server.mint(owner.token, org, {
       scopes: ['organization:read', 'service:read', 'secret:read', 'secret:decrypt'],
       path: 'acme-store/production/backend',
     });
@@ -121,7 +84,7 @@ describe('what a token may do (seed 003)', () => {
 
   it('lists only its slice', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { preset: 'read-only', path: 'acme-store/production' });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only', path: 'acme-store/production' });
     const projects = await server.expect(200, 'GET', `/orgs/${org}/projects`, { token });
     expect(projects.body.items.map((p: { slug: string }) => p.slug)).toEqual(['acme-store']);
     const environments = await server.expect(200, 'GET', `/orgs/${org}/projects/acme-store/environments`, { token });
@@ -133,7 +96,7 @@ describe('what a token may do (seed 003)', () => {
 
   it('with the read-only preset can read but not decrypt, and the 403 names the missing scope', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only' });
     const read = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, { token, payload: { action: 'secret:read', resource: 'acme-store/production' } });
     expect(read.body.allowed).toBe(true);
     const decrypt = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, {
@@ -150,7 +113,7 @@ describe('what a token may do (seed 003)', () => {
   it('with * passes every check in its organization and nothing in another', async () => {
     const { owner, org } = await shop();
     const other = await shop();
-    const { token } = await mint(org, owner.token, { scopes: ['*'] });
+    const { token } = await server.mint(owner.token, org, { scopes: ['*'] });
     await server.expect(200, 'PATCH', `/orgs/${org}/projects/blog`, { token, payload: { description: 'by token' } });
     await server.expect(201, 'POST', `/orgs/${org}/clusters`, { token, payload: { name: 'k' } });
     expect((await server.request('GET', `/orgs/${other.org}`, { token })).status).toBe(404);
@@ -158,7 +121,7 @@ describe('what a token may do (seed 003)', () => {
 
   it('cannot do what only people do: create organizations, mint tokens, read /me', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { scopes: ['*'] });
+    const { token } = await server.mint(owner.token, org, { scopes: ['*'] });
     expect((await server.request('POST', '/orgs', { token, payload: { slug: server.slug('o') } })).status).toBe(403);
     expect((await server.request('GET', '/me', { token })).status).toBe(403);
     expect((await server.request('POST', `/orgs/${org}/tokens`, { token, payload: { name: 'child', scopes: ['*'] } })).status).toBe(403);
@@ -166,7 +129,7 @@ describe('what a token may do (seed 003)', () => {
 
   it('is accepted as Authorization: Token as well as Bearer, never from the query string or a cookie', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only' });
     await server.expect(200, 'GET', `/orgs/${org}`, { headers: { authorization: `Token ${token}` } });
     expect((await server.request('GET', `/orgs/${org}?token=${token}`)).status).toBe(401);
     expect((await server.request('GET', `/orgs/${org}?access_token=${token}`)).status).toBe(401);
@@ -177,7 +140,7 @@ describe('what a token may do (seed 003)', () => {
 describe('revocation, expiry and checksums', () => {
   it('refuses a revoked token on the next request', async () => {
     const { owner, org } = await shop();
-    const { id, token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { id, token } = await server.mint(owner.token, org, { preset: 'read-only' });
     await server.expect(200, 'GET', `/orgs/${org}`, { token });
     await server.expect(204, 'DELETE', `/orgs/${org}/tokens/${id}`, { token: owner.token });
     expect((await server.request('GET', `/orgs/${org}`, { token })).status).toBe(401);
@@ -188,7 +151,7 @@ describe('revocation, expiry and checksums', () => {
     const sibling = await server.sibling();
     try {
       const { owner, org } = await shop();
-      const { id, token } = await mint(org, owner.token, { preset: 'read-only' });
+      const { id, token } = await server.mint(owner.token, org, { preset: 'read-only' });
       await sibling.expect(200, 'GET', `/orgs/${org}`, { token }); // cached on the sibling
       await server.expect(204, 'DELETE', `/orgs/${org}/tokens/${id}`, { token: owner.token });
       // NOTIFY is asynchronous: allow it to arrive, far sooner than any cache lifetime.
@@ -203,7 +166,7 @@ describe('revocation, expiry and checksums', () => {
 
   it('refuses a token whose expiry has passed, and refuses to mint one already expired', async () => {
     const { owner, org } = await shop();
-    const { id, token } = await mint(org, owner.token, { preset: 'read-only', expires_at: new Date(Date.now() + 3600_000).toISOString() });
+    const { id, token } = await server.mint(owner.token, org, { preset: 'read-only', expires_at: new Date(Date.now() + 3600_000).toISOString() });
     await server.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
     expect((await server.request('GET', `/orgs/${org}`, { token })).status).toBe(401);
     const refusal = await server.request('POST', `/orgs/${org}/tokens`, {
@@ -217,7 +180,7 @@ describe('revocation, expiry and checksums', () => {
   it('stops working at its expiry time without any change in the database', async () => {
     const { owner, org } = await shop();
     const soon = new Date(Date.now() + 1500);
-    const { token } = await mint(org, owner.token, { preset: 'read-only', expires_at: soon.toISOString() });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only', expires_at: soon.toISOString() });
     await server.expect(200, 'GET', `/orgs/${org}`, { token });
     await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 50));
     expect((await server.request('GET', `/orgs/${org}`, { token })).status).toBe(401);
@@ -225,7 +188,7 @@ describe('revocation, expiry and checksums', () => {
 
   it('rejects a token with a bad checksum or an unknown one with 401', async () => {
     const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { token } = await server.mint(owner.token, org, { preset: 'read-only' });
     const tampered = token.slice(0, -1) + (token.endsWith('a') ? 'b' : 'a');
     expect((await server.request('GET', `/orgs/${org}`, { token: tampered })).status).toBe(401);
     expect((await server.request('GET', `/orgs/${org}`, { token: generateApiToken() })).status).toBe(401);
@@ -233,7 +196,7 @@ describe('revocation, expiry and checksums', () => {
 
   it('records last use at most once a minute', async () => {
     const { owner, org } = await shop();
-    const { id, token } = await mint(org, owner.token, { preset: 'read-only' });
+    const { id, token } = await server.mint(owner.token, org, { preset: 'read-only' });
     await server.expect(200, 'GET', `/orgs/${org}`, { token });
     await new Promise((resolve) => setTimeout(resolve, 50));
     const first = await server.db.selectFrom('api_tokens').select('last_used_at').where('id', '=', id).executeTakeFirstOrThrow();
@@ -278,7 +241,7 @@ describe('no escalation', () => {
   it('an ADMIN may mint * limited to a project, where organization:delete can never apply', async () => {
     const { owner, org } = await shop();
     const admin = await member(org, owner.token, 'ADMIN');
-    const { token } = await mint(org, admin.token, { scopes: ['*'], path: 'acme-store' });
+    const { token } = await server.mint(admin.token, org, { scopes: ['*'], path: 'acme-store' });
     expect((await server.request('DELETE', `/orgs/${org}`, { token })).status).toBe(403);
     await server.expect(200, 'PATCH', `/orgs/${org}/projects/acme-store`, { token, payload: { description: 'ok' } });
     expect((await server.request('PATCH', `/orgs/${org}/projects/blog`, { token, payload: { description: 'no' } })).status).toBe(404);
@@ -295,116 +258,5 @@ describe('GET /token: a token asking what it is', () => {
     expect(described.body).not.toHaveProperty('token');
     expect((await server.request('GET', '/token', { token: owner.token })).status).toBe(400);
     expect((await server.request('GET', '/token')).status).toBe(401);
-  });
-});
-
-describe('owner-only and person-only actions are never a token\'s (issue #18)', () => {
-  it('a * token of the OWNER cannot delete the organization nor transfer ownership', async () => {
-    const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { scopes: ['*'] });
-    const deleted = await server.request('DELETE', `/orgs/${org}`, { token });
-    expect(deleted.status).toBe(403);
-    expect(deleted.body.error.details).toMatchObject({ action: 'organization:delete', reason: 'person-only' });
-    expect(deleted.body.error.message).toContain('organization:delete');
-    await server.expect(200, 'GET', `/orgs/${org}`, { token: owner.token });
-    const transferred = await server.request('POST', `/orgs/${org}/transfer-ownership`, { token, payload: { user_id: owner.id } });
-    expect(transferred.status).toBe(403);
-  });
-
-  it.each([
-    ['organization:delete', ['organization:delete']],
-    ['billing:manage', ['billing:manage']],
-    ['billing:manage beside secret:read', ['secret:read', 'billing:manage']],
-  ])(
-    'refuses to mint a token naming %s with 400 naming the scope',
-    async (_label, scopes) => {
-      const { owner, org } = await shop();
-      const refused = await server.request('POST', `/orgs/${org}/tokens`, { token: owner.token, payload: { name: 'x', scopes } });
-      expect(refused.status).toBe(400);
-      expect(refused.body.error.details).toMatchObject({ field: 'body.scopes', scopes: scopes.filter((scope) => scope !== 'secret:read') });
-      expect(refused.body.error.message).toContain(scopes.at(-1));
-    },
-  );
-
-  it('* and organization:* leave the person-only actions out, and authz/check agrees', async () => {
-    const { owner, org } = await shop();
-    const star = await mint(org, owner.token, { scopes: ['*'] });
-    const orgWide = await mint(org, owner.token, { scopes: ['organization:*', 'billing:*'] });
-    for (const { id, token } of [star, orgWide]) {
-      for (const action of ['organization:delete', 'billing:manage']) {
-        const self = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, { token, payload: { action } });
-        expect(self.body).toMatchObject({ allowed: false, reason: expect.stringContaining('signed-in person only') });
-        const asked = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, { token: owner.token, payload: { principal: { token_id: id }, action } });
-        expect(asked.body.allowed).toBe(false);
-      }
-      const write = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, { token, payload: { action: 'organization:write' } });
-      expect(write.body.allowed).toBe(true);
-    }
-    const owner_ = await server.expect(200, 'POST', `/orgs/${org}/authz/check`, { token: owner.token, payload: { action: 'organization:delete' } });
-    expect(owner_.body.allowed).toBe(true);
-  });
-
-  it('a token stored with organization:delete (before this rule) is still refused it', async () => {
-    const { owner, org } = await shop();
-    const { id, token } = await mint(org, owner.token, { scopes: ['organization:read'] });
-    await server.db.updateTable('api_tokens').set({ scopes: JSON.stringify(['organization:read', 'organization:delete']) }).where('id', '=', id).execute();
-    expect((await server.request('DELETE', `/orgs/${org}`, { token })).status).toBe(403);
-    await server.expect(200, 'GET', `/orgs/${org}`, { token: owner.token });
-  });
-});
-
-describe('a path-limited token sees only what lies on its path (issue #18)', () => {
-  it('is refused the member list, the roles, invitations and the audit log with 403 naming its path', async () => {
-    const { owner, org } = await shop();
-    const roles = await server.expect(200, 'GET', `/orgs/${org}/roles`, { token: owner.token });
-    const { token } = await mint(org, owner.token, { preset: 'ci', path: 'acme-store/production' });
-    await server.expect(200, 'GET', `/orgs/${org}`, { token });
-    for (const url of [`/orgs/${org}/members`, `/orgs/${org}/roles`, `/orgs/${org}/roles/${roles.body.items[0].id}`]) {
-      const refused = await server.request('GET', url, { token });
-      expect(refused.status, url).toBe(403);
-      expect(refused.body.error.details).toMatchObject({ action: 'organization:read', reason: 'path' });
-      expect(JSON.stringify(refused.body)).not.toContain(owner.email);
-    }
-    const everything = await mint(org, owner.token, { scopes: ['*'], path: 'acme-store/production' });
-    for (const url of [`/orgs/${org}/invitations`, `/orgs/${org}/audit-events`, `/orgs/${org}/members`]) {
-      const refused = await server.request('GET', url, { token: everything.token });
-      expect(refused.status, url).toBe(403);
-      expect(refused.body.error.details.reason).toBe('path');
-    }
-    expect((await server.expect(200, 'GET', `/orgs/${org}/clusters`, { token: everything.token })).body.items).toEqual([]);
-    const denied = await server.expect(200, 'GET', `/orgs/${org}/audit-events?event_type=ACCESS_DENIED`, { token: owner.token });
-    expect(denied.body.items.some((event: { change: string }) => event.change === `Refused organization:read on organization ${org}`)).toBe(true);
-  });
-
-  it('a token without a path still lists members and roles', async () => {
-    const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { preset: 'read-only' });
-    const members = await server.expect(200, 'GET', `/orgs/${org}/members`, { token });
-    expect(members.body.items.map((m: { email: string }) => m.email)).toEqual([owner.email]);
-    await server.expect(200, 'GET', `/orgs/${org}/roles`, { token });
-  });
-});
-
-describe('a missing scope inside a token\'s path is a 403 naming it (issue #18)', () => {
-  it('secret:read and secret:decrypt on a service: a write there names secret:write; beside the path stays 404', async () => {
-    const { owner, org } = await shop();
-    const { token } = await mint(org, owner.token, { scopes: ['secret:read', 'secret:decrypt'], path: 'acme-store/production/backend' });
-    const write = await server.request('POST', `${svc(org, 'acme-store/production/backend')}/variables`, { token, payload: { key: 'NEW', value: 'x' } });
-    expect(write.status).toBe(403);
-    expect(write.body.error.details.scope).toBe('secret:write');
-    expect(write.body.error.message).toContain('secret:write');
-    await server.expect(200, 'GET', `${svc(org, 'acme-store/production/backend')}/variables`, { token });
-    const service = await server.request('GET', svc(org, 'acme-store/production/backend'), { token });
-    expect(service.status).toBe(403);
-    expect(service.body.error.details.scope).toBe('service:read');
-    // The places on the way to the path are visible too: refusals there name the scope.
-    expect((await server.request('GET', `/orgs/${org}/projects/acme-store`, { token })).body.error.details.scope).toBe('project:read');
-    expect((await server.request('GET', `/orgs/${org}/projects/acme-store/environments/production`, { token })).body.error.details.scope).toBe('environment:read');
-    for (const beside of ['acme-store/production/frontend', 'acme-store/staging/backend', 'blog/production/backend']) {
-      expect((await server.request('POST', `${svc(org, beside)}/variables`, { token, payload: { key: 'NEW', value: 'x' } })).status, beside).toBe(404);
-      expect((await server.request('GET', svc(org, beside), { token })).status, beside).toBe(404);
-    }
-    expect((await server.request('GET', `/orgs/${org}/projects/blog`, { token })).status).toBe(404);
-    expect((await server.request('GET', `/orgs/${org}/projects/acme-store/environments/staging`, { token })).status).toBe(404);
   });
 });
