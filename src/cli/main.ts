@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError, EXIT, useTimeoutFlags } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
+import { FILE_ERRORS } from './messages.js';
 import { exportCommand } from './commands/export.js';
 import { resourceCommands } from './commands/resources.js';
 import { runCommand } from './commands/run.js';
@@ -149,6 +150,12 @@ try {
 } catch (error) {
   // Commander has already printed its own message (and help, for --help: exit 0).
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  // A file a command could not read or write is named in words, never as a raw ENOENT.
+  const { code, path: file } = error as NodeJS.ErrnoException;
+  if (!(error instanceof CliError) && typeof file === 'string' && code && FILE_ERRORS[code]) {
+    console.error(`coffer: ${file}: ${FILE_ERRORS[code]}`);
+    process.exit(EXIT.usage);
+  }
   console.error(`coffer: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(error instanceof CliError ? error.exitCode : EXIT.failure);
 }
