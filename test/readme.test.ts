@@ -30,8 +30,15 @@ function walkThroughBlocks(markdown: string): Block[] {
   if (from < 0 || to < 0) throw new Error(`README.md needs the headings "${START}" and "${END}"`);
   const blocks: Block[] = [];
   for (let index = from; index < to; index++) {
+    const fence = /^\s*```(\S*)/.exec(lines[index]!);
+    if (!fence) continue;
+    // A block in another language would silently not run: only sh (run) and shell (said not to run) are allowed.
+    if (fence[1] !== 'sh' && fence[1] !== 'shell') throw new Error(`README.md line ${index + 1}: a \`\`\`${fence[1]} block in the walk-through; use sh (run by this test) or shell (not run)`);
     const open = /^(\s*)```sh\s*$/.exec(lines[index]!);
-    if (!open) continue;
+    if (!open) {
+      while (++index < to && !/^\s*```\s*$/.test(lines[index]!));
+      continue;
+    }
     const indent = open[1]!.length;
     const body: string[] = [];
     let end = index + 1;
