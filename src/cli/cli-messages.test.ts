@@ -79,6 +79,14 @@ describe('vars set arguments', () => {
     expect(result.code).toBe(2);
   });
 
+  it('a secret pasted without a key (base64 padding as its "=") is not quoted back', async () => {
+    const tree = await setup();
+    const result = await coffer(['vars', 'set', '--path', 'shop/production', '--secret', 'c2VjcmV0LXZhbHVlLTQy=='], owner(tree));
+    expect(result.stderr).toContain('Argument 1 is not KEY=VALUE');
+    expect(result.stderr).not.toContain('c2VjcmV0LXZhbHVlLTQy');
+    expect(result.code).toBe(2);
+  });
+
   it('--file KEY=@missing.pem names the missing file (exit 2), never ENOENT', async () => {
     const tree = await setup();
     const missing = path.join(fresh('nofile'), 'missing.pem');

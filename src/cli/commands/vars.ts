@@ -109,6 +109,11 @@ export function varsCommands(program: Command) {
         if (at === 0) throw new CliError(`Argument ${index + 1} has no key before its "=": write it as KEY=VALUE (e.g. LOG_LEVEL=info)`, EXIT.usage);
         const key = assignment.slice(0, at);
         let value = assignment.slice(at + 1);
+        // `vars set "$SECRET"` with a base64 secret splits at its padding: what looks like the key is
+        // the secret. Refused here, unquoted, rather than quoted back by the server's refusal of the key.
+        if (/^=*$/.test(value) && !new RegExp((await import('../../modules/variables/rules.js')).KEY_PATTERN).test(key)) {
+          throw new CliError(`Argument ${index + 1} is not KEY=VALUE: nothing valid before its "=" and nothing after (not shown, in case it is a secret)`, EXIT.usage);
+        }
         if (options.file && value.startsWith('@')) value = readInputFile(value.slice(1), `--file ${key}=${value}`).toString('utf8');
         const current = existing.get(key);
         const type = flagged ?? (current ? undefined : 'plain');
