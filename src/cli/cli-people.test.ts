@@ -93,12 +93,21 @@ describe('coffer invite, invitations and accept', () => {
     expect(unknown.stderr).toContain(`Pending invitation for "nobody@example.test" not found in organization "${org}"`);
   });
 
-  it('invite refuses an unknown role, OWNER, and someone already a member', async () => {
+  it('invite refuses an unknown role (listing the roles), OWNER, a custom role (saying how), and someone already a member', async () => {
     const { owner } = await server.org();
     const bad = await coffer(['invite', server.email('x'), '--role', 'EMPEROR'], { token: owner.token });
-    expect(bad.code).toBe(6);
-    expect((await coffer(['invite', server.email('x'), '--role', 'OWNER'], { token: owner.token })).code).toBe(6);
-    expect((await coffer(['invite', owner.email, '--role', 'VIEWER'], { token: owner.token })).code).toBe(6);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--role "EMPEROR" is not a role an invitation can carry: use ADMIN, DEVOPS, BILLING_MANAGER, VIEWER, AUDITOR, DEVELOPER, MEMBER, API_USER');
+    const owned = await coffer(['invite', server.email('x'), '--role', 'OWNER'], { token: owner.token });
+    expect(owned.code).toBe(2);
+    expect(owned.stderr).toContain('ownership moves only by transfer');
+    await ok(['roles', 'create', '--file', '-'], { token: owner.token, input: '{"name": "QA testers"}' });
+    const custom = await coffer(['invite', 'eve@example.test', '--role', 'qa testers'], { token: owner.token });
+    expect(custom.code).toBe(2);
+    expect(custom.stderr).toContain('invite with --role VIEWER, then once they accepted: coffer members set-role eve@example.test "QA testers"');
+    const member = await coffer(['invite', owner.email, '--role', 'VIEWER'], { token: owner.token });
+    expect(member.code).toBe(6);
+    expect(member.stderr).toContain('already a member');
   });
 });
 

@@ -1,5 +1,4 @@
 import { CliError, EXIT, type ApiClient } from './api-client.js';
-import { pages } from './commands/resources.js';
 
 /**
  * People name things (an email, a role's name, a token's name, a project's slug or name); the
@@ -7,6 +6,23 @@ import { pages } from './commands/resources.js';
  * say what was asked for and where: `Role "qa" not found in organization "acme"`.
  */
 export type Row = Record<string, unknown> & { id: string };
+
+/** Every item of a paged list (routes answering `next_cursor`); `paged: false` lists come whole and take no `limit`. */
+export async function pages(api: ApiClient, path: string, paged = true): Promise<Record<string, unknown>[]> {
+  if (!paged) return ((await api.request('GET', path)).json() as { items: Record<string, unknown>[] }).items;
+  const items: Record<string, unknown>[] = [];
+  let cursor: string | null = null;
+  do {
+    const separator = path.includes('?') ? '&' : '?';
+    const page = (await api.request('GET', `${path}${separator}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json() as {
+      items: Record<string, unknown>[];
+      next_cursor: string | null;
+    };
+    items.push(...page.items);
+    cursor = page.next_cursor;
+  } while (cursor);
+  return items;
+}
 
 const org$ = (org: string) => `/orgs/${encodeURIComponent(org)}`;
 const lower = (value: unknown) => (typeof value === 'string' ? value.toLowerCase() : undefined);

@@ -1,7 +1,6 @@
 import fs from 'node:fs';
 import { CliError, EXIT, type ApiClient } from './api-client.js';
-import { pages } from './commands/resources.js';
-import { pick, type Row } from './lookup.js';
+import { pages, pick, type Row } from './lookup.js';
 
 /**
  * A custom role as seed 001 writes it (name, description, cluster_permissions,

@@ -2,9 +2,10 @@ import type { Command } from 'commander';
 import { createApiClient, CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { DEFAULT_URL, readCredentials, writeCredentials } from '../credentials.js';
-import { findMember, findRole, pick, type Row } from '../lookup.js';
+import { findMember, findRole, pages, pick, type Row } from '../lookup.js';
 import { printJson, table } from '../output.js';
-import { listing, pages } from './resources.js';
+import { ASSIGNABLE_ROLES } from '../../modules/authz/system-roles.js';
+import { listing } from './resources.js';
 import { prompt } from './session.js';
 
 const ORG_OPTION = ['--org <slug>', 'the organization (default: COFFER_ORG, or your only one)'] as const;
@@ -62,7 +63,7 @@ export function peopleCommands(program: Command) {
   program
     .command('invite')
     .argument('<email>', 'who to invite')
-    .requiredOption('--role <role>', 'a system role: ADMIN, DEVOPS, BILLING_MANAGER, VIEWER, AUDITOR, DEVELOPER, MEMBER or API_USER')
+    .requiredOption('--role <role>', `a system role: ${ASSIGNABLE_ROLES.join(', ')}`)
     .option(...ORG_OPTION)
     .option('--json', 'print JSON (with the token)')
     .description('Invite someone to the organization; prints the invitation link (valid once, for that email)')
@@ -81,7 +82,18 @@ export function peopleCommands(program: Command) {
     .action(async (email: string, options: { role: string; org?: string; json?: boolean }) => {
       const api = apiFromEnvironment();
       const org = await organizationOf(api, options.org);
-      const created = (await api.request('POST', `/orgs/${encodeURIComponent(org)}/invitations`, { email, role: options.role.toUpperCase() })).json() as {
+      const role = options.role.toUpperCase();
+      if (role === 'OWNER') throw new CliError('An invitation cannot make an OWNER: ownership moves only by transfer, once they are a member', EXIT.usage);
+      if (!(ASSIGNABLE_ROLES as readonly string[]).includes(role)) {
+        const custom = await findRole(api, org, options.role).catch(() => undefined);
+        throw new CliError(
+          custom && !custom.system
+            ? `Invitations carry a system role and "${custom.name}" is a custom role: invite with --role VIEWER, then once they accepted: coffer members set-role ${email} "${custom.name}"`
+            : `--role "${options.role}" is not a role an invitation can carry: use ${ASSIGNABLE_ROLES.join(', ')}`,
+          EXIT.usage,
+        );
+      }
+      const created = (await api.request('POST', `/orgs/${encodeURIComponent(org)}/invitations`, { email, role })).json() as {
         token: string;
         role: string;
         expires_at: string;

@@ -1,26 +1,9 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, type ApiClient } from '../api-client.js';
+import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { ENVIRONMENT_TYPES, SERVICE_KINDS } from '../../kernel/db/schema.js';
-import { findCluster, findToken } from '../lookup.js';
+import { findCluster, findToken, pages } from '../lookup.js';
 import { printJson, table } from '../output.js';
-
-/** Every item of a paged list (routes answering `next_cursor`); `paged: false` lists come whole and take no `limit`. */
-export async function pages(api: ApiClient, path: string, paged = true): Promise<Record<string, unknown>[]> {
-  if (!paged) return ((await api.request('GET', path)).json() as { items: Record<string, unknown>[] }).items;
-  const items: Record<string, unknown>[] = [];
-  let cursor: string | null = null;
-  do {
-    const separator = path.includes('?') ? '&' : '?';
-    const page = (await api.request('GET', `${path}${separator}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json() as {
-      items: Record<string, unknown>[];
-      next_cursor: string | null;
-    };
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
 
 export function listing(
   parent: Command,
