@@ -1,7 +1,8 @@
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { server, url, fresh, coffer, ok, PLACE, setup, ci } from '../../test/cli.js';
+import { MAIN, server, url, fresh, coffer, ok, PLACE, setup, ci } from '../../test/cli.js';
 import { browserOpener } from './commands/inspect.js';
 
 describe('coffer services create/rm, clusters, envs create --cluster', () => {
@@ -122,6 +123,28 @@ describe('coffer open', () => {
     expect(missing.code).toBe(5);
     expect(missing.stderr).toContain(`"shop/staging" not found in organization "${tree.org}"`);
     expect((await coffer(['open', 'nowhere'], { token })).code).toBe(2);
+  });
+
+  it.skipIf(!fs.existsSync('/usr/bin/script'))('opens the URL with xdg-open when stdout is a terminal in a desktop session', async () => {
+    const tree = await server.tree();
+    const bin = fresh('bin');
+    fs.mkdirSync(bin);
+    const mark = path.join(bin, 'opened');
+    fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${mark}\n`, { mode: 0o755 });
+    // script(1) gives coffer a pseudo-terminal as stdout, as a person's shell does.
+    const child = spawn('/usr/bin/script', ['-qec', `${process.execPath} ${MAIN} open --path shop`, '/dev/null'], {
+      env: { PATH: `${bin}:${process.env.PATH}`, HOME: fresh('home'), DISPLAY: ':0', COFFER_URL: url, COFFER_TOKEN: tree.owner.token, COFFER_CONFIG_DIR: fresh('cfg') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    expect(code, output).toBe(0);
+    const expected = `${url}/orgs/${tree.org}/projects/shop`;
+    expect(output).toContain(expected);
+    const deadline = Date.now() + 5000;
+    while (!fs.existsSync(mark) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(fs.readFileSync(mark, 'utf8')).toBe(`${expected}\n`);
   });
 
   it('finds a browser only in a desktop session with xdg-open, on macOS, or through $BROWSER', () => {
