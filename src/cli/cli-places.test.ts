@@ -113,7 +113,11 @@ describe('coffer open', () => {
     const mark = path.join(bin, 'opened');
     fs.writeFileSync(path.join(bin, 'xdg-open'), `#!/bin/sh\necho "$1" > ${mark}\n`, { mode: 0o755 });
     const env = { DISPLAY: ':0', PATH: `${bin}:${process.env.PATH}` };
-    expect((await ok(['open', '--path', 'shop/production/backend'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/projects/shop/environments/production/services/backend\n`);
+    expect((await ok(['open', '--path', 'shop/production/backend'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/projects/shop/environments/production/services/backend/variables\n`);
+    expect((await ok(['open', '--path', 'shop/production'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/projects/shop/environments/production\n`);
+    expect((await ok(['open', 'variables', '--path', 'shop'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/projects/shop/variables\n`);
+    expect((await ok(['open', 'audit'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/audit\n`);
+    expect((await coffer(['open', 'members', '--path', 'shop'], { token, env })).code).toBe(2);
     expect((await ok(['open'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}\n`);
     expect((await ok(['open', 'members'], { token, env })).stdout).toBe(`${url}/orgs/${tree.org}/members\n`);
     await new Promise((resolve) => setTimeout(resolve, 200));

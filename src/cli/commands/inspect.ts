@@ -9,14 +9,18 @@ import { printJson } from '../output.js';
 
 const ORG_OPTION = ['--org <slug>', 'the organization (default: COFFER_ORG, or your only one)'] as const;
 
-/** Pages of the console that belong to the organization rather than to a place in it. */
-export const CONSOLE_PAGES = ['members', 'roles', 'tokens', 'invitations', 'clusters', 'audit'] as const;
+/** Pages of the console (web/src/main.tsx): the organization's members and audit log; variables of any place. */
+export const CONSOLE_PAGES = ['variables', 'members', 'audit'] as const;
 
-/** The console's address of a place: it mirrors the API's paths, under the server's root. */
+/**
+ * The console's address of a place: it mirrors the API's paths under the server's root
+ * (`/orgs/acme/projects/shop/environments/production`); a service is shown by its variables.
+ */
 export function consoleUrl(base: string, org: string, place?: string, page?: string): string {
-  const root = `${base.replace(/\/+$/, '')}/orgs/${encodeURIComponent(org)}`;
-  if (page) return `${root}/${page}`;
-  return place ? `${base.replace(/\/+$/, '')}${placePath(org, place).path}` : root;
+  const at = place ? placePath(org, place) : undefined;
+  const root = `${base.replace(/\/+$/, '')}${at ? at.path : `/orgs/${encodeURIComponent(org)}`}`;
+  if (page === 'variables' || at?.parts.length === 3) return `${root}/variables`;
+  return page ? `${root}/${page}` : root;
 }
 
 /** The program that opens a URL in a browser here, or undefined (a server, a container, an SSH session). */
@@ -94,6 +98,7 @@ export function inspectCommands(program: Command) {
         '',
         'Examples:',
         '  coffer open --path shop/production',
+        '  coffer open variables --path shop/production',
         '  coffer open members',
         '  ssh server coffer open --path shop      # prints the URL only',
       ].join('\n'),
@@ -102,7 +107,7 @@ export function inspectCommands(program: Command) {
       if (page !== undefined && !(CONSOLE_PAGES as readonly string[]).includes(page)) {
         throw new CliError(`"${page}" is not a console page: use ${CONSOLE_PAGES.join(', ')}, or --path for a place`, EXIT.usage);
       }
-      if (page && options.path) throw new CliError(`Give a page or --path, not both`, EXIT.usage);
+      if (page && page !== 'variables' && options.path) throw new CliError(`The ${page} page belongs to the organization: drop --path`, EXIT.usage);
       const api = apiFromEnvironment();
       const org = await organizationOf(api, options.org);
       // Checked first, so a typo says what is missing rather than opening a page that is not there.
