@@ -59,6 +59,9 @@ describe('coffer invite, invitations and accept', () => {
     expect(listed.stdout).not.toContain(link.split('/').pop()!);
 
     const configDir = fresh('cfg');
+    const notYet = await coffer(['accept', link], { configDir });
+    expect(notYet.code).toBe(3);
+    expect(notYet.stderr).toContain('New here? Create your account first: coffer signup --email');
     await ok(['signup', '--email', bob], { configDir, input: `${PASSWORD}\n` });
     const accepted = await ok(['accept', link], { configDir });
     expect(accepted.stderr).toContain(`Joined organization ${org} as VIEWER`);

@@ -131,7 +131,16 @@ export function peopleCommands(program: Command) {
     .addHelpText('after', '\nExamples:\n  coffer accept http://127.0.0.1:8080/invitations/cfi_…\n  coffer accept cfi_…')
     .action(async (argument: string) => {
       const token = invitationTokenOf(argument);
-      const api = apiFromEnvironment();
+      let api;
+      try {
+        api = apiFromEnvironment();
+      } catch (error) {
+        // Someone with an invitation is often new here: say how to get an account.
+        if (error instanceof CliError && error.exitCode === EXIT.unauthenticated) {
+          throw new CliError(`${error.message}. New here? Create your account first: coffer signup --email <the invited email>`, error.exitCode);
+        }
+        throw error;
+      }
       const accepted = (await api.request('POST', `/invitations/${encodeURIComponent(token)}/accept`)).json() as { organization: { slug: string }; role: string };
       process.stderr.write(`Joined organization ${accepted.organization.slug} as ${accepted.role}\n`);
     });
