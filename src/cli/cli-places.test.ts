@@ -52,6 +52,10 @@ describe('coffer services create/rm, clusters, envs create --cluster', () => {
     expect(noCluster.code).toBe(5);
     expect(noCluster.stderr).toContain(`Cluster "mars" not found in organization "${tree.org}"`);
 
+    expect((await ok(['clusters', 'edit', 'eu-west', '--region', 'eu-west-3'], { token })).stderr).toContain(`Cluster eu-west of ${tree.org}: region eu-west-3`);
+    await ok(['clusters', 'edit', 'eu-west', '--name', 'eu-prod', '--region', ''], { token });
+    expect((await ok(['clusters', 'ls'], { token })).stdout).toMatch(/^eu-prod\s+[0-9a-f-]{36}$/m);
+    expect((await coffer(['clusters', 'edit', 'eu-prod'], { token })).code).toBe(2);
     await ok(['clusters', 'create', 'spare'], { token });
     expect((await ok(['clusters', 'rm', 'spare'], { token })).stderr).toContain(`Deleted cluster spare of ${tree.org}`);
   });
