@@ -40,9 +40,10 @@ describe('management commands', () => {
     expect(missing.stderr).toContain('--project');
     const duplicate = await coffer(['projects', 'create', 'web'], { token });
     expect(duplicate.code).toBe(6);
+    // Refused before any request, listing the types (a usage error, as an unknown --kind is).
     const badType = await coffer(['envs', 'create', 'qa', '--project', 'web', '--type', 'NOPE'], { token });
-    expect(badType.code).toBe(6);
-    expect(badType.stderr).toContain('Type "NOPE" is not valid: must be one of DEVELOPMENT, PREVIEW, STAGING, PRODUCTION');
+    expect(badType.code).toBe(2);
+    expect(badType.stderr).toContain('--type "NOPE" is not an environment type: use DEVELOPMENT, PREVIEW, STAGING, PRODUCTION');
   });
 
   it('vars set/get/ls/history/rollback/rm on one variable', async () => {

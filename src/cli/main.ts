@@ -3,12 +3,16 @@ import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
 import { CliError, EXIT, useTimeoutFlags } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
-import { FILE_ERRORS } from './messages.js';
+import { clusterCommands } from './commands/clusters.js';
 import { exportCommand } from './commands/export.js';
+import { inspectCommands } from './commands/inspect.js';
+import { peopleCommands } from './commands/people.js';
 import { resourceCommands } from './commands/resources.js';
+import { roleCommands } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
 import { sessionCommands } from './commands/session.js';
 import { varsCommands } from './commands/vars.js';
+import { FILE_ERRORS } from './messages.js';
 
 const program = new Command()
   .name('coffer')
@@ -59,11 +63,15 @@ program
   });
 
 sessionCommands(program);
+peopleCommands(program);
 resourceCommands(program);
+clusterCommands(program);
+roleCommands(program);
 varsCommands(program);
 runCommand(program);
 exportCommand(program);
 auditCommands(program);
+inspectCommands(program);
 
 const admin = program
   .command('admin')

@@ -1,26 +1,11 @@
 import type { Command } from 'commander';
-import { CliError, EXIT, type ApiClient } from '../api-client.js';
+import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
+import { ENVIRONMENT_TYPES, SERVICE_KINDS } from '../../kernel/db/schema.js';
+import { findCluster, findToken, pages } from '../lookup.js';
 import { printJson, table } from '../output.js';
 
-/** Every item of a paged list (routes answering `next_cursor`); `paged: false` lists come whole and take no `limit`. */
-async function pages(api: ApiClient, path: string, paged = true): Promise<Record<string, unknown>[]> {
-  if (!paged) return ((await api.request('GET', path)).json() as { items: Record<string, unknown>[] }).items;
-  const items: Record<string, unknown>[] = [];
-  let cursor: string | null = null;
-  do {
-    const separator = path.includes('?') ? '&' : '?';
-    const page = (await api.request('GET', `${path}${separator}limit=200${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`)).json() as {
-      items: Record<string, unknown>[];
-      next_cursor: string | null;
-    };
-    items.push(...page.items);
-    cursor = page.next_cursor;
-  } while (cursor);
-  return items;
-}
-
-function listing(
+export function listing(
   parent: Command,
   description: string,
   columns: string[],
@@ -43,7 +28,7 @@ function listing(
     });
 }
 
-const need = (value: string | undefined, flag: string) => {
+export const need = (value: string | undefined, flag: string) => {
   if (!value) throw new CliError(`${flag} is required`, EXIT.usage);
   return encodeURIComponent(value);
 };
@@ -93,15 +78,21 @@ export function resourceCommands(program: Command) {
     .command('create')
     .argument('<slug>')
     .requiredOption('--project <slug>', 'the project')
-    .requiredOption('--type <type>', 'DEVELOPMENT, PREVIEW, STAGING or PRODUCTION')
+    .requiredOption('--type <type>', `${ENVIRONMENT_TYPES.join(', ')} (custom roles grant per type)`)
+    .option('--cluster <name-or-id>', 'the cluster it runs on (needs cluster:deploy there)')
     .option('--org <slug>')
     .description('Create an environment')
-    .addHelpText('after', '\nExamples:\n  coffer envs create production --project shop --type PRODUCTION')
-    .action(async (slug: string, options: { org?: string; project: string; type: string }) => {
+    .addHelpText('after', '\nExamples:\n  coffer envs create production --project shop --type PRODUCTION\n  coffer envs create dev --project shop --type DEVELOPMENT --cluster eu-west')
+    .action(async (slug: string, options: { org?: string; project: string; type: string; cluster?: string }) => {
       const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
-      await api.request('POST', `/orgs/${org}/projects/${encodeURIComponent(options.project)}/environments`, { slug, type: options.type });
-      process.stderr.write(`Created environment ${options.project}/${slug}\n`);
+      const org = await organizationOf(api, options.org);
+      const type = options.type.toUpperCase();
+      if (!(ENVIRONMENT_TYPES as readonly string[]).includes(type)) {
+        throw new CliError(`--type "${options.type}" is not an environment type: use ${ENVIRONMENT_TYPES.join(', ')}`, EXIT.usage);
+      }
+      const cluster = options.cluster ? await findCluster(api, org, options.cluster) : undefined;
+      await api.request('POST', `/orgs/${encodeURIComponent(org)}/projects/${encodeURIComponent(options.project)}/environments`, { slug, type, ...(cluster ? { cluster_id: cluster.id } : {}) });
+      process.stderr.write(`Created ${type} environment ${options.project}/${slug}${cluster ? ` on cluster ${String(cluster.name)}` : ''}\n`);
     });
 
   const services = program.command('services').description('Services of an environment').addHelpText('after', '\nExamples:\n  coffer services ls --project shop --env production');
@@ -114,12 +105,53 @@ export function resourceCommands(program: Command) {
   )
     .requiredOption('--project <slug>', 'the project')
     .requiredOption('--env <slug>', 'the environment');
-
-  const members = program.command('members').description('Members of an organization').addHelpText('after', '\nExamples:\n  coffer members ls');
-  listing(members, 'List members and their roles', ['email', 'name', 'role', 'user_id'], (org) => `/orgs/${org}/members`, 'coffer members ls');
-
-  const roles = program.command('roles').description('Roles of an organization').addHelpText('after', '\nExamples:\n  coffer roles ls');
-  listing(roles, 'List system and custom roles', ['name', 'id', 'system', 'description'], (org) => `/orgs/${org}/roles`, 'coffer roles ls', false);
+  services
+    .command('create')
+    .argument('<slug>')
+    .requiredOption('--project <slug>', 'the project')
+    .requiredOption('--env <slug>', 'the environment')
+    .requiredOption('--kind <kind>', `what it is: ${SERVICE_KINDS.join(', ')}`)
+    .option('--name <name>', 'a display name')
+    .option('--output <name=value...>', 'connection attributes (host, port, user, password…) from which built-in variables derive')
+    .option('--org <slug>')
+    .description(`Create a service (kind: ${SERVICE_KINDS.join(', ')})`)
+    .addHelpText('after', '\nExamples:\n  coffer services create backend --project shop --env production --kind application\n  coffer services create db --project shop --env production --kind database --output host=db.internal --output port=5432')
+    .action(async (slug: string, options: { org?: string; project: string; env: string; kind: string; name?: string; output?: string[] }) => {
+      const kind = options.kind.toLowerCase();
+      if (!(SERVICE_KINDS as readonly string[]).includes(kind)) {
+        throw new CliError(`--kind "${options.kind}" is not a service kind: use ${SERVICE_KINDS.join(', ')}`, EXIT.usage);
+      }
+      const outputs: Record<string, string> = {};
+      for (const [index, pair] of (options.output ?? []).entries()) {
+        const at = pair.indexOf('=');
+        // The value may be a password: never echo the argument.
+        if (at < 1) throw new CliError(`--output ${index + 1} is not name=value (no name before an =)`, EXIT.usage);
+        outputs[pair.slice(0, at)] = pair.slice(at + 1);
+      }
+      const api = apiFromEnvironment();
+      const org = encodeURIComponent(await organizationOf(api, options.org));
+      await api.request('POST', `/orgs/${org}/projects/${encodeURIComponent(options.project)}/environments/${encodeURIComponent(options.env)}/services`, {
+        slug,
+        kind,
+        ...(options.name ? { name: options.name } : {}),
+        ...(options.output ? { outputs } : {}),
+      });
+      process.stderr.write(`Created ${kind} service ${options.project}/${options.env}/${slug}\n`);
+    });
+  services
+    .command('rm')
+    .argument('<slug>')
+    .requiredOption('--project <slug>', 'the project')
+    .requiredOption('--env <slug>', 'the environment')
+    .option('--org <slug>')
+    .description('Delete a service')
+    .addHelpText('after', '\nExamples:\n  coffer services rm backend --project shop --env production')
+    .action(async (slug: string, options: { org?: string; project: string; env: string }) => {
+      const api = apiFromEnvironment();
+      const org = encodeURIComponent(await organizationOf(api, options.org));
+      await api.request('DELETE', `/orgs/${org}/projects/${encodeURIComponent(options.project)}/environments/${encodeURIComponent(options.env)}/services/${encodeURIComponent(slug)}`);
+      process.stderr.write(`Deleted service ${options.project}/${options.env}/${slug}\n`);
+    });
 
   const tokens = program.command('tokens').description('API tokens for programs').addHelpText('after', '\nExamples:\n  coffer tokens create deploy-bot --preset ci --path shop/production\n  coffer tokens ls');
   listing(tokens, 'List API tokens (never the token itself)', ['name', 'id', 'scopes', 'path', 'expires_at', 'last_used_at'], (org) => `/orgs/${org}/tokens`, 'coffer tokens ls', false);
@@ -150,14 +182,15 @@ export function resourceCommands(program: Command) {
     });
   tokens
     .command('revoke')
-    .argument('<id>')
+    .argument('<name-or-id>', "the token's name (as in coffer tokens ls) or id")
     .option('--org <slug>')
     .description('Revoke an API token (effective on the next request, on every instance)')
-    .addHelpText('after', '\nExamples:\n  coffer tokens revoke 6f1c…')
-    .action(async (id: string, options: { org?: string }) => {
+    .addHelpText('after', '\nExamples:\n  coffer tokens revoke deploy-bot\n  coffer tokens revoke 6f1c…')
+    .action(async (ref: string, options: { org?: string }) => {
       const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
-      await api.request('DELETE', `/orgs/${org}/tokens/${encodeURIComponent(id)}`);
-      process.stderr.write(`Revoked token ${id}\n`);
+      const org = await organizationOf(api, options.org);
+      const token = await findToken(api, org, ref);
+      await api.request('DELETE', `/orgs/${encodeURIComponent(org)}/tokens/${encodeURIComponent(token.id)}`);
+      process.stderr.write(`Revoked token ${String(token.name)} (${token.id}) of ${org}\n`);
     });
 }

@@ -11,7 +11,7 @@ let piped: string[] | undefined;
  * piped stdin (CI): all of stdin is read once, so a last line without a newline counts and
  * an empty stdin answers "" instead of hanging.
  */
-async function prompt(question: string, hidden = false): Promise<string> {
+export async function prompt(question: string, hidden = false): Promise<string> {
   if (!process.stdin.isTTY) {
     if (piped === undefined) {
       const chunks: Buffer[] = [];

@@ -3,6 +3,7 @@ import { CliError, EXIT, type ApiClient } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { readInputFile } from '../messages.js';
 import { printJson, progress, table } from '../output.js';
+import { pgServiceFromArguments, pgServiceFromFile, type PgServiceBody } from '../pg-service-args.js';
 
 interface ScopeOptions {
   org?: string;
@@ -62,6 +63,38 @@ function withScope(command: Command): Command {
     .option('--json', 'print JSON');
 }
 
+interface PgServiceOptions {
+  pgService?: string;
+  pgServiceFile?: string;
+  secret?: boolean;
+  file?: boolean;
+  immutable?: boolean;
+}
+
+/** vars set --pg-service / --pg-service-file: creates the entry, or replaces the one of that service name. */
+async function setPgService(api: ApiClient, assignments: string[], options: ScopeOptions & PgServiceOptions): Promise<void> {
+  if (options.pgService !== undefined && options.pgServiceFile !== undefined) throw new CliError('Give --pg-service or --pg-service-file, not both', EXIT.usage);
+  if (options.secret || options.file) throw new CliError('A pg_service entry is always a secret; drop --secret and --file', EXIT.usage);
+  let name: string | undefined;
+  let body: PgServiceBody;
+  if (options.pgServiceFile !== undefined) {
+    if (assignments.length > 0) throw new CliError('--pg-service-file takes its settings from the file: drop the keyword=value arguments', EXIT.usage);
+    ({ name, body } = pgServiceFromFile(options.pgServiceFile));
+  } else {
+    name = options.pgService!;
+    body = pgServiceFromArguments(name, assignments);
+  }
+  const base = await collection(api, options);
+  const current = name === undefined ? undefined : (await all(api, base)).find((v) => v.type === 'pg_service' && v.assignee_user_id === null && v.pg_service?.service === name);
+  const saved = (
+    current
+      ? await api.request('PATCH', `${base}/${current.id}`, body)
+      : await api.request('POST', base, { ...body, ...(options.immutable ? { immutable: true } : {}) })
+  ).json() as VariableView;
+  if (options.json) return printJson(saved);
+  process.stderr.write(`${current ? 'Updated' : 'Created'} pg_service ${saved.pg_service?.service ?? name} (version ${saved.version}); psql service=${saved.pg_service?.service ?? name} under coffer run\n`);
+}
+
 export function varsCommands(program: Command) {
   const vars = program.command('vars').description('Manage variables and secrets at one scope (secrets are shown masked)').addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars set --path shop/production --secret API_KEY=…');
 
@@ -88,16 +121,33 @@ export function varsCommands(program: Command) {
   withScope(
     vars
       .command('set')
-      .argument('<assignments...>', 'KEY=VALUE pairs; with --file, KEY=@path reads the value from a file')
-      .description('Create or update variables')
+      .argument('[assignments...]', 'KEY=VALUE pairs; with --file, KEY=@path reads the value from a file; with --pg-service, keyword=value settings')
+      .description('Create or update variables, or a pg_service entry')
       .option('--secret', 'store them as secrets (write-only)')
       .option('--file', 'store them as file variables (needs --mount-path)')
       .option('--mount-path <path>', 'where a file variable is delivered')
-      .option('--immutable', 'never editable once created (can still be deleted)'),
+      .option('--immutable', 'never editable once created (can still be deleted)')
+      .option('--pg-service <name>', 'a pg_service entry NAME from host=… port=… dbname=… user=… [password=…] [sslmode=…] (other libpq keywords too)')
+      .option('--pg-service-file <file>', 'a pg_service entry from the raw text of one pg_service.conf section ([name] then keyword=value lines); - reads stdin'),
   )
-    .addHelpText('after', '\nExamples:\n  coffer vars set --path shop/production LOG_LEVEL=info\n  coffer vars set --path shop/production --secret STRIPE_KEY="$STRIPE_KEY"\n  coffer vars set --path shop/production --file TLS_CERT=@cert.pem --mount-path /etc/tls/cert.pem')
-    .action(async (assignments: string[], options: ScopeOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
+    .addHelpText(
+      'after',
+      [
+        '',
+        'pg_service entries are secrets: coffer run writes them to a pg_service.conf named by PGSERVICEFILE, so psql service=NAME works.',
+        '',
+        'Examples:',
+        '  coffer vars set --path shop/production LOG_LEVEL=info',
+        '  coffer vars set --path shop/production --secret STRIPE_KEY="$STRIPE_KEY"',
+        '  coffer vars set --path shop/production --file TLS_CERT=@cert.pem --mount-path /etc/tls/cert.pem',
+        '  coffer vars set --path gis/production --pg-service gis host=db.internal port=5432 dbname=gis user=qgis password="$PGPASSWORD" sslmode=require',
+        '  coffer vars set --path gis/production --pg-service-file gis.conf',
+      ].join('\n'),
+    )
+    .action(async (assignments: string[], options: ScopeOptions & PgServiceOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
       const api = apiFromEnvironment();
+      if (options.pgService !== undefined || options.pgServiceFile !== undefined) return setPgService(api, assignments, options);
+      if (assignments.length === 0) throw new CliError('Give at least one KEY=VALUE (or --pg-service NAME settings…, or --pg-service-file FILE)', EXIT.usage);
       const base = await collection(api, options);
       // Without a type flag an update keeps the variable's type: a secret never turns plain by omission.
       const flagged = options.file ? 'file' : options.secret ? 'secret' : undefined;

@@ -21,6 +21,12 @@ export const PROJECT_LEVELS = ['NO_ACCESS', 'VIEWER', 'DEPLOYER', 'MANAGER', 'AD
 export type ProjectLevel = (typeof PROJECT_LEVELS)[number];
 
 const VIEWER: readonly Action[] = ['environment:read', 'service:read', 'secret:read'];
+/**
+ * DEPLOYER includes secret:decrypt on purpose (SPEC §2.3, decided again for issue #11): a
+ * deployment resolves the secrets it runs with (coffer run, export), so a level that may deploy
+ * but not decrypt would deploy nothing that works. Deploying without reading secrets is seed
+ * 004's write-only DEPLOYMENT set, given per environment (cli-roles.test.ts checks both).
+ */
 const DEPLOYER: readonly Action[] = [
   ...VIEWER,
   'deployment:trigger',
