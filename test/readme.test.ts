@@ -121,5 +121,10 @@ describe('README', () => {
     expect(result.stdout).toContain('-----BEGIN CERTIFICATE-----');
     expect(result.stdout).toMatch(/DATABASE_URL='postgres:\/\/app:s3cret-passw0rd@db\.internal\/app'/);
     expect(result.stdout).toMatch(/^OK: \d+ events verified, extending 1 signed checkpoints$/m);
+    expect(result.stdout).toMatch(/^\[maps\]$/m); // the pg_service.conf resolved through the API
+    expect(result.stderr).toContain('This API token was revoked on'); // the revoked CI token, told so
+    expect(result.stdout).toContain('refused (exit 3)');
+    expect(result.stdout).toContain("export COFFER_APPLICATION_BACKEND_URL='https://backend.internal'"); // the CI token's export
+    expect(result.stdout).toMatch(/^ALLOWED: grace@example\.com may secret:write on shop\/staging/m);
   }, 200_000);
 });
