@@ -1,0 +1,37 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Link, useNavigate } from 'react-router';
+import { api, unwrap } from '../../api/client';
+import { ErrorText, Field, Page, formValues } from '../../ui/form';
+import { ME_KEY } from './session';
+
+/** Signs in: the server sets the HttpOnly session cookie; the token in the answer is not kept. */
+export function SignIn() {
+  const navigate = useNavigate();
+  const queries = useQueryClient();
+  const login = useMutation({
+    mutationFn: async (body: { email: string; password: string }) => unwrap(await api.POST('/api/v1/auth/login', { body })),
+    onSuccess: async () => {
+      queries.clear();
+      await queries.invalidateQueries({ queryKey: ME_KEY });
+      navigate('/');
+    },
+  });
+  return (
+    <main id="main" className="narrow">
+      <Page title="Sign in to Coffer">
+        <form onSubmit={(event) => {
+          const { email = '', password = '' } = formValues(event);
+          login.mutate({ email, password });
+        }}>
+          <Field label="Email" name="email" type="email" autoComplete="username" required />
+          <Field label="Password" name="password" type="password" autoComplete="current-password" required />
+          <ErrorText error={login.error} />
+          <button type="submit" disabled={login.isPending}>Sign in</button>
+        </form>
+        <p>
+          No account yet? <Link to="/signup">Create an account</Link>
+        </p>
+      </Page>
+    </main>
+  );
+}
