@@ -56,7 +56,7 @@ export function Shell() {
         </button>
       </header>
       {org && (
-        <nav aria-label="Organization" className="tabs">
+        <nav aria-label="Organization sections" className="tabs">
           <NavLink to={`/orgs/${org}`} end>
             Projects
           </NavLink>
