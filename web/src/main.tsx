@@ -4,6 +4,8 @@ import { createRoot } from 'react-dom/client';
 import { createBrowserRouter, RouterProvider } from 'react-router';
 import { ApiError } from './api/client';
 import { AuditPage } from './features/audit/AuditPage';
+import { AcceptInvitation } from './features/auth/AcceptInvitation';
+import { MySessions } from './features/auth/MySessions';
 import { SignIn } from './features/auth/SignIn';
 import { SignUp } from './features/auth/SignUp';
 import { EnvironmentsPage, ProjectsPage, ServicesPage } from './features/hierarchy/pages';
@@ -24,6 +26,8 @@ const router = createBrowserRouter([
     children: [
       { index: true, element: <Home /> },
       { path: 'orgs/new', element: <CreateOrg /> },
+      { path: 'me/sessions', element: <MySessions /> },
+      { path: 'invitations/:token', element: <AcceptInvitation /> },
       { path: 'orgs/:org', element: <ProjectsPage /> },
       { path: 'orgs/:org/variables', element: <VariablesPage /> },
       { path: 'orgs/:org/members', element: <MembersPage /> },

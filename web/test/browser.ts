@@ -52,8 +52,16 @@ export async function startConsole(): Promise<Console> {
   };
 }
 
-/** axe-core over the page as it is now: no violation at all, listed by rule and element when there are some. */
+/** Where each page's screenshot goes (1280×800), for a reviewer to look at; not committed. */
+export const SCREENSHOTS = path.resolve('node_modules/.cache/coffer-test/console-screenshots');
+
+/**
+ * axe-core over the page as it is now: no violation at all, listed by rule and element when
+ * there are some. The page's screenshot is saved under SCREENSHOTS first.
+ */
 export async function expectAccessible(page: Page, label: string): Promise<void> {
+  fs.mkdirSync(SCREENSHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SCREENSHOTS, `${label.replace(/[^a-z0-9]+/gi, '-')}.png`) });
   const { violations } = await new AxeBuilder({ page }).analyze();
   const found = violations.map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
   expect(found, `axe on ${label}`).toEqual([]);

@@ -154,20 +154,30 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await owner('POST', `/orgs/${org}/projects/shop/environments/production/variables`, { key: 'DB_PASSWORD', type: 'secret', value: canary });
     await owner('POST', `/orgs/${org}/projects/shop/environments/production/variables`, { key: 'LOG_LEVEL', type: 'plain', value: 'debug' });
     const invitation = await owner('POST', `/orgs/${org}/invitations`, { email: viewerEmail, role: 'VIEWER' });
-    await api('POST', '/auth/signup', { email: viewerEmail, password, name: 'Vic Viewer' });
-    const viewer = apiAs(consoleUnderTest.url, (await api('POST', '/auth/login', { email: viewerEmail, password })).token);
-    await viewer('POST', `/invitations/${invitation.token}/accept`);
 
+    // The invitation link, opened by someone without an account: sign up, come back, accept.
     const { context, page, problems } = await openPage();
-    await page.goto(`${consoleUnderTest.url}/signin`);
+    await page.goto(`${consoleUnderTest.url}/invitations/${invitation.token}`);
+    await heading(page, 'Sign in to Coffer').waitFor();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Vic Viewer');
     await page.getByLabel('Email').fill(viewerEmail);
     await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await heading(page, 'Accept an invitation').waitFor();
+    await expectAccessible(page, 'accept invitation');
+    await page.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(page, 'Projects').waitFor();
+    expect(new URL(page.url()).pathname).toBe(`/orgs/${org}`);
     // The session cookie as the browser holds it: out of the script's reach, not sent cross-site.
     const session = (await context.cookies()).find((c) => c.name === 'coffer_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
     expect(await page.evaluate<string>('document.cookie')).not.toContain('coffer_session');
+
+    await page.getByRole('link', { name: /^My sessions/ }).click();
+    await heading(page, 'My sessions and security events').waitFor();
+    await page.getByRole('cell', { name: 'This session' }).waitFor();
+    await expectAccessible(page, 'my sessions');
 
     await page.goto(`${consoleUnderTest.url}/orgs/${org}/projects/shop/environments/production/variables`);
     await heading(page, 'Variables of environment production').waitFor();

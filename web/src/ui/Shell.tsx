@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useId } from 'react';
-import { Navigate, NavLink, Outlet, useNavigate, useParams } from 'react-router';
+import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../api/client';
 import { useMe } from '../features/auth/session';
 import { useCan } from '../features/authz/can';
@@ -12,6 +12,7 @@ export function Shell() {
   const navigate = useNavigate();
   const queries = useQueryClient();
   const switcher = useId();
+  const location = useLocation();
   const canReadAudit = useCan(org ?? '', 'audit:read');
   const logout = useMutation({
     mutationFn: async () => unwrap(await api.POST('/api/v1/auth/logout')),
@@ -24,7 +25,8 @@ export function Shell() {
 
   if (me.isPending) return <p role="status">Loading…</p>;
   if (me.error) return <p role="alert">{me.error.message}</p>;
-  if (!me.data) return <Navigate to="/signin" replace />;
+  // Back to where the person was going (an invitation link, a deep link) once signed in.
+  if (!me.data) return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
   const organizations = me.data.organizations;
 
   return (
@@ -50,7 +52,9 @@ export function Shell() {
           </select>
           <NavLink to="/orgs/new">New organization</NavLink>
         </div>
-        <span className="who">{me.data.user.email}</span>
+        <NavLink className="who" to="/me/sessions" aria-label={`My sessions (${me.data.user.email})`}>
+          {me.data.user.email}
+        </NavLink>
         <button type="button" onClick={() => logout.mutate()}>
           Sign out
         </button>

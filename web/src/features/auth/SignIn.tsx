@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ErrorText, Field, Page, formValues } from '../../ui/form';
 import { ME_KEY } from './session';
@@ -7,13 +7,15 @@ import { ME_KEY } from './session';
 /** Signs in: the server sets the HttpOnly session cookie; the token in the answer is not kept. */
 export function SignIn() {
   const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
   const queries = useQueryClient();
   const login = useMutation({
     mutationFn: async (body: { email: string; password: string }) => unwrap(await api.POST('/api/v1/auth/login', { body })),
     onSuccess: async () => {
       queries.clear();
       await queries.invalidateQueries({ queryKey: ME_KEY });
-      navigate('/');
+      // Only a path of this console: never an address elsewhere.
+      navigate(from?.startsWith('/') && !from.startsWith('//') ? from : '/');
     },
   });
   return (
@@ -29,7 +31,7 @@ export function SignIn() {
           <button type="submit" disabled={login.isPending}>Sign in</button>
         </form>
         <p>
-          No account yet? <Link to="/signup">Create an account</Link>
+          No account yet? <Link to="/signup" state={from ? { from } : undefined}>Create an account</Link>
         </p>
       </Page>
     </main>

@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { Link, useNavigate } from 'react-router';
+import { Link, useLocation, useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ErrorText, Field, Page, formValues } from '../../ui/form';
 import { ME_KEY } from './session';
@@ -7,6 +7,7 @@ import { ME_KEY } from './session';
 /** Creates an account, then signs in with it (the API's two steps). */
 export function SignUp() {
   const navigate = useNavigate();
+  const from = (useLocation().state as { from?: string } | null)?.from;
   const queries = useQueryClient();
   const signup = useMutation({
     mutationFn: async (body: { email: string; password: string; name: string }) => {
@@ -16,7 +17,7 @@ export function SignUp() {
     onSuccess: async () => {
       queries.clear();
       await queries.invalidateQueries({ queryKey: ME_KEY });
-      navigate('/');
+      navigate(from?.startsWith('/') && !from.startsWith('//') ? from : '/');
     },
   });
   return (
@@ -33,7 +34,7 @@ export function SignUp() {
           <button type="submit" disabled={signup.isPending}>Create account</button>
         </form>
         <p>
-          Have an account? <Link to="/signin">Sign in</Link>
+          Have an account? <Link to="/signin" state={from ? { from } : undefined}>Sign in</Link>
         </p>
       </Page>
     </main>
