@@ -87,9 +87,9 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
 
     await heading(page, 'Variables of environment production').waitFor();
     await page.getByRole('button', { name: 'Add variable' }).click();
-    await page.getByLabel('Key').fill('API_KEY');
+    await page.getByLabel('Key', { exact: true }).fill('API_KEY');
     await page.getByLabel('Type').selectOption('secret');
-    await page.getByLabel('Value').fill(canary);
+    await page.getByLabel('Value', { exact: true }).fill(canary);
     await expectAccessible(page, 'add variable');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
     const row = page.getByRole('row', { name: /API_KEY/ });
@@ -103,6 +103,32 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await expect.poll(() => row.textContent()).toContain(canary);
     await row.getByRole('button', { name: 'Hide API_KEY' }).click();
     await expect.poll(() => row.textContent()).not.toContain(canary);
+
+    // A plain value: shown, changed (a new version), deleted after a confirmation.
+    await page.getByRole('button', { name: 'Add variable' }).click();
+    await page.getByLabel('Key', { exact: true }).fill('LOG_LEVEL');
+    await page.getByLabel('Value', { exact: true }).fill('debug');
+    await page.getByRole('button', { name: 'Add', exact: true }).click();
+    const plain = page.getByRole('row', { name: /LOG_LEVEL/ });
+    await expect.poll(() => plain.textContent()).toContain('debug');
+    await plain.getByRole('button', { name: 'Edit LOG_LEVEL' }).click();
+    expect(await page.getByLabel('Value', { exact: true }).inputValue()).toBe('debug');
+    await page.getByLabel('Value', { exact: true }).fill('info');
+    await page.getByRole('button', { name: 'Save' }).click();
+    await expect.poll(() => plain.getByRole('cell').nth(1).textContent()).toBe('info');
+    expect(await plain.getByRole('cell').nth(3).textContent()).toBe('2');
+    await plain.getByRole('button', { name: 'Delete LOG_LEVEL' }).click();
+    await plain.getByRole('button', { name: 'Confirm deleting LOG_LEVEL' }).click();
+    await expect.poll(() => page.getByRole('row', { name: /LOG_LEVEL/ }).count()).toBe(0);
+
+    // A second organization, then back to the first through the switcher.
+    await page.getByRole('link', { name: 'New organization' }).click();
+    await page.getByLabel('Slug').fill(`${org}-two`);
+    await page.getByRole('button', { name: 'Create organization' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/orgs/${org}-two`);
+    await page.getByLabel('Organization', { exact: true }).selectOption(org);
+    await expect.poll(() => new URL(page.url()).pathname).toBe(`/orgs/${org}`);
+    await page.getByRole('link', { name: 'shop', exact: true }).waitFor();
 
     await page.getByRole('link', { name: 'Members' }).click();
     await heading(page, 'Members').waitFor();
@@ -185,6 +211,10 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     const secretRow = page.getByRole('row', { name: /DB_PASSWORD/ });
     expect(await secretRow.textContent()).not.toContain(canary);
     expect(await page.getByRole('row', { name: /LOG_LEVEL/ }).textContent()).toContain('debug');
+    await page.getByLabel('Filter by key').fill('log');
+    await expect.poll(() => page.getByRole('row', { name: /DB_PASSWORD/ }).count()).toBe(0);
+    expect(await page.getByRole('row', { name: /LOG_LEVEL/ }).count()).toBe(1);
+    await page.getByLabel('Filter by key').fill('');
     // The permission answers have arrived once the Projects tab and the table are drawn; give them a beat.
     await page.waitForLoadState('networkidle');
     expect(await page.getByRole('button', { name: 'Add variable' }).count()).toBe(0);

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ErrorText, Page } from '../../ui/form';
+import { ErrorText, Field, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
 import { VariableForm } from './VariableForm';
@@ -24,7 +24,10 @@ export function VariablesPage() {
   // Reveal goes through resolution, which exists for environments and services only.
   const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
   const [editing, setEditing] = useState<Variable | 'new' | null>(null);
+  const [filter, setFilter] = useState('');
   const refresh = () => queries.invalidateQueries({ queryKey: key });
+  const needle = filter.trim().toLowerCase();
+  const shown = list.data?.filter((v) => !needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle));
 
   return (
     <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? <button type="button" onClick={() => setEditing('new')}>Add variable</button> : undefined}>
@@ -49,6 +52,9 @@ export function VariablesPage() {
       {list.isPending && <p role="status">Loading variables…</p>}
       {list.data && list.data.length === 0 && <p>No variables at this scope yet.</p>}
       {list.data && list.data.length > 0 && (
+        <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />
+      )}
+      {shown && shown.length > 0 && (
         <table>
           <caption className="visually-hidden">{scopeTitle(scope)}</caption>
           <thead>
@@ -63,7 +69,7 @@ export function VariablesPage() {
             </tr>
           </thead>
           <tbody>
-            {list.data.map((v) => (
+            {shown.map((v) => (
               <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh} />
             ))}
           </tbody>
