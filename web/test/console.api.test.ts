@@ -52,6 +52,17 @@ describe('serving the console', () => {
     expect((await get('/favicon.svg')).statusCode).toBe(200);
   });
 
+  it('sends the precompressed file to a browser that accepts it, and the plain one otherwise', async () => {
+    fs.writeFileSync(path.join(dir, 'assets/index-abc123.js.br'), 'brotli bytes');
+    const compressed = await get('/assets/index-abc123.js', { 'accept-encoding': 'gzip, br' });
+    expect(compressed.headers['content-encoding']).toBe('br');
+    expect(compressed.body).toBe('brotli bytes');
+    expect(compressed.headers.vary).toMatch(/accept-encoding/i);
+    const plain = await get('/assets/index-abc123.js');
+    expect(plain.headers['content-encoding']).toBeUndefined();
+    expect(plain.body).toBe('console.log(1)');
+  });
+
   it('answers unknown /api paths and missing assets with the JSON 404, not the page', async () => {
     for (const url of ['/api/v1/nope', '/api', '/assets/missing.js']) {
       const response = await get(url);

@@ -46,8 +46,9 @@ export function installSecurityHeaders(app: FastifyInstance): void {
 export async function registerConsole(app: FastifyInstance, dir: string = DEFAULT_CONSOLE_DIR): Promise<void> {
   const built = fs.existsSync(path.join(dir, 'index.html'));
   // Files are served only under the top-level names the build wrote: nothing else is reachable.
-  const topLevel = new Set(built ? fs.readdirSync(dir).filter((name) => name !== 'index.html') : []);
-  if (built) await app.register(fastifyStatic, { root: dir, serve: false });
+  const topLevel = new Set(built ? fs.readdirSync(dir).filter((name) => !name.startsWith('index.html')) : []);
+  // The build writes .br/.gz beside each file (web/vite.config.ts): sent to browsers that accept them.
+  if (built) await app.register(fastifyStatic, { root: dir, serve: false, preCompressed: true });
 
   app.get(
     '/*',
@@ -61,6 +62,8 @@ export async function registerConsole(app: FastifyInstance, dir: string = DEFAUL
       if (!built) {
         return reply.code(503).type('text/plain; charset=utf-8').send('The web console is not built: run `npm run build`.\n');
       }
+      // The same URL may be answered in br, gzip or plain: caches must key on Accept-Encoding.
+      reply.header('vary', 'accept-encoding');
       const first = file.split('/')[0] ?? '';
       if (topLevel.has(first)) {
         const hashed = first === 'assets';

@@ -10,7 +10,11 @@ export function SignIn() {
   const from = (useLocation().state as { from?: string } | null)?.from;
   const queries = useQueryClient();
   const login = useMutation({
-    mutationFn: async (body: { email: string; password: string }) => unwrap(await api.POST('/api/v1/auth/login', { body })),
+    // The answer's bearer token is dropped at once: the console's session is the HttpOnly cookie.
+    mutationFn: async (body: { email: string; password: string }) => {
+      unwrap(await api.POST('/api/v1/auth/login', { body }));
+    },
+    gcTime: 0,
     onSuccess: async () => {
       queries.clear();
       await queries.invalidateQueries({ queryKey: ME_KEY });

@@ -12,8 +12,10 @@ export function SignUp() {
   const signup = useMutation({
     mutationFn: async (body: { email: string; password: string; name: string }) => {
       unwrap(await api.POST('/api/v1/auth/signup', { body }));
-      return unwrap(await api.POST('/api/v1/auth/login', { body: { email: body.email, password: body.password } }));
+      // The answer's bearer token is dropped at once: the console's session is the HttpOnly cookie.
+      unwrap(await api.POST('/api/v1/auth/login', { body: { email: body.email, password: body.password } }));
     },
+    gcTime: 0,
     onSuccess: async () => {
       queries.clear();
       await queries.invalidateQueries({ queryKey: ME_KEY });

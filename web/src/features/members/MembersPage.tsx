@@ -33,6 +33,7 @@ export function MembersPage() {
       setLink(`${window.location.origin}/invitations/${encodeURIComponent(created.token)}`);
       void queries.invalidateQueries({ queryKey: invitationsKey });
     },
+    gcTime: 0,
   });
 
   return (

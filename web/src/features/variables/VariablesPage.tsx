@@ -88,6 +88,8 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
   const reveal = useMutation({
     mutationFn: () => revealVariable(scope, v.id),
     onSuccess: (value) => setRevealed(value ?? null),
+    // Not kept in the mutation cache once the row is gone.
+    gcTime: 0,
   });
   const remove = useMutation({ mutationFn: () => deleteVariable(scope, v.id), onSuccess: props.onDeleted });
   const secret = v.type === 'secret' || v.type === 'file';
@@ -112,7 +114,7 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
           revealed === null ? (
             <button type="button" onClick={() => reveal.mutate()} aria-label={`Reveal ${name}`}>Reveal</button>
           ) : (
-            <button type="button" onClick={() => setRevealed(null)} aria-label={`Hide ${name}`}>Hide</button>
+            <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
           )
         )}
         {props.canWrite && !v.immutable && v.type !== 'pg_service' && (
