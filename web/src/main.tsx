@@ -12,6 +12,7 @@ import { EnvironmentsPage, ProjectsPage, ServicesPage } from './features/hierarc
 import { MembersPage } from './features/members/MembersPage';
 import { CreateOrg } from './features/orgs/CreateOrg';
 import { VariablesPage } from './features/variables/VariablesPage';
+import { NotFound } from './ui/NotFound';
 import { Home, Shell } from './ui/Shell';
 import './ui/styles.css';
 
@@ -37,6 +38,7 @@ const router = createBrowserRouter([
       { path: env, element: <ServicesPage /> },
       { path: `${env}/variables`, element: <VariablesPage /> },
       { path: `${env}/services/:service/variables`, element: <VariablesPage /> },
+      { path: '*', element: <NotFound /> },
     ],
   },
 ]);

@@ -195,6 +195,14 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await page.getByRole('button', { name: 'Accept invitation' }).click();
     await heading(page, 'Projects').waitFor();
     expect(new URL(page.url()).pathname).toBe(`/orgs/${org}`);
+    await page.getByRole('link', { name: 'shop', exact: true }).waitFor();
+    // Keyboard first: after a navigation focus is on the new page's heading; after a load, the
+    // first Tab lands on the skip link.
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Projects');
+    await page.reload();
+    await page.getByRole('link', { name: 'shop', exact: true }).waitFor();
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('Skip to content');
     // The session cookie as the browser holds it: out of the script's reach, not sent cross-site.
     const session = (await context.cookies()).find((c) => c.name === 'coffer_session');
     expect(session).toMatchObject({ httpOnly: true, sameSite: 'Lax' });
@@ -205,6 +213,10 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await page.getByRole('cell', { name: 'This session' }).waitFor();
     await expectAccessible(page, 'my sessions');
 
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByRole('button', { name: 'Create project' }).count()).toBe(0);
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/no/such/page`);
+    await heading(page, 'Page not found').waitFor();
     await page.goto(`${consoleUnderTest.url}/orgs/${org}/projects/shop/environments/production/variables`);
     await heading(page, 'Variables of environment production').waitFor();
     await page.getByRole('row', { name: /LOG_LEVEL/ }).waitFor();

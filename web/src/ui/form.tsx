@@ -1,4 +1,5 @@
-import { useEffect, useId, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useEffect, useId, useRef, type InputHTMLAttributes, type ReactNode, type SelectHTMLAttributes } from 'react';
+import { useLocation, useNavigationType } from 'react-router';
 
 /** A labelled input: the label names it for screen readers and tests alike. */
 export function Field({ label, hint, ...input }: { label: string; hint?: string } & InputHTMLAttributes<HTMLInputElement>) {
@@ -43,15 +44,25 @@ export function ErrorText({ error }: { error: unknown }) {
   );
 }
 
-/** A page: its heading, and the document title a screen reader announces on navigation. */
+/**
+ * A page: its heading and the document title. After an in-app navigation focus moves to the
+ * heading, so a screen reader announces the new page and Tab continues from its top; a load
+ * (or back/forward) leaves focus alone, so the skip link comes first.
+ */
 export function Page({ title, children, actions }: { title: string; children: ReactNode; actions?: ReactNode }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  const navigation = useNavigationType();
+  const { key } = useLocation();
   useEffect(() => {
     document.title = `${title} · Coffer`;
-  }, [title]);
+    if (navigation !== 'POP') heading.current?.focus();
+  }, [title, key, navigation]);
   return (
     <section aria-labelledby="page-title">
       <div className="page-head">
-        <h1 id="page-title">{title}</h1>
+        <h1 id="page-title" ref={heading} tabIndex={-1}>
+          {title}
+        </h1>
         {actions}
       </div>
       {children}
