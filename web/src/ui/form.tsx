@@ -26,7 +26,7 @@ export function Select({ label, options, ...select }: { label: string; options: 
       <select id={id} {...select}>
         {options.map((option) => (
           <option key={option} value={option}>
-            {option}
+            {option === '' ? 'Any' : option}
           </option>
         ))}
       </select>
