@@ -14,6 +14,7 @@ import { useStrictFormats } from './kernel/http/schemas.js';
 import { installTextInputCheck } from './kernel/http/text-input.js';
 import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
+import { installSecurityHeaders, registerConsole } from './kernel/http/console.js';
 import { register as registerAccounts, sessionCredential } from './modules/accounts/index.js';
 import type { AccountsService } from './modules/accounts/service.js';
 import { createAttemptLimits } from './modules/accounts/rate-limit.js';
@@ -61,6 +62,8 @@ export interface AppOptions {
   auditKeys?: AuditKeys;
   /** The audit service, when the caller built it already (the server does, for housekeeping). */
   audit?: AuditService;
+  /** Where the built web console is; defaults to dist/web beside the compiled server. */
+  consoleDir?: string;
 }
 
 const ajvCompilers = AjvCompiler();
@@ -101,6 +104,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  installSecurityHeaders(app);
   // Before any route is registered: the hook completes each route's querystring schema.
   refuseUnknownQueryParameters(app);
 
@@ -177,6 +181,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     { prefix: API_PREFIX },
   );
+  // The console at `/`, calling the routes above like any other client.
+  await registerConsole(app, options.consoleDir);
 
   return app;
 }
