@@ -15,6 +15,7 @@ import { adminStatement, databaseUrl } from './postgres.js';
 import { createKeyring } from '../src/kernel/crypto/keyring.js';
 import { LocalKeyProvider } from '../src/kernel/crypto/key-provider.js';
 import { createServiceOutputs } from '../src/modules/services/outputs.js';
+import { openAudit } from '../src/modules/audit/index.js';
 
 export interface TestDatabase extends DatabaseHandle {
   /** The connection string, on PostgreSQL (a second instance may share the database). */
@@ -98,7 +99,8 @@ export class TestServer {
   ): Promise<TestServer> {
     const config = { ...loadConfig(TEST_ENV), logLevel: 'silent' as const, ...overrides };
     const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey });
+    const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
+    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey, audit });
     return new TestServer(app, database, invalidation, ownsDatabase, rootKey);
   }
 
