@@ -175,6 +175,13 @@ export class TestServer {
     return user;
   }
 
+  /** A new member of `org` holding the custom role `roleId`: joined as VIEWER, then given the role. */
+  async holder(ownerToken: string, org: string, roleId: string) {
+    const user = await this.member(ownerToken, org, 'VIEWER');
+    await this.expect(200, 'PATCH', `/orgs/${org}/members/${user.id}`, { token: ownerToken, payload: { role_id: roleId } });
+    return user;
+  }
+
   /** An API token the owner creates in `org` (a unique name unless `body` gives one); the secret is in `token`. */
   async mint(ownerToken: string, org: string, body: Record<string, unknown>): Promise<{ id: string; token: string; name: string }> {
     const created = await this.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: this.slug('t'), ...body } });
