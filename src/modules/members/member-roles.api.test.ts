@@ -4,13 +4,17 @@ import { expectError } from '../../../test/harness.js';
 import { server, owners, roleOf, customRole, changeRole, createCluster } from '../../../test/fixtures/member-roles.js';
 
 describe('PATCH /orgs/{org}/members/{user_id}: changing a role', () => {
-  it('gives a member a system role with {role} and answers the assignment', async () => {
+  // A system role's id is its name, as GET /roles lists it.
+  it.each([
+    ['{role}', { role: 'DEVELOPER' }, 'DEVELOPER'],
+    ["a system role's id as role_id", { role_id: 'DEVOPS' }, 'DEVOPS'],
+  ])('gives a member a system role with %s and answers the assignment', async (_label, payload, role) => {
     const { owner, org } = await server.tree();
     const viewer = await server.member(owner.token, org, 'VIEWER');
-    const response = await changeRole(org, owner.token, viewer.id, { role: 'DEVELOPER' });
+    const response = await changeRole(org, owner.token, viewer.id, payload);
     expect(response.status).toBe(200);
-    expect(response.body).toEqual({ user_id: viewer.id, role: 'DEVELOPER', role_id: null, role_name: null });
-    expect(await roleOf(org, owner.token, viewer.id)).toMatchObject({ role: 'DEVELOPER', role_id: null, role_name: null });
+    expect(response.body).toEqual({ user_id: viewer.id, role, role_id: null, role_name: null });
+    expect(await roleOf(org, owner.token, viewer.id)).toMatchObject({ role, role_id: null, role_name: null });
   });
 
   it('gives a member a custom role with {role_id}; the members list shows its role_id and role_name', async () => {
@@ -31,14 +35,6 @@ describe('PATCH /orgs/{org}/members/{user_id}: changing a role', () => {
     const response = await changeRole(org, owner.token, member.id, { role: 'MEMBER' });
     expect(response.body).toEqual({ user_id: member.id, role: 'MEMBER', role_id: null, role_name: null });
     expect(await roleOf(org, owner.token, member.id)).toMatchObject({ role: 'MEMBER', role_id: null, role_name: null });
-  });
-
-  it("accepts a system role's id (its name, as GET /roles lists it) as role_id", async () => {
-    const { owner, org } = await server.tree();
-    const viewer = await server.member(owner.token, org, 'VIEWER');
-    const response = await changeRole(org, owner.token, viewer.id, { role_id: 'DEVOPS' });
-    expect(response.status).toBe(200);
-    expect(response.body).toEqual({ user_id: viewer.id, role: 'DEVOPS', role_id: null, role_name: null });
   });
 
   it("applies a promotion on the member's very next request, and a demotion too", async () => {
