@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -8,7 +9,7 @@ export function createMembersRepo(db: Kysely<Database>) {
   return {
     /** Members by email after `afterEmail`. */
     list: (organizationId: string, afterEmail: string | undefined, limit: number) => {
-      let query = db
+      const query = db
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
         .leftJoin('custom_roles', 'custom_roles.id', 'memberships.role_id')
@@ -22,8 +23,7 @@ export function createMembersRepo(db: Kysely<Database>) {
           'memberships.created_at',
         ])
         .where('memberships.organization_id', '=', organizationId);
-      if (afterEmail !== undefined) query = query.where('users.email', '>', afterEmail);
-      return query.orderBy('users.email').limit(limit).execute();
+      return pageAfter(query, 'users.email', afterEmail, limit);
     },
 
     isMemberByEmail: async (organizationId: string, email: string) =>
