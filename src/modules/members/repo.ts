@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import { pageAfter } from '../../kernel/db/keyset.js';
-import type { Database } from '../../kernel/db/schema.js';
+import type { Database, Invitation } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const MEMBER_CONSTRAINTS = { membership: 'memberships_pkey' } as const;
@@ -71,14 +71,8 @@ export function createMembersRepo(db: Kysely<Database>) {
     addMember: (membership: { organization_id: string; user_id: string; role: string }) =>
       db.insertInto('memberships').values(membership).execute(),
 
-    insertInvitation: (invitation: {
-      organization_id: string;
-      email: string;
-      role: string;
-      token_hash: Buffer;
-      invited_by: string | null;
-      expires_at: Date;
-    }) => db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
+    insertInvitation: (invitation: Pick<Invitation, 'organization_id' | 'email' | 'role' | 'token_hash' | 'invited_by' | 'expires_at'>) =>
+      db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
 
     pendingInvitations: (organizationId: string) =>
       db
