@@ -22,16 +22,20 @@ export async function renderApiTypes(document) {
 /** The document of the compiled app in dist/ (run `npm run build` first). */
 async function documentOfBuiltApp() {
   const dist = (file) => import(pathToFileURL(path.join(ROOT, 'dist', file)).href);
-  const [{ buildApp }, { loadConfig }, { createPGlite, usePGlite }, { migrateToLatest }] = await Promise.all([
+  const [{ buildApp }, { loadConfig }, { createPGlite, usePGlite }, { migrateToLatest }, { openAudit }, { LocalKeyProvider }] = await Promise.all([
     dist('app.js'),
     dist('config.js'),
     dist('kernel/db/connect.js'),
     dist('kernel/db/migrate.js'),
+    dist('modules/audit/index.js'),
+    dist('kernel/crypto/key-provider.js'),
   ]);
   const handle = await usePGlite(createPGlite());
   try {
     await migrateToLatest(handle.db);
-    const app = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: handle.db, rootKey: randomBytes(32) });
+    const rootKey = randomBytes(32);
+    const audit = await openAudit(handle.db, rootKey, new LocalKeyProvider(rootKey));
+    const app = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: handle.db, rootKey, audit });
     await app.ready();
     const document = app.swagger();
     await app.close();

@@ -22,9 +22,7 @@ import type { Authorizer } from './kernel/authz/authorizer.js';
 import { engineAuthorizer } from './modules/authz/evaluator.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
 import { createScopes, register as registerAuthz, type Scopes } from './modules/authz/index.js';
-import { register as registerAudit } from './modules/audit/index.js';
-import { createAuditService, type AuditService } from './modules/audit/service.js';
-import { openAuditKeys, type AuditKeys } from './modules/audit/audit-keys.js';
+import { register as registerAudit, type OpenedAudit } from './modules/audit/index.js';
 import { register as registerClusters } from './modules/clusters/index.js';
 import { register as registerEnvironments } from './modules/environments/index.js';
 import { register as registerMembers } from './modules/members/index.js';
@@ -58,10 +56,8 @@ export interface AppOptions {
   invalidation?: Invalidation;
   /** Wraps data keys; defaults to the local provider under the root key. */
   keyProvider?: KeyProvider;
-  /** The audit log's signing and HMAC keys, when the caller opened them already (the server does, for housekeeping). */
-  auditKeys?: AuditKeys;
-  /** The audit service, when the caller built it already (the server does, for housekeeping). */
-  audit?: AuditService;
+  /** The audit keys and service (openAudit), built once by the caller: the server's housekeeping shares them. */
+  audit: OpenedAudit;
   /** Where the built web console is; defaults to dist/web beside the compiled server. */
   consoleDir?: string;
 }
@@ -118,8 +114,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const invalidation = options.invalidation ?? createLocalInvalidation();
   const keyProvider = options.keyProvider ?? new LocalKeyProvider(options.rootKey);
   const keyring = createKeyring({ db, provider: keyProvider });
-  const auditKeys = options.auditKeys ?? (await openAuditKeys(db, options.rootKey, keyProvider));
-  const audit = options.audit ?? createAuditService({ db, signingKey: auditKeys.signingKey });
+  const { keys: auditKeys, service: audit } = options.audit;
   const limits = createAttemptLimits(db, config.rateLimits);
   const outputs = createServiceOutputs(keyring);
 

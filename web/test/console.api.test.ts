@@ -6,12 +6,15 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import type { App } from '../../src/kernel/http/app-types.js';
+import { LocalKeyProvider } from '../../src/kernel/crypto/key-provider.js';
+import { openAudit, type OpenedAudit } from '../../src/modules/audit/index.js';
 import { openTestDatabase, type TestDatabase } from '../../test/harness.js';
 
 /** Serving the console from a stand-in build (no Vite needed): files, SPA fallback, headers, cookies. */
 let app: App;
 let database: TestDatabase;
 let dir: string;
+let audit: OpenedAudit;
 const rootKey = randomBytes(32);
 
 beforeAll(async () => {
@@ -22,8 +25,9 @@ beforeAll(async () => {
   fs.writeFileSync(path.join(dir, 'favicon.svg'), '<svg xmlns="http://www.w3.org/2000/svg"/>');
   fs.writeFileSync(path.join(os.tmpdir(), 'coffer-outside.txt'), 'outside');
   database = await openTestDatabase();
+  audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
   const config = { ...loadConfig({}), logLevel: 'silent' as const, trustProxy: true };
-  app = await buildApp({ config, db: database.db, rootKey, consoleDir: dir });
+  app = await buildApp({ config, db: database.db, rootKey, audit, consoleDir: dir });
 });
 afterAll(async () => {
   await app.close();
@@ -81,7 +85,7 @@ describe('serving the console', () => {
   });
 
   it('says plainly when the console is not built', async () => {
-    const bare = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: database.db, rootKey, consoleDir: path.join(dir, 'none') });
+    const bare = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: database.db, rootKey, audit, consoleDir: path.join(dir, 'none') });
     try {
       const response = await bare.inject({ method: 'GET', url: '/' });
       expect(response.statusCode).toBe(503);
