@@ -101,5 +101,10 @@ export type Oidc = ReturnType<typeof createOidc>;
 function describe(error: unknown): string {
   if (error instanceof client.AuthorizationResponseError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
   if (error instanceof client.ResponseBodyError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge (e.g. the client secret was refused): its error parameter says why.
+    const parameters = error.cause[0]?.parameters;
+    if (parameters?.error) return `${parameters.error}${parameters.error_description ? `: ${parameters.error_description}` : ''}`;
+  }
   return error instanceof Error ? error.message : 'unknown error';
 }

@@ -110,6 +110,22 @@ describe('OpenID Connect sign-in against a real provider (oidc-provider)', () =>
     expect(answer.body.error.message).toMatch(/has not verified/);
   });
 
+  it('refuses with 401 when the IdP rejects the code exchange (a wrong client secret), naming its error', async () => {
+    const { owner, org } = await server.org('owner');
+    await server.expect(201, 'POST', `/orgs/${org}/sso/providers`, {
+      token: owner.token,
+      payload: { type: 'oidc', name: 'Misconfigured', issuer: idp.issuer, client_id: 'coffer', client_secret: 'not-the-secret' },
+      headers: HOST,
+    });
+    const member = await server.member(owner.token, org, 'VIEWER');
+    idp.addAccount('member-4', member.email);
+    const { callback: path, state } = await signInAtIdp(org, 'member-4');
+    const answer = await callback(path, state);
+    expect(answer.status).toBe(401);
+    expect(answer.body.error.message).toMatch(/^The identity provider's answer was refused: invalid_client/);
+    expect(answer.raw.body).not.toContain('not-the-secret');
+  });
+
   it('answers 404 to start for an unknown organization or one without a provider', async () => {
     const { org } = await server.org('plain');
     for (const slug of [org, 'no-such-org-here']) {
