@@ -34,6 +34,7 @@ import { createServiceOutputs } from './modules/services/outputs.js';
 import { register as registerTokens } from './modules/tokens/index.js';
 import type { TokensService } from './modules/tokens/service.js';
 import { register as registerVariables } from './modules/variables/index.js';
+import { register as registerSso } from './modules/sso/index.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { AppError } from './kernel/errors.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
@@ -160,7 +161,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       }));
       // Each module builds its services and registers its routes; the order is their dependencies'.
       const members = registerMembers(typed, { db, acceptLimit: limits.invitationAccept });
-      modules.accounts = registerAccounts(typed, { db, config, invalidation, limits, hasPendingInvitation: members.hasPendingInvitation });
+      const accounts = (modules.accounts = registerAccounts(typed, { db, config, invalidation, limits, hasPendingInvitation: members.hasPendingInvitation }));
       const roles = registerRoles(typed, { db });
       const scopes = (modules.scopes = createScopes({ db, invalidation, roleDefinition: roles.definition }));
       const { hierarchyChanged } = scopes;
@@ -173,6 +174,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
+      registerSso(typed, { db, keyring, openSession: accounts.openSession, apiPrefix: API_PREFIX, sessionTtlSeconds: config.sessionTtlSeconds });
     },
     { prefix: API_PREFIX },
   );

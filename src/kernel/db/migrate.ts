@@ -10,6 +10,7 @@ import * as sealedOutputs from './migrations/0008_sealed_outputs.js';
 import * as auditKeys from './migrations/0009_audit_keys.js';
 import * as rateLimits from './migrations/0010_rate_limits.js';
 import * as revokedApiTokens from './migrations/0011_revoked_api_tokens.js';
+import * as sso from './migrations/0013_sso.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -27,6 +28,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0009_audit_keys': auditKeys,
   '0010_rate_limits': rateLimits,
   '0011_revoked_api_tokens': revokedApiTokens,
+  '0013_sso': sso,
 };
 
 /**

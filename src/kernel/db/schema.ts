@@ -286,6 +286,33 @@ export interface RateLimitsTable {
   expire: number | null;
 }
 
+/** OpenID Connect providers of an organization (migration 0013); the client secret only sealed. */
+export interface SsoProvidersTable {
+  id: string;
+  organization_id: string;
+  type: 'oidc';
+  name: string;
+  issuer: string;
+  client_id: string;
+  client_secret_sealed: Buffer;
+  data_key_id: string;
+  /** Space-separated, as OAuth sends them. */
+  scopes: string;
+  created_at: CreatedAt;
+}
+
+/** SSO sign-ins started and not yet finished (migration 0013): single use, short-lived. */
+export interface SsoLoginsTable {
+  state_hash: Buffer;
+  provider_id: string;
+  nonce: string;
+  code_verifier: string;
+  redirect_uri: string;
+  expires_at: Date;
+  used_at: Date | null;
+  created_at: CreatedAt;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -312,6 +339,8 @@ export interface Database {
   audit_key_sets: AuditKeySetsTable;
   audit_keys: AuditKeysTable;
   rate_limits: RateLimitsTable;
+  sso_providers: SsoProvidersTable;
+  sso_logins: SsoLoginsTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -328,6 +357,8 @@ export type VariableVersion = Selectable<VariableVersionsTable>;
 export type DataKey = Selectable<DataKeysTable>;
 export type CustomRole = Selectable<CustomRolesTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
+export type SsoProvider = Selectable<SsoProvidersTable>;
+export type SsoLogin = Selectable<SsoLoginsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

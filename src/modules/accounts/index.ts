@@ -8,7 +8,7 @@ import { createAccountsRepo } from './repo.js';
 import { accountsRoutes } from './routes.js';
 import { createAccountsService } from './service.js';
 
-export { sessionCredential } from './routes.js';
+export { sessionCredential, setSessionCookies } from './routes.js';
 
 /** Sign-up, sign-in and sessions; the guard authenticates people through `authenticate`. */
 export function register(
@@ -24,5 +24,5 @@ export function register(
   const { db, ...rest } = deps;
   const accounts = createAccountsService({ repo: createAccountsRepo(db), ...rest });
   accountsRoutes(app, accounts, deps.config.sessionTtlSeconds);
-  return { authenticate: accounts.authenticate };
+  return { authenticate: accounts.authenticate, openSession: accounts.openSession };
 }

@@ -124,7 +124,8 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
   });
 }
 
-function setSessionCookies(request: FastifyRequest, reply: FastifyReply, token: string, csrfToken: string, maxAge: number) {
+/** Sets the session cookie and the CSRF cookie the console echoes: one rule for every way of signing in. */
+export function setSessionCookies(request: FastifyRequest, reply: FastifyReply, token: string, csrfToken: string, maxAge: number) {
   const secure = request.protocol === 'https';
   reply.setCookie(SESSION_COOKIE, token, { path: '/', httpOnly: true, sameSite: 'lax', secure, maxAge });
   // Readable by the console's script, which echoes it in X-CSRF-Token.

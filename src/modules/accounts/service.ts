@@ -61,6 +61,23 @@ export function createAccountsService(deps: {
     },
     () => cache.clear(),
   );
+  /**
+   * A new session for a person whose identity was proven (password, or single sign-on), with
+   * its LOGIN security event: every way in ends in the same session, cookie and CSRF rules.
+   */
+  async function openSession<U extends { id: string; email: string }>(user: U, client: ClientInfo) {
+    await repo.securityEvent({ user_id: user.id, email: user.email, event_type: 'LOGIN', source_ip: client.ip, user_agent: client.userAgent?.slice(0, 500) ?? null });
+    const token = randomToken(SESSION_PREFIX);
+    const session = await repo.insertSession({
+      user_id: user.id,
+      token_hash: hashToken(token),
+      expires_at: new Date(Date.now() + config.sessionTtlSeconds * 1000),
+      ip: client.ip,
+      user_agent: client.userAgent?.slice(0, 500) ?? null,
+    });
+    return { token, csrfToken: csrfTokenFor(token), session, user };
+  }
+
   return {
     async signup(input: { email: string; password: string; name: string }, client: ClientInfo) {
       const email = normaliseEmail(input.email);
@@ -92,18 +109,10 @@ export function createAccountsService(deps: {
         throw new AppError('UNAUTHENTICATED', 'Email or password is incorrect');
       }
       await limits.login.succeeded({ ip: client.ip, email });
-      await securityEvent('LOGIN');
-
-      const token = randomToken(SESSION_PREFIX);
-      const session = await repo.insertSession({
-        user_id: user.id,
-        token_hash: hashToken(token),
-        expires_at: new Date(Date.now() + config.sessionTtlSeconds * 1000),
-        ip: client.ip,
-        user_agent: client.userAgent?.slice(0, 500) ?? null,
-      });
-      return { token, csrfToken: csrfTokenFor(token), session, user };
+      return openSession(user, client);
     },
+
+    openSession,
 
     /** The principal of a session token, or null when it is unknown, expired or idle too long. */
     async authenticate(token: string, via: 'cookie' | 'header'): Promise<UserPrincipal | null> {

@@ -1,0 +1,110 @@
+import * as client from 'openid-client';
+import { AppError } from '../../kernel/errors.js';
+
+/** What the protocol needs of a stored provider, the secret already unsealed. */
+export interface OidcClient {
+  id: string;
+  issuer: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** http is allowed only to a loopback host (a provider on the same machine, RFC 8252 §7.3 in spirit). */
+export function isLoopbackHttp(issuer: URL): boolean {
+  return issuer.protocol === 'http:' && ['127.0.0.1', '[::1]', 'localhost'].includes(issuer.hostname);
+}
+
+const DISCOVERY_TTL_MS = 10 * 60_000;
+
+/**
+ * The protocol half of OpenID Connect sign-in, on openid-client: discovery (cached per
+ * provider for ten minutes), the authorization URL with PKCE S256, state and nonce, and the
+ * code exchange whose ID token openid-client verifies (signature against the issuer's JWKS,
+ * iss, aud, exp, nonce).
+ */
+export function createOidc() {
+  const discovered = new Map<string, { config: client.Configuration; at: number; secret: string }>();
+
+  async function configuration(provider: OidcClient): Promise<client.Configuration> {
+    const hit = discovered.get(provider.id);
+    if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS && hit.secret === provider.clientSecret) return hit.config;
+    const issuer = new URL(provider.issuer);
+    try {
+      const config = await client.discovery(issuer, provider.clientId, undefined, client.ClientSecretBasic(provider.clientSecret), {
+        ...(isLoopbackHttp(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
+        timeout: 10,
+      });
+      discovered.set(provider.id, { config, at: Date.now(), secret: provider.clientSecret });
+      return config;
+    } catch (error) {
+      throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not be discovered: ${describe(error)}`);
+    }
+  }
+
+  return {
+    forget: (providerId: string) => discovered.delete(providerId),
+
+    /** The URL to send the browser to, with the values the callback must present again. */
+    async start(provider: OidcClient, redirectUri: string, scopes: string) {
+      const config = await configuration(provider);
+      const codeVerifier = client.randomPKCECodeVerifier();
+      const state = client.randomState();
+      const nonce = client.randomNonce();
+      const url = client.buildAuthorizationUrl(config, {
+        redirect_uri: redirectUri,
+        scope: scopes,
+        response_type: 'code',
+        code_challenge: await client.calculatePKCECodeChallenge(codeVerifier),
+        code_challenge_method: 'S256',
+        state,
+        nonce,
+      });
+      return { url: url.href, state, nonce, codeVerifier };
+    },
+
+    /**
+     * Exchanges the code and returns the verified identity: the ID token's claims, completed
+     * from the UserInfo endpoint when the token carries no email (providers may put it only there).
+     */
+    async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }) {
+      const config = await configuration(provider);
+      let claims: Record<string, unknown>;
+      let accessToken: string;
+      try {
+        const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
+          pkceCodeVerifier: checks.codeVerifier,
+          expectedState: checks.state,
+          expectedNonce: checks.nonce,
+          idTokenExpected: true,
+        });
+        claims = { ...tokens.claims()! };
+        accessToken = tokens.access_token;
+      } catch (error) {
+        throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(error)}`);
+      }
+      if (typeof claims.email !== 'string') {
+        try {
+          const info = await client.fetchUserInfo(config, accessToken, String(claims.sub));
+          claims = { ...info, ...claims, email: info.email, email_verified: info.email_verified };
+        } catch (error) {
+          throw new AppError('UNAUTHENTICATED', `The identity provider's user information was refused: ${describe(error)}`);
+        }
+      }
+      return claims;
+    },
+  };
+}
+
+export type Oidc = ReturnType<typeof createOidc>;
+
+/** openid-client's message (it names the failed check: state, nonce, aud …), or the IdP's error. */
+function describe(error: unknown): string {
+  if (error instanceof client.AuthorizationResponseError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  if (error instanceof client.ResponseBodyError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
+  if (error instanceof client.WWWAuthenticateChallengeError) {
+    // A 401 with a challenge (e.g. the client secret was refused): its error parameter says why.
+    const parameters = error.cause[0]?.parameters;
+    if (parameters?.error) return `${parameters.error}${parameters.error_description ? `: ${parameters.error_description}` : ''}`;
+  }
+  return error instanceof Error ? error.message : 'unknown error';
+}

@@ -1,0 +1,71 @@
+import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import type { App } from '../../kernel/http/app-types.js';
+import { toolOf } from '../../kernel/http/audit-context.js';
+import { accessOf } from '../../kernel/http/context.js';
+import { OrgParams, errorResponses } from '../../kernel/http/schemas.js';
+import { setSessionCookies } from '../accounts/routes.js';
+import type { SsoService } from './service.js';
+import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, StartParams, StartQuery, toProviderView } from './schemas.js';
+
+/** Binds a started sign-in to the browser that started it; read back only by the callback. */
+const STATE_COOKIE = 'coffer_sso_state';
+
+const tags = ['sso'];
+const setup = { access: { action: 'organization:setup' as const, resource: 'organization' as const } };
+
+export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: string; sessionTtlSeconds: number }) {
+  const callbackPath = `${options.apiPrefix}/auth/sso/callback`;
+  // Where the IdP sends the browser back: this server as the browser reached it.
+  const redirectUri = (request: FastifyRequest) => `${request.protocol}://${request.host}${callbackPath}`;
+
+  app.post('/orgs/:org/sso/providers', {
+    config: setup,
+    schema: { tags, summary: 'Add an OpenID Connect identity provider; the client secret is stored encrypted and never returned', params: OrgParams, body: CreateProviderBody, response: { 201: ProviderView, ...errorResponses } },
+    handler: async (request, reply) => reply.code(201).send(toProviderView(await service.create(accessOf(request), request.body), redirectUri(request))),
+  });
+
+  app.get('/orgs/:org/sso/providers', {
+    config: setup,
+    schema: { tags, summary: "The organization's identity providers", params: OrgParams, response: { 200: Type.Object({ items: Type.Array(ProviderView) }), ...errorResponses } },
+    handler: async (request) => ({ items: (await service.list(accessOf(request))).map((p) => toProviderView(p, redirectUri(request))) }),
+  });
+
+  app.get('/orgs/:org/sso/providers/:provider_id', {
+    config: setup,
+    schema: { tags, summary: 'One identity provider', params: ProviderParams, response: { 200: ProviderView, ...errorResponses } },
+    handler: async (request) => toProviderView(await service.get(accessOf(request), request.params.provider_id), redirectUri(request)),
+  });
+
+  app.delete('/orgs/:org/sso/providers/:provider_id', {
+    config: setup,
+    schema: { tags, summary: 'Remove an identity provider', params: ProviderParams, response: { 204: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      await service.delete(accessOf(request), request.params.provider_id);
+      return reply.code(204).send(null);
+    },
+  });
+
+  app.get('/auth/sso/:org/start', {
+    config: { access: 'public' },
+    schema: { tags, summary: "Sign in through the organization's identity provider: 302 to it", params: StartParams, querystring: StartQuery, response: { 302: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      const { url, state } = await service.start(request.params.org, request.query.provider, redirectUri(request));
+      reply.setCookie(STATE_COOKIE, state, { path: callbackPath, httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge: 600 });
+      return reply.redirect(url, 302);
+    },
+  });
+
+  app.get('/auth/sso/callback', {
+    config: { access: 'public' },
+    schema: { tags, summary: "Where the identity provider returns: opens a session and 302s to the console", querystring: CallbackQuery, response: { 302: Type.Null(), ...errorResponses } },
+    handler: async (request, reply) => {
+      const client = { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };
+      const bound = request.cookies?.[STATE_COOKIE];
+      reply.clearCookie(STATE_COOKIE, { path: callbackPath });
+      const { token, csrfToken } = await service.callback(request.query, bound, client, { tool: toolOf(request), ip: client.ip, requestId: request.id });
+      setSessionCookies(request, reply, token, csrfToken, options.sessionTtlSeconds);
+      return reply.redirect('/', 302);
+    },
+  });
+}

@@ -1,0 +1,166 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import { open, seal } from '../../kernel/crypto/aead.js';
+import type { Keyring } from '../../kernel/crypto/keyring.js';
+import { hashToken } from '../../kernel/crypto/random-token.js';
+import { translateConstraint } from '../../kernel/db/errors.js';
+import type { Database, SsoProvider } from '../../kernel/db/schema.js';
+import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
+import type { RequestAccess } from '../../kernel/http/guard.js';
+import { recordAudit, withAudit } from '../audit/recorder.js';
+import type { AccountsService, ClientInfo } from '../accounts/service.js';
+import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
+import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';
+import type { CreateProviderInput } from './schemas.js';
+
+/** How long a started sign-in may take at the identity provider. */
+const LOGIN_TTL_MS = 10 * 60_000;
+
+/** The secret opens only for the provider it was sealed for (a copied ciphertext fails). */
+const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
+
+export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring; oidc: Oidc; openSession: AccountsService['openSession'] }) {
+  const { db, keyring, oidc } = deps;
+  const repo = createSsoRepo(db);
+
+  const fields = (p: SsoProvider) => ({ type: p.type, name: p.name, issuer: p.issuer, client_id: p.client_id, scopes: p.scopes });
+
+  async function unsealed(provider: SsoProvider): Promise<OidcClient> {
+    const keys = await keyring.byIds(db, [provider.data_key_id]);
+    const secret = open(keys.get(provider.data_key_id)!, provider.client_secret_sealed, secretAad(provider.id)).toString('utf8');
+    return { id: provider.id, issuer: provider.issuer, clientId: provider.client_id, clientSecret: secret };
+  }
+
+  return {
+    async create(access: RequestAccess, input: CreateProviderInput) {
+      const issuer = parseIssuer(input.issuer);
+      const organizationId = access.scope.organization.id;
+      const scopes = ['openid', ...new Set((input.scopes ?? ['email', 'profile']).filter((s) => s !== 'openid'))].join(' ');
+      const id = randomUUID();
+      try {
+        return await withAudit(db, access.audit, async (tx, note) => {
+          const dataKey = await keyring.forOwner(tx, organizationId, null);
+          const provider = await createSsoRepo(tx).insertProvider({
+            id,
+            organization_id: organizationId,
+            type: 'oidc',
+            name: input.name.trim(),
+            issuer,
+            client_id: input.client_id,
+            client_secret_sealed: seal(dataKey.key, input.client_secret, secretAad(id)),
+            data_key_id: dataKey.id,
+            scopes,
+          });
+          // The event lists what was configured, never the secret: only that one was set.
+          note({ event_type: 'CREATE', target_type: 'sso_provider', target_id: id, target_name: provider.name, change: `Added SSO provider ${provider.name}`, details: { after: { ...fields(provider), client_secret: '(set)' } } });
+          return provider;
+        });
+      } catch (error) {
+        throw translateConstraint(error, { [SSO_CONSTRAINTS.name]: () => conflict(`An SSO provider named "${input.name}" already exists in this organization`, { field: 'name' }) });
+      }
+    },
+
+    list: (access: RequestAccess) => repo.providersOf(access.scope.organization.id),
+
+    async get(access: RequestAccess, id: string) {
+      const provider = await repo.provider(access.scope.organization.id, id);
+      if (!provider) throw notFound('SSO provider');
+      return provider;
+    },
+
+    async delete(access: RequestAccess, id: string) {
+      await withAudit(db, access.audit, async (tx, note) => {
+        const provider = await createSsoRepo(tx).deleteProvider(access.scope.organization.id, id);
+        if (!provider) throw notFound('SSO provider');
+        note({ event_type: 'DELETE', target_type: 'sso_provider', target_id: id, target_name: provider.name, change: `Removed SSO provider ${provider.name}`, details: { before: fields(provider) } });
+      });
+      oidc.forget(id);
+    },
+
+    /** Records a pending sign-in and returns where to send the browser, and the state to bind to it. */
+    async start(orgSlug: string, providerId: string | undefined, redirectUri: string) {
+      const org = await repo.organizationBySlug(orgSlug);
+      const providers = org ? await repo.providersOf(org.id) : [];
+      // An unknown organization and one without SSO answer alike: the route is public.
+      if (providers.length === 0) throw notFound(`Single sign-on for organization ${orgSlug}`);
+      const provider = providerId === undefined ? (providers.length === 1 ? providers[0] : undefined) : providers.find((p) => p.id === providerId);
+      if (!provider) {
+        if (providerId !== undefined) throw notFound('SSO provider');
+        throw invalid('query.provider', `organization ${orgSlug} has ${providers.length} SSO providers; name one by id`);
+      }
+      const started = await oidc.start(await unsealed(provider), redirectUri, provider.scopes);
+      await repo.insertLogin({
+        state_hash: hashToken(started.state),
+        provider_id: provider.id,
+        nonce: started.nonce,
+        code_verifier: started.codeVerifier,
+        redirect_uri: redirectUri,
+        expires_at: new Date(Date.now() + LOGIN_TTL_MS),
+      });
+      return { url: started.url, state: started.state };
+    },
+
+    /**
+     * Finishes a sign-in: the state names a pending sign-in, used once; the IdP's answer is
+     * verified; the verified email must be a member's. Then a session like a password login's.
+     */
+    async callback(query: Record<string, unknown>, boundState: string | undefined, client: ClientInfo, context: Omit<AuditContext, 'organizationId' | 'actor'>) {
+      const state = typeof query.state === 'string' ? query.state : undefined;
+      if (!state) throw invalid('query.state', 'is required');
+      // The state must be the one this browser was given at start (its cookie): a sign-in
+      // started by someone else cannot be completed in this browser (login CSRF).
+      if (boundState !== state) throw new AppError('UNAUTHENTICATED', 'The sign-in state does not match the one this browser started; start the sign-in again');
+      const login = await repo.consumeLogin(hashToken(state));
+      if (!login) throw new AppError('UNAUTHENTICATED', 'This sign-in is unknown, expired or already used; start the sign-in again');
+      const provider = await repo.providerById(login.provider_id);
+      if (!provider) throw new AppError('UNAUTHENTICATED', 'The SSO provider of this sign-in was removed');
+      if (typeof query.error === 'string') {
+        throw new AppError('UNAUTHENTICATED', `The identity provider refused the sign-in: ${query.error}${typeof query.error_description === 'string' ? `: ${query.error_description}` : ''}`);
+      }
+
+      const callbackUrl = new URL(login.redirect_uri);
+      for (const [name, value] of Object.entries(query)) if (typeof value === 'string') callbackUrl.searchParams.set(name, value);
+      const claims = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier });
+
+      const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined;
+      if (!email) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person; Coffer signs people in by email`);
+      if (claims.email_verified !== true) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} has not verified ${email}; only verified emails sign in`);
+      const user = await repo.userByEmail(email);
+      // Just-in-time provisioning is not built yet (issue #15): only existing members sign in.
+      if (!user || !(await repo.isMember(provider.organization_id, user.id))) {
+        throw new AppError('FORBIDDEN', `${email} is not a member of this organization; ask an admin to invite you (accounts are not yet created by SSO sign-in)`);
+      }
+
+      const opened = await deps.openSession(user, client);
+      await db.transaction().execute((tx) =>
+        recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
+          {
+            event_type: 'LOGIN',
+            target_type: 'sso_provider',
+            target_id: provider.id,
+            target_name: provider.name,
+            change: `Signed in with SSO provider ${provider.name}`,
+            details: { provider: { id: provider.id, type: provider.type, name: provider.name, issuer: provider.issuer }, subject: String(claims.sub) },
+          },
+        ]),
+      );
+      return opened;
+    },
+  };
+}
+
+export type SsoService = ReturnType<typeof createSsoService>;
+
+function parseIssuer(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw invalid('body.issuer', 'is not a URL');
+  }
+  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) throw invalid('body.issuer', 'must be an https URL (http only on a loopback host)');
+  if (url.search || url.hash || url.username || url.password) throw invalid('body.issuer', 'must not carry a query, fragment or credentials');
+  // Kept as written: discovery compares the issuer exactly, trailing slash included.
+  return value;
+}
