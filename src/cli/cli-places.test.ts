@@ -196,7 +196,7 @@ describe('coffer vars set --pg-service and --pg-service-file', () => {
 
     const missing = await coffer(['vars', 'set', '--path', PLACE, '--pg-service-file', fresh('nope.conf')], { token });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/The pg_service file .*nope\.conf-\d+ does not exist/);
+    expect(missing.stderr).toMatch(/--pg-service-file: cannot read .*nope\.conf-\d+.*there is no such file/);
     const badLine = await coffer(['vars', 'set', '--path', PLACE, '--pg-service-file', '-'], { token, input: '[x]\nhost = a\npassword=line-secret\n' });
     expect(badLine.code).toBe(6);
     expect(badLine.stderr).toContain('line 2');

@@ -121,7 +121,7 @@ describe('coffer roles create, show, edit, rm', () => {
     expect(notJson.stderr).toContain('The role file stdin is not JSON');
     const missing = await coffer(['roles', 'create', '--file', fresh('missing.json')], { token });
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toMatch(/The role file .*missing\.json-\d+ does not exist/);
+    expect(missing.stderr).toMatch(/--file: cannot read .*missing\.json-\d+.*there is no such file/);
     expect(missing.stderr).not.toContain('ENOENT');
     const badLevel = await coffer(['roles', 'create', '--file', '-'], { token, input: JSON.stringify({ name: 'x', project_permissions: [{ project_id: 'product', permissions: [{ environment_type: 'DEVELOPMENT', permission: 'GOD' }] }] }) });
     expect(badLevel.code).toBe(6);

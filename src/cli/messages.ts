@@ -156,7 +156,7 @@ export async function explainNotFound(message: string, path: string, orgsOfCalle
  */
 export function readInputFile(file: string, givenAs: string): Buffer {
   try {
-    return fs.readFileSync(file);
+    return fs.readFileSync(file === '-' ? 0 : file);
   } catch (error) {
     throw inputFileError(error, file, givenAs);
   }

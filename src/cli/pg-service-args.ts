@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { CliError, EXIT } from './api-client.js';
+import { readInputFile } from './messages.js';
 
 /**
  * `coffer vars set --pg-service NAME host=… port=…` and `--pg-service-file FILE`: a pg_service
@@ -41,13 +41,7 @@ export function pgServiceFromArguments(name: string, assignments: string[]): PgS
 
 /** The raw section of FILE, and the service name its `[header]` gives (to find an entry to update). */
 export function pgServiceFromFile(file: string): { name: string | undefined; body: PgServiceBody } {
-  let text: string;
-  try {
-    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `The pg_service file ${file} does not exist` : `Cannot read the pg_service file ${file} (${code ?? String(error)})`, EXIT.usage);
-  }
+  const text = readInputFile(file, '--pg-service-file').toString('utf8');
   const name = /^[ \t]*\[([^\]\n]*)\][ \t\r]*$/m.exec(text)?.[1];
   return { name, body: { type: 'pg_service', value: text } };
 }

@@ -1,5 +1,5 @@
-import fs from 'node:fs';
 import { CliError, EXIT, type ApiClient } from './api-client.js';
+import { readInputFile } from './messages.js';
 import { pages, pick, type Row } from './lookup.js';
 
 /**
@@ -31,13 +31,7 @@ export function withoutTrailingCommas(text: string): string {
 /** The role JSON of `file` (`-` for stdin), or a usage error naming the file and the problem. */
 export function readRoleFile(file: string): Json {
   const where = file === '-' ? 'stdin' : file;
-  let text: string;
-  try {
-    text = fs.readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new CliError(code === 'ENOENT' ? `The role file ${where} does not exist` : `Cannot read the role file ${where} (${code ?? String(error)})`, EXIT.usage);
-  }
+  const text = readInputFile(file, '--file').toString('utf8');
   let parsed: unknown;
   try {
     parsed = JSON.parse(withoutTrailingCommas(text));

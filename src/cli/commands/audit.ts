@@ -5,6 +5,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { openPrivateFile, printJson, table } from '../output.js';
+import { ORG_OPTION, inOrganization, orgCommand } from '../org-command.js';
 
 interface Filters {
   org?: string;
@@ -19,7 +20,7 @@ interface Filters {
 
 function withFilters(command: Command): Command {
   return command
-    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option(...ORG_OPTION)
     .option('--event-type <type>', 'e.g. CREATE, UPDATE, READ_SECRET, ACCESS_DENIED')
     .option('--target-type <type>', 'e.g. variable, project, token')
     .option('--target <id or name>', 'one target')
@@ -51,27 +52,21 @@ export function auditCommands(program: Command) {
     .option('--limit <n>', 'how many (1-200)', '50')
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  coffer audit ls --event-type READ_SECRET\n  coffer audit ls --actor ada@example.com --from 2026-11-01T00:00:00Z')
-    .action(async (options: Filters & { limit: string; json?: boolean }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: slug }, options: Filters & { limit: string; json?: boolean }) => {
+      const org = encodeURIComponent(slug);
       const page = (await api.request('GET', `/orgs/${org}/audit-events?${query(options, { limit: options.limit })}`)).json() as {
         items: { seq: number; occurred_at: string; event_type: string; actor: { name: string }; tool: string; change: string }[];
       };
       if (options.json) return printJson(page.items);
       process.stdout.write(table(page.items.map((e) => ({ ...e, actor: e.actor.name })), ['seq', 'occurred_at', 'event_type', 'actor', 'tool', 'change']));
-    });
+    }));
 
-  audit
-    .command('show')
+  orgCommand(audit, 'show', 'One event in full, as JSON', ['coffer audit show 0b6f…'])
     .argument('<id>')
-    .option('--org <slug>')
-    .description('One event in full, as JSON')
-    .addHelpText('after', '\nExamples:\n  coffer audit show 0b6f…')
-    .action(async (id: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: slug }, id: string) => {
+      const org = encodeURIComponent(slug);
       printJson((await api.request('GET', `/orgs/${org}/audit-events/${encodeURIComponent(id)}`)).json());
-    });
+    }));
 
   withFilters(audit.command('export').description('Every matching event, streamed as JSON lines or CSV'))
     .option('--format <format>', 'jsonl or csv', 'jsonl')
@@ -96,15 +91,10 @@ export function auditCommands(program: Command) {
       process.stderr.write(`${process.stderr.isTTY ? '\r' : ''}Exported ${options.format === 'csv' ? Math.max(lines - 1, 0) : lines} events${options.output ? ` to ${options.output}` : ''}\n`);
     });
 
-  audit
-    .command('verify')
-    .option('--org <slug>')
+  orgCommand(audit, 'verify', 'Recompute the hash chain (and check saved checkpoints); exits 1 naming the first bad event', ['coffer audit verify', 'coffer audit verify --checkpoints /backups/coffer-checkpoints/acme'])
     .option('--checkpoints <dir>', 'also prove the log extends the signed checkpoints saved in DIR (JSON files, searched recursively)')
-    .description('Recompute the hash chain (and check saved checkpoints); exits 1 naming the first bad event')
-    .addHelpText('after', '\nExamples:\n  coffer audit verify\n  coffer audit verify --checkpoints /backups/coffer-checkpoints/acme')
-    .action(async (options: { org?: string; checkpoints?: string }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: slug }, options: { checkpoints?: string }) => {
+      const org = encodeURIComponent(slug);
       const result = (
         options.checkpoints
           ? await api.request('POST', `/orgs/${org}/audit-events/verify`, { checkpoints: readCheckpoints(options.checkpoints) })
@@ -120,21 +110,16 @@ export function auditCommands(program: Command) {
         `The audit log does not verify${result.first_bad_id ? `: first bad event ${result.first_bad_id}` : ''}${result.reason ? ` (${result.reason})` : ''}${bad.length ? `; ${bad.join('; ')}` : ''}`,
         EXIT.failure,
       );
-    });
+    }));
 
-  audit
-    .command('checkpoint')
-    .option('--org <slug>')
+  orgCommand(audit, 'checkpoint', 'A signed checkpoint of the chain head, to keep somewhere other than the database', ['coffer audit checkpoint -o /backups/coffer-checkpoints/acme/$(date +%s).json'])
     .option('-o, --output <file>', 'write to FILE instead of stdout')
-    .description('A signed checkpoint of the chain head, to keep somewhere other than the database')
-    .addHelpText('after', '\nExamples:\n  coffer audit checkpoint -o /backups/coffer-checkpoints/acme/$(date +%s).json')
-    .action(async (options: { org?: string; output?: string }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: slug }, options: { output?: string }) => {
+      const org = encodeURIComponent(slug);
       const text = (await api.request('GET', `/orgs/${org}/audit-events/checkpoint`)).text;
       if (options.output) fs.writeFileSync(options.output, `${text}\n`);
       else process.stdout.write(`${text}\n`);
-    });
+    }));
 }
 
 /** Every checkpoint JSON file under `dir`. */

@@ -3,13 +3,14 @@ import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
 import { FORMATS } from '../../modules/variables/formats.js';
 import { writePrivateFile } from '../output.js';
+import { ORG_OPTION } from '../org-command.js';
 
 export function exportCommand(program: Command) {
   program
     .command('export')
     .description('Print (or write) the resolved variables of an environment or service in a file format')
     .requiredOption('-p, --path <project/env[/service]>', 'where to resolve')
-    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option(...ORG_OPTION)
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'dotenv')
     .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
     .option('-o, --output <file>', 'write to FILE (mode 0600) instead of stdout')

@@ -6,8 +6,7 @@ import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf, placePath } from '../context.js';
 import { findCluster, findMember, findToken } from '../lookup.js';
 import { printJson } from '../output.js';
-
-const ORG_OPTION = ['--org <slug>', 'the organization (default: COFFER_ORG, or your only one)'] as const;
+import { ORG_OPTION } from '../org-command.js';
 
 /** Pages of the console (web/src/main.tsx): the organization's members and audit log; variables of any place. */
 export const CONSOLE_PAGES = ['variables', 'members', 'audit'] as const;

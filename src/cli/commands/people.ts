@@ -1,14 +1,13 @@
 import type { Command } from 'commander';
 import { createApiClient, CliError, EXIT } from '../api-client.js';
-import { apiFromEnvironment, organizationOf } from '../context.js';
+import { apiFromEnvironment } from '../context.js';
 import { DEFAULT_URL, readCredentials, writeCredentials } from '../credentials.js';
 import { findMember, findRole, pages, pick, type Row } from '../lookup.js';
 import { printJson, table } from '../output.js';
 import { ASSIGNABLE_ROLES } from '../../modules/authz/system-roles.js';
 import { listing } from './resources.js';
 import { prompt } from './session.js';
-
-const ORG_OPTION = ['--org <slug>', 'the organization (default: COFFER_ORG, or your only one)'] as const;
+import { ORG_OPTION, inOrganization, orgCommand } from '../org-command.js';
 
 /** An invitation token from what `coffer invite` printed: the token itself, or the link carrying it. */
 export function invitationTokenOf(argument: string): string {
@@ -79,9 +78,7 @@ export function peopleCommands(program: Command) {
         '  coffer invite ci-admin@example.com --role DEVOPS --org acme',
       ].join('\n'),
     )
-    .action(async (email: string, options: { role: string; org?: string; json?: boolean }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, email: string, options: { role: string; json?: boolean }) => {
       const role = options.role.toUpperCase();
       if (role === 'OWNER') throw new CliError('An invitation cannot make an OWNER: ownership moves only by transfer, once they are a member', EXIT.usage);
       if (!(ASSIGNABLE_ROLES as readonly string[]).includes(role)) {
@@ -101,28 +98,22 @@ export function peopleCommands(program: Command) {
       if (options.json) return printJson(created);
       process.stderr.write(`Invited ${email} to ${org} as ${created.role} (until ${created.expires_at}). Send them this link; they run coffer accept with it:\n`);
       process.stdout.write(`${api.url}/invitations/${created.token}\n`);
-    });
+    }));
 
   const invitations = program
     .command('invitations')
     .description('Pending invitations of an organization')
     .addHelpText('after', '\nExamples:\n  coffer invitations ls\n  coffer invitations revoke bob@example.com');
   listing(invitations, 'List pending invitations (never their tokens)', ['email', 'role', 'expires_at', 'id'], (org) => `/orgs/${org}/invitations`, 'coffer invitations ls', false);
-  invitations
-    .command('revoke')
+  orgCommand(invitations, 'revoke', 'Withdraw a pending invitation: its link stops working', ['coffer invitations revoke bob@example.com'])
     .argument('<email-or-id>', 'the invited email, or the invitation id')
-    .option(...ORG_OPTION)
-    .description('Withdraw a pending invitation: its link stops working')
-    .addHelpText('after', '\nExamples:\n  coffer invitations revoke bob@example.com')
-    .action(async (ref: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, ref: string) => {
       const base = `/orgs/${encodeURIComponent(org)}/invitations`;
       const pending = ((await api.request('GET', base)).json() as { items: Row[] }).items;
       const invitation = pick(pending, ref, ['email'], 'Pending invitation for', org);
       await api.request('DELETE', `${base}/${invitation.id}`);
       process.stderr.write(`Withdrew the invitation of ${String(invitation.email)} to ${org}\n`);
-    });
+    }));
 
   program
     .command('accept')
@@ -155,26 +146,18 @@ export function peopleCommands(program: Command) {
     .option(...ORG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', '\nExamples:\n  coffer members ls\n  coffer members ls --org acme --json')
-    .action(async (options: { org?: string; json?: boolean }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, options: { json?: boolean }) => {
       const items = await pages(api, `/orgs/${encodeURIComponent(org)}/members`);
       if (options.json) return printJson(items);
       const rows = items.map((m) => ({ ...m, role: m.role === 'CUSTOM' ? m.role_name : m.role, custom: m.role === 'CUSTOM' ? 'yes' : '' }));
       process.stdout.write(table(rows, ['email', 'name', 'role', 'custom', 'user_id']));
-    });
-  members
-    .command('set-role')
+    }));
+  orgCommand(members, 'set-role', "Change a member's role; effective on their next request", ['coffer members set-role bob@example.com DEVELOPER', 'coffer members set-role bob@example.com "QA testers" --org acme'])
     .argument('<member>', "the member's email or user id")
     .argument('<role>', 'a system role (VIEWER, DEVELOPER…) or a custom role, by name')
-    .option(...ORG_OPTION)
-    .description("Change a member's role; effective on their next request")
-    .addHelpText('after', '\nExamples:\n  coffer members set-role bob@example.com DEVELOPER\n  coffer members set-role bob@example.com "QA testers" --org acme')
-    .action(async (memberRef: string, roleRef: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, memberRef: string, roleRef: string) => {
       const [member, role] = await Promise.all([findMember(api, org, memberRef), findRole(api, org, roleRef)]);
       await api.request('PATCH', `/orgs/${encodeURIComponent(org)}/members/${encodeURIComponent(member.id)}`, role.system ? { role: role.name } : { role_id: role.id });
       process.stderr.write(`${String(member.email)} now has the ${role.system ? 'system' : 'custom'} role ${role.name} in ${org}\n`);
-    });
+    }));
 }

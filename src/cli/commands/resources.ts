@@ -4,6 +4,7 @@ import { apiFromEnvironment, organizationOf } from '../context.js';
 import { ENVIRONMENT_TYPES, SERVICE_KINDS } from '../../kernel/db/schema.js';
 import { findCluster, findToken, pages } from '../lookup.js';
 import { printJson, table } from '../output.js';
+import { ORG_OPTION, inOrganization, orgCommand } from '../org-command.js';
 
 export function listing(
   parent: Command,
@@ -16,16 +17,15 @@ export function listing(
   return parent
     .command('ls')
     .description(description)
-    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option(...ORG_OPTION)
     .option('--json', 'print JSON')
     .addHelpText('after', `\nExamples:\n  ${example}`)
-    .action(async (options: Record<string, string> & { json?: boolean }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: slug }, options: Record<string, string> & { json?: boolean }) => {
+      const org = encodeURIComponent(slug);
       const items = await pages(api, pathOf(org, options), paged);
       if (options.json) printJson(items);
       else process.stdout.write(table(items, columns));
-    });
+    }));
 }
 
 export const need = (value: string | undefined, flag: string) => {
@@ -58,34 +58,23 @@ export function resourceCommands(program: Command) {
 
   const projects = program.command('projects').description('Projects of an organization').addHelpText('after', '\nExamples:\n  coffer projects ls\n  coffer projects create shop');
   listing(projects, 'List projects', ['slug', 'name', 'description'], (org) => `/orgs/${org}/projects`, 'coffer projects ls --org acme');
-  projects
-    .command('create')
+  orgCommand(projects, 'create', 'Create a project', ['coffer projects create shop'])
     .argument('<slug>')
-    .option('--org <slug>')
-    .description('Create a project')
-    .addHelpText('after', '\nExamples:\n  coffer projects create shop')
-    .action(async (slug: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: orgSlug }, slug: string) => {
+      const org = encodeURIComponent(orgSlug);
       await api.request('POST', `/orgs/${org}/projects`, { slug });
       process.stderr.write(`Created project ${slug}\n`);
-    });
+    }));
 
   const envs = program.command('envs').description('Environments of a project').addHelpText('after', '\nExamples:\n  coffer envs ls --project shop\n  coffer envs create staging --project shop --type STAGING');
   listing(envs, 'List the environments of a project', ['slug', 'name', 'type'], (org, o) => `/orgs/${org}/projects/${need(o.project, '--project')}/environments`, 'coffer envs ls --project shop')
     .requiredOption('--project <slug>', 'the project');
-  envs
-    .command('create')
+  orgCommand(envs, 'create', 'Create an environment', ['coffer envs create production --project shop --type PRODUCTION', 'coffer envs create dev --project shop --type DEVELOPMENT --cluster eu-west'])
     .argument('<slug>')
     .requiredOption('--project <slug>', 'the project')
     .requiredOption('--type <type>', `${ENVIRONMENT_TYPES.join(', ')} (custom roles grant per type)`)
     .option('--cluster <name-or-id>', 'the cluster it runs on (needs cluster:deploy there)')
-    .option('--org <slug>')
-    .description('Create an environment')
-    .addHelpText('after', '\nExamples:\n  coffer envs create production --project shop --type PRODUCTION\n  coffer envs create dev --project shop --type DEVELOPMENT --cluster eu-west')
-    .action(async (slug: string, options: { org?: string; project: string; type: string; cluster?: string }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, slug: string, options: { project: string; type: string; cluster?: string }) => {
       const type = options.type.toUpperCase();
       if (!(ENVIRONMENT_TYPES as readonly string[]).includes(type)) {
         throw new CliError(`--type "${options.type}" is not an environment type: use ${ENVIRONMENT_TYPES.join(', ')}`, EXIT.usage);
@@ -93,7 +82,7 @@ export function resourceCommands(program: Command) {
       const cluster = options.cluster ? await findCluster(api, org, options.cluster) : undefined;
       await api.request('POST', `/orgs/${encodeURIComponent(org)}/projects/${encodeURIComponent(options.project)}/environments`, { slug, type, ...(cluster ? { cluster_id: cluster.id } : {}) });
       process.stderr.write(`Created ${type} environment ${options.project}/${slug}${cluster ? ` on cluster ${String(cluster.name)}` : ''}\n`);
-    });
+    }));
 
   const services = program.command('services').description('Services of an environment').addHelpText('after', '\nExamples:\n  coffer services ls --project shop --env production');
   listing(
@@ -113,7 +102,7 @@ export function resourceCommands(program: Command) {
     .requiredOption('--kind <kind>', `what it is: ${SERVICE_KINDS.join(', ')}`)
     .option('--name <name>', 'a display name')
     .option('--output <name=value...>', 'connection attributes (host, port, user, password…) from which built-in variables derive')
-    .option('--org <slug>')
+    .option(...ORG_OPTION)
     .description(`Create a service (kind: ${SERVICE_KINDS.join(', ')})`)
     .addHelpText('after', '\nExamples:\n  coffer services create backend --project shop --env production --kind application\n  coffer services create db --project shop --env production --kind database --output host=db.internal --output port=5432')
     .action(async (slug: string, options: { org?: string; project: string; env: string; kind: string; name?: string; output?: string[] }) => {
@@ -138,33 +127,24 @@ export function resourceCommands(program: Command) {
       });
       process.stderr.write(`Created ${kind} service ${options.project}/${options.env}/${slug}\n`);
     });
-  services
-    .command('rm')
+  orgCommand(services, 'rm', 'Delete a service', ['coffer services rm backend --project shop --env production'])
     .argument('<slug>')
     .requiredOption('--project <slug>', 'the project')
     .requiredOption('--env <slug>', 'the environment')
-    .option('--org <slug>')
-    .description('Delete a service')
-    .addHelpText('after', '\nExamples:\n  coffer services rm backend --project shop --env production')
-    .action(async (slug: string, options: { org?: string; project: string; env: string }) => {
-      const api = apiFromEnvironment();
-      const org = encodeURIComponent(await organizationOf(api, options.org));
+    .action(inOrganization(async ({ api, org: orgSlug }, slug: string, options: { project: string; env: string }) => {
+      const org = encodeURIComponent(orgSlug);
       await api.request('DELETE', `/orgs/${org}/projects/${encodeURIComponent(options.project)}/environments/${encodeURIComponent(options.env)}/services/${encodeURIComponent(slug)}`);
       process.stderr.write(`Deleted service ${options.project}/${options.env}/${slug}\n`);
-    });
+    }));
 
   const tokens = program.command('tokens').description('API tokens for programs').addHelpText('after', '\nExamples:\n  coffer tokens create deploy-bot --preset ci --path shop/production\n  coffer tokens ls');
   listing(tokens, 'List API tokens (never the token itself)', ['name', 'id', 'scopes', 'path', 'expires_at', 'last_used_at'], (org) => `/orgs/${org}/tokens`, 'coffer tokens ls', false);
-  tokens
-    .command('create')
+  orgCommand(tokens, 'create', 'Create an API token: printed once, on stdout', ['coffer tokens create deploy-bot --preset ci --path shop/production', 'coffer tokens create auditor --scopes audit:read'])
     .argument('<name>')
-    .option('--org <slug>')
     .option('--preset <preset>', 'read-only or ci')
     .option('--scopes <scopes>', 'comma-separated actions, resource:* or *')
     .option('--path <project[/env[/service]]>', 'restrict the token to this place')
     .option('--expires-at <time>', 'ISO-8601 expiry')
-    .description('Create an API token: printed once, on stdout')
-    .addHelpText('after', '\nExamples:\n  coffer tokens create deploy-bot --preset ci --path shop/production\n  coffer tokens create auditor --scopes audit:read')
     .action(async (name: string, options: { org?: string; preset?: string; scopes?: string; path?: string; expiresAt?: string }) => {
       if ((options.preset === undefined) === (options.scopes === undefined)) throw new CliError('Give --preset or --scopes (one of them)', EXIT.usage);
       const api = apiFromEnvironment();
@@ -180,17 +160,11 @@ export function resourceCommands(program: Command) {
       process.stderr.write(`Created token ${name}. It is shown once; store it now:\n`);
       process.stdout.write(`${created.token}\n`);
     });
-  tokens
-    .command('revoke')
+  orgCommand(tokens, 'revoke', 'Revoke an API token (effective on the next request, on every instance)', ['coffer tokens revoke deploy-bot', 'coffer tokens revoke 6f1c…'])
     .argument('<name-or-id>', "the token's name (as in coffer tokens ls) or id")
-    .option('--org <slug>')
-    .description('Revoke an API token (effective on the next request, on every instance)')
-    .addHelpText('after', '\nExamples:\n  coffer tokens revoke deploy-bot\n  coffer tokens revoke 6f1c…')
-    .action(async (ref: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, ref: string) => {
       const token = await findToken(api, org, ref);
       await api.request('DELETE', `/orgs/${encodeURIComponent(org)}/tokens/${encodeURIComponent(token.id)}`);
       process.stderr.write(`Revoked token ${String(token.name)} (${token.id}) of ${org}\n`);
-    });
+    }));
 }

@@ -6,8 +6,7 @@ import { printJson } from '../output.js';
 import { readRoleFile, resolveRoleReferences } from '../role-file.js';
 import { explainLevels, systemRoleText } from './roles-explain.js';
 import { listing } from './resources.js';
-
-const ORG_OPTION = ['--org <slug>', 'the organization (default: COFFER_ORG, or your only one)'] as const;
+import { ORG_OPTION, inOrganization, orgCommand } from '../org-command.js';
 
 interface RoleView {
   id: string;
@@ -68,21 +67,15 @@ export function roleCommands(program: Command) {
     );
   listing(roles, 'List system and custom roles', ['name', 'system', 'description', 'id'], (org) => `/orgs/${org}/roles`, 'coffer roles ls', false);
 
-  roles
-    .command('show')
+  orgCommand(roles, 'show', 'Show what a role grants', ['coffer roles show "QA testers"', 'coffer roles show qa --json > qa.json'])
     .argument('<name>', 'a role name (system or custom) or a custom role id')
-    .option(...ORG_OPTION)
     .option('--json', "print the role's JSON (the shape roles create and edit take)")
-    .description('Show what a role grants')
-    .addHelpText('after', '\nExamples:\n  coffer roles show "QA testers"\n  coffer roles show qa --json > qa.json')
-    .action(async (name: string, options: { org?: string; json?: boolean }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, name: string, options: { json?: boolean }) => {
       const found = await findRole(api, org, name);
       const role = (await api.request('GET', `/orgs/${encodeURIComponent(org)}/roles/${encodeURIComponent(found.id)}`)).json() as RoleView;
       if (options.json) return printJson(role.system ? role : definitionOf(role));
       process.stdout.write(describe(role));
-    });
+    }));
 
   roles
     .command('create')
@@ -112,13 +105,9 @@ export function roleCommands(program: Command) {
       process.stderr.write(`Created custom role "${created.name}" in ${org}; give it with: coffer members set-role EMAIL "${created.name}"\n`);
     });
 
-  roles
-    .command('edit')
+  orgCommand(roles, 'edit', "Replace a custom role's definition; its members have the new permissions on their next request", ['coffer roles show qa --json > qa.json && $EDITOR qa.json && coffer roles edit qa --file qa.json'])
     .argument('<name>', 'the custom role to replace')
     .requiredOption('--file <file>', 'its new JSON (seed 001 shape; "name" renames it, missing keeps it); - reads stdin')
-    .option(...ORG_OPTION)
-    .description("Replace a custom role's definition; its members have the new permissions on their next request")
-    .addHelpText('after', '\nExamples:\n  coffer roles show qa --json > qa.json && $EDITOR qa.json && coffer roles edit qa --file qa.json')
     .action(async (name: string, options: { file: string; org?: string }) => {
       const role = readRoleFile(options.file);
       const api = apiFromEnvironment();
@@ -130,20 +119,14 @@ export function roleCommands(program: Command) {
       process.stderr.write(`Updated custom role "${saved.name}" in ${org}\n`);
     });
 
-  roles
-    .command('rm')
+  orgCommand(roles, 'rm', 'Delete a custom role nobody holds', ['coffer roles rm qa'])
     .argument('<name>', 'the custom role to delete (nobody may hold it)')
-    .option(...ORG_OPTION)
-    .description('Delete a custom role nobody holds')
-    .addHelpText('after', '\nExamples:\n  coffer roles rm qa')
-    .action(async (name: string, options: { org?: string }) => {
-      const api = apiFromEnvironment();
-      const org = await organizationOf(api, options.org);
+    .action(inOrganization(async ({ api, org }, name: string) => {
       const found = await findRole(api, org, name);
       if (found.system) throw new CliError(`Role "${found.name}" is a system role and cannot be deleted`, EXIT.rejected);
       await api.request('DELETE', `/orgs/${encodeURIComponent(org)}/roles/${found.id}`);
       process.stderr.write(`Deleted custom role "${found.name}" from ${org}\n`);
-    });
+    }));
 
   roles
     .command('explain')

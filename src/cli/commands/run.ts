@@ -6,6 +6,7 @@ import type { Command } from 'commander';
 import type { Resolution } from '../../modules/variables/formats.js';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
+import { ORG_OPTION } from '../org-command.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -22,7 +23,7 @@ export function runCommand(program: Command) {
     .command('run')
     .description('Run a command with the resolved variables of an environment or service in its environment')
     .requiredOption('-p, --path <project/env[/service]>', 'where to resolve, e.g. shop/production/backend')
-    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option(...ORG_OPTION)
     .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
     .option('--no-inherit', 'start the command with only the resolved variables, not this shell\'s environment')
     .option('--fallback <file>', 'keep an encrypted copy of each resolution in FILE and use it when the server is unreachable')

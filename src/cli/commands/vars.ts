@@ -4,6 +4,7 @@ import { apiFromEnvironment, organizationOf } from '../context.js';
 import { readInputFile } from '../messages.js';
 import { printJson, progress, table } from '../output.js';
 import { pgServiceFromArguments, pgServiceFromFile, type PgServiceBody } from '../pg-service-args.js';
+import { ORG_OPTION } from '../org-command.js';
 
 interface ScopeOptions {
   org?: string;
@@ -58,7 +59,7 @@ async function find(api: ApiClient, base: string, name: string): Promise<Variabl
 
 function withScope(command: Command): Command {
   return command
-    .option('--org <slug>', 'the organization (default: COFFER_ORG, or your only one)')
+    .option(...ORG_OPTION)
     .option('-p, --path <project[/env[/service]]>', 'the scope: none for the organization, or a project, environment or service')
     .option('--json', 'print JSON');
 }
