@@ -170,6 +170,40 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await context.close();
   }, 120_000);
 
+  it('shows the history of a variable with the change of each plain version, and rolls back to version 1 as a new version', async () => {
+    const { org, emails, owner } = fixture;
+    const scope = `/orgs/${org}/projects/shop/environments/production/variables`;
+    const variable = (await owner('GET', scope)).items.find((v: { key: string }) => v.key === 'LOG_LEVEL');
+    await owner('PATCH', `${scope}/${variable.id}`, { value: 'info' });
+    await owner('PATCH', `${scope}/${variable.id}`, { value: 'warn' });
+    const { context, page, problems } = await openPage(consoleUnderTest.browser);
+    await signIn(page, emails.owner);
+    await page.goto(`${consoleUnderTest.url}${scope}`);
+    const row = page.getByRole('row', { name: /LOG_LEVEL/ });
+    await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('warn');
+    await row.getByRole('button', { name: 'History of LOG_LEVEL' }).focus();
+    await page.keyboard.press('Enter');
+    const history = page.getByRole('table', { name: /Versions of LOG_LEVEL/ });
+    await history.waitFor();
+    expect(await page.evaluate<string>('document.activeElement.textContent')).toBe('History of LOG_LEVEL');
+    await expect.poll(() => history.getByRole('row', { name: /^3 / }).textContent()).toContain('info → warn');
+    expect(await history.getByRole('row', { name: /^1 / }).textContent()).toContain('created');
+    // The newest version is the current one: nothing to roll back to there.
+    expect(await history.getByRole('row', { name: /^3 / }).getByRole('button').count()).toBe(0);
+    await expectAccessible(page, 'variable history');
+
+    await history.getByRole('button', { name: 'Roll back to version 1' }).click();
+    await expect.poll(() => history.getByRole('row', { name: /^4 / }).textContent()).toContain('(from version 1)');
+    expect(await history.getByRole('row', { name: /^4 / }).textContent()).toContain('warn → debug');
+    await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('debug');
+    expect(await row.getByRole('cell').nth(3).textContent()).toBe('4');
+    expect((await owner('GET', `${scope}/${variable.id}`)).value).toBe('debug');
+    await page.getByRole('button', { name: 'Close history' }).click();
+    expect(await history.count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+
   it('offers a VIEWER no API tokens, no settings forms, and no member actions', async () => {
     const { org, emails } = fixture;
     const { context, page, problems } = await openPage(consoleUnderTest.browser);
@@ -193,6 +227,12 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     expect(await page.getByRole('button', { name: /^(Change role|Remove) / }).count()).toBe(0);
     expect(await page.getByRole('columnheader', { name: 'Actions' }).count()).toBe(0);
 
+    // The history of a variable is readable; rolling back is not offered.
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/projects/shop/environments/production/variables`);
+    await page.getByRole('button', { name: 'History of LOG_LEVEL' }).click();
+    await page.getByRole('table', { name: /Versions of LOG_LEVEL/ }).getByRole('row', { name: /^1 / }).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);
