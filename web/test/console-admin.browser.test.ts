@@ -218,7 +218,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await heading(page, 'Organization settings').waitFor();
     await expect.poll(() => page.locator('dd').first().textContent()).toBe('Acme');
     await page.waitForLoadState('networkidle');
-    expect(await page.getByRole('button').filter({ hasText: /^(Save|Delete)/ }).count()).toBe(0);
+    expect(await page.getByRole('button').filter({ hasText: /^(Save|Delete|Transfer)/ }).count()).toBe(0);
     await expectAccessible(page, 'organization settings as a viewer');
 
     await page.getByRole('link', { name: 'Members' }).click();
@@ -233,6 +233,24 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await page.getByRole('table', { name: /Versions of LOG_LEVEL/ }).getByRole('row', { name: /^1 / }).waitFor();
     await page.waitForLoadState('networkidle');
     expect(await page.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 120_000);
+  it('lets the OWNER (only) transfer ownership to another member after a confirmation, and become ADMIN', async () => {
+    const { org, emails, owner } = fixture;
+    const { context, page, problems } = await openPage(consoleUnderTest.browser);
+    await signIn(page, emails.owner);
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/settings`);
+    await heading(page, 'Organization settings').waitFor();
+    await page.getByLabel('New owner').selectOption({ label: `Vera Viewer (${emails.viewer})` });
+    await page.getByRole('button', { name: 'Transfer ownership' }).click();
+    await expectAccessible(page, 'transfer ownership');
+    await page.getByRole('button', { name: 'Confirm making Vera Viewer the owner' }).click();
+    await page.getByRole('status').filter({ hasText: 'Ownership transferred.' }).waitFor();
+    const roles = Object.fromEntries((await owner('GET', `/orgs/${org}/members`)).items.map((m: { email: string; role: string }) => [m.email, m.role]));
+    expect(roles).toEqual({ [emails.owner]: 'ADMIN', [emails.viewer]: 'OWNER' });
+    // No longer the owner: the transfer is no longer offered.
+    await expect.poll(() => page.getByRole('group', { name: 'Transfer ownership' }).count()).toBe(0);
     expect(problems).toEqual([]);
     await context.close();
   }, 120_000);

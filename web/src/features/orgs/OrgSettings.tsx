@@ -3,8 +3,9 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ErrorText, Field, Page, formValues } from '../../ui/form';
-import { ME_KEY } from '../auth/session';
+import { ME_KEY, useMe } from '../auth/session';
 import { useCan } from '../authz/can';
+import { TransferOwnership } from './TransferOwnership';
 
 /**
  * An organization's settings: its name (organization:write), audit retention (organization:setup)
@@ -18,6 +19,7 @@ export function OrgSettings() {
   const canRename = useCan(org, 'organization:write');
   const canSetup = useCan(org, 'organization:setup');
   const canDelete = useCan(org, 'organization:delete');
+  const me = useMe();
   const key = ['/api/v1/orgs/{org}', org];
   const details = useQuery({ queryKey: key, queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}', { params: { path } })) });
   const [saved, setSaved] = useState<string | null>(null);
@@ -78,6 +80,9 @@ export function OrgSettings() {
                 <button type="submit" disabled={retention.isPending}>Save retention</button>
               </fieldset>
             </form>
+          )}
+          {details.data.role === 'OWNER' && me.data && (
+            <TransferOwnership org={org} me={me.data.user.id} onDone={done('Ownership transferred.')} />
           )}
           {canDelete && (
             <form className="create danger-zone" onSubmit={(event) => { event.preventDefault(); if (typed === org) remove.mutate(); }}>
