@@ -11,6 +11,8 @@ import { SignUp } from './features/auth/SignUp';
 import { EnvironmentsPage, ProjectsPage, ServicesPage } from './features/hierarchy/pages';
 import { MembersPage } from './features/members/MembersPage';
 import { CreateOrg } from './features/orgs/CreateOrg';
+import { OrgSettings } from './features/orgs/OrgSettings';
+import { TokensPage } from './features/tokens/TokensPage';
 import { VariablesPage } from './features/variables/VariablesPage';
 import { NotFound } from './ui/NotFound';
 import { Home, Shell } from './ui/Shell';
@@ -33,6 +35,8 @@ const router = createBrowserRouter([
       { path: 'orgs/:org/variables', element: <VariablesPage /> },
       { path: 'orgs/:org/members', element: <MembersPage /> },
       { path: 'orgs/:org/audit', element: <AuditPage /> },
+      { path: 'orgs/:org/tokens', element: <TokensPage /> },
+      { path: 'orgs/:org/settings', element: <OrgSettings /> },
       { path: project, element: <EnvironmentsPage /> },
       { path: `${project}/variables`, element: <VariablesPage /> },
       { path: env, element: <ServicesPage /> },

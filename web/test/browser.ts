@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import { buildWebIfStale } from '../../scripts/web-build.mjs';
 import { buildDist, embeddedDirFromTemplate, startServerProcess, type ServerProcess } from '../../test/processes.js';
@@ -79,4 +79,26 @@ export function apiAs(url: string, token?: string) {
     if (!response.ok) throw new Error(`${method} ${route} answered ${response.status}: ${text}`);
     return text ? JSON.parse(text) : undefined;
   };
+}
+
+/** A fresh 1280×800 browser profile that records every request and every console error. */
+export async function openPage(browser: Browser, permissions: string[] = []): Promise<{ context: BrowserContext; page: Page; requests: string[]; problems: string[] }> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, permissions });
+  const page = await context.newPage();
+  const requests: string[] = [];
+  const problems: string[] = [];
+  page.on('request', (request) => requests.push(request.url()));
+  page.on('console', (message) => {
+    // A refused API call (401 before sign-in) is logged by the browser as a failed resource: expected.
+    if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return { context, page, requests, problems };
+}
+
+/** A new account, signed up through the API; its bearer-token caller. */
+export async function signedUp(url: string, email: string, password: string, name: string) {
+  const anonymous = apiAs(url);
+  await anonymous('POST', '/auth/signup', { email, password, name });
+  return apiAs(url, (await anonymous('POST', '/auth/login', { email, password })).token);
 }

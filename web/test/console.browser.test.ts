@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, chromiumAvailable, expectAccessible, startConsole, type Console } from './browser.js';
+import { apiAs, chromiumAvailable, expectAccessible, openPage as openBrowserPage, startConsole, type Console } from './browser.js';
 
 /**
  * The console in a real Chromium against the real server on a real port: a person signs up,
@@ -13,19 +13,7 @@ const canary = `canary-${randomBytes(8).toString('hex')}`;
 let consoleUnderTest: Console;
 
 /** A fresh browser profile that records every request and every console error. */
-async function openPage(): Promise<{ context: BrowserContext; page: Page; requests: string[]; problems: string[] }> {
-  const context = await consoleUnderTest.browser.newContext({ viewport: { width: 1280, height: 800 } });
-  const page = await context.newPage();
-  const requests: string[] = [];
-  const problems: string[] = [];
-  page.on('request', (request) => requests.push(request.url()));
-  page.on('console', (message) => {
-    // A refused API call (401 before sign-in) is logged by the browser as a failed resource: expected.
-    if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
-  });
-  page.on('pageerror', (error) => problems.push(error.message));
-  return { context, page, requests, problems };
-}
+const openPage = () => openBrowserPage(consoleUnderTest.browser);
 
 const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 

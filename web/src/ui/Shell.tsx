@@ -14,6 +14,7 @@ export function Shell() {
   const switcher = useId();
   const location = useLocation();
   const canReadAudit = useCan(org ?? '', 'audit:read');
+  const canManageTokens = useCan(org ?? '', 'token:manage');
   const logout = useMutation({
     mutationFn: async () => unwrap(await api.POST('/api/v1/auth/logout')),
     onSettled: () => {
@@ -66,7 +67,9 @@ export function Shell() {
           </NavLink>
           <NavLink to={`/orgs/${org}/variables`}>Organization variables</NavLink>
           <NavLink to={`/orgs/${org}/members`}>Members</NavLink>
+          {canManageTokens && <NavLink to={`/orgs/${org}/tokens`}>API tokens</NavLink>}
           {canReadAudit && <NavLink to={`/orgs/${org}/audit`}>Audit log</NavLink>}
+          <NavLink to={`/orgs/${org}/settings`}>Settings</NavLink>
         </nav>
       )}
       <main id="main">

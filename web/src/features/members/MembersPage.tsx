@@ -4,6 +4,7 @@ import { useParams } from 'react-router';
 import { api, unwrap, type paths } from '../../api/client';
 import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
 import { useCan } from '../authz/can';
+import { MemberActions, useCustomRoles } from './MemberActions';
 
 type Role = NonNullable<paths['/api/v1/orgs/{org}/invitations']['post']['requestBody']>['content']['application/json']['role'];
 // The system roles one may invite to (ownership moves only by transfer); checked against the API's enum.
@@ -25,6 +26,7 @@ export function MembersPage() {
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/invitations', { params: { path } })),
     enabled: canManage,
   });
+  const customRoles = useCustomRoles(org, canManage);
   // The invitation token is shown once, in this view's state only.
   const [link, setLink] = useState<string | null>(null);
   const invite = useMutation({
@@ -48,6 +50,7 @@ export function MembersPage() {
               <th scope="col">Email</th>
               <th scope="col">Role</th>
               <th scope="col">Joined</th>
+              {canManage && <th scope="col">Actions</th>}
             </tr>
           </thead>
           <tbody>
@@ -59,6 +62,11 @@ export function MembersPage() {
                 <td>
                   <time dateTime={m.joined_at}>{new Date(m.joined_at).toLocaleDateString()}</time>
                 </td>
+                {canManage && (
+                  <td>
+                    <MemberActions org={org} member={m} roles={customRoles.data?.items ?? []} systemRoles={ROLES} />
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>

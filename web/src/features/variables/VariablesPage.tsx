@@ -5,6 +5,7 @@ import { ErrorText, Field, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
 import { VariableForm } from './VariableForm';
+import { VariableHistory } from './VariableHistory';
 
 function scopeTitle(scope: Scope): string {
   if (scope.service) return `Variables of service ${scope.service}`;
@@ -25,6 +26,7 @@ export function VariablesPage() {
   const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
   const [editing, setEditing] = useState<Variable | 'new' | null>(null);
   const [filter, setFilter] = useState('');
+  const [history, setHistory] = useState<{ id: string; name: string } | null>(null);
   const refresh = () => queries.invalidateQueries({ queryKey: key });
   const needle = filter.trim().toLowerCase();
   const shown = list.data?.filter((v) => !needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle));
@@ -70,16 +72,20 @@ export function VariablesPage() {
           </thead>
           <tbody>
             {shown.map((v) => (
-              <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh} />
+              <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh}
+                onHistory={(name) => setHistory({ id: v.id, name })} />
             ))}
           </tbody>
         </table>
+      )}
+      {history && (
+        <VariableHistory key={history.id} scope={scope} id={history.id} name={history.name} canWrite={canWrite} onClose={() => setHistory(null)} onRolledBack={refresh} />
       )}
     </Page>
   );
 }
 
-function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDecrypt: boolean; onEdit: () => void; onDeleted: () => void }) {
+function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDecrypt: boolean; onEdit: () => void; onDeleted: () => void; onHistory: (name: string) => void }) {
   const { scope, variable: v } = props;
   const name = v.key ?? v.pg_service?.service ?? v.id;
   // A revealed value lives in this row's state only: never in the query cache, storage or URL.
@@ -117,6 +123,7 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
             <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
           )
         )}
+        <button type="button" onClick={() => props.onHistory(name)} aria-label={`History of ${name}`}>History</button>
         {props.canWrite && !v.immutable && v.type !== 'pg_service' && (
           <button type="button" onClick={props.onEdit} aria-label={`Edit ${name}`}>Edit</button>
         )}

@@ -72,3 +72,23 @@ export async function revealVariable(scope: Scope, id: string): Promise<string |
   const resolution = unwrap(result) as unknown as Resolution;
   return resolution.variables.find((v) => v.variable_id === id)?.value;
 }
+
+type VERSIONS = '/api/v1/orgs/{org}/variables/{id}/versions';
+export type VariableVersion = paths[VERSIONS]['get']['responses'][200]['content']['application/json']['items'][number];
+
+/** Every version of a variable, newest first (secret values stay masked by the server). */
+export async function listVersions(scope: Scope, id: string): Promise<VariableVersion[]> {
+  const items: VariableVersion[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = unwrap(await api.GET(`${variablesPath(scope)}/{id}/versions` as VERSIONS, { params: { path: pathParams(scope, id), query: { limit: 200, ...(cursor ? { cursor } : {}) } } }));
+    items.push(...page.items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor);
+  return items;
+}
+
+/** Rolls a variable back to an earlier version, as a new version. */
+export async function rollbackVariable(scope: Scope, id: string, version: number): Promise<Variable> {
+  return unwrap(await api.POST(`${variablesPath(scope)}/{id}/rollback` as '/api/v1/orgs/{org}/variables/{id}/rollback', { params: { path: pathParams(scope, id) }, body: { version } }));
+}
