@@ -183,3 +183,47 @@ describe('vault API raw requests', () => {
     expect(status).toBe(400);
   });
 });
+
+describe('vault API route contract', () => {
+  type Operation = { security?: unknown[]; 'x-coffer-action'?: string };
+  async function vaultOperations() {
+    const document = (await server.expect(200, 'GET', '/openapi.json')).body as { paths: Record<string, Record<string, Operation>> };
+    return Object.entries(document.paths)
+      .filter(([path]) => path.startsWith('/v1/'))
+      .flatMap(([path, methods]) => Object.entries(methods).map(([method, operation]) => ({ path, method: method.toUpperCase(), operation })));
+  }
+
+  it('documents every Vault route in the OpenAPI document, each place-bound one with its action', async () => {
+    const operations = await vaultOperations();
+    expect(operations.map((op) => `${op.method} ${op.path}`).sort()).toEqual(
+      [
+        'GET /v1/sys/health',
+        'GET /v1/auth/token/lookup-self',
+        'GET /v1/sys/mounts',
+        'GET /v1/sys/internal/ui/mounts/{org}',
+        'GET /v1/{org}/data/{project}/{env}',
+        'GET /v1/{org}/data/{project}/{env}/{service}',
+        'GET /v1/{org}/metadata',
+        'GET /v1/{org}/metadata/{project}',
+        'GET /v1/{org}/metadata/{project}/{env}',
+        'GET /v1/{org}/metadata/{project}/{env}/{service}',
+      ].sort(),
+    );
+    for (const op of operations.filter((o) => o.path.startsWith('/v1/{org}'))) expect(op.operation['x-coffer-action'], op.path).toBeDefined();
+    expect(operations.find((op) => op.path === '/v1/sys/health')!.operation.security).toEqual([]);
+  });
+
+  it('answers 403 in Vault shape without a token, and 404 to a stranger, on every non-public Vault route', async () => {
+    const { org } = await fixture();
+    const stranger = (await fixture()).ci;
+    const fill = (path: string) => path.replace('{org}', org).replace('{project}', 'shop').replace('{env}', 'production').replace('{service}', 'backend');
+    for (const op of (await vaultOperations()).filter((o) => o.path !== '/v1/sys/health')) {
+      const anonymous = await raw(op.method, fill(op.path));
+      expect(anonymous, op.path).toEqual({ status: 403, body: { errors: [expect.stringMatching(/^permission denied/)] } });
+      if (!op.path.includes('{org}')) continue;
+      const refused = await raw(op.method, fill(op.path), { 'x-vault-token': stranger.token });
+      expect(refused.status, op.path).toBe(404);
+      expect(Object.keys(refused.body), op.path).toEqual(['errors']);
+    }
+  });
+});
