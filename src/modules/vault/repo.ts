@@ -13,14 +13,14 @@ export interface PathIds {
 export function createVaultRepo(db: Kysely<Database>) {
   return {
     /**
-     * Every change (create, update, delete, rollback) of a variable that reaches the path, oldest
-     * first: the path's Vault version N is the N-th of them. Times and order only, never values.
+     * How many changes (create, update, delete, rollback) variables that reach the path have had,
+     * and when the last was: counts and times only, never values.
      */
     changes(ids: PathIds) {
       return db
         .selectFrom('variable_versions')
         .innerJoin('variables', 'variables.id', 'variable_versions.variable_id')
-        .select(['variable_versions.created_at'])
+        .select((eb) => [eb.fn.countAll<string | number>().as('count'), eb.fn.max('variable_versions.created_at').as('last')])
         .where('variables.organization_id', '=', ids.organizationId)
         .where((eb) =>
           eb.or([
@@ -35,8 +35,7 @@ export function createVaultRepo(db: Kysely<Database>) {
             ? eb('variables.assignee_user_id', 'is', null)
             : eb.or([eb('variables.assignee_user_id', 'is', null), eb('variables.assignee_user_id', '=', ids.memberId)]),
         )
-        .orderBy('variable_versions.created_at')
-        .execute();
+        .executeTakeFirstOrThrow();
     },
 
     token: (id: string) => db.selectFrom('api_tokens').select(['created_at', 'expires_at']).where('id', '=', id).executeTakeFirst(),

@@ -63,8 +63,8 @@ export function createVaultService(deps: { db: Kysely<Database>; resolver: Resol
     const memberId = access.principal.kind === 'user' ? access.principal.user.id : null;
     const changes = await repo.changes({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
     const created = (service ?? environment).created_at;
-    const last = changes.at(-1)?.created_at ?? created;
-    return { version: changes.length + 1, created_time: new Date(last).toISOString(), path_created: new Date(created).toISOString() };
+    const last = changes.last ?? created;
+    return { version: Number(changes.count) + 1, created_time: new Date(last).toISOString(), path_created: new Date(created).toISOString() };
   }
 
   const pathOf = (access: RequestAccess) => {
