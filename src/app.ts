@@ -183,7 +183,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   );
 
   // Vault's KV v2 read API at Vault's own paths, in its own context: its errors are Vault-shaped.
-  await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, outputs, scopes: modules.scopes }), { prefix: '/v1' });
+  await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, outputs, scopes: modules.scopes, invalidation }), { prefix: '/v1' });
 
   return app;
 }

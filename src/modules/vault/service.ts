@@ -10,6 +10,8 @@ import { createProjectsService } from '../projects/service.js';
 import { createServicesService } from '../services/service.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { Resolver } from '../variables/resolver.js';
+import type { Invalidation } from '../../kernel/cache/invalidation.js';
+import { ResolutionCache } from '../variables/resolution-cache.js';
 import { createVaultRepo } from './repo.js';
 
 /** Coffer has one KV v2 mount per organization, named by its slug. */
@@ -46,8 +48,10 @@ async function all<T>(page: (cursor: string | undefined) => Promise<{ items: T[]
  * precedence, references, member rules, cache and READ_SECRET event), lists from the modules
  * that own projects, environments and services (same visibility).
  */
-export function createVaultService(deps: { db: Kysely<Database>; resolver: Resolver; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'> }) {
+export function createVaultService(deps: { db: Kysely<Database>; resolver: Resolver; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'>; invalidation: Invalidation }) {
   const repo = createVaultRepo(deps.db);
+  // Path versions change only when variables do: dropped on the same signal as resolved sets.
+  const versions = new ResolutionCache<{ count: number; last: Date | null }>(deps.invalidation);
   const projects = createProjectsService({ db: deps.db, hierarchyChanged: noop });
   const environments = createEnvironmentsService({ db: deps.db, hierarchyChanged: noop });
   const services = createServicesService({ db: deps.db, outputs: deps.outputs, hierarchyChanged: noop });
@@ -61,10 +65,17 @@ export function createVaultService(deps: { db: Kysely<Database>; resolver: Resol
     const { organization, project, environment } = resourceOf(access.scope, 'environment');
     const { service } = access.scope;
     const memberId = access.principal.kind === 'user' ? access.principal.user.id : null;
-    const changes = await repo.changes({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
+    const key = `${environment.id}|${service?.id ?? ''}|${memberId ?? ''}`;
+    let changes = versions.get(organization.id, key);
+    if (!changes) {
+      const generation = versions.begin(organization.id);
+      const row = await repo.changes({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
+      changes = { count: Number(row.count), last: row.last === null || row.last === undefined ? null : new Date(row.last) };
+      versions.set(organization.id, key, generation, changes);
+    }
     const created = (service ?? environment).created_at;
     const last = changes.last ?? created;
-    return { version: Number(changes.count) + 1, created_time: new Date(last).toISOString(), path_created: new Date(created).toISOString() };
+    return { version: changes.count + 1, created_time: new Date(last).toISOString(), path_created: new Date(created).toISOString() };
   }
 
   const pathOf = (access: RequestAccess) => {
@@ -73,7 +84,10 @@ export function createVaultService(deps: { db: Kysely<Database>; resolver: Resol
   };
 
   return {
-    /** KV v2 `GET data/<path>`: the resolved set, flat KEY → value (pg_service entries are not KV pairs and are left out). */
+    /**
+     * KV v2 `GET data/<path>`: the resolved set, flat KEY → value (pg_service entries are not KV
+     * pairs and are left out), as the resolver's cached JSON text: a warm read parses nothing.
+     */
     async read(access: RequestAccess, requested: number | undefined) {
       const current = await versionOf(access);
       if (requested !== undefined && requested !== 0 && requested !== current.version) {
@@ -84,7 +98,7 @@ export function createVaultService(deps: { db: Kysely<Database>; resolver: Resol
       }
       const rendered = await deps.resolver.resolve(access, { format: 'env-json' });
       return {
-        data: JSON.parse(rendered.body) as Record<string, string>,
+        data: rendered.body,
         metadata: { version: current.version, created_time: current.created_time, deletion_time: '', destroyed: false, custom_metadata: null },
       };
     },
