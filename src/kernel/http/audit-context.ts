@@ -23,7 +23,8 @@ export function actorOf(principal: Principal): AuditContext['actor'] {
 export function toolOf(request: FastifyRequest): Tool {
   if (request.url.startsWith('/v1/')) return 'VAULT_API';
   const header = String(request.headers['x-coffer-tool'] ?? '').toUpperCase();
-  return (TOOLS as readonly string[]).includes(header) ? (header as Tool) : 'API';
+  // VAULT_API is the Vault API's own mark, never a header's claim.
+  return header !== 'VAULT_API' && (TOOLS as readonly string[]).includes(header) ? (header as Tool) : 'API';
 }
 
 export function auditContextOf(request: FastifyRequest, principal: Principal, organizationId: string): AuditContext {

@@ -121,6 +121,8 @@ describe('vault API through node-vault', () => {
   it('records every read as a durable READ_SECRET event with tool VAULT_API', async () => {
     const { owner, org, ci } = await fixture();
     await client(ci.token).read(`${org}/data/shop/production/backend`);
+    // Coffer's own API cannot claim the Vault API's mark.
+    await server.expect(200, 'GET', `/orgs/${org}/projects/shop/environments/production/services/backend/resolve`, { token: ci.token, headers: { 'x-coffer-tool': 'VAULT_API' } });
     const events = await server.expect(200, 'GET', `/orgs/${org}/audit-events?event_type=READ_SECRET&tool=VAULT_API`, { token: owner.token });
     expect(events.body.items).toHaveLength(1);
     expect(events.body.items[0]).toMatchObject({ event_type: 'READ_SECRET', tool: 'VAULT_API' });
