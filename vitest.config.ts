@@ -30,6 +30,15 @@ export default defineConfig(async () => {
         env: { COFFER_TEST_BACKEND: 'pglite' },
       },
     },
+    {
+      // The web console: serving it, its generated API types, and Chromium driving it (web/test/).
+      extends: true,
+      test: {
+        name: 'web',
+        include: ['web/test/**/*.test.ts'],
+        env: { COFFER_TEST_BACKEND: 'pglite' },
+      },
+    },
   ];
   if (await reachable(postgresUrl)) {
     projects.push({

@@ -9,11 +9,15 @@ import { loadConfig } from '../dist/config.js';
 import { createPGlite, usePGlite } from '../dist/kernel/db/connect.js';
 import { migrateToLatest } from '../dist/kernel/db/migrate.js';
 import { recordAudit } from '../dist/modules/audit/recorder.js';
+import { openAudit } from '../dist/modules/audit/index.js';
+import { LocalKeyProvider } from '../dist/kernel/crypto/key-provider.js';
 
 const total = Number(process.argv[2] ?? 100_000);
 const handle = await usePGlite(createPGlite());
 await migrateToLatest(handle.db);
-const app = await buildApp({ config: loadConfig({}), db: handle.db, rootKey: randomBytes(32) });
+const rootKey = randomBytes(32);
+const audit = await openAudit(handle.db, rootKey, new LocalKeyProvider(rootKey));
+const app = await buildApp({ config: loadConfig({}), db: handle.db, rootKey, audit });
 const address = await app.listen({ port: 0, host: '127.0.0.1' });
 const api = (method, path, body, token) =>
   fetch(`${address}/api/v1${path}`, {

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm start`: rebuilds dist/ only when a source file is newer than the last build, then
-// runs the server in this process (so signals reach it directly).
+// `npm start`: rebuilds dist/ (the server, and the web console into dist/web) only when a
+// source file is newer than the last build, then runs the server in this process (so signals
+// reach it directly).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { buildWebIfStale } from './web-build.mjs';
 
 const buildInfo = path.resolve('dist/.tsbuildinfo');
 
@@ -23,6 +25,13 @@ if (newestSource(path.resolve('src')) > built) {
     stdio: 'inherit',
   });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
+
+try {
+  buildWebIfStale();
+} catch (error) {
+  console.error(error.message);
+  process.exit(1);
 }
 
 await import(path.resolve('dist/main.js'));

@@ -14,6 +14,7 @@ import { useStrictFormats } from './kernel/http/schemas.js';
 import { installTextInputCheck } from './kernel/http/text-input.js';
 import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
+import { installSecurityHeaders, registerConsole } from './kernel/http/console.js';
 import { register as registerAccounts, sessionCredential } from './modules/accounts/index.js';
 import type { AccountsService } from './modules/accounts/service.js';
 import { createAttemptLimits } from './modules/accounts/rate-limit.js';
@@ -21,9 +22,7 @@ import type { Authorizer } from './kernel/authz/authorizer.js';
 import { engineAuthorizer } from './modules/authz/evaluator.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
 import { createScopes, register as registerAuthz, type Scopes } from './modules/authz/index.js';
-import { register as registerAudit } from './modules/audit/index.js';
-import { createAuditService, type AuditService } from './modules/audit/service.js';
-import { openAuditKeys, type AuditKeys } from './modules/audit/audit-keys.js';
+import { register as registerAudit, type OpenedAudit } from './modules/audit/index.js';
 import { register as registerClusters } from './modules/clusters/index.js';
 import { register as registerEnvironments } from './modules/environments/index.js';
 import { register as registerMembers } from './modules/members/index.js';
@@ -59,10 +58,10 @@ export interface AppOptions {
   invalidation?: Invalidation;
   /** Wraps data keys; defaults to the local provider under the root key. */
   keyProvider?: KeyProvider;
-  /** The audit log's signing and HMAC keys, when the caller opened them already (the server does, for housekeeping). */
-  auditKeys?: AuditKeys;
-  /** The audit service, when the caller built it already (the server does, for housekeeping). */
-  audit?: AuditService;
+  /** The audit keys and service (openAudit), built once by the caller: the server's housekeeping shares them. */
+  audit: OpenedAudit;
+  /** Where the built web console is; defaults to dist/web beside the compiled server. */
+  consoleDir?: string;
 }
 
 const ajvCompilers = AjvCompiler();
@@ -103,6 +102,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  installSecurityHeaders(app);
   // Before any route is registered: the hook completes each route's querystring schema.
   refuseUnknownQueryParameters(app);
 
@@ -116,8 +116,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const invalidation = options.invalidation ?? createLocalInvalidation();
   const keyProvider = options.keyProvider ?? new LocalKeyProvider(options.rootKey);
   const keyring = createKeyring({ db, provider: keyProvider });
-  const auditKeys = options.auditKeys ?? (await openAuditKeys(db, options.rootKey, keyProvider));
-  const audit = options.audit ?? createAuditService({ db, signingKey: auditKeys.signingKey });
+  const { keys: auditKeys, service: audit } = options.audit;
   const limits = createAttemptLimits(db, config.rateLimits);
   const outputs = createServiceOutputs(keyring);
 
@@ -181,6 +180,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
     },
     { prefix: API_PREFIX },
   );
+  // The console at `/`, calling the routes above like any other client.
+  await registerConsole(app, options.consoleDir);
 
   // Vault's KV v2 read API at Vault's own paths, in its own context: its errors are Vault-shaped.
   await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, outputs, scopes: modules.scopes, invalidation }), { prefix: '/v1' });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../test/unit.js';
 import { ConfigError, loadConfig } from './config.js';
 
 describe('loadConfig', () => {
@@ -33,14 +34,8 @@ describe('loadConfig', () => {
   });
 
   it('reports every bad value at once, each with the variable name and how to fix it', () => {
-    let error: unknown;
-    try {
-      loadConfig({ PORT: 'eighty', LOG_LEVEL: 'loud', COFFER_SIGNUP: 'maybe', DATABASE_URL: 'mysql://x', COFFER_ROOT_KEY: 'c2hvcnQ=' });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(ConfigError);
-    const problems = (error as ConfigError).problems;
+    const bad = { PORT: 'eighty', LOG_LEVEL: 'loud', COFFER_SIGNUP: 'maybe', DATABASE_URL: 'mysql://x', COFFER_ROOT_KEY: 'c2hvcnQ=' };
+    const { problems } = thrown(() => loadConfig(bad), ConfigError);
     expect(problems).toHaveLength(5);
     expect(problems.join('\n')).toMatch(/PORT must be a whole number from 0 to 65535 \(got "eighty"\)/);
     expect(problems.join('\n')).toMatch(/LOG_LEVEL must be one of/);

@@ -6,7 +6,7 @@ import { loadConfig, type Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
-import { openAuditKeys } from './modules/audit/audit-keys.js';
+import { openAudit } from './modules/audit/index.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
 import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
@@ -14,7 +14,7 @@ import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db
 import { migrateToLatest } from './kernel/db/migrate.js';
 import { serveBackups } from './kernel/db/backup.js';
 import { createServerLogger } from './kernel/http/log-output.js';
-import { createAuditService, type AuditService } from './modules/audit/service.js';
+import type { AuditService } from './modules/audit/service.js';
 
 export interface RunningServer {
   address: string;
@@ -44,17 +44,16 @@ export async function runServer(config: Config, log: Logger = createServerLogger
     const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
     if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
     // After the root key check: keys an earlier version derived from the root key are stored as they were.
-    const auditKeys = await openAuditKeys(database.db, rootKey, new LocalKeyProvider(rootKey));
+    // One audit service, built here, for the routes and for housekeeping.
+    const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
 
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
-    // One audit service for the routes and for housekeeping.
-    const audit = createAuditService({ db: database.db, signingKey: auditKeys.signingKey });
-    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, auditKeys, audit });
+    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, audit });
     app.addHook('onClose', () => invalidation.close());
 
-    const housekeeping = startHousekeeping(config, database, audit, log);
+    const housekeeping = startHousekeeping(config, database, audit.service, log);
     app.addHook('onClose', async () => housekeeping.stop());
 
     const address = await app.listen({ port: config.port, host: config.host });

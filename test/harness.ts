@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
-import { afterAll, beforeAll, inject } from 'vitest';
+import { afterAll, beforeAll, expect, inject } from 'vitest';
 import { buildApp } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
@@ -15,6 +15,7 @@ import { adminStatement, databaseUrl } from './postgres.js';
 import { createKeyring } from '../src/kernel/crypto/keyring.js';
 import { LocalKeyProvider } from '../src/kernel/crypto/key-provider.js';
 import { createServiceOutputs } from '../src/modules/services/outputs.js';
+import { openAudit } from '../src/modules/audit/index.js';
 
 export interface TestDatabase extends DatabaseHandle {
   /** The connection string, on PostgreSQL (a second instance may share the database). */
@@ -98,7 +99,8 @@ export class TestServer {
   ): Promise<TestServer> {
     const config = { ...loadConfig(TEST_ENV), logLevel: 'silent' as const, ...overrides };
     const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
-    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey });
+    const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
+    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey, audit });
     return new TestServer(app, database, invalidation, ownsDatabase, rootKey);
   }
 
@@ -173,6 +175,13 @@ export class TestServer {
     return user;
   }
 
+  /** A new member of `org` holding the custom role `roleId`: joined as VIEWER, then given the role. */
+  async holder(ownerToken: string, org: string, roleId: string) {
+    const user = await this.member(ownerToken, org, 'VIEWER');
+    await this.expect(200, 'PATCH', `/orgs/${org}/members/${user.id}`, { token: ownerToken, payload: { role_id: roleId } });
+    return user;
+  }
+
   /** An API token the owner creates in `org` (a unique name unless `body` gives one); the secret is in `token`. */
   async mint(ownerToken: string, org: string, body: Record<string, unknown>): Promise<{ id: string; token: string; name: string }> {
     const created = await this.expect(201, 'POST', `/orgs/${org}/tokens`, { token: ownerToken, payload: { name: this.slug('t'), ...body } });
@@ -196,6 +205,31 @@ export class TestServer {
     return { owner, org };
   }
 
+  /** DELETE answers 204 with an empty body, after which GET answers 404 with the JSON error body. */
+  async expectDeleted(url: string, token: string): Promise<void> {
+    const deleted = await this.expect(204, 'DELETE', url, { token });
+    expect(deleted.raw.body).toBe('');
+    const got = await this.expect(404, 'GET', url, { token });
+    expect(got.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.any(String), request_id: expect.any(String) });
+  }
+
+  /**
+   * Every page of a paged listing, `limit` items a page, following next_cursor (`url` may carry
+   * other query parameters); fails past `most` pages rather than looping on a cursor that repeats.
+   */
+  async pages(url: string, token: string, limit: number, most = 20): Promise<Response['body'][][]> {
+    const pages: Response['body'][][] = [];
+    let cursor: string | null = null;
+    do {
+      if (pages.length === most) throw new Error(`${url}: more than ${most} pages`);
+      const query = `${url.includes('?') ? '&' : '?'}limit=${limit}${cursor === null ? '' : `&cursor=${encodeURIComponent(cursor)}`}`;
+      const page: Response = await this.expect(200, 'GET', `${url}${query}`, { token });
+      pages.push(page.body.items);
+      cursor = page.body.next_cursor;
+    } while (cursor !== null);
+    return pages;
+  }
+
   /** Sends the request and fails with the response body unless the status is `status`. */
   async expect(status: number, method: string, url: string, options: RequestOptions = {}): Promise<Response> {
     const response = await this.request(method, url, options);
@@ -204,6 +238,18 @@ export class TestServer {
     }
     return response;
   }
+}
+
+/** Asserts the error contract: the status, the code and, when given, what the details hold (e.g. `{ field: 'body.slug' }`). */
+export function expectError(response: Response, status: number, code: string, details?: Record<string, unknown>) {
+  expect(response.status, JSON.stringify(response.body)).toBe(status);
+  expect(response.body.error.code).toBe(code);
+  if (details) expect(response.body.error.details).toMatchObject(details);
+}
+
+/** A 400 VALIDATION_FAILED whose details name `field`. */
+export function expectInvalidField(response: Response, field: string) {
+  expectError(response, 400, 'VALIDATION_FAILED', { field });
 }
 
 /**

@@ -1,6 +1,7 @@
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { VERSION } from '../version.js';
+import { explainInvalid, explainNotFound } from './messages.js';
 
 /** Exit codes scripts can test (also in `coffer --help`). */
 export const EXIT = {
@@ -134,7 +135,7 @@ export function createApiClient(options: { url: string; token?: string; timeouts
     });
   }
 
-  const read = async (response: IncomingMessage): Promise<ApiResponse> => {
+  const read = async (response: IncomingMessage, method: string, path: string): Promise<ApiResponse> => {
     const chunks: Buffer[] = [];
     try {
       for await (const chunk of response) chunks.push(chunk as Buffer);
@@ -143,46 +144,110 @@ export function createApiClient(options: { url: string; token?: string; timeouts
       throw error instanceof CliError ? error : new CliError(`The connection to the Coffer server at ${url} broke off during the answer`, EXIT.unreachable);
     }
     const text = Buffer.concat(chunks).toString('utf8');
-    return { status: response.statusCode ?? 0, contentType: String(response.headers['content-type'] ?? ''), text, json: () => JSON.parse(text) };
+    const status = response.statusCode ?? 0;
+    const contentType = String(response.headers['content-type'] ?? '');
+    return {
+      status,
+      contentType,
+      text,
+      json: () => {
+        try {
+          return JSON.parse(text);
+        } catch {
+          throw notCoffer(url, method, path, status, contentType);
+        }
+      },
+    };
   };
 
-  return {
+  const client: ApiClient = {
     url,
     token: options.token,
     async request(method, path, body) {
-      const result = await read(await send(method, path, body));
+      const response = await send(method, path, body);
+      const result = await read(response, method, path);
+      // Coffer stamps every answer with its request id: a 200 without one is someone else's page.
+      if (result.status < 400 && !response.headers['x-request-id']) throw notCoffer(url, method, path, result.status, result.contentType);
       if (result.status < 400) return result;
-      throw errorOf(result, method, path);
+      throw await explain(client, result, { method, path, body });
     },
     async stream(path) {
       const response = await send('GET', path);
+      if ((response.statusCode ?? 0) < 400 && !response.headers['x-request-id']) {
+        response.resume();
+        throw notCoffer(url, 'GET', path, response.statusCode ?? 0, String(response.headers['content-type'] ?? ''));
+      }
       if ((response.statusCode ?? 0) < 400) return response;
-      throw errorOf(await read(response), 'GET', path);
+      throw await explain(client, await read(response, 'GET', path), { method: 'GET', path });
     },
   };
+  return client;
 }
 
-function errorOf(response: ApiResponse, method: string, path: string): CliError {
-  let message = `${method} ${path} answered ${response.status}`;
+/** Something answered at COFFER_URL, but not as Coffer does (a web server, a proxy's page, another API). */
+function notCoffer(url: string, method: string, path: string, status: number, contentType: string): CliError {
+  return new CliError(
+    `The server at ${url} is not a Coffer server, or not this version's: it answered ${method} /api/v1${path} with ${status}${contentType ? ` (${contentType.split(';')[0]})` : ''}. ` +
+      'Set COFFER_URL to the address Coffer listens on (e.g. http://127.0.0.1:8080, without /api/v1)',
+    EXIT.failure,
+  );
+}
+
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: Record<string, unknown>; request_id?: string };
+}
+
+/** The one place an API error becomes the sentence a person reads (see messages.ts). */
+async function explain(client: ApiClient, response: ApiResponse, request: { method: string; path: string; body?: unknown }): Promise<CliError> {
+  let error: ErrorBody['error'];
   try {
-    const body = response.json() as { error?: { message?: string } };
-    if (body.error?.message) message = body.error.message;
+    error = (JSON.parse(response.text) as ErrorBody).error;
   } catch {
-    // not JSON: keep the status line
+    // not JSON: below
   }
+  if (!error?.code || !error.message || !error.request_id) return notCoffer(client.url, request.method, request.path, response.status, response.contentType);
+  const { message, details } = error;
   switch (response.status) {
     case 401:
-      return new CliError(`${message}. Run coffer login, or set COFFER_TOKEN to an API token`, EXIT.unauthenticated);
+      return new CliError(unauthenticated(client, message, details), EXIT.unauthenticated);
     case 403:
       return new CliError(message, EXIT.forbidden);
     case 404:
-      return new CliError(message, EXIT.notFound);
+      if (message.startsWith('No route ')) {
+        return new CliError(`${message}: the server at ${client.url} does not know this request; is COFFER_URL its base address (without /api/v1), and is it as new as this CLI (${VERSION})?`, EXIT.notFound);
+      }
+      return new CliError(await explainNotFound(message, request.path, () => belongings(client)), EXIT.notFound);
     case 400:
     case 409:
     case 413:
-    case 422:
-      return new CliError(message, EXIT.rejected);
+    case 422: {
+      const field = details?.field;
+      const reason = details?.reason;
+      const text = typeof field === 'string' && typeof reason === 'string' ? explainInvalid({ field, reason }, request) : message;
+      return new CliError(text, EXIT.rejected);
+    }
     default:
       return new CliError(message, EXIT.failure);
   }
+}
+
+/** A refused credential: revoked or expired says so (the server tells only whoever holds the token); otherwise how to sign in. */
+function unauthenticated(client: ApiClient, message: string, details: Record<string, unknown> | undefined): string {
+  const apiToken = client.token?.startsWith('cfr_');
+  if (apiToken && (details?.reason === 'revoked' || details?.reason === 'expired')) {
+    return `${message}: ask an organization admin for a new token (coffer tokens create) and set COFFER_TOKEN to it`;
+  }
+  if (!client.token) return `${message}. Run coffer login, or set COFFER_TOKEN to an API token`;
+  if (apiToken) return `The server at ${client.url} does not accept this API token (${message}); is it for this server? Run coffer login, or set COFFER_TOKEN to a valid API token`;
+  return `Your session with ${client.url} has ended (${message}): run coffer login`;
+}
+
+/** "you belong to: a, b" for a person; "this token belongs to x" for a token. */
+async function belongings(client: ApiClient): Promise<string> {
+  if (client.token?.startsWith('cfr_')) {
+    const { organization } = (await client.request('GET', '/token')).json() as { organization: { slug: string } };
+    return `this token belongs to "${organization.slug}"`;
+  }
+  const { items } = (await client.request('GET', '/orgs?limit=200')).json() as { items: { slug: string }[] };
+  return items.length === 0 ? 'you belong to no organization yet: coffer orgs create <slug>' : `you belong to: ${items.map((o) => o.slug).join(', ')}`;
 }

@@ -88,7 +88,7 @@ describe('management commands', () => {
     expect((await ok(['vars', 'ls'], { token })).stdout).toMatch(/^ORG_WIDE\s+plain\s+yes\s+1\s+false$/m);
     const lower = await coffer(['vars', 'set', 'lower_case=x'], { token });
     expect(lower.code).toBe(6);
-    expect(lower.stderr).toContain('key');
+    expect(lower.stderr).toContain('Key "lower_case" is not valid');
     const noEquals = await coffer(['vars', 'set', 'JUST_A_KEY'], { token });
     expect(noEquals.code).toBe(2);
     expect(noEquals.stderr).toContain('KEY=VALUE');

@@ -7,7 +7,17 @@ export function apiFromEnvironment(env: NodeJS.ProcessEnv = process.env): ApiCli
   const url = (env.COFFER_URL || stored?.url || DEFAULT_URL).replace(/\/+$/, '');
   const token = env.COFFER_TOKEN || (stored && stored.url === url ? stored.token : undefined);
   if (!token) {
-    throw new CliError(`Not signed in to ${url}: run coffer login (or coffer login --token cfr_…), or set COFFER_TOKEN`, EXIT.unauthenticated);
+    // Say which server was tried and why there is no session for it: a COFFER_URL other than the
+    // one signed in to is the usual cause, and "Not signed in" alone sends people to the wrong fix.
+    const from = env.COFFER_URL ? 'COFFER_URL' : stored ? 'your stored session' : 'the default';
+    if (stored && stored.url !== url) {
+      throw new CliError(
+        `Not signed in to ${url} (from ${from}): your stored session is for ${stored.url}. ` +
+          `Run coffer login --url ${url}, set COFFER_TOKEN, or unset COFFER_URL to use ${stored.url}`,
+        EXIT.unauthenticated,
+      );
+    }
+    throw new CliError(`Not signed in to ${url} (from ${from}): run coffer login (or coffer login --token cfr_…), or set COFFER_TOKEN`, EXIT.unauthenticated);
   }
   return createApiClient({ url, token });
 }

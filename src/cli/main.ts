@@ -12,6 +12,7 @@ import { roleCommands } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
 import { sessionCommands } from './commands/session.js';
 import { varsCommands } from './commands/vars.js';
+import { FILE_ERRORS } from './messages.js';
 
 const program = new Command()
   .name('coffer')
@@ -157,6 +158,12 @@ try {
 } catch (error) {
   // Commander has already printed its own message (and help, for --help: exit 0).
   if (error instanceof CommanderError) process.exit(error.exitCode === 0 ? EXIT.ok : EXIT.usage);
+  // A file a command could not read or write is named in words, never as a raw ENOENT.
+  const { code, path: file } = error as NodeJS.ErrnoException;
+  if (!(error instanceof CliError) && typeof file === 'string' && code && FILE_ERRORS[code]) {
+    console.error(`coffer: ${file}: ${FILE_ERRORS[code]}`);
+    process.exit(EXIT.usage);
+  }
   console.error(`coffer: ${error instanceof Error ? error.message : String(error)}`);
   process.exit(error instanceof CliError ? error.exitCode : EXIT.failure);
 }

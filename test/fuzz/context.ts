@@ -93,36 +93,23 @@ export async function contextHealthy(server: TestServer, context: FuzzContext): 
 
 /** The realistic value of a path parameter, by its name and the operation's path. */
 export function pathValue(context: FuzzContext, name: string, path: string): string | undefined {
-  switch (name) {
-    case 'org':
-      return context.org;
-    case 'project':
-      return 'shop';
-    case 'env':
-      return 'production';
-    case 'service':
-      return 'backend';
-    case 'id': {
-      const level = path.includes('{service}') ? 'service' : path.includes('{env}') ? 'environment' : path.includes('{project}') ? 'project' : 'organization';
-      return context.variables[level];
-    }
-    case 'user_id':
-      return context.member.id;
-    case 'role_id':
-      return context.roleId;
-    case 'cluster_id':
-      return context.clusterId;
-    case 'invitation_id':
-      return context.invitation.id;
-    case 'token':
-      return context.invitation.token;
-    case 'token_id':
-      return context.pathToken.id;
-    case 'session_id':
-      return context.spareSessionId;
-    case 'event_id':
-      return context.eventId;
-    default:
-      return undefined;
+  if (name === 'id') {
+    const level = path.includes('{service}') ? 'service' : path.includes('{env}') ? 'environment' : path.includes('{project}') ? 'project' : 'organization';
+    return context.variables[level];
   }
+  const values: Record<string, string> = {
+    org: context.org,
+    project: 'shop',
+    env: 'production',
+    service: 'backend',
+    user_id: context.member.id,
+    role_id: context.roleId,
+    cluster_id: context.clusterId,
+    invitation_id: context.invitation.id,
+    token: context.invitation.token,
+    token_id: context.pathToken.id,
+    session_id: context.spareSessionId,
+    event_id: context.eventId,
+  };
+  return Object.hasOwn(values, name) ? values[name] : undefined;
 }

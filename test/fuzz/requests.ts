@@ -248,17 +248,15 @@ export class RequestBuilder {
       case 'value':
         return 's3cr3t-value-for-tests';
       case 'user_id':
-        return context.member.id;
       case 'token_id':
-        return context.pathToken.id;
       case 'cluster_id':
-        return context.clusterId;
+      case 'role_id':
+        // The same ids the paths name.
+        return pathValue(context, name, operation.path);
       case 'project_id':
         return context.projectId;
       case 'environment_id':
         return context.environmentId;
-      case 'role_id':
-        return context.roleId;
       case 'path':
       case 'resource':
         return 'shop/production';

@@ -82,13 +82,35 @@ export function sessionCommands(program: Command) {
         process.stderr.write('Not signed in\n');
         return;
       }
-      if (!stored.token.startsWith('cfr_')) {
-        // Best effort: the local copy goes even when the server cannot be told.
-        await createApiClient({ url: stored.url, token: stored.token })
-          .request('POST', '/auth/logout')
-          .catch(() => undefined);
-      }
+      // An API token is not ended by signing out (coffer tokens revoke does that): only the local copy goes.
+      const failure = stored.token.startsWith('cfr_')
+        ? undefined
+        : await createApiClient({ url: stored.url, token: stored.token })
+            .request('POST', '/auth/logout')
+            .then(
+              () => undefined,
+              (error: unknown) => error,
+            );
+      // The local copy goes even when the server cannot be told.
       removeCredentials();
-      process.stderr.write(`Signed out of ${stored.url}\n`);
+      if (failure instanceof CliError && failure.exitCode === EXIT.unauthenticated) {
+        // Refused as signed out: the session had already ended (expired, or signed out elsewhere).
+        process.stderr.write(`Signed out of ${stored.url} (the session had already ended there)\n`);
+        return;
+      }
+      if (failure) {
+        const why = failure instanceof Error ? failure.message : String(failure);
+        throw new CliError(
+          `Removed the local credentials, but ${stored.url} could not end the session (${why}). ` +
+            'The session stays valid until it expires (at most 12 hours by default, or 2 hours unused): ' +
+            'sign in and revoke it (GET /api/v1/me/sessions, DELETE /api/v1/me/sessions/{id}) if the token may have leaked',
+          EXIT.failure,
+        );
+      }
+      process.stderr.write(
+        stored.token.startsWith('cfr_')
+          ? `Forgot the API token stored for ${stored.url}; it stays valid until it is revoked (coffer tokens revoke) or expires\n`
+          : `Signed out of ${stored.url}\n`,
+      );
     });
 }

@@ -1,7 +1,7 @@
-import fs from 'node:fs';
 import type { Command } from 'commander';
 import { CliError, EXIT, type ApiClient } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
+import { readInputFile } from '../messages.js';
 import { printJson, progress, table } from '../output.js';
 import { pgServiceFromArguments, pgServiceFromFile, type PgServiceBody } from '../pg-service-args.js';
 
@@ -155,10 +155,16 @@ export function varsCommands(program: Command) {
       for (const [index, assignment] of assignments.entries()) {
         const at = assignment.indexOf('=');
         // Never echo the argument: a forgotten KEY= leaves only the secret in it.
-        if (at < 1) throw new CliError(`Argument ${index + 1} is not KEY=VALUE (no key before an =)`, EXIT.usage);
+        if (at < 0) throw new CliError(`Argument ${index + 1} has no "=": write it as KEY=VALUE${options.file ? ' or KEY=@file' : ''} (e.g. LOG_LEVEL=info)`, EXIT.usage);
+        if (at === 0) throw new CliError(`Argument ${index + 1} has no key before its "=": write it as KEY=VALUE (e.g. LOG_LEVEL=info)`, EXIT.usage);
         const key = assignment.slice(0, at);
         let value = assignment.slice(at + 1);
-        if (options.file && value.startsWith('@')) value = fs.readFileSync(value.slice(1), 'utf8');
+        // `vars set "$SECRET"` with a base64 secret splits at its padding: what looks like the key is
+        // the secret. Refused here, unquoted, rather than quoted back by the server's refusal of the key.
+        if (/^=*$/.test(value) && !new RegExp((await import('../../modules/variables/rules.js')).KEY_PATTERN).test(key)) {
+          throw new CliError(`Argument ${index + 1} is not KEY=VALUE: nothing valid before its "=" and nothing after (not shown, in case it is a secret)`, EXIT.usage);
+        }
+        if (options.file && value.startsWith('@')) value = readInputFile(value.slice(1), `--file ${key}=${value}`).toString('utf8');
         const current = existing.get(key);
         const type = flagged ?? (current ? undefined : 'plain');
         const body = { ...(type ? { type } : {}), value, ...(options.file ? { mount_path: options.mountPath } : {}) };
@@ -180,7 +186,7 @@ export function varsCommands(program: Command) {
     .addHelpText('after', '\nExamples:\n  coffer vars import .env --path shop/staging --secret')
     .action(async (file: string, options: ScopeOptions & { secret?: boolean }) => {
       const { parse } = await import('dotenv');
-      const entries = Object.entries(parse(fs.readFileSync(file)));
+      const entries = Object.entries(parse(readInputFile(file, 'coffer vars import')));
       const api = apiFromEnvironment();
       const base = await collection(api, options);
       const existing = await shared(api, base);

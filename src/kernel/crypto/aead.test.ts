@@ -1,19 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../../../test/unit.js';
 import { DecryptionError, open, seal, valueAad } from './aead.js';
 
 const NONCE = { start: 1, end: 13 };
 
 function expectDecryptionError(fn: () => unknown, ...secrets: Buffer[]): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (error) {
-    caught = error;
-  }
-  expect(caught).toBeInstanceOf(DecryptionError);
-  const message = (caught as Error).message;
+  const { message } = thrown(fn, DecryptionError);
   for (const secret of secrets) {
     expect(message).not.toContain(secret.toString('hex'));
     expect(message).not.toContain(secret.toString('base64'));

@@ -1,21 +1,13 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { thrown, useTempDirs } from '../../../test/unit.js';
 import { DecryptionError } from './aead.js';
 import { type KeyProvider, LocalKeyProvider, newDataKey } from './key-provider.js';
 import { loadRootKey, rootKeyCheck, rotateWrappedKeys, RootKeyError, verifyRootKeyCheck, WrongRootKeyError } from './root-key.js';
 
-const dirs: string[] = [];
-function tempDir(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-root-key-'));
-  dirs.push(dir);
-  return dir;
-}
-afterEach(() => {
-  for (const dir of dirs.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('coffer-root-key-');
 
 function collect(): { lines: string[]; log: (msg: string) => void } {
   const lines: string[] = [];
@@ -81,17 +73,9 @@ describe('loadRootKey', () => {
     for (const contents of [short, long, garbled, '', 'not a key at all']) {
       const dataDir = tempDir();
       const file = writeKeyFile(dataDir, contents);
-      const error = (() => {
-        try {
-          loadRootKey({ dataDir, embedded: true }, () => {});
-        } catch (caught) {
-          return caught as Error;
-        }
-        return undefined;
-      })();
-      expect(error).toBeInstanceOf(RootKeyError);
-      expect(error?.message).toContain(`The root key file ${file} must hold exactly 32 bytes encoded as base64`);
-      if (contents !== '') expect(error?.message).not.toContain(contents);
+      const error = thrown(() => loadRootKey({ dataDir, embedded: true }, () => {}), RootKeyError);
+      expect(error.message).toContain(`The root key file ${file} must hold exactly 32 bytes encoded as base64`);
+      if (contents !== '') expect(error.message).not.toContain(contents);
     }
   });
 

@@ -9,6 +9,7 @@ import * as auditKeySets from './migrations/0007_audit_key_sets.js';
 import * as sealedOutputs from './migrations/0008_sealed_outputs.js';
 import * as auditKeys from './migrations/0009_audit_keys.js';
 import * as rateLimits from './migrations/0010_rate_limits.js';
+import * as revokedApiTokens from './migrations/0011_revoked_api_tokens.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_sealed_outputs': sealedOutputs,
   '0009_audit_keys': auditKeys,
   '0010_rate_limits': rateLimits,
+  '0011_revoked_api_tokens': revokedApiTokens,
 };
 
 /**

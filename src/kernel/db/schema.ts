@@ -155,6 +155,13 @@ export interface ApiTokensTable {
   last_used_at: Date | null;
 }
 
+/** Hashes of revoked API tokens (migration 0011): a revoked token is told so, by date. */
+export interface RevokedApiTokensTable {
+  token_hash: Buffer;
+  organization_id: string;
+  revoked_at: CreatedAt;
+}
+
 export interface AuditEventsTable {
   id: Generated<string>;
   organization_id: string;
@@ -294,6 +301,7 @@ export interface Database {
   custom_role_projects: CustomRoleProjectsTable;
   custom_role_environments: CustomRoleEnvironmentsTable;
   api_tokens: ApiTokensTable;
+  revoked_api_tokens: RevokedApiTokensTable;
   audit_events: AuditEventsTable;
   audit_chains: AuditChainsTable;
   security_events: SecurityEventsTable;

@@ -8,6 +8,7 @@ import { LocalKeyProvider } from '../../kernel/crypto/key-provider.js';
 import { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { rotateRootKey } from '../variables/rotate-root-key.js';
 import { openAuditKeys } from './audit-keys.js';
+import { openAudit } from './index.js';
 
 /**
  * The audit log's own keys (issue #18): stored wrapped like data keys, so a root-key rotation
@@ -83,7 +84,8 @@ describe('an install from before the audit keys (migration 0009)', () => {
     expect(stored.map((row) => row.name)).toEqual(expect.arrayContaining(['checkpoint-signing', 'value-hmac', `value-hmac:${id}`]));
 
     // A server started now answers with them.
-    const app = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: server.db, rootKey: server.rootKey });
+    const audit = await openAudit(server.db, server.rootKey, new LocalKeyProvider(server.rootKey));
+    const app = await buildApp({ config: { ...loadConfig({}), logLevel: 'silent' }, db: server.db, rootKey: server.rootKey, audit });
     try {
       const call = async (method: 'GET' | 'POST', url: string, payload?: unknown) => {
         const response = await app.inject({ method, url: `/api/v1${url}`, headers: { authorization: `Bearer ${owner.token}` }, payload: payload as object });

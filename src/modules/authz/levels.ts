@@ -36,16 +36,16 @@ const DEPLOYER: readonly Action[] = [
   'secret:write',
   'secret:decrypt',
 ];
-const MANAGER: readonly Action[] = [
-  ...DEPLOYER,
+/** Creating, editing and deleting environments and services: what MANAGER adds, and the DEVELOPER system role holds on its types. */
+export const ENVIRONMENT_MANAGEMENT: readonly Action[] = [
   'environment:create',
   'environment:write',
   'environment:delete',
   'service:create',
   'service:write',
   'service:delete',
-  'shell:connect',
 ];
+const MANAGER: readonly Action[] = [...DEPLOYER, ...ENVIRONMENT_MANAGEMENT, 'shell:connect'];
 
 /** Environment-level actions of each project level, for environments of the type it is set on. */
 export const PROJECT_LEVEL_ACTIONS: Record<ProjectLevel, readonly Action[]> = {

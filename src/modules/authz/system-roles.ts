@@ -1,6 +1,6 @@
 import { ENVIRONMENT_TYPES, type EnvironmentType } from '../../kernel/db/schema.js';
 import type { Action } from '../../kernel/authz/catalogue.js';
-import { CLUSTER_ACTIONS, ENVIRONMENT_ACTIONS, ORGANIZATION_ACTIONS } from './levels.js';
+import { CLUSTER_ACTIONS, ENVIRONMENT_ACTIONS, ENVIRONMENT_MANAGEMENT, ORGANIZATION_ACTIONS } from './levels.js';
 
 /** System roles (SPEC §2.2): present in every organization, immutable. */
 export const SYSTEM_ROLES = [
@@ -113,12 +113,7 @@ export const SYSTEM_ROLE_DEFINITIONS: Record<SystemRole, SystemRoleDefinition> =
     environments: types(
       ['DEVELOPMENT', 'PREVIEW', 'STAGING'],
       [
-        'environment:create',
-        'environment:write',
-        'environment:delete',
-        'service:create',
-        'service:write',
-        'service:delete',
+        ...ENVIRONMENT_MANAGEMENT,
         'secret:write',
         'secret:decrypt',
         'deployment:trigger',

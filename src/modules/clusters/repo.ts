@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -10,11 +11,8 @@ export const CLUSTER_CONSTRAINTS = {
 
 export function createClustersRepo(db: Kysely<Database>) {
   return {
-    list: (organizationId: string, afterName: string | undefined, limit: number) => {
-      let query = db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId);
-      if (afterName !== undefined) query = query.where('name', '>', afterName);
-      return query.orderBy('name').limit(limit).execute();
-    },
+    list: (organizationId: string, afterName: string | undefined, limit: number) =>
+      pageAfter(db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId), 'name', afterName, limit),
     insert: (cluster: { organization_id: string; name: string; region: string | null }) =>
       db.insertInto('clusters').values(cluster).returningAll().executeTakeFirstOrThrow(),
     update: (id: string, changes: { name?: string; region?: string | null }) =>

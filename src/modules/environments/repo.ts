@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database, EnvironmentType } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -13,11 +14,8 @@ export interface EnvironmentChanges {
 
 export function createEnvironmentsRepo(db: Kysely<Database>) {
   return {
-    list: (projectId: string, afterSlug: string | undefined, limit: number) => {
-      let query = db.selectFrom('environments').selectAll().where('project_id', '=', projectId);
-      if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
-      return query.orderBy('slug').limit(limit).execute();
-    },
+    list: (projectId: string, afterSlug: string | undefined, limit: number) =>
+      pageAfter(db.selectFrom('environments').selectAll().where('project_id', '=', projectId), 'slug', afterSlug, limit),
     cluster: (organizationId: string, id: string) =>
       db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst(),
     insert: (environment: { project_id: string; slug: string; name: string; type: EnvironmentType; cluster_id: string | null }) =>

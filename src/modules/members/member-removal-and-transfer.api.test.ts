@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { server, members, roleOf, customRole, changeRole } from '../../../test/fixtures/member-roles.js';
+import { server, members, owners, roleOf, customRole, changeRole } from '../../../test/fixtures/member-roles.js';
 
 describe('DELETE /orgs/{org}/members/{user_id}: removing and leaving', () => {
   it('lets an ADMIN remove a member (204); the removed user then gets 404 on the organization', async () => {
@@ -106,7 +106,7 @@ describe('POST /orgs/{org}/transfer-ownership', () => {
 
     // The old owner is an ordinary ADMIN now: removable, and able to leave.
     await server.expect(204, 'POST', `/orgs/${org}/transfer-ownership`, { token: admin.token, payload: { user_id: owner.id } });
-    expect((await members(org, owner.token)).filter((m) => m.role === 'OWNER').map((m) => m.user_id)).toEqual([owner.id]);
+    expect(await owners(org, owner.token)).toEqual([owner.id]);
     await server.expect(409, 'DELETE', `/orgs/${org}/members/${owner.id}`, { token: admin.token });
     await server.expect(204, 'DELETE', `/orgs/${org}/members/${admin.id}`, { token: admin.token });
   });
@@ -129,7 +129,7 @@ describe('POST /orgs/{org}/transfer-ownership', () => {
       expect(response.status).toBe(403);
       expect(response.body.error.code).toBe('FORBIDDEN');
     }
-    expect((await members(org, owner.token)).filter((m) => m.role === 'OWNER').map((m) => m.user_id)).toEqual([owner.id]);
+    expect(await owners(org, owner.token)).toEqual([owner.id]);
   });
 
   it('refuses a VIEWER with 403 naming member:manage', async () => {

@@ -1,5 +1,6 @@
 import { sql, type Kysely } from 'kysely';
-import type { Database } from '../../kernel/db/schema.js';
+import { pageAfter } from '../../kernel/db/keyset.js';
+import type { Database, Invitation } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const MEMBER_CONSTRAINTS = { membership: 'memberships_pkey' } as const;
@@ -8,7 +9,7 @@ export function createMembersRepo(db: Kysely<Database>) {
   return {
     /** Members by email after `afterEmail`. */
     list: (organizationId: string, afterEmail: string | undefined, limit: number) => {
-      let query = db
+      const query = db
         .selectFrom('memberships')
         .innerJoin('users', 'users.id', 'memberships.user_id')
         .leftJoin('custom_roles', 'custom_roles.id', 'memberships.role_id')
@@ -22,8 +23,7 @@ export function createMembersRepo(db: Kysely<Database>) {
           'memberships.created_at',
         ])
         .where('memberships.organization_id', '=', organizationId);
-      if (afterEmail !== undefined) query = query.where('users.email', '>', afterEmail);
-      return query.orderBy('users.email').limit(limit).execute();
+      return pageAfter(query, 'users.email', afterEmail, limit);
     },
 
     isMemberByEmail: async (organizationId: string, email: string) =>
@@ -71,14 +71,8 @@ export function createMembersRepo(db: Kysely<Database>) {
     addMember: (membership: { organization_id: string; user_id: string; role: string }) =>
       db.insertInto('memberships').values(membership).execute(),
 
-    insertInvitation: (invitation: {
-      organization_id: string;
-      email: string;
-      role: string;
-      token_hash: Buffer;
-      invited_by: string | null;
-      expires_at: Date;
-    }) => db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
+    insertInvitation: (invitation: Pick<Invitation, 'organization_id' | 'email' | 'role' | 'token_hash' | 'invited_by' | 'expires_at'>) =>
+      db.insertInto('invitations').values(invitation).returningAll().executeTakeFirstOrThrow(),
 
     pendingInvitations: (organizationId: string) =>
       db

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -14,14 +15,13 @@ export function createOrganizationsRepo(db: Kysely<Database>) {
 
     /** The organizations `userId` belongs to, by slug, after `afterSlug`. */
     listForUser: (userId: string, afterSlug: string | undefined, limit: number) => {
-      let query = db
+      const query = db
         .selectFrom('organizations')
         .innerJoin('memberships', 'memberships.organization_id', 'organizations.id')
         .selectAll('organizations')
         .select('memberships.role')
         .where('memberships.user_id', '=', userId);
-      if (afterSlug !== undefined) query = query.where('organizations.slug', '>', afterSlug);
-      return query.orderBy('organizations.slug').limit(limit).execute();
+      return pageAfter(query, 'organizations.slug', afterSlug, limit);
     },
 
     update: (id: string, changes: { slug?: string; name?: string; retention_days?: number }) =>

@@ -1,3 +1,4 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
@@ -16,6 +17,12 @@ import type { OrganizationsService } from './service.js';
 const tags = ['organizations'];
 
 export function organizationRoutes(app: App, service: OrganizationsService) {
+  /** Both edits (names, settings) answer the organization as edited, with the caller's role in it. */
+  async function update(request: FastifyRequest, changes: Parameters<OrganizationsService['update']>[2]) {
+    const { organization, membership } = scopeOf(request);
+    return toOrganizationView(await service.update(accessOf(request), organization, changes), membership?.role);
+  }
+
   app.post('/orgs', {
     config: { access: 'authenticated' },
     schema: {
@@ -60,10 +67,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
       body: UpdateOrganizationBody,
       response: { 200: OrganizationView, ...errorResponses },
     },
-    handler: async (request) => {
-      const { organization, membership } = scopeOf(request);
-      return toOrganizationView(await service.update(accessOf(request), organization, request.body), membership?.role);
-    },
+    handler: async (request) => update(request, request.body),
   });
 
   app.patch('/orgs/:org/settings', {
@@ -76,10 +80,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
       body: SettingsBody,
       response: { 200: OrganizationView, ...errorResponses },
     },
-    handler: async (request) => {
-      const { organization, membership } = scopeOf(request);
-      return toOrganizationView(await service.update(accessOf(request), organization, request.body), membership?.role);
-    },
+    handler: async (request) => update(request, request.body),
   });
 
   app.delete('/orgs/:org', {

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -6,11 +7,8 @@ export const PROJECT_CONSTRAINTS = { slug: 'projects_organization_id_slug_key' }
 
 export function createProjectsRepo(db: Kysely<Database>) {
   return {
-    list: (organizationId: string, afterSlug: string | undefined, limit: number) => {
-      let query = db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId);
-      if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
-      return query.orderBy('slug').limit(limit).execute();
-    },
+    list: (organizationId: string, afterSlug: string | undefined, limit: number) =>
+      pageAfter(db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId), 'slug', afterSlug, limit),
     insert: (project: { organization_id: string; slug: string; name: string; description: string }) =>
       db.insertInto('projects').values(project).returningAll().executeTakeFirstOrThrow(),
     update: (id: string, changes: { slug?: string; name?: string; description?: string }) =>

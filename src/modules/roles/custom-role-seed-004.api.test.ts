@@ -167,13 +167,14 @@ describe('custom roles: seed 004 per-environment permission sets', () => {
 });
 
 describe('custom roles: changes take effect on the next request', () => {
-  it('hides the project again once the only environment the role named is deleted', async () => {
+  it.each([
+    ['ENVIRONMENT_ADMIN', 'DEVELOPMENT'],
+    ['FULL_VISIBILITY', 'STAGING'],
+  ] as const)('hides the project on the next request once the only environment a set (%s) was on is deleted', async (set, type) => {
     const f = await fixture();
-    const member = await memberWithRole(f.owner, f.org, {
-      environment_permissions: [{ environment_id: f.environments.DEVELOPMENT, permissions: ['ENVIRONMENT_ADMIN'] }],
-    });
+    const member = await memberWithRole(f.owner, f.org, { environment_permissions: [{ environment_id: f.environments[type], permissions: [set] }] });
     await server.expect(200, 'GET', f.base, { token: member.token });
-    await server.expect(204, 'DELETE', `${f.base}/environments/development`, { token: f.owner.token });
+    await server.expect(204, 'DELETE', `${f.base}/environments/${type.toLowerCase()}`, { token: f.owner.token });
     await server.expect(404, 'GET', f.base, { token: member.token });
     const projects = await server.expect(200, 'GET', `/orgs/${f.org}/projects`, { token: member.token });
     expect(projects.body.items).toEqual([]);
@@ -186,10 +187,7 @@ describe('custom roles: changes take effect on the next request', () => {
       project_permissions: [{ project_id: f.projectId, permissions: typeLevels({ DEVELOPMENT: permission }) }],
     });
     const role = (await server.expect(201, 'POST', `/orgs/${f.org}/roles`, { token: f.owner.token, payload: body('MANAGER') })).body.id;
-    const member = await server.user('member');
-    const invitation = await server.expect(201, 'POST', `/orgs/${f.org}/invitations`, { token: f.owner.token, payload: { email: member.email, role: 'VIEWER' } });
-    await server.expect(200, 'POST', `/invitations/${invitation.body.token}/accept`, { token: member.token });
-    await server.expect(200, 'PATCH', `/orgs/${f.org}/members/${member.id}`, { token: f.owner.token, payload: { role_id: role } });
+    const member = await server.holder(f.owner.token, f.org, role);
 
     const services = `${f.base}/environments/development/services`;
     await server.expect(201, 'POST', services, { token: member.token, payload: { slug: 'first', kind: 'job' } });
@@ -243,18 +241,6 @@ describe('custom roles: changes take effect on the next request', () => {
     await server.expect(200, 'PATCH', `/orgs/${f.org}/members/${member.id}`, { token: f.owner.token, payload: { role_id: nothing } });
     await server.expect(404, 'GET', f.base, { token: member.token });
     await server.expect(200, 'GET', `/orgs/${f.org}`, { token: member.token });
-  });
-
-  it('hides the project on the next request once the only environment a set was on is deleted', async () => {
-    const f = await fixture();
-    const member = await memberWithRole(f.owner, f.org, {
-      environment_permissions: [{ environment_id: f.environments.STAGING, permissions: ['FULL_VISIBILITY'] }],
-    });
-    await server.expect(200, 'GET', f.base, { token: member.token });
-    await server.expect(204, 'DELETE', `${f.base}/environments/staging`, { token: f.owner.token });
-    await server.expect(404, 'GET', f.base, { token: member.token });
-    const projects = await server.expect(200, 'GET', `/orgs/${f.org}/projects`, { token: member.token });
-    expect(projects.body.items).toEqual([]);
   });
 
   it.runIf(process.env.COFFER_TEST_BACKEND === 'postgres')('applies a role change made on one instance on the next request to another', async () => {

@@ -10,6 +10,11 @@ export interface RoleLists {
   environments: { environment_id: string; permissions: string[] }[];
 }
 
+/** Which of `ids` exist, as `find` (a query of those ids in one organization) answers; no query for none. */
+async function existing(ids: string[], find: () => Promise<{ id: string }[]>): Promise<Set<string>> {
+  return ids.length === 0 ? new Set<string>() : new Set((await find()).map((row) => row.id));
+}
+
 export function createRolesRepo(db: Kysely<Database>) {
   return {
     list: (organizationId: string) =>
@@ -107,38 +112,22 @@ export function createRolesRepo(db: Kysely<Database>) {
           .executeTakeFirstOrThrow()
       ).n,
 
-    existingClusters: async (organizationId: string, ids: string[]) =>
-      ids.length === 0
-        ? new Set<string>()
-        : new Set(
-            (await db.selectFrom('clusters').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute()).map(
-              (r) => r.id,
-            ),
-          ),
+    existingClusters: (organizationId: string, ids: string[]) =>
+      existing(ids, () => db.selectFrom('clusters').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute()),
 
-    existingProjects: async (organizationId: string, ids: string[]) =>
-      ids.length === 0
-        ? new Set<string>()
-        : new Set(
-            (await db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute()).map(
-              (r) => r.id,
-            ),
-          ),
+    existingProjects: (organizationId: string, ids: string[]) =>
+      existing(ids, () => db.selectFrom('projects').select('id').where('organization_id', '=', organizationId).where('id', 'in', ids).execute()),
 
-    existingEnvironments: async (organizationId: string, ids: string[]) =>
-      ids.length === 0
-        ? new Set<string>()
-        : new Set(
-            (
-              await db
-                .selectFrom('environments as e')
-                .innerJoin('projects as p', 'p.id', 'e.project_id')
-                .select('e.id')
-                .where('p.organization_id', '=', organizationId)
-                .where('e.id', 'in', ids)
-                .execute()
-            ).map((r) => r.id),
-          ),
+    existingEnvironments: (organizationId: string, ids: string[]) =>
+      existing(ids, () =>
+        db
+          .selectFrom('environments as e')
+          .innerJoin('projects as p', 'p.id', 'e.project_id')
+          .select('e.id')
+          .where('p.organization_id', '=', organizationId)
+          .where('e.id', 'in', ids)
+          .execute(),
+      ),
   };
 }
 

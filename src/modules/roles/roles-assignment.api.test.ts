@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { server, SYSTEM_ROLES, createCluster, createProject, createEnvironment, createRole } from '../../../test/fixtures/roles.js';
+import { expectError, expectInvalidField } from '../../../test/harness.js';
+import { server, SYSTEM_ROLES, createCluster, createProject, createRole, projectWith } from '../../../test/fixtures/roles.js';
 
 describe('roles: assignment and deletion', () => {
   it('deletes a custom role nobody holds with 204, after which it answers 404 and is not listed', async () => {
@@ -15,8 +16,7 @@ describe('roles: assignment and deletion', () => {
   it('assigns a custom role with PATCH /members/{user_id} {role_id}, shown in the members list', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Support' });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
+    const member = await server.member(owner.token, org, 'VIEWER');
     const patched = await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, {
       token: owner.token,
       payload: { role_id: role.id },
@@ -33,9 +33,7 @@ describe('roles: assignment and deletion', () => {
   it('shows the new name of a renamed role in the members list', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Before' });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
-    await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } });
+    const member = await server.holder(owner.token, org, role.id);
     await server.expect(200, 'PUT', `/orgs/${org}/roles/${role.id}`, { token: owner.token, payload: { name: 'After' } });
     const members = await server.expect(200, 'GET', `/orgs/${org}/members`, { token: owner.token });
     expect(members.body.items.find((m: { user_id: string }) => m.user_id === member.id)).toMatchObject({ role: 'CUSTOM', role_id: role.id, role_name: 'After' });
@@ -45,23 +43,16 @@ describe('roles: assignment and deletion', () => {
     const { owner, org } = await server.org();
     const theirs = await server.org();
     const role = await createRole(theirs.owner.token, theirs.org, { name: 'Theirs' });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
-    const response = await server.request('PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.role_id');
+    const member = await server.member(owner.token, org, 'VIEWER');
+    expectInvalidField(await server.request('PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } }), 'body.role_id');
   });
 
   it('refuses to delete a role a member holds with 409, and deletes it once they hold another', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Held' });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
-    await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } });
+    const member = await server.holder(owner.token, org, role.id);
 
-    const refused = await server.request('DELETE', `/orgs/${org}/roles/${role.id}`, { token: owner.token });
-    expect(refused.status).toBe(409);
-    expect(refused.body.error).toMatchObject({ code: 'CONFLICT', details: { members: 1 } });
+    expectError(await server.request('DELETE', `/orgs/${org}/roles/${role.id}`, { token: owner.token }), 409, 'CONFLICT', { members: 1 });
     await server.expect(200, 'GET', `/orgs/${org}/roles/${role.id}`, { token: owner.token });
 
     await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role: 'VIEWER' } });
@@ -71,9 +62,7 @@ describe('roles: assignment and deletion', () => {
   it('lets a role be deleted once its only holder has left the organization', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Held' });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
-    await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } });
+    const member = await server.holder(owner.token, org, role.id);
     await server.expect(204, 'DELETE', `/orgs/${org}/members/${member.id}`, { token: member.token });
     await server.expect(204, 'DELETE', `/orgs/${org}/roles/${role.id}`, { token: owner.token });
   });
@@ -113,10 +102,7 @@ describe('roles: references to deleted resources', () => {
 
   it('removes a deleted environment from the roles that listed it, and those of a deleted project', async () => {
     const { owner, org } = await server.org();
-    const slug = server.slug('p');
-    await createProject(owner.token, org, 'Store', slug);
-    const dev = await createEnvironment(owner.token, org, slug, 'dev', 'DEVELOPMENT');
-    const prod = await createEnvironment(owner.token, org, slug, 'prod', 'PRODUCTION');
+    const { slug, environments: { dev, prod } } = await projectWith(owner.token, org, 'Store', { dev: 'DEVELOPMENT', prod: 'PRODUCTION' });
     const role = await createRole(owner.token, org, {
       name: 'Envs',
       environment_permissions: [
@@ -139,8 +125,7 @@ describe('roles: security', () => {
     const { owner, org } = await server.org();
     const hidden = await createProject(owner.token, org, 'Secret Project');
     const role = await createRole(owner.token, org, { name: 'Insiders', project_permissions: [{ project_id: hidden, is_admin: true }] });
-    const viewer = await server.user('viewer');
-    await server.join(owner.token, org, viewer, 'VIEWER');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     const seen = await server.expect(200, 'GET', `/orgs/${org}/roles/${role.id}`, { token: viewer.token });
     expect(seen.body).toEqual({ id: role.id, name: 'Insiders', description: '', system: false, created_at: expect.any(String), updated_at: expect.any(String) });
     const full = await server.expect(200, 'GET', `/orgs/${org}/roles/${role.id}`, { token: owner.token });
@@ -149,34 +134,23 @@ describe('roles: security', () => {
 
   it('refuses an environment entry that grants no permission set, and names with surrounding spaces', async () => {
     const { owner, org } = await server.org();
-    const project = server.slug('p');
-    await createProject(owner.token, org, 'P', project);
-    const env = await createEnvironment(owner.token, org, project, 'prod', 'PRODUCTION');
-    const empty = await server.request('POST', `/orgs/${org}/roles`, {
-      token: owner.token,
-      payload: { name: 'Empty', environment_permissions: [{ environment_id: env, permissions: [] }] },
-    });
-    expect(empty.status).toBe(400);
-    expect(empty.body.error.details.field).toBe('body.environment_permissions[0].permissions');
-    const spaced = await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: { name: ' ADMIN ' } });
-    expect(spaced.status).toBe(400);
-    expect(spaced.body.error.details.field).toBe('body.name');
+    const { environments } = await projectWith(owner.token, org, 'P', { prod: 'PRODUCTION' });
+    const empty = { name: 'Empty', environment_permissions: [{ environment_id: environments.prod, permissions: [] }] };
+    expectInvalidField(await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: empty }), 'body.environment_permissions[0].permissions');
+    expectInvalidField(await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: { name: ' ADMIN ' } }), 'body.name');
   });
 
   it('refuses a VIEWER creating, replacing or deleting roles with 403 naming member:manage, and changes nothing', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Untouched' });
-    const viewer = await server.user('viewer');
-    await server.join(owner.token, org, viewer, 'VIEWER');
+    const viewer = await server.member(owner.token, org, 'VIEWER');
     const routes = [
       ['POST', `/orgs/${org}/roles`, { name: 'Sneaky' }],
       ['PUT', `/orgs/${org}/roles/${role.id}`, { name: 'Sneaky' }],
       ['DELETE', `/orgs/${org}/roles/${role.id}`],
     ] as const;
     for (const [method, url, payload] of routes) {
-      const response = await server.request(method, url, { token: viewer.token, payload });
-      expect(response.status, method).toBe(403);
-      expect(response.body.error).toMatchObject({ code: 'FORBIDDEN', details: { action: 'member:manage' } });
+      expectError(await server.request(method, url, { token: viewer.token, payload }), 403, 'FORBIDDEN', { action: 'member:manage' });
     }
     const list = await server.expect(200, 'GET', `/orgs/${org}/roles`, { token: owner.token });
     expect(list.body.items.map((r: { name: string }) => r.name)).toEqual([...SYSTEM_ROLES, 'Untouched']);
@@ -184,8 +158,7 @@ describe('roles: security', () => {
 
   it('lets an ADMIN manage roles', async () => {
     const { owner, org } = await server.org();
-    const admin = await server.user('admin');
-    await server.join(owner.token, org, admin, 'ADMIN');
+    const admin = await server.member(owner.token, org, 'ADMIN');
     const role = await createRole(admin.token, org, { name: 'By admin' });
     await server.expect(200, 'PUT', `/orgs/${org}/roles/${role.id}`, { token: admin.token, payload: { name: 'By admin, edited' } });
     await server.expect(204, 'DELETE', `/orgs/${org}/roles/${role.id}`, { token: admin.token });
@@ -195,13 +168,10 @@ describe('roles: security', () => {
     const { owner, org } = await server.org();
     const project = await createProject(owner.token, org, 'Store');
     const role = await createRole(owner.token, org, { name: 'Project admins', project_permissions: [{ project_id: project, is_admin: true }] });
-    const member = await server.user('member');
-    await server.join(owner.token, org, member, 'VIEWER');
-    await server.expect(200, 'PATCH', `/orgs/${org}/members/${member.id}`, { token: owner.token, payload: { role_id: role.id } });
+    const member = await server.holder(owner.token, org, role.id);
     await server.expect(200, 'GET', `/orgs/${org}/roles/${role.id}`, { token: member.token });
     const response = await server.request('PUT', `/orgs/${org}/roles/${role.id}`, { token: member.token, payload: { name: 'Project admins' } });
-    expect(response.status).toBe(403);
-    expect(response.body.error.details.action).toBe('member:manage');
+    expectError(response, 403, 'FORBIDDEN', { action: 'member:manage' });
     await server.expect(403, 'POST', `/orgs/${org}/roles`, { token: member.token, payload: { name: 'Escalated' } });
   });
 });

@@ -1,43 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { server, SYSTEM_ROLES, createCluster, createProject, createEnvironment, createRole, levels, platformEngineers, seedOrg } from '../../../test/fixtures/roles.js';
+import { expectInvalidField } from '../../../test/harness.js';
+import { server, SYSTEM_ROLES, createCluster, createProject, createEnvironment, createRole, levels, platformEngineers, projectWith, seedOrg } from '../../../test/fixtures/roles.js';
+
+type SeedBody = ReturnType<typeof platformEngineers>;
 
 describe('roles: validation and conflicts', () => {
-  it('names the entry of an unknown project id with 400 (body.project_permissions[2].project_id)', async () => {
+  it.each([
+    ['project id', 'body.project_permissions[2].project_id', (body: SeedBody) => (body.project_permissions[2]!.project_id = randomUUID())],
+    ['cluster id', 'body.cluster_permissions[1].cluster_id', (body: SeedBody) => (body.cluster_permissions[1]!.cluster_id = randomUUID())],
+  ])('names the entry of an unknown %s with 400 (%s)', async (_label, field, unknown) => {
     const { owner, org, ids } = await seedOrg();
     const body = platformEngineers(ids);
-    body.project_permissions[2]!.project_id = randomUUID();
-    const response = await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: body });
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.project_permissions[2].project_id' } });
-  });
-
-  it('names the entry of an unknown cluster id with 400', async () => {
-    const { owner, org, ids } = await seedOrg();
-    const body = platformEngineers(ids);
-    body.cluster_permissions[1]!.cluster_id = randomUUID();
-    const response = await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: body });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.cluster_permissions[1].cluster_id');
+    unknown(body);
+    expectInvalidField(await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: body }), field);
   });
 
   it('names the entry of an unknown environment id with 400', async () => {
     const { owner, org } = await server.org();
-    const slug = server.slug('p');
-    await createProject(owner.token, org, 'Store', slug);
-    const env = await createEnvironment(owner.token, org, slug, 'dev', 'DEVELOPMENT');
-    const response = await server.request('POST', `/orgs/${org}/roles`, {
-      token: owner.token,
-      payload: {
-        name: 'Envs',
-        environment_permissions: [
-          { environment_id: env, permissions: ['BASIC_VISIBILITY'] },
-          { environment_id: randomUUID(), permissions: ['BASIC_VISIBILITY'] },
-        ],
-      },
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.environment_permissions[1].environment_id');
+    const { environments } = await projectWith(owner.token, org, 'Store', { dev: 'DEVELOPMENT' });
+    const environment_permissions = [environments.dev, randomUUID()].map((environment_id) => ({ environment_id, permissions: ['BASIC_VISIBILITY'] }));
+    const response = await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: { name: 'Envs', environment_permissions } });
+    expectInvalidField(response, 'body.environment_permissions[1].environment_id');
   });
 
   it("refuses the ids of another organization's cluster, project and environment with 400, on POST and PUT", async () => {
@@ -118,10 +102,8 @@ describe('roles: validation and conflicts', () => {
 
   it('refuses the same cluster, project or environment listed twice with 400 naming the second entry', async () => {
     const { owner, org } = await server.org();
-    const slug = server.slug('p');
-    const project = await createProject(owner.token, org, 'Store', slug);
+    const { id: project, environments: { dev: env } } = await projectWith(owner.token, org, 'Store', { dev: 'DEVELOPMENT' });
     const cluster = await createCluster(owner.token, org, 'c');
-    const env = await createEnvironment(owner.token, org, slug, 'dev', 'DEVELOPMENT');
     const bodies = [
       [{ cluster_permissions: [{ cluster_id: cluster, permission: 'VIEWER' }, { cluster_id: cluster, permission: 'ADMIN' }] }, 'body.cluster_permissions[1]'],
       [{ project_permissions: [{ project_id: project, is_admin: true }, { project_id: project, permissions: levels('VIEWER') }] }, 'body.project_permissions[1]'],
@@ -144,15 +126,9 @@ describe('roles: validation and conflicts', () => {
 
   it('refuses one permission set given twice in an environment entry with 400 naming its permissions', async () => {
     const { owner, org } = await server.org();
-    const slug = server.slug('p');
-    await createProject(owner.token, org, 'Store', slug);
-    const env = await createEnvironment(owner.token, org, slug, 'dev', 'DEVELOPMENT');
-    const response = await server.request('POST', `/orgs/${org}/roles`, {
-      token: owner.token,
-      payload: { name: 'Twice', environment_permissions: [{ environment_id: env, permissions: ['OPS', 'TUNNEL', 'OPS'] }] },
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.environment_permissions[0].permissions');
+    const { environments } = await projectWith(owner.token, org, 'Store', { dev: 'DEVELOPMENT' });
+    const payload = { name: 'Twice', environment_permissions: [{ environment_id: environments.dev, permissions: ['OPS', 'TUNNEL', 'OPS'] }] };
+    expectInvalidField(await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload }), 'body.environment_permissions[0].permissions');
   });
 
   it('refuses one environment type given twice in a project entry with 400 naming it', async () => {
@@ -212,17 +188,13 @@ describe('roles: validation and conflicts', () => {
 
   it.each(['ADMIN', 'admin', 'Owner', 'VIEWER', 'api_user', 'Custom'])('refuses a role named like the system role (or role marker) %s with 400 naming body.name', async (name) => {
     const { owner, org } = await server.org();
-    const response = await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: { name } });
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.name' } });
+    expectInvalidField(await server.request('POST', `/orgs/${org}/roles`, { token: owner.token, payload: { name } }), 'body.name');
   });
 
   it('refuses to rename a custom role to a system role name with 400', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Fine' });
-    const response = await server.request('PUT', `/orgs/${org}/roles/${role.id}`, { token: owner.token, payload: { name: 'Admin' } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.name');
+    expectInvalidField(await server.request('PUT', `/orgs/${org}/roles/${role.id}`, { token: owner.token, payload: { name: 'Admin' } }), 'body.name');
   });
 
   it('refuses to replace or delete a system role with 409, and it stays as it was', async () => {

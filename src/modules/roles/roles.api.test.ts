@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { server, UUID, SYSTEM_ROLES, createCluster, createProject, createEnvironment, createRole, platformEngineers, seedOrg } from '../../../test/fixtures/roles.js';
+import { server, UUID, SYSTEM_ROLES, createCluster, createProject, createRole, platformEngineers, projectWith, seedOrg } from '../../../test/fixtures/roles.js';
 
 describe('roles: listing and reading', () => {
   it('lists the 9 system roles, marked system: true, before any custom role exists', async () => {
@@ -170,10 +170,8 @@ describe("roles: seed 001's bodies round-trip", () => {
 
   it('round-trips environment_permissions with the seed 004 set names, filling environment_name and project_name', async () => {
     const { owner, org } = await server.org();
-    const slug = server.slug('p');
-    await createProject(owner.token, org, 'Store', slug);
-    const production = await createEnvironment(owner.token, org, slug, 'production', 'PRODUCTION');
-    const staging = await createEnvironment(owner.token, org, slug, 'staging', 'STAGING');
+    const { environments } = await projectWith(owner.token, org, 'Store', { production: 'PRODUCTION', staging: 'STAGING' });
+    const { production, staging } = environments;
     const environment_permissions = [
       { environment_id: production, permissions: ['BASIC_VISIBILITY', 'FULL_VISIBILITY', 'ENVIRONMENT_ADMIN', 'DEPLOYMENT'] },
       { environment_id: staging, permissions: ['DESTRUCTION', 'OPS', 'SENSITIVE_ACCESS', 'TUNNEL'] },

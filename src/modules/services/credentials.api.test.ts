@@ -6,6 +6,7 @@ import { useTestServer } from '../../../test/harness.js';
  * gets it neither from resolution nor from the service's own view (issue #18).
  */
 
+// Naming rules, unique names, closed values (type, kind), deletion and paging, shared by every collection: test/collections.api.test.ts.
 const server = useTestServer();
 
 const OUTPUTS = { host: 'pg.internal', port: '5432', username: 'shop_app', password: 'correct-horse-battery-staple' };

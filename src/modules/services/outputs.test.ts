@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { thrown } from '../../../test/unit.js';
 import { AppError } from '../../kernel/errors.js';
 import { checkOutputs } from './outputs.js';
 
@@ -13,14 +14,8 @@ describe('checkOutputs', () => {
     ['a lone surrogate', 'db\ud800.internal', 'must be valid Unicode (it holds a lone surrogate)'],
     ['more than a value may hold', 'x'.repeat(64 * 1024 + 1), 'is 65537 bytes; a plain value may hold at most 65536 bytes'],
   ])('refuses an output holding %s like a variable value, naming the output', (_label, value, reason) => {
-    let error: unknown;
-    try {
-      checkOutputs({ port: '5432', host: value });
-    } catch (caught) {
-      error = caught;
-    }
-    expect(error).toBeInstanceOf(AppError);
-    expect((error as AppError).status).toBe(400);
-    expect((error as AppError).details).toEqual({ field: 'body.outputs.host', reason });
+    const error = thrown(() => checkOutputs({ port: '5432', host: value }), AppError);
+    expect(error.status).toBe(400);
+    expect(error.details).toEqual({ field: 'body.outputs.host', reason });
   });
 });

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { pageAfter } from '../../kernel/db/keyset.js';
 import type { Database, ServiceKind } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
@@ -20,11 +21,8 @@ export interface SealedOutputs {
 
 export function createServicesRepo(db: Kysely<Database>) {
   return {
-    list: (environmentId: string, afterSlug: string | undefined, limit: number) => {
-      let query = db.selectFrom('services').selectAll().where('environment_id', '=', environmentId);
-      if (afterSlug !== undefined) query = query.where('slug', '>', afterSlug);
-      return query.orderBy('slug').limit(limit).execute();
-    },
+    list: (environmentId: string, afterSlug: string | undefined, limit: number) =>
+      pageAfter(db.selectFrom('services').selectAll().where('environment_id', '=', environmentId), 'slug', afterSlug, limit),
     insert: (service: { id: string; environment_id: string; slug: string; name: string; kind: ServiceKind } & SealedOutputs) =>
       db
         .insertInto('services')

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { useTestServer } from '../../../test/harness.js';
+import { expectError, expectInvalidField, useTestServer } from '../../../test/harness.js';
 
+// Naming rules, unique names, closed values (type, kind), deletion and paging, shared by every collection: test/collections.api.test.ts.
 const server = useTestServer();
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -54,20 +55,6 @@ describe('services: happy path', () => {
     expect(response.body.kind).toBe(kind);
   });
 
-  it('gets a service by slug and lists it next to the others', async () => {
-    const { owner, base } = await tree();
-    const created = await server.expect(201, 'POST', base, {
-      token: owner.token,
-      payload: { slug: 'api', kind: 'application', outputs: { url: 'https://api.internal' } },
-    });
-    const got = await server.expect(200, 'GET', `${base}/api`, { token: owner.token });
-    expect(got.body).toEqual(created.body);
-    const list = await server.expect(200, 'GET', base, { token: owner.token });
-    expect(list.body.next_cursor).toBeNull();
-    expect(list.body.items.map((s: { slug: string }) => s.slug)).toEqual(['api', 'backend']);
-    expect(list.body.items[0]).toEqual(created.body);
-  });
-
   it('edits name, kind and outputs of a service with PATCH; new outputs replace the old ones', async () => {
     const { owner, base } = await tree();
     const patched = await server.expect(200, 'PATCH', `${base}/backend`, {
@@ -97,16 +84,6 @@ describe('services: happy path', () => {
     expect(patched.body.slug).toBe('api');
     await server.expect(404, 'GET', `${base}/backend`, { token: owner.token });
     await server.expect(200, 'GET', `${base}/api`, { token: owner.token });
-  });
-
-  it('deletes a service with 204, after which it answers 404 with a JSON error body', async () => {
-    const { owner, base } = await tree();
-    const deleted = await server.expect(204, 'DELETE', `${base}/backend`, { token: owner.token });
-    expect(deleted.raw.body).toBe('');
-    const got = await server.expect(404, 'GET', `${base}/backend`, { token: owner.token });
-    expect(got.body.error).toMatchObject({ code: 'NOT_FOUND', message: expect.any(String), request_id: expect.any(String) });
-    const list = await server.expect(200, 'GET', base, { token: owner.token });
-    expect(list.body.items).toEqual([]);
   });
 });
 
@@ -143,8 +120,7 @@ describe('services: output values', () => {
   ])('refuses an output value holding %s with 400 naming the output, on create and on edit', async (_label, value, reason) => {
     const { owner, base } = await tree();
     const created = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc', kind: 'database', outputs: { port: '5432', host: value } } });
-    expect(created.status, JSON.stringify(created.body)).toBe(400);
-    expect(created.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.outputs.host', reason: expect.stringMatching(reason) } });
+    expectError(created, 400, 'VALIDATION_FAILED', { field: 'body.outputs.host', reason: expect.stringMatching(reason) });
     await server.expect(404, 'GET', `${base}/svc`, { token: owner.token });
 
     const edited = await server.request('PATCH', `${base}/backend`, { token: owner.token, payload: { outputs: { password: value } } });
@@ -233,131 +209,12 @@ describe('services: outputs and masking', () => {
     expect(created.body.outputs.password).toBe('ééé********ñññ');
   });
 
-  it('refuses an output value that is not a string with 400 naming the output', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, {
-      token: owner.token,
-      payload: { slug: 'svc', kind: 'application', outputs: { extra: { nested: true } } },
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.outputs.extra');
-  });
-
-  it('refuses an output value over 4096 characters with 400 naming the output', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, {
-      token: owner.token,
-      payload: { slug: 'svc', kind: 'application', outputs: { url: 'x'.repeat(4097) } },
-    });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.outputs.url');
-  });
-});
-
-describe('services: errors', () => {
-  it.each(['server', 'Application', ''])('refuses the service kind %j with 400 naming body.kind', async (kind) => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc', kind } });
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.kind' } });
-  });
-
-  it('refuses a service without a kind with 400 naming body.kind', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'svc' } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.kind');
-  });
-
-  it('refuses an unknown kind in a PATCH with 400 naming body.kind', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('PATCH', `${base}/backend`, { token: owner.token, payload: { kind: 'lambda' } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.kind');
-  });
-
   it.each([
-    ['with a space and capitals', 'Bad Slug'],
-    ['starting with a dash', '-x'],
-    ['of 64 characters', 's'.repeat(64)],
-  ])('refuses a slug %s with 400 naming body.slug', async (_label, slug) => {
+    ['that is not a string', { extra: { nested: true } }, 'body.outputs.extra'],
+    ['over 4096 characters', { url: 'x'.repeat(4097) }, 'body.outputs.url'],
+  ])('refuses an output value %s with 400 naming the output', async (_label, outputs, field) => {
     const { owner, base } = await tree();
-    const response = await server.request('POST', base, { token: owner.token, payload: { slug, kind: 'application' } });
-    expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'VALIDATION_FAILED', details: { field: 'body.slug' } });
-  });
-
-  it('refuses a service without a slug with 400 naming body.slug', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, { token: owner.token, payload: { kind: 'application' } });
-    expect(response.status).toBe(400);
-    expect(response.body.error.details.field).toBe('body.slug');
-  });
-
-  it('refuses a duplicate service slug in the same environment with 409', async () => {
-    const { owner, base } = await tree();
-    const response = await server.request('POST', base, { token: owner.token, payload: { slug: 'backend', kind: 'job' } });
-    expect(response.status).toBe(409);
-    expect(response.body.error).toMatchObject({ code: 'CONFLICT', details: { field: 'slug' } });
-  });
-
-  it('accepts the same service slug in another environment of the project', async () => {
-    const { owner, org, base } = await tree();
-    await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, {
-      token: owner.token,
-      payload: { slug: 'staging', type: 'STAGING' },
-    });
-    const created = await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments/staging/services`, {
-      token: owner.token,
-      payload: { slug: 'backend', kind: 'application' },
-    });
-    const original = await server.expect(200, 'GET', `${base}/backend`, { token: owner.token });
-    expect(created.body.id).not.toBe(original.body.id);
-  });
-
-  it('refuses to rename a service to a slug taken in its environment with 409', async () => {
-    const { owner, base } = await tree();
-    await server.expect(201, 'POST', base, { token: owner.token, payload: { slug: 'worker', kind: 'job' } });
-    const response = await server.request('PATCH', `${base}/worker`, { token: owner.token, payload: { slug: 'backend' } });
-    expect(response.status).toBe(409);
-    expect(response.body.error.code).toBe('CONFLICT');
-  });
-
-  it('answers 404 to the services of an unknown environment', async () => {
-    const { owner, org } = await tree();
-    const base = `/orgs/${org}/projects/shop/environments/nope/services`;
-    for (const [method, payload] of [['GET'], ['POST', { slug: 'svc', kind: 'job' }]] as const) {
-      const response = await server.request(method, base, { token: owner.token, payload });
-      expect(response.status, method).toBe(404);
-      expect(response.body.error.code).toBe('NOT_FOUND');
-    }
-  });
-});
-
-describe('services: pagination', () => {
-  it('pages through services with limit and next_cursor, each once, in slug order', async () => {
-    const { owner, org } = await tree();
-    const base = `/orgs/${org}/projects/shop/environments/paged/services`;
-    await server.expect(201, 'POST', `/orgs/${org}/projects/shop/environments`, {
-      token: owner.token,
-      payload: { slug: 'paged', type: 'DEVELOPMENT' },
-    });
-    const slugs = ['s-echo', 's-alpha', 's-delta', 's-bravo', 's-charlie'];
-    for (const slug of slugs) await server.expect(201, 'POST', base, { token: owner.token, payload: { slug, kind: 'container' } });
-
-    const seen: string[] = [];
-    const pageSizes: number[] = [];
-    let cursor: string | null = null;
-    do {
-      const query: string = cursor ? `?limit=2&cursor=${encodeURIComponent(cursor)}` : '?limit=2';
-      const page = await server.expect(200, 'GET', `${base}${query}`, { token: owner.token });
-      pageSizes.push(page.body.items.length);
-      seen.push(...page.body.items.map((s: { slug: string }) => s.slug));
-      cursor = page.body.next_cursor;
-    } while (cursor !== null && seen.length <= slugs.length);
-
-    expect(seen).toEqual([...slugs].sort());
-    expect(pageSizes).toEqual([2, 2, 1]);
+    expectInvalidField(await server.request('POST', base, { token: owner.token, payload: { slug: 'svc', kind: 'application', outputs } }), field);
   });
 });
 

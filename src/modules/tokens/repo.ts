@@ -56,9 +56,21 @@ export function createTokensRepo(db: Kysely<Database>) {
         .values({ ...token, scopes: JSON.stringify(token.scopes) })
         .returning('id')
         .executeTakeFirstOrThrow(),
-    delete: async (organizationId: string, id: string) =>
-      (await db.deleteFrom('api_tokens').where('organization_id', '=', organizationId).where('id', '=', id).executeTakeFirst())
-        .numDeletedRows > 0n,
+    /** Deletes the token and keeps its hash as revoked (call inside the revocation's transaction). */
+    delete: async (organizationId: string, id: string) => {
+      const deleted = await db
+        .deleteFrom('api_tokens')
+        .where('organization_id', '=', organizationId)
+        .where('id', '=', id)
+        .returning(['token_hash', 'organization_id'])
+        .executeTakeFirst();
+      if (!deleted) return false;
+      await db.insertInto('revoked_api_tokens').values(deleted).onConflict((conflict) => conflict.column('token_hash').doNothing()).execute();
+      return true;
+    },
+    /** When the token with this hash was revoked, if it was. */
+    revokedAt: async (tokenHash: Buffer) =>
+      (await db.selectFrom('revoked_api_tokens').select('revoked_at').where('token_hash', '=', tokenHash).executeTakeFirst())?.revoked_at,
     touch: (id: string) => db.updateTable('api_tokens').set({ last_used_at: sql`now()` }).where('id', '=', id).execute(),
     projects: (organizationId: string) => db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId).execute(),
     clusters: (organizationId: string) => db.selectFrom('clusters').selectAll().where('organization_id', '=', organizationId).execute(),

@@ -239,7 +239,12 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
       let entry = invalidation.healthy ? cache.get(key) : undefined;
       if (!entry) {
         const row = await repo.byHash(tokenHash);
-        if (!row) return null;
+        if (!row) {
+          // Only a holder of the token can compute its hash: telling them it was revoked leaks nothing.
+          const revokedAt = await repo.revokedAt(tokenHash);
+          if (revokedAt) throw refused('revoked', revokedAt);
+          return null;
+        }
         entry = {
           principal: toPrincipal(row),
           expiresAt: row.expires_at?.getTime() ?? Number.POSITIVE_INFINITY,
@@ -247,7 +252,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
         };
         cache.set(key, entry);
       }
-      if (entry.expiresAt <= now) return null;
+      if (entry.expiresAt <= now) throw refused('expired', new Date(entry.expiresAt));
       if (now - entry.touchedAt > TOUCH_INTERVAL_MS) {
         entry.touchedAt = now;
         void repo.touch(entry.principal.token.id).catch(() => {});
@@ -258,3 +263,9 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
 }
 
 export type TokensService = ReturnType<typeof createTokensService>;
+
+/** A 401 that tells the token's holder why it no longer works (issue #11), rather than "unknown". */
+function refused(reason: 'revoked' | 'expired', at: Date): AppError {
+  const when = at.toISOString();
+  return new AppError('UNAUTHENTICATED', `This API token ${reason === 'revoked' ? 'was revoked' : 'expired'} on ${when}`, { reason, [`${reason}_at`]: when });
+}

@@ -142,8 +142,15 @@ describe('revocation, expiry and checksums', () => {
     const { owner, org } = await shop();
     const { id, token } = await server.mint(owner.token, org, { preset: 'read-only' });
     await server.expect(200, 'GET', `/orgs/${org}`, { token });
+    const before = Date.now();
     await server.expect(204, 'DELETE', `/orgs/${org}/tokens/${id}`, { token: owner.token });
-    expect((await server.request('GET', `/orgs/${org}`, { token })).status).toBe(401);
+    const refused = await server.request('GET', `/orgs/${org}`, { token });
+    expect(refused.status).toBe(401);
+    // Its holder is told why (issue #11): revoked, and when; nothing more (no name, no organization).
+    expect(refused.body.error.message).toMatch(/^This API token was revoked on \d{4}-\d\d-\d\dT/);
+    expect(Object.keys(refused.body.error.details).sort()).toEqual(['reason', 'revoked_at']);
+    expect(refused.body.error.details.reason).toBe('revoked');
+    expect(Date.parse(refused.body.error.details.revoked_at)).toBeGreaterThanOrEqual(before - 1000);
     expect((await server.request('DELETE', `/orgs/${org}/tokens/${id}`, { token: owner.token })).status).toBe(404);
   });
 
@@ -167,8 +174,12 @@ describe('revocation, expiry and checksums', () => {
   it('refuses a token whose expiry has passed, and refuses to mint one already expired', async () => {
     const { owner, org } = await shop();
     const { id, token } = await server.mint(owner.token, org, { preset: 'read-only', expires_at: new Date(Date.now() + 3600_000).toISOString() });
-    await server.db.updateTable('api_tokens').set({ expires_at: new Date(Date.now() - 1000) }).where('id', '=', id).execute();
-    expect((await server.request('GET', `/orgs/${org}`, { token })).status).toBe(401);
+    const past = new Date(Date.now() - 1000);
+    await server.db.updateTable('api_tokens').set({ expires_at: past }).where('id', '=', id).execute();
+    const expired = await server.request('GET', `/orgs/${org}`, { token });
+    expect(expired.status).toBe(401);
+    expect(expired.body.error.message).toBe(`This API token expired on ${past.toISOString()}`);
+    expect(expired.body.error.details).toEqual({ reason: 'expired', expired_at: past.toISOString() });
     const refusal = await server.request('POST', `/orgs/${org}/tokens`, {
       token: owner.token,
       payload: { name: 'past', preset: 'ci', expires_at: new Date(Date.now() - 1000).toISOString() },
@@ -191,7 +202,10 @@ describe('revocation, expiry and checksums', () => {
     const { token } = await server.mint(owner.token, org, { preset: 'read-only' });
     const tampered = token.slice(0, -1) + (token.endsWith('a') ? 'b' : 'a');
     expect((await server.request('GET', `/orgs/${org}`, { token: tampered })).status).toBe(401);
-    expect((await server.request('GET', `/orgs/${org}`, { token: generateApiToken() })).status).toBe(401);
+    const unknown = await server.request('GET', `/orgs/${org}`, { token: generateApiToken() });
+    expect(unknown.status).toBe(401);
+    expect(unknown.body.error.details).toBeUndefined();
+    expect(unknown.body.error.message).not.toMatch(/revoked|expired on/);
   });
 
   it('records last use at most once a minute', async () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { libpq, removeScratch } from '../../../test/parsers/readers.js';
+import { thrown } from '../../../test/unit.js';
 import { AppError } from '../../kernel/errors.js';
 import {
   MAX_LINE_BYTES,
@@ -20,14 +21,7 @@ const SECRET = 'Sup3r$ecret-pw';
 
 /** Asserts a 400 naming `expected`, and that the message never echoes the secret. */
 function expectInvalid(run: () => unknown, expected: string, secret = SECRET): void {
-  let error: unknown;
-  try {
-    run();
-  } catch (caught) {
-    error = caught;
-  }
-  expect(error).toBeInstanceOf(AppError);
-  const appError = error as AppError;
+  const appError = thrown(run, AppError);
   expect(appError.code).toBe('VALIDATION_FAILED');
   expect(appError.status).toBe(400);
   expect(appError.message).toContain(expected);

@@ -50,6 +50,12 @@ export function placeOf(access: RequestAccess, level: VariableScopeLevel): Place
   };
 }
 
+/** What an audit event about a variable names: the place, and the variable in it ("shop/production:API_KEY"). */
+function eventTarget(access: RequestAccess, level: VariableScopeLevel, id: string, name: string) {
+  const place = placeName(access, level);
+  return { place, target: { target_type: 'variable', target_id: id, target_name: `${place}:${name}` } };
+}
+
 function placeName(access: RequestAccess, level: VariableScopeLevel): string {
   const place = resourceOf(access.scope, level);
   switch (place.kind) {
@@ -241,14 +247,9 @@ export function createVariablesService(deps: {
             ciphertext,
           });
           await repo.addVersion({ variable_id: id, version: 1, operation: 'CREATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
-          note({
-            event_type: 'CREATE',
-            target_type: 'variable',
-            target_id: id,
-            target_name: `${placeName(access, level)}:${content.name}`,
-            change: `Created ${label(variable)} in ${placeName(access, level)}${assignee ? ' for one member' : ''}`,
-            details: { after: auditFields(place.organizationId, variable, content.plaintext) },
-          });
+          const { place: where, target } = eventTarget(access, level, id, content.name);
+          const change = `Created ${label(variable)} in ${where}${assignee ? ' for one member' : ''}`;
+          note({ event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, variable, content.plaintext) } });
           return view(variable, content.plaintext);
         });
         return await finish(place.organizationId, created);
@@ -296,14 +297,8 @@ export function createVariablesService(deps: {
         await repo.addVersion({ variable_id: current.id, version, operation: 'UPDATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
         const beforeFields = auditFields(place.organizationId, current, before);
         const afterFields = auditFields(place.organizationId, variable, content.plaintext);
-        note({
-          event_type: 'UPDATE',
-          target_type: 'variable',
-          target_id: current.id,
-          target_name: `${placeName(access, level)}:${current.name}`,
-          change: `Updated ${label(variable)} in ${placeName(access, level)}`,
-          details: { before: beforeFields, after: afterFields, version },
-        });
+        const { place: where, target } = eventTarget(access, level, current.id, current.name);
+        note({ event_type: 'UPDATE', ...target, change: `Updated ${label(variable)} in ${where}`, details: { before: beforeFields, after: afterFields, version } });
         return view(variable, content.plaintext);
       });
       return finish(place.organizationId, updated);
@@ -319,14 +314,8 @@ export function createVariablesService(deps: {
         const version = current.version + 1;
         await repo.setState(current.id, { version, type: current.type, mount_path: current.mount_path, ciphertext: null });
         await repo.addVersion({ variable_id: current.id, version, operation: 'DELETE', type: current.type, mount_path: current.mount_path, ciphertext: null, rolled_back_from: null, ...actorOf(access) });
-        note({
-          event_type: 'DELETE',
-          target_type: 'variable',
-          target_id: current.id,
-          target_name: `${placeName(access, level)}:${current.name}`,
-          change: `Deleted ${label(current)} in ${placeName(access, level)}`,
-          details: { before: auditFields(place.organizationId, current, before), version },
-        });
+        const { place: where, target } = eventTarget(access, level, current.id, current.name);
+        note({ event_type: 'DELETE', ...target, change: `Deleted ${label(current)} in ${where}`, details: { before: auditFields(place.organizationId, current, before), version } });
       });
       await deps.changed(place.organizationId);
     },
@@ -363,12 +352,11 @@ export function createVariablesService(deps: {
           const variable = await repo.setState(current.id, { version, type: old.type, mount_path: old.mount_path, ciphertext });
           await repo.addVersion({ variable_id: current.id, version, operation: 'ROLLBACK', type: old.type, mount_path: old.mount_path, ciphertext, rolled_back_from: target, ...actorOf(access) });
           const before = current.ciphertext === null ? null : await decrypt(tx, current, current.version, current.ciphertext);
+          const { place: where, target: named } = eventTarget(access, level, current.id, current.name);
           note({
             event_type: 'UPDATE',
-            target_type: 'variable',
-            target_id: current.id,
-            target_name: `${placeName(access, level)}:${current.name}`,
-            change: `${current.deleted_at === null ? 'Rolled back' : 'Restored'} ${label(variable)} in ${placeName(access, level)} to version ${target}`,
+            ...named,
+            change: `${current.deleted_at === null ? 'Rolled back' : 'Restored'} ${label(variable)} in ${where} to version ${target}`,
             details: { before: auditFields(place.organizationId, current, before), after: auditFields(place.organizationId, variable, plaintext), version, rolled_back_from: target },
           });
           return view(variable, plaintext);

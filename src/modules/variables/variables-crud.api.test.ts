@@ -1,6 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { server, UUID, ISO, MASK, URLS, SCOPES, tree, create, listAll, resolved, canaryOf } from '../../../test/fixtures/variables.js';
 
+/** What every new variable's view holds besides its key, type and value. */
+const FIRST_VERSION = {
+  mount_path: null,
+  immutable: false,
+  version: 1,
+  assignee_user_id: null,
+  created_at: expect.stringMatching(ISO),
+  updated_at: expect.stringMatching(ISO),
+};
+
 describe('variables: create, read, update and delete at each scope', () => {
   it.each(SCOPES)('creates a plain variable at %s scope with 201 and its full view', async (scope) => {
     const { owner, org } = await tree();
@@ -14,12 +24,7 @@ describe('variables: create, read, update and delete at each scope', () => {
       key: 'LOG_LEVEL',
       type: 'plain',
       value: 'debug',
-      mount_path: null,
-      immutable: false,
-      version: 1,
-      assignee_user_id: null,
-      created_at: expect.stringMatching(ISO),
-      updated_at: expect.stringMatching(ISO),
+      ...FIRST_VERSION,
     });
   });
 
@@ -71,12 +76,7 @@ describe('variables: create, read, update and delete at each scope', () => {
       type: 'pg_service',
       value: null,
       pg_service: { service: 'main', host: MASK, port: 5432, dbname: MASK, user: MASK, password: `pw-${MASK}xyz`, sslmode: 'require', extra: {} },
-      mount_path: null,
-      immutable: false,
-      version: 1,
-      assignee_user_id: null,
-      created_at: expect.stringMatching(ISO),
-      updated_at: expect.stringMatching(ISO),
+      ...FIRST_VERSION,
     });
   });
 

@@ -60,12 +60,14 @@ function keysOrNotFound(request: FastifyRequest, reply: FastifyReply, keys: stri
  */
 export function vaultRoutes(app: App, service: VaultService) {
   app.setErrorHandler((error: FastifyError, request, reply) => sendVaultError(request, reply, error));
-  app.setNotFoundHandler((request, reply) =>
+  const noHandler = (request: FastifyRequest, reply: FastifyReply) =>
     reply
       .code(404)
       .type('application/json')
-      .send({ errors: [`no handler for ${request.method} ${request.url.split('?')[0]}: Coffer serves Vault's KV v2 read API at /v1/<org>/data/<project>/<environment>[/<service>] and /v1/<org>/metadata/…`] }),
-  );
+      .send({ errors: [`no handler for ${request.method} ${request.url.split('?')[0]}: Coffer serves Vault's KV v2 read API at /v1/<org>/data/<project>/<environment>[/<service>] and /v1/<org>/metadata/…`] });
+  app.setNotFoundHandler(noHandler);
+  // Any other GET under /v1 is Vault's 404, not the console's page (its catch-all is `/*`).
+  app.get('/*', { config: { access: 'public' }, schema: { hide: true, querystring: { type: 'object', additionalProperties: true } } }, noHandler);
 
   app.get('/sys/health', {
     config: { access: 'public' },

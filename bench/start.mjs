@@ -1,0 +1,59 @@
+#!/usr/bin/env node
+// Issue #11: how long `node dist/main.js` takes from spawn to the first 200 from /readyz, on a
+// new embedded database (the first start) and then on that same, existing one (median of N
+// later starts, 5 by default), each stopped with SIGTERM before the next. Beside the wall-clock
+// time it reports the CPU time the server process used until ready (Linux /proc), which other
+// jobs on a busy machine do not inflate: on an idle machine the wall time approaches it.
+// node bench/start.mjs [N]   (after npm run build)
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+const runs = Number(process.argv[2] ?? 5);
+const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-start-'));
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+async function start() {
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const began = performance.now();
+  const child = spawn(process.execPath, ['dist/main.js'], {
+    env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  for (;;) {
+    if (child.exitCode !== null) throw new Error('the server exited before it was ready');
+    const ready = await fetch(`http://127.0.0.1:${port}/readyz`).then((response) => response.ok, () => false);
+    if (ready) break;
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+  const ms = performance.now() - began;
+  const cpu = cpuMs(child.pid);
+  child.kill('SIGTERM');
+  await exited;
+  return { ms, cpu };
+}
+
+/** utime + stime of a live process, in ms (Linux; NaN elsewhere). */
+function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
+}
+
+try {
+  const first = await start();
+  const later = [];
+  for (let i = 0; i < runs; i++) later.push(await start());
+  const list = (values) => values.map((ms) => ms.toFixed(0)).join(', ');
+  console.log(`first start (creates the database): ${first.ms.toFixed(0)} ms (CPU ${first.cpu.toFixed(0)} ms)`);
+  console.log(`later starts: median ${median(later.map((r) => r.ms)).toFixed(0)} ms of ${runs} (${list(later.map((r) => r.ms))} ms)`);
+  console.log(`  CPU time until ready: median ${median(later.map((r) => r.cpu)).toFixed(0)} ms (${list(later.map((r) => r.cpu))} ms)`);
+  console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0].toFixed(2)}`);
+} finally {
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}

@@ -1,0 +1,68 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { api, unwrap } from '../../api/client';
+import { ErrorText, Page } from '../../ui/form';
+
+const SESSIONS_KEY = ['/api/v1/me/sessions'];
+
+/** The signed-in person's live sessions (revocable) and the sign-ins on their account. */
+export function MySessions() {
+  const queries = useQueryClient();
+  const sessions = useQuery({ queryKey: SESSIONS_KEY, queryFn: async () => unwrap(await api.GET('/api/v1/me/sessions')) });
+  const events = useQuery({ queryKey: ['/api/v1/me/security-events'], queryFn: async () => unwrap(await api.GET('/api/v1/me/security-events')) });
+  const revoke = useMutation({
+    mutationFn: async (id: string) => unwrap(await api.DELETE('/api/v1/me/sessions/{session_id}', { params: { path: { session_id: id } } })),
+    onSuccess: () => queries.invalidateQueries({ queryKey: SESSIONS_KEY }),
+  });
+  return (
+    <Page title="My sessions and security events">
+      <h2>Sessions</h2>
+      <ErrorText error={sessions.error ?? revoke.error} />
+      {sessions.data && (
+        <table>
+          <caption className="visually-hidden">Your sessions</caption>
+          <thead>
+            <tr>
+              <th scope="col">Signed in</th>
+              <th scope="col">Last seen</th>
+              <th scope="col">Address</th>
+              <th scope="col">Browser</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.data.items.map((s) => (
+              <tr key={s.id}>
+                <td>
+                  <time dateTime={s.created_at}>{new Date(s.created_at).toLocaleString()}</time>
+                </td>
+                <td>
+                  <time dateTime={s.last_seen_at}>{new Date(s.last_seen_at).toLocaleString()}</time>
+                </td>
+                <td>{s.ip}</td>
+                <td>{s.user_agent}</td>
+                <td>
+                  {s.current ? (
+                    'This session'
+                  ) : (
+                    <button type="button" onClick={() => revoke.mutate(s.id)} aria-label={`Revoke the session signed in ${new Date(s.created_at).toLocaleString()}`}>
+                      Revoke
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      <h2>Security events</h2>
+      <ErrorText error={events.error} />
+      <ul aria-label="Security events">
+        {events.data?.items.map((e, index) => (
+          <li key={index}>
+            <time dateTime={e.occurred_at}>{new Date(e.occurred_at).toLocaleString()}</time> {e.event_type} from {e.source_ip ?? 'an unknown address'}
+          </li>
+        ))}
+      </ul>
+    </Page>
+  );
+}

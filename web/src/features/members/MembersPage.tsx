@@ -1,0 +1,102 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { useParams } from 'react-router';
+import { api, unwrap, type paths } from '../../api/client';
+import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
+import { useCan } from '../authz/can';
+
+type Role = NonNullable<paths['/api/v1/orgs/{org}/invitations']['post']['requestBody']>['content']['application/json']['role'];
+// The system roles one may invite to (ownership moves only by transfer); checked against the API's enum.
+const ROLES = ['ADMIN', 'DEVOPS', 'BILLING_MANAGER', 'VIEWER', 'AUDITOR', 'DEVELOPER', 'MEMBER', 'API_USER'] as const satisfies readonly Role[];
+
+/** Members and their roles; inviting (and the pending invitations) only for those who manage members. */
+export function MembersPage() {
+  const { org = '' } = useParams();
+  const queries = useQueryClient();
+  const canManage = useCan(org, 'member:manage');
+  const path = { org };
+  const members = useQuery({
+    queryKey: ['/api/v1/orgs/{org}/members', org],
+    queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/members', { params: { path, query: { limit: 200 } } })),
+  });
+  const invitationsKey = ['/api/v1/orgs/{org}/invitations', org];
+  const invitations = useQuery({
+    queryKey: invitationsKey,
+    queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/invitations', { params: { path } })),
+    enabled: canManage,
+  });
+  // The invitation token is shown once, in this view's state only.
+  const [link, setLink] = useState<string | null>(null);
+  const invite = useMutation({
+    mutationFn: async (body: { email: string; role: Role }) => unwrap(await api.POST('/api/v1/orgs/{org}/invitations', { params: { path }, body })),
+    onSuccess: (created) => {
+      setLink(`${window.location.origin}/invitations/${encodeURIComponent(created.token)}`);
+      void queries.invalidateQueries({ queryKey: invitationsKey });
+    },
+    gcTime: 0,
+  });
+
+  return (
+    <Page title="Members">
+      <ErrorText error={members.error} />
+      {members.data && (
+        <table>
+          <caption className="visually-hidden">Members of {org}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Name</th>
+              <th scope="col">Email</th>
+              <th scope="col">Role</th>
+              <th scope="col">Joined</th>
+            </tr>
+          </thead>
+          <tbody>
+            {members.data.items.map((m) => (
+              <tr key={m.user_id}>
+                <th scope="row">{m.name}</th>
+                <td>{m.email}</td>
+                <td>{m.role_name ?? m.role}</td>
+                <td>
+                  <time dateTime={m.joined_at}>{new Date(m.joined_at).toLocaleDateString()}</time>
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {canManage && (
+        <>
+          <form className="create" onSubmit={(event) => {
+            const { email = '', role = 'VIEWER' } = formValues(event);
+            setLink(null);
+            invite.mutate({ email, role: role as Role });
+          }}>
+            <fieldset>
+              <legend>Invite a member</legend>
+              <Field label="Email" name="email" type="email" required autoComplete="off" />
+              <Select label="Role" name="role" options={ROLES} defaultValue="VIEWER" />
+              <ErrorText error={invite.error} />
+              <button type="submit" disabled={invite.isPending}>Send invitation</button>
+            </fieldset>
+          </form>
+          {link && (
+            <div role="status" className="notice">
+              <p>Invitation created. Give this link to the person invited; it is shown only now:</p>
+              <code className="wrap">{link}</code>
+            </div>
+          )}
+          <h2>Pending invitations</h2>
+          <ErrorText error={invitations.error} />
+          {invitations.data?.items.length === 0 && <p>None.</p>}
+          <ul aria-label="Pending invitations">
+            {invitations.data?.items.map((i) => (
+              <li key={i.id}>
+                {i.email} as {i.role}, expires <time dateTime={i.expires_at}>{new Date(i.expires_at).toLocaleDateString()}</time>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </Page>
+  );
+}

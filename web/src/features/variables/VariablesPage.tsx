@@ -1,0 +1,135 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { ErrorText, Field, Page } from '../../ui/form';
+import { useCan } from '../authz/can';
+import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
+import { VariableForm } from './VariableForm';
+
+function scopeTitle(scope: Scope): string {
+  if (scope.service) return `Variables of service ${scope.service}`;
+  if (scope.env) return `Variables of environment ${scope.env}`;
+  if (scope.project) return `Variables of project ${scope.project}`;
+  return `Variables of organization ${scope.org}`;
+}
+
+/** A scope's variables: plain values in clear, secrets masked by the server (SPEC §3). */
+export function VariablesPage() {
+  const scope = useParams() as unknown as Scope;
+  const resource = resourceOf(scope);
+  const key = [variablesPath(scope), scope.org, scope.project ?? '', scope.env ?? '', scope.service ?? ''];
+  const queries = useQueryClient();
+  const list = useQuery({ queryKey: key, queryFn: () => listVariables(scope) });
+  const canWrite = useCan(scope.org, 'secret:write', resource);
+  // Reveal goes through resolution, which exists for environments and services only.
+  const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
+  const [editing, setEditing] = useState<Variable | 'new' | null>(null);
+  const [filter, setFilter] = useState('');
+  const refresh = () => queries.invalidateQueries({ queryKey: key });
+  const needle = filter.trim().toLowerCase();
+  const shown = list.data?.filter((v) => !needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle));
+
+  return (
+    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? <button type="button" onClick={() => setEditing('new')}>Add variable</button> : undefined}>
+      {scope.project && (
+        <p>
+          <Link to={scope.env ? `/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}` : `/orgs/${scope.org}/projects/${scope.project}`}>
+            Back to {scope.env ? `environment ${scope.env}` : `project ${scope.project}`}
+          </Link>
+        </p>
+      )}
+      {editing !== null && (
+        <VariableForm
+          scope={scope}
+          variable={editing === 'new' ? undefined : editing}
+          onDone={() => {
+            setEditing(null);
+            void refresh();
+          }}
+        />
+      )}
+      <ErrorText error={list.error} />
+      {list.isPending && <p role="status">Loading variables…</p>}
+      {list.data && list.data.length === 0 && <p>No variables at this scope yet.</p>}
+      {list.data && list.data.length > 0 && (
+        <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />
+      )}
+      {shown && shown.length > 0 && (
+        <table>
+          <caption className="visually-hidden">{scopeTitle(scope)}</caption>
+          <thead>
+            <tr>
+              <th scope="col">Key</th>
+              <th scope="col">Type</th>
+              <th scope="col">Value</th>
+              <th scope="col">Immutable</th>
+              <th scope="col">Version</th>
+              <th scope="col">Updated</th>
+              <th scope="col">Actions</th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((v) => (
+              <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh} />
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Page>
+  );
+}
+
+function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDecrypt: boolean; onEdit: () => void; onDeleted: () => void }) {
+  const { scope, variable: v } = props;
+  const name = v.key ?? v.pg_service?.service ?? v.id;
+  // A revealed value lives in this row's state only: never in the query cache, storage or URL.
+  const [revealed, setRevealed] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const reveal = useMutation({
+    mutationFn: () => revealVariable(scope, v.id),
+    onSuccess: (value) => setRevealed(value ?? null),
+    // Not kept in the mutation cache once the row is gone.
+    gcTime: 0,
+  });
+  const remove = useMutation({ mutationFn: () => deleteVariable(scope, v.id), onSuccess: props.onDeleted });
+  const secret = v.type === 'secret' || v.type === 'file';
+  return (
+    <tr>
+      <th scope="row">
+        <code>{name}</code>
+      </th>
+      <td>{v.type}</td>
+      <td>
+        <code data-testid="value">{revealed ?? v.value ?? (v.pg_service ? `service ${v.pg_service.service}` : '')}</code>
+        {reveal.isSuccess && revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
+        <ErrorText error={reveal.error} />
+      </td>
+      <td>{v.immutable ? 'yes' : 'no'}</td>
+      <td>{v.version}</td>
+      <td>
+        <time dateTime={v.updated_at}>{new Date(v.updated_at).toLocaleString()}</time>
+      </td>
+      <td className="actions">
+        {secret && props.canDecrypt && (
+          revealed === null ? (
+            <button type="button" onClick={() => reveal.mutate()} aria-label={`Reveal ${name}`}>Reveal</button>
+          ) : (
+            <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
+          )
+        )}
+        {props.canWrite && !v.immutable && v.type !== 'pg_service' && (
+          <button type="button" onClick={props.onEdit} aria-label={`Edit ${name}`}>Edit</button>
+        )}
+        {props.canWrite && !v.immutable && (confirming ? (
+          <>
+            <button type="button" className="danger" onClick={() => remove.mutate()} aria-label={`Confirm deleting ${name}`}>Confirm delete</button>
+            <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
+          </>
+        ) : (
+          <button type="button" onClick={() => setConfirming(true)} aria-label={`Delete ${name}`}>Delete</button>
+        ))}
+        <ErrorText error={remove.error} />
+      </td>
+    </tr>
+  );
+}
