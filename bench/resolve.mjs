@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Resolution under load (issue #4): a service with 300 variables over four scopes (a third
 // secrets) resolved by a CI token with 50 connections, beside a bare Node HTTP server (a
-// child process, like Coffer) answering the same bytes, measured in the same run. Then how
+// child process, like Coffer) answering the same bytes, measured in the same run, and the same
+// service read through the Vault-compatible API (issue 14). Then how
 // resolve latency grows from 100 to 10,000 variables, cold (just after a write) and warm.
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -77,10 +78,12 @@ try {
     await bare.stop();
   }
   resolved = await measure('resolve 300 variables, CI token @50', resolveUrl, ci, { connections });
+  // Issue 14: the same service through the Vault-compatible KV v2 API (what node-vault or ESO would read).
+  const vaulted = await measure('vault KV v2 read, same service @50', `${server.base}/v1/${org}/data/shop/production/backend`, ci, { connections });
 
   console.log(`\nResolve bench — ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, ${connections} connections, body ${body.length} bytes`);
   console.log('path'.padEnd(40), 'req/s'.padStart(9), 'ratio'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7));
-  for (const r of [ceiling, resolved]) {
+  for (const r of [ceiling, resolved, vaulted]) {
     console.log(r.title.padEnd(40), r.rps.toFixed(0).padStart(9), (r.rps / ceiling.rps).toFixed(2).padStart(7), String(r.p50).padStart(7), String(r.p99).padStart(7));
   }
 

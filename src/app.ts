@@ -35,6 +35,8 @@ import { register as registerTokens } from './modules/tokens/index.js';
 import type { TokensService } from './modules/tokens/service.js';
 import { register as registerVariables } from './modules/variables/index.js';
 import { register as registerSso } from './modules/sso/index.js';
+import { register as registerVault, vaultCredential } from './modules/vault/index.js';
+import type { Resolver } from './modules/variables/resolver.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { AppError } from './kernel/errors.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
@@ -125,7 +127,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const modules = {} as { accounts: Pick<AccountsService, 'authenticate'>; tokens: Pick<TokensService, 'authenticate'>; scopes: Scopes };
   installGuard(app, {
     async authenticate(request) {
-      const credential = sessionCredential(request);
+      const credential = sessionCredential(request) ?? vaultCredential(request);
       if (!credential) return null;
       // One authentication step for people and programs: API tokens by their prefix.
       const principal = credential.token.startsWith(API_TOKEN_PREFIX)
@@ -150,6 +152,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
     }
   });
 
+  let resolver: Resolver | undefined;
   await app.register(
     async (api) => {
       const typed = api as unknown as App;
@@ -175,11 +178,15 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerSso(typed, { db, keyring, openSession: accounts.openSession, apiPrefix: API_PREFIX, sessionTtlSeconds: config.sessionTtlSeconds });
+      resolver = variables.resolver;
     },
     { prefix: API_PREFIX },
   );
   // The console at `/`, calling the routes above like any other client.
   await registerConsole(app, options.consoleDir);
+
+  // Vault's KV v2 read API at Vault's own paths, in its own context: its errors are Vault-shaped.
+  await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, outputs, scopes: modules.scopes, invalidation }), { prefix: '/v1' });
 
   return app;
 }

@@ -25,7 +25,7 @@ function withFilters(command: Command): Command {
     .option('--target-type <type>', 'e.g. variable, project, token')
     .option('--target <id or name>', 'one target')
     .option('--actor <email, token name or id>', 'who did it')
-    .option('--tool <tool>', 'CONSOLE, CLI, API, SDK, TERRAFORM or GIT')
+    .option('--tool <tool>', 'CONSOLE, CLI, API, SDK, TERRAFORM, GIT or VAULT_API')
     .option('--from <time>', 'ISO-8601, inclusive')
     .option('--to <time>', 'ISO-8601, exclusive');
 }

@@ -24,6 +24,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
             description: 'A session token from /auth/login, or an API token (cfr_…); `Authorization: Token …` works too',
           },
           session: { type: 'apiKey', in: 'cookie', name: 'coffer_session' },
+          vaultToken: { type: 'apiKey', in: 'header', name: 'X-Vault-Token', description: 'An API token (cfr_…), on the Vault-compatible API (/v1/…) only' },
         },
       },
     },
@@ -33,7 +34,7 @@ export async function registerOpenApi(app: FastifyInstance, version: string): Pr
       if (access === 'public') {
         transformed.security = [];
       } else if (access !== undefined) {
-        transformed.security = [{ bearer: [] }, { session: [] }];
+        transformed.security = url.startsWith('/v1/') ? [{ vaultToken: [] }, { bearer: [] }] : [{ bearer: [] }, { session: [] }];
         if (typeof access === 'object' && isAction(access.action)) {
           transformed['x-coffer-action'] = access.action;
           const needs = `Needs \`${access.action}\` (${describeAction(access.action)}) on the ${access.resource}.`;

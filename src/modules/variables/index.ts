@@ -23,5 +23,5 @@ export function register(app: App, deps: { db: Kysely<Database>; keyring: Keyrin
   const variables = createVariablesService({ db, keyring, valueHmac: deps.valueHmac, changed });
   const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
   variableRoutes(app, variables, resolver);
-  return { changed };
+  return { changed, resolver };
 }

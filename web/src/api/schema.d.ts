@@ -2643,7 +2643,7 @@ export interface paths {
                     target?: string;
                     target_type?: string;
                     to?: string;
-                    tool?: "CONSOLE" | "CLI" | "API" | "SDK" | "TERRAFORM" | "GIT";
+                    tool?: "CONSOLE" | "CLI" | "API" | "SDK" | "TERRAFORM" | "GIT" | "VAULT_API";
                 };
                 header?: never;
                 path: {
@@ -3599,7 +3599,7 @@ export interface paths {
                     target?: string;
                     target_type?: string;
                     to?: string;
-                    tool?: "CONSOLE" | "CLI" | "API" | "SDK" | "TERRAFORM" | "GIT";
+                    tool?: "CONSOLE" | "CLI" | "API" | "SDK" | "TERRAFORM" | "GIT" | "VAULT_API";
                 };
                 header?: never;
                 path: {
@@ -18159,6 +18159,1173 @@ export interface paths {
                                 message: string;
                                 request_id: string;
                             };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/data/{project}/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read an environment resolved, as KV v2 data
+         * @description The same resolution as …/resolve (precedence, references, member rules; pg_service entries left out), as `data.data`. The path version counts the changes to variables that reach it; only the current one can be read (`?version=` of another is a 404). Recorded as READ_SECRET with tool VAULT_API.
+         *
+         *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the environment.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Vault version; 0 or absent for the current one */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                data: {
+                                    [key: string]: string;
+                                };
+                                metadata: {
+                                    created_time: string;
+                                    /** @enum {object|null} */
+                                    custom_metadata: never | null;
+                                    deletion_time: string;
+                                    destroyed: boolean;
+                                    version: number;
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/data/{project}/{env}/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a service resolved, as KV v2 data
+         * @description The same resolution as …/resolve (precedence, references, member rules; pg_service entries left out), as `data.data`. The path version counts the changes to variables that reach it; only the current one can be read (`?version=` of another is a 404). Recorded as READ_SECRET with tool VAULT_API.
+         *
+         *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the service.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description Vault version; 0 or absent for the current one */
+                    version?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    service: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                data: {
+                                    [key: string]: string;
+                                };
+                                metadata: {
+                                    created_time: string;
+                                    /** @enum {object|null} */
+                                    custom_metadata: never | null;
+                                    deletion_time: string;
+                                    destroyed: boolean;
+                                    version: number;
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a folder (?list=true)
+         * @description Needs organization:read; folders list what the caller may see: projects as `shop/`, environments as both `production` (readable) and `production/`, services. Reading metadata (no ?list) also needs secret:read.
+         *
+         *     Needs `organization:read` (See the organization and its members) on the organization.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true (or 1) lists the children of the path */
+                    list?: "true" | "1" | "t" | "false" | "0" | "f";
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                keys: string[];
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        } | {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                cas_required: boolean;
+                                created_time: string;
+                                current_version: number;
+                                /** @enum {object|null} */
+                                custom_metadata: never | null;
+                                delete_version_after: string;
+                                max_versions: number;
+                                oldest_version: number;
+                                updated_time: string;
+                                versions: {
+                                    [key: string]: {
+                                        created_time: string;
+                                        deletion_time: string;
+                                        destroyed: boolean;
+                                    };
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/metadata/{project}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a folder (?list=true)
+         * @description Needs project:read; folders list what the caller may see: projects as `shop/`, environments as both `production` (readable) and `production/`, services. Reading metadata (no ?list) also needs secret:read.
+         *
+         *     Needs `project:read` (See a project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true (or 1) lists the children of the path */
+                    list?: "true" | "1" | "t" | "false" | "0" | "f";
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                keys: string[];
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        } | {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                cas_required: boolean;
+                                created_time: string;
+                                current_version: number;
+                                /** @enum {object|null} */
+                                custom_metadata: never | null;
+                                delete_version_after: string;
+                                max_versions: number;
+                                oldest_version: number;
+                                updated_time: string;
+                                versions: {
+                                    [key: string]: {
+                                        created_time: string;
+                                        deletion_time: string;
+                                        destroyed: boolean;
+                                    };
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/metadata/{project}/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * KV v2 metadata of a readable path, or with ?list=true its children
+         * @description Needs service:read; folders list what the caller may see: projects as `shop/`, environments as both `production` (readable) and `production/`, services. Reading metadata (no ?list) also needs secret:read.
+         *
+         *     Needs `service:read` (See services and their outputs) on the environment.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true (or 1) lists the children of the path */
+                    list?: "true" | "1" | "t" | "false" | "0" | "f";
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                keys: string[];
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        } | {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                cas_required: boolean;
+                                created_time: string;
+                                current_version: number;
+                                /** @enum {object|null} */
+                                custom_metadata: never | null;
+                                delete_version_after: string;
+                                max_versions: number;
+                                oldest_version: number;
+                                updated_time: string;
+                                versions: {
+                                    [key: string]: {
+                                        created_time: string;
+                                        deletion_time: string;
+                                        destroyed: boolean;
+                                    };
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/{org}/metadata/{project}/{env}/{service}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * KV v2 metadata of a readable path, or with ?list=true its children
+         * @description Needs secret:read; folders list what the caller may see: projects as `shop/`, environments as both `production` (readable) and `production/`, services. Reading metadata (no ?list) also needs secret:read.
+         *
+         *     Needs `secret:read` (List variables: plain values in clear, secrets masked) on the service.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description true (or 1) lists the children of the path */
+                    list?: "true" | "1" | "t" | "false" | "0" | "f";
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    service: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                keys: string[];
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        } | {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                cas_required: boolean;
+                                created_time: string;
+                                current_version: number;
+                                /** @enum {object|null} */
+                                custom_metadata: never | null;
+                                delete_version_after: string;
+                                max_versions: number;
+                                oldest_version: number;
+                                updated_time: string;
+                                versions: {
+                                    [key: string]: {
+                                        created_time: string;
+                                        deletion_time: string;
+                                        destroyed: boolean;
+                                    };
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/token/lookup-self": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The calling token's metadata: policies are its scopes, ttl the seconds to its expiry (0: never), not renewable */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                accessor: string;
+                                creation_time: number;
+                                creation_ttl: number;
+                                display_name: string;
+                                entity_id: string;
+                                expire_time: string | null;
+                                explicit_max_ttl: number;
+                                /** @description Always empty: the token is never echoed */
+                                id: string;
+                                meta: {
+                                    [key: string]: string;
+                                };
+                                num_uses: number;
+                                orphan: boolean;
+                                path: string;
+                                policies: string[];
+                                renewable: boolean;
+                                ttl: number;
+                                type: string;
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sys/health": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Vault health: always initialized and unsealed */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            cluster_name: string;
+                            initialized: boolean;
+                            performance_standby: boolean;
+                            replication_dr_mode: string;
+                            replication_performance_mode: string;
+                            sealed: boolean;
+                            server_time_utc: number;
+                            standby: boolean;
+                            version: string;
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sys/internal/ui/mounts/{org}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The mount a path is under (how clients detect KV v2: options.version "2") */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    "*": string;
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                config: {
+                                    default_lease_ttl: number;
+                                    force_no_cache: boolean;
+                                    max_lease_ttl: number;
+                                };
+                                description: string;
+                                external_entropy_access: boolean;
+                                local: boolean;
+                                options: {
+                                    version: string;
+                                };
+                                path?: string;
+                                seal_wrap: boolean;
+                                type: string;
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/sys/mounts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The KV v2 mounts the caller has: one per organization */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @enum {object|null} */
+                            auth: never | null;
+                            data: {
+                                [key: string]: {
+                                    config: {
+                                        default_lease_ttl: number;
+                                        force_no_cache: boolean;
+                                        max_lease_ttl: number;
+                                    };
+                                    description: string;
+                                    external_entropy_access: boolean;
+                                    local: boolean;
+                                    options: {
+                                        version: string;
+                                    };
+                                    path?: string;
+                                    seal_wrap: boolean;
+                                    type: string;
+                                };
+                            };
+                            lease_duration: number;
+                            lease_id: string;
+                            renewable: boolean;
+                            request_id: string;
+                            /** @enum {object|null} */
+                            warnings: never | null;
+                            /** @enum {object|null} */
+                            wrap_info: never | null;
+                        } & {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
+                        };
+                    };
+                };
+                /** @description Vault's error shape */
+                405: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            errors: string[];
                         };
                     };
                 };
