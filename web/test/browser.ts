@@ -102,3 +102,11 @@ export async function signedUp(url: string, email: string, password: string, nam
   await anonymous('POST', '/auth/signup', { email, password, name });
   return apiAs(url, (await anonymous('POST', '/auth/login', { email, password })).token);
 }
+
+/** Fills the console's sign-up form (already open) and submits it. */
+export async function submitSignUp(page: Page, account: { name: string; email: string; password: string }): Promise<void> {
+  await page.getByLabel('Name').fill(account.name);
+  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Password').fill(account.password);
+  await page.getByRole('button', { name: 'Create account' }).click();
+}

@@ -24,6 +24,13 @@ async function signIn(page: Page, email: string): Promise<void> {
   await heading(page, 'Projects').waitFor();
 }
 
+/** A fresh browser profile (see openPage), signed in as `email`. */
+async function signedInPage(email: string) {
+  const opened = await openPage(consoleUnderTest.browser);
+  await signIn(opened.page, email);
+  return opened;
+}
+
 /** An organization with a project and environment, its owner, a DEVELOPER, a VIEWER and a custom role. */
 async function organization() {
   const url = consoleUnderTest.url;
@@ -106,8 +113,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     const { emails, owner } = fixture;
     const org = unique('doomed');
     await owner('POST', '/orgs', { slug: org, name: 'Doomed' });
-    const { context, page, problems } = await openPage(consoleUnderTest.browser);
-    await signIn(page, emails.owner);
+    const { context, page, problems } = await signedInPage(emails.owner);
     await page.getByLabel('Organization', { exact: true }).selectOption(org);
     await heading(page, 'Projects').waitFor();
     await page.getByRole('link', { name: 'Settings' }).click();
@@ -145,8 +151,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
 
   it('changes a member to a custom role by name and back to a system role, then removes them', async () => {
     const { org, emails, owner } = fixture;
-    const { context, page, problems } = await openPage(consoleUnderTest.browser);
-    await signIn(page, emails.owner);
+    const { context, page, problems } = await signedInPage(emails.owner);
     await page.getByRole('link', { name: 'Members' }).click();
     const row = page.getByRole('row', { name: /Dan Developer/ });
     await row.waitFor();
@@ -176,8 +181,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     const variable = (await owner('GET', scope)).items.find((v: { key: string }) => v.key === 'LOG_LEVEL');
     await owner('PATCH', `${scope}/${variable.id}`, { value: 'info' });
     await owner('PATCH', `${scope}/${variable.id}`, { value: 'warn' });
-    const { context, page, problems } = await openPage(consoleUnderTest.browser);
-    await signIn(page, emails.owner);
+    const { context, page, problems } = await signedInPage(emails.owner);
     await page.goto(`${consoleUnderTest.url}${scope}`);
     const row = page.getByRole('row', { name: /LOG_LEVEL/ });
     await expect.poll(() => row.getByRole('cell').nth(1).textContent()).toBe('warn');
@@ -206,8 +210,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
 
   it('offers a VIEWER no API tokens, no settings forms, and no member actions', async () => {
     const { org, emails } = fixture;
-    const { context, page, problems } = await openPage(consoleUnderTest.browser);
-    await signIn(page, emails.viewer);
+    const { context, page, problems } = await signedInPage(emails.viewer);
     await page.waitForLoadState('networkidle');
     expect(await page.getByRole('link', { name: 'API tokens' }).count()).toBe(0);
     await page.goto(`${consoleUnderTest.url}/orgs/${org}/tokens`);
@@ -238,8 +241,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
   }, 120_000);
   it('lets the OWNER (only) transfer ownership to another member after a confirmation, and become ADMIN', async () => {
     const { org, emails, owner } = fixture;
-    const { context, page, problems } = await openPage(consoleUnderTest.browser);
-    await signIn(page, emails.owner);
+    const { context, page, problems } = await signedInPage(emails.owner);
     await page.goto(`${consoleUnderTest.url}/orgs/${org}/settings`);
     await heading(page, 'Organization settings').waitFor();
     await page.getByLabel('New owner').selectOption({ label: `Vera Viewer (${emails.viewer})` });

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, chromiumAvailable, expectAccessible, openPage as openBrowserPage, startConsole, type Console } from './browser.js';
+import { apiAs, chromiumAvailable, expectAccessible, openPage as openBrowserPage, startConsole, submitSignUp, type Console } from './browser.js';
 
 /**
  * The console in a real Chromium against the real server on a real port: a person signs up,
@@ -36,10 +36,7 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await page.getByRole('link', { name: 'Create an account' }).click();
     await heading(page, 'Create your Coffer account').waitFor();
     await expectAccessible(page, 'sign up');
-    await page.getByLabel('Name').fill('Olivia Owner');
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await submitSignUp(page, { name: 'Olivia Owner', email: email, password });
 
     await heading(page, 'Create an organization').waitFor();
     await expectAccessible(page, 'create organization');
@@ -174,10 +171,7 @@ describe.runIf(chromiumAvailable())('the web console in Chromium', () => {
     await page.goto(`${consoleUnderTest.url}/invitations/${invitation.token}`);
     await heading(page, 'Sign in to Coffer').waitFor();
     await page.getByRole('link', { name: 'Create an account' }).click();
-    await page.getByLabel('Name').fill('Vic Viewer');
-    await page.getByLabel('Email').fill(viewerEmail);
-    await page.getByLabel('Password').fill(password);
-    await page.getByRole('button', { name: 'Create account' }).click();
+    await submitSignUp(page, { name: 'Vic Viewer', email: viewerEmail, password });
     await heading(page, 'Accept an invitation').waitFor();
     await expectAccessible(page, 'accept invitation');
     await page.getByRole('button', { name: 'Accept invitation' }).click();

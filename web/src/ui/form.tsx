@@ -79,3 +79,25 @@ export function formValues(event: React.FormEvent<HTMLFormElement>): Record<stri
   });
   return values;
 }
+
+/** A form of one fieldset: its legend, the fields (children), the server's refusal and the submit button (off while pending). */
+export function FieldsetForm(props: {
+  legend: string;
+  submit: string;
+  onSubmit: (values: Record<string, string>) => void;
+  error?: unknown;
+  pending?: boolean;
+  className?: string;
+  children: ReactNode;
+}) {
+  return (
+    <form className={props.className ?? 'create'} onSubmit={(event) => props.onSubmit(formValues(event))}>
+      <fieldset>
+        <legend>{props.legend}</legend>
+        {props.children}
+        <ErrorText error={props.error} />
+        <button type="submit" disabled={props.pending}>{props.submit}</button>
+      </fieldset>
+    </form>
+  );
+}

@@ -2,7 +2,8 @@ import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useParams, useSearchParams } from 'react-router';
 import { api, unwrap, type paths } from '../../api/client';
-import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
+import { Table, When } from '../../ui/table';
+import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 
 type Query = NonNullable<paths['/api/v1/orgs/{org}/audit-events']['get']['parameters']['query']>;
 type AuditEvent = paths['/api/v1/orgs/{org}/audit-events']['get']['responses'][200]['content']['application/json']['items'][number];
@@ -29,58 +30,38 @@ export function AuditPage() {
 
   return (
     <Page title="Audit log">
-      <form className="filters" onSubmit={(event) => {
-        const values = formValues(event);
+      <FieldsetForm className="filters" legend="Filters" submit="Apply filters" onSubmit={(values) => {
         setCursors([]);
         setSearch(Object.fromEntries(Object.entries(values).filter(([, v]) => v !== '')));
       }}>
-        <fieldset>
-          <legend>Filters</legend>
-          <Field label="From" name="from" type="datetime-local" defaultValue={search.get('from') ?? ''} />
-          <Field label="To" name="to" type="datetime-local" defaultValue={search.get('to') ?? ''} />
-          <Field label="Event type" name="event_type" defaultValue={search.get('event_type') ?? ''} />
-          <Field label="Target type" name="target_type" defaultValue={search.get('target_type') ?? ''} />
-          <Field label="Target" name="target" defaultValue={search.get('target') ?? ''} />
-          <Field label="User or token" name="actor" defaultValue={search.get('actor') ?? ''} />
-          <Select label="Tool" name="tool" options={TOOLS} defaultValue={search.get('tool') ?? ''} />
-          <button type="submit">Apply filters</button>
-        </fieldset>
-      </form>
+        <Field label="From" name="from" type="datetime-local" defaultValue={search.get('from') ?? ''} />
+        <Field label="To" name="to" type="datetime-local" defaultValue={search.get('to') ?? ''} />
+        <Field label="Event type" name="event_type" defaultValue={search.get('event_type') ?? ''} />
+        <Field label="Target type" name="target_type" defaultValue={search.get('target_type') ?? ''} />
+        <Field label="Target" name="target" defaultValue={search.get('target') ?? ''} />
+        <Field label="User or token" name="actor" defaultValue={search.get('actor') ?? ''} />
+        <Select label="Tool" name="tool" options={TOOLS} defaultValue={search.get('tool') ?? ''} />
+      </FieldsetForm>
       <ErrorText error={events.error} />
       {events.data && (
-        <table>
-          <caption className="visually-hidden">Audit events</caption>
-          <thead>
-            <tr>
-              <th scope="col">Timestamp</th>
-              <th scope="col">Event type</th>
-              <th scope="col">Target type</th>
-              <th scope="col">Target</th>
-              <th scope="col">Change</th>
-              <th scope="col">User or token</th>
-              <th scope="col">Tool</th>
-              <th scope="col">Details</th>
+        <Table caption="Audit events" columns={['Timestamp', 'Event type', 'Target type', 'Target', 'Change', 'User or token', 'Tool', 'Details']}>
+          {events.data.items.map((e) => (
+            <tr key={e.id}>
+              <td>
+                <When iso={e.occurred_at} />
+              </td>
+              <td>{e.event_type}</td>
+              <td>{e.target_type}</td>
+              <td>{e.target_name ?? e.target_id}</td>
+              <td>{e.change}</td>
+              <td>{e.actor.name}</td>
+              <td>{e.tool}</td>
+              <td>
+                <button type="button" onClick={() => setOpen(e)} aria-label={`Show event ${e.seq} as JSON`}>JSON</button>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {events.data.items.map((e) => (
-              <tr key={e.id}>
-                <td>
-                  <time dateTime={e.occurred_at}>{new Date(e.occurred_at).toLocaleString()}</time>
-                </td>
-                <td>{e.event_type}</td>
-                <td>{e.target_type}</td>
-                <td>{e.target_name ?? e.target_id}</td>
-                <td>{e.change}</td>
-                <td>{e.actor.name}</td>
-                <td>{e.tool}</td>
-                <td>
-                  <button type="button" onClick={() => setOpen(e)} aria-label={`Show event ${e.seq} as JSON`}>JSON</button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       {events.data?.items.length === 0 && <p>No events match.</p>}
       <div className="pager">

@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { Table, When } from '../../ui/table';
 import { ErrorText, Page } from '../../ui/form';
 
 const SESSIONS_KEY = ['/api/v1/me/sessions'];
@@ -18,48 +19,36 @@ export function MySessions() {
       <h2>Sessions</h2>
       <ErrorText error={sessions.error ?? revoke.error} />
       {sessions.data && (
-        <table>
-          <caption className="visually-hidden">Your sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Signed in</th>
-              <th scope="col">Last seen</th>
-              <th scope="col">Address</th>
-              <th scope="col">Browser</th>
-              <th scope="col">Actions</th>
+        <Table caption="Your sessions" columns={['Signed in', 'Last seen', 'Address', 'Browser', 'Actions']}>
+          {sessions.data.items.map((s) => (
+            <tr key={s.id}>
+              <td>
+                <When iso={s.created_at} />
+              </td>
+              <td>
+                <When iso={s.last_seen_at} />
+              </td>
+              <td>{s.ip}</td>
+              <td>{s.user_agent}</td>
+              <td>
+                {s.current ? (
+                  'This session'
+                ) : (
+                  <button type="button" onClick={() => revoke.mutate(s.id)} aria-label={`Revoke the session signed in ${new Date(s.created_at).toLocaleString()}`}>
+                    Revoke
+                  </button>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {sessions.data.items.map((s) => (
-              <tr key={s.id}>
-                <td>
-                  <time dateTime={s.created_at}>{new Date(s.created_at).toLocaleString()}</time>
-                </td>
-                <td>
-                  <time dateTime={s.last_seen_at}>{new Date(s.last_seen_at).toLocaleString()}</time>
-                </td>
-                <td>{s.ip}</td>
-                <td>{s.user_agent}</td>
-                <td>
-                  {s.current ? (
-                    'This session'
-                  ) : (
-                    <button type="button" onClick={() => revoke.mutate(s.id)} aria-label={`Revoke the session signed in ${new Date(s.created_at).toLocaleString()}`}>
-                      Revoke
-                    </button>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
       <h2>Security events</h2>
       <ErrorText error={events.error} />
       <ul aria-label="Security events">
         {events.data?.items.map((e, index) => (
           <li key={index}>
-            <time dateTime={e.occurred_at}>{new Date(e.occurred_at).toLocaleString()}</time> {e.event_type} from {e.source_ip ?? 'an unknown address'}
+            <When iso={e.occurred_at} /> {e.event_type} from {e.source_ip ?? 'an unknown address'}
           </li>
         ))}
       </ul>

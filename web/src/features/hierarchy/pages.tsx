@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
-import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
+import { Field, FieldsetForm, Page, Select } from '../../ui/form';
+import { CardList } from '../../ui/table';
 import { useCan } from '../authz/can';
 
 const ENVIRONMENT_TYPES = ['DEVELOPMENT', 'PREVIEW', 'STAGING', 'PRODUCTION'] as const;
@@ -23,17 +24,11 @@ export function ProjectsPage() {
   });
   return (
     <Page title="Projects">
-      <ErrorText error={list.error} />
-      <ul className="cards" aria-label="Projects">
-        {list.data?.items.map((p) => (
-          <li key={p.id}>
-            <Link to={`/orgs/${org}/projects/${p.slug}`}>{p.name}</Link> <code>{p.slug}</code>
-          </li>
-        ))}
-      </ul>
-      {list.data?.items.length === 0 && <p>No projects yet.</p>}
+      <CardList label="Projects" query={list} empty="No projects yet." card={(p) => (
+        <><Link to={`/orgs/${org}/projects/${p.slug}`}>{p.name}</Link> <code>{p.slug}</code></>
+      )} />
       {canCreate && (
-        <CreateForm legend="New project" submit="Create project" error={create.error} pending={create.isPending} onSubmit={(v) => create.mutate(named(v))} />
+        <CreateForm legend="New project" submit="Create project" mutation={create} onSubmit={(v) => create.mutate(named(v))} />
       )}
     </Page>
   );
@@ -55,20 +50,12 @@ export function EnvironmentsPage() {
   return (
     <Page title={`Project ${project}`} actions={<Link to={`/orgs/${org}/projects/${project}/variables`}>Project variables</Link>}>
       <h2>Environments</h2>
-      <ErrorText error={list.error} />
-      <ul className="cards" aria-label="Environments">
-        {list.data?.items.map((e) => (
-          <li key={e.id}>
-            <Link to={`/orgs/${org}/projects/${project}/environments/${e.slug}`}>{e.name}</Link> <span className={`badge ${e.type.toLowerCase()}`}>{e.type}</span>
-          </li>
-        ))}
-      </ul>
-      {list.data?.items.length === 0 && <p>No environments yet.</p>}
+      <CardList label="Environments" query={list} empty="No environments yet." card={(e) => (
+        <><Link to={`/orgs/${org}/projects/${project}/environments/${e.slug}`}>{e.name}</Link> <span className={`badge ${e.type.toLowerCase()}`}>{e.type}</span></>
+      )} />
       {canCreate && (
-        <CreateForm legend="New environment" submit="Create environment" error={create.error} pending={create.isPending}
-          onSubmit={(v) => create.mutate({ ...named(v), type: (v.type ?? 'DEVELOPMENT') as (typeof ENVIRONMENT_TYPES)[number] })}>
-          <Select label="Type" name="type" options={ENVIRONMENT_TYPES} />
-        </CreateForm>
+        <CreateForm legend="New environment" submit="Create environment" mutation={create} choice={{ label: 'Type', name: 'type', options: ENVIRONMENT_TYPES }}
+          onSubmit={(v) => create.mutate({ ...named(v), type: (v.type ?? 'DEVELOPMENT') as (typeof ENVIRONMENT_TYPES)[number] })} />
       )}
     </Page>
   );
@@ -94,20 +81,12 @@ export function ServicesPage() {
         <Link to={`/orgs/${org}/projects/${project}`}>Back to project {project}</Link>
       </p>
       <h2>Services</h2>
-      <ErrorText error={list.error} />
-      <ul className="cards" aria-label="Services">
-        {list.data?.items.map((s) => (
-          <li key={s.id}>
-            {s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link>
-          </li>
-        ))}
-      </ul>
-      {list.data?.items.length === 0 && <p>No services yet.</p>}
+      <CardList label="Services" query={list} empty="No services yet." card={(s) => (
+        <>{s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link></>
+      )} />
       {canCreate && (
-        <CreateForm legend="New service" submit="Create service" error={create.error} pending={create.isPending}
-          onSubmit={(v) => create.mutate({ ...named(v), kind: (v.kind ?? 'application') as (typeof SERVICE_KINDS)[number] })}>
-          <Select label="Kind" name="kind" options={SERVICE_KINDS} />
-        </CreateForm>
+        <CreateForm legend="New service" submit="Create service" mutation={create} choice={{ label: 'Kind', name: 'kind', options: SERVICE_KINDS }}
+          onSubmit={(v) => create.mutate({ ...named(v), kind: (v.kind ?? 'application') as (typeof SERVICE_KINDS)[number] })} />
       )}
     </Page>
   );
@@ -117,24 +96,20 @@ function named(values: Record<string, string>): { slug: string; name?: string } 
   return values.name ? { slug: values.slug ?? '', name: values.name } : { slug: values.slug ?? '' };
 }
 
+/** Creating a project, environment or service: name, slug, and the one fixed choice some of them have (type, kind). */
 function CreateForm(props: {
   legend: string;
   submit: string;
-  error: unknown;
-  pending: boolean;
+  mutation: { error: unknown; isPending: boolean };
+  choice?: { label: string; name: string; options: readonly string[] };
   onSubmit: (values: Record<string, string>) => void;
-  children?: React.ReactNode;
 }) {
+  const { choice } = props;
   return (
-    <form className="create" onSubmit={(event) => props.onSubmit(formValues(event))}>
-      <fieldset>
-        <legend>{props.legend}</legend>
-        <Field label="Name" name="name" />
-        <Field label="Slug" name="slug" required hint="Lower-case letters, digits and dashes" />
-        {props.children}
-        <ErrorText error={props.error} />
-        <button type="submit" disabled={props.pending}>{props.submit}</button>
-      </fieldset>
-    </form>
+    <FieldsetForm legend={props.legend} submit={props.submit} error={props.mutation.error} pending={props.mutation.isPending} onSubmit={props.onSubmit}>
+      <Field label="Name" name="name" />
+      <Field label="Slug" name="slug" required hint="Lower-case letters, digits and dashes" />
+      {choice && <Select label={choice.label} name={choice.name} options={choice.options} />}
+    </FieldsetForm>
   );
 }

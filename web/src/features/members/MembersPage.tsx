@@ -2,7 +2,8 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { api, unwrap, type paths } from '../../api/client';
-import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
+import { Table, When } from '../../ui/table';
+import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { MemberActions, useCustomRoles } from './MemberActions';
 
@@ -42,51 +43,33 @@ export function MembersPage() {
     <Page title="Members">
       <ErrorText error={members.error} />
       {members.data && (
-        <table>
-          <caption className="visually-hidden">Members of {org}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Email</th>
-              <th scope="col">Role</th>
-              <th scope="col">Joined</th>
-              {canManage && <th scope="col">Actions</th>}
-            </tr>
-          </thead>
-          <tbody>
-            {members.data.items.map((m) => (
-              <tr key={m.user_id}>
-                <th scope="row">{m.name}</th>
-                <td>{m.email}</td>
-                <td>{m.role_name ?? m.role}</td>
+        <Table caption={<>Members of {org}</>} columns={['Name', 'Email', 'Role', 'Joined', canManage && 'Actions']}>
+          {members.data.items.map((m) => (
+            <tr key={m.user_id}>
+              <th scope="row">{m.name}</th>
+              <td>{m.email}</td>
+              <td>{m.role_name ?? m.role}</td>
+              <td>
+                <When iso={m.joined_at} date />
+              </td>
+              {canManage && (
                 <td>
-                  <time dateTime={m.joined_at}>{new Date(m.joined_at).toLocaleDateString()}</time>
+                  <MemberActions org={org} member={m} roles={customRoles.data?.items ?? []} systemRoles={ROLES} />
                 </td>
-                {canManage && (
-                  <td>
-                    <MemberActions org={org} member={m} roles={customRoles.data?.items ?? []} systemRoles={ROLES} />
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+              )}
+            </tr>
+          ))}
+        </Table>
       )}
       {canManage && (
         <>
-          <form className="create" onSubmit={(event) => {
-            const { email = '', role = 'VIEWER' } = formValues(event);
+          <FieldsetForm legend="Invite a member" submit="Send invitation" error={invite.error} pending={invite.isPending} onSubmit={({ email = '', role = 'VIEWER' }) => {
             setLink(null);
             invite.mutate({ email, role: role as Role });
           }}>
-            <fieldset>
-              <legend>Invite a member</legend>
-              <Field label="Email" name="email" type="email" required autoComplete="off" />
-              <Select label="Role" name="role" options={ROLES} defaultValue="VIEWER" />
-              <ErrorText error={invite.error} />
-              <button type="submit" disabled={invite.isPending}>Send invitation</button>
-            </fieldset>
-          </form>
+            <Field label="Email" name="email" type="email" required autoComplete="off" />
+            <Select label="Role" name="role" options={ROLES} defaultValue="VIEWER" />
+          </FieldsetForm>
           {link && (
             <div role="status" className="notice">
               <p>Invitation created. Give this link to the person invited; it is shown only now:</p>
@@ -99,7 +82,7 @@ export function MembersPage() {
           <ul aria-label="Pending invitations">
             {invitations.data?.items.map((i) => (
               <li key={i.id}>
-                {i.email} as {i.role}, expires <time dateTime={i.expires_at}>{new Date(i.expires_at).toLocaleDateString()}</time>
+                {i.email} as {i.role}, expires <When iso={i.expires_at} date />
               </li>
             ))}
           </ul>

@@ -2,14 +2,15 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useParams } from 'react-router';
 import { api, unwrap, type paths } from '../../api/client';
-import { ErrorText, Field, Page, Select, formValues } from '../../ui/form';
+import { QueryResult, Table, When } from '../../ui/table';
+import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { useCan } from '../authz/can';
 
 type CreateToken = NonNullable<paths['/api/v1/orgs/{org}/tokens']['post']['requestBody']>['content']['application/json'];
 const PRESETS = ['read-only', 'ci', 'chosen scopes'] as const;
 
 /** The date of an ISO instant, or a dash. */
-const day = (iso: string | null) => (iso ? <time dateTime={iso}>{new Date(iso).toLocaleDateString()}</time> : '—');
+const day = (iso: string | null) => (iso ? <When iso={iso} date /> : '—');
 
 /**
  * The organization's API tokens (never the token itself), creating one (a preset or chosen
@@ -46,8 +47,7 @@ export function TokensPage() {
     },
   });
 
-  const submit = (event: React.FormEvent<HTMLFormElement>) => {
-    const values = formValues(event);
+  const submit = (values: Record<string, string>) => {
     setCreated(null);
     setCopied(false);
     const body: CreateToken = { name: values.name ?? '' };
@@ -69,24 +69,10 @@ export function TokensPage() {
   }
   return (
     <Page title="API tokens">
-      <ErrorText error={list.error} />
-      {list.data?.items.length === 0 && <p>No API tokens yet.</p>}
-      {list.data && list.data.items.length > 0 && (
-        <table>
-          <caption className="visually-hidden">API tokens of {org}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Prefix</th>
-              <th scope="col">Scopes</th>
-              <th scope="col">Path</th>
-              <th scope="col">Expires</th>
-              <th scope="col">Last used</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {list.data.items.map((t) => (
+      <QueryResult error={list.error} items={list.data?.items} empty="No API tokens yet.">
+        {(items) => (
+          <Table caption={<>API tokens of {org}</>} columns={['Name', 'Prefix', 'Scopes', 'Path', 'Expires', 'Last used', 'Actions']}>
+            {items.map((t) => (
               <tr key={t.id}>
                 <th scope="row">{t.name}</th>
                 <td><code>{t.prefix}…</code></td>
@@ -108,24 +94,19 @@ export function TokensPage() {
                 </td>
               </tr>
             ))}
-          </tbody>
-        </table>
-      )}
+          </Table>
+        )}
+      </QueryResult>
       <ErrorText error={revoke.error} />
-      <form className="create" onSubmit={submit}>
-        <fieldset>
-          <legend>New API token</legend>
-          <Field label="Name" name="name" required autoComplete="off" />
-          <Select label="Permissions" name="preset" options={PRESETS} value={preset} onChange={(event) => setPreset(event.target.value as (typeof PRESETS)[number])} />
-          {preset === 'chosen scopes' && (
-            <Field label="Scopes" name="scopes" required placeholder="secret:read, environment:*" hint="Actions (secret:read), resource:* or *, separated by commas; only what you hold yourself" />
-          )}
-          <Field label="Path limit" name="path" placeholder="project/environment/service" hint="Optional: limits the token to a project, environment or service" />
-          <Field label="Expires on" name="expires" type="date" hint="Optional: the token stops working after this day (UTC)" />
-          <ErrorText error={create.error} />
-          <button type="submit" disabled={create.isPending}>Create token</button>
-        </fieldset>
-      </form>
+      <FieldsetForm legend="New API token" submit="Create token" error={create.error} pending={create.isPending} onSubmit={submit}>
+        <Field label="Name" name="name" required autoComplete="off" />
+        <Select label="Permissions" name="preset" options={PRESETS} value={preset} onChange={(event) => setPreset(event.target.value as (typeof PRESETS)[number])} />
+        {preset === 'chosen scopes' && (
+          <Field label="Scopes" name="scopes" required placeholder="secret:read, environment:*" hint="Actions (secret:read), resource:* or *, separated by commas; only what you hold yourself" />
+        )}
+        <Field label="Path limit" name="path" placeholder="project/environment/service" hint="Optional: limits the token to a project, environment or service" />
+        <Field label="Expires on" name="expires" type="date" hint="Optional: the token stops working after this day (UTC)" />
+      </FieldsetForm>
       {created && (
         <div role="status" className="notice">
           <p>

@@ -1,5 +1,6 @@
 import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
+import { Table, When } from '../../ui/table';
 import { ErrorText } from '../../ui/form';
 import { listVersions, rollbackVariable, type Scope, type VariableVersion } from './api';
 
@@ -35,39 +36,26 @@ export function VariableHistory(props: { scope: Scope; id: string; name: string;
       <button type="button" onClick={props.onClose}>Close history</button>
       <ErrorText error={versions.error ?? rollback.error} />
       {items.length > 0 && (
-        <table>
-          <caption className="visually-hidden">Versions of {name}, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Version</th>
-              <th scope="col">Operation</th>
-              <th scope="col">Change</th>
-              <th scope="col">By</th>
-              <th scope="col">When</th>
-              {props.canWrite && <th scope="col">Actions</th>}
+        <Table caption={<>Versions of {name}, newest first</>} columns={['Version', 'Operation', 'Change', 'By', 'When', props.canWrite && 'Actions']}>
+          {items.map((v, index) => (
+            <tr key={v.version}>
+              <th scope="row">{v.version}</th>
+              <td>{v.operation}{v.rolled_back_from !== null && ` (from version ${v.rolled_back_from})`}</td>
+              <td><code>{change(v, items[index + 1])}</code></td>
+              <td>{v.actor.name}</td>
+              <td><When iso={v.created_at} /></td>
+              {props.canWrite && (
+                <td>
+                  {index > 0 && v.operation !== 'DELETE' && (
+                    <button type="button" disabled={rollback.isPending} onClick={() => rollback.mutate(v.version)}>
+                      Roll back to version {v.version}
+                    </button>
+                  )}
+                </td>
+              )}
             </tr>
-          </thead>
-          <tbody>
-            {items.map((v, index) => (
-              <tr key={v.version}>
-                <th scope="row">{v.version}</th>
-                <td>{v.operation}{v.rolled_back_from !== null && ` (from version ${v.rolled_back_from})`}</td>
-                <td><code>{change(v, items[index + 1])}</code></td>
-                <td>{v.actor.name}</td>
-                <td><time dateTime={v.created_at}>{new Date(v.created_at).toLocaleString()}</time></td>
-                {props.canWrite && (
-                  <td>
-                    {index > 0 && v.operation !== 'DELETE' && (
-                      <button type="button" disabled={rollback.isPending} onClick={() => rollback.mutate(v.version)}>
-                        Roll back to version {v.version}
-                      </button>
-                    )}
-                  </td>
-                )}
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </Table>
       )}
     </section>
   );

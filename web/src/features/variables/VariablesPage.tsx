@@ -1,6 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
+import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
@@ -50,33 +51,16 @@ export function VariablesPage() {
           }}
         />
       )}
-      <ErrorText error={list.error} />
-      {list.isPending && <p role="status">Loading variables…</p>}
-      {list.data && list.data.length === 0 && <p>No variables at this scope yet.</p>}
-      {list.data && list.data.length > 0 && (
-        <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />
-      )}
+      <QueryResult error={list.error} items={list.data} pending={list.isPending} loading="Loading variables…" empty="No variables at this scope yet.">
+        {() => <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />}
+      </QueryResult>
       {shown && shown.length > 0 && (
-        <table>
-          <caption className="visually-hidden">{scopeTitle(scope)}</caption>
-          <thead>
-            <tr>
-              <th scope="col">Key</th>
-              <th scope="col">Type</th>
-              <th scope="col">Value</th>
-              <th scope="col">Immutable</th>
-              <th scope="col">Version</th>
-              <th scope="col">Updated</th>
-              <th scope="col">Actions</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((v) => (
-              <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh}
-                onHistory={(name) => setHistory({ id: v.id, name })} />
-            ))}
-          </tbody>
-        </table>
+        <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', 'Actions']}>
+          {shown.map((v) => (
+            <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh}
+              onHistory={(name) => setHistory({ id: v.id, name })} />
+          ))}
+        </Table>
       )}
       {history && (
         <VariableHistory key={history.id} scope={scope} id={history.id} name={history.name} canWrite={canWrite} onClose={() => setHistory(null)} onRolledBack={refresh} />
@@ -113,7 +97,7 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
       <td>{v.immutable ? 'yes' : 'no'}</td>
       <td>{v.version}</td>
       <td>
-        <time dateTime={v.updated_at}>{new Date(v.updated_at).toLocaleString()}</time>
+        <When iso={v.updated_at} />
       </td>
       <td className="actions">
         {secret && props.canDecrypt && (
