@@ -1,10 +1,40 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
+
+/** The places a path's resolution reads variables from: its organization, project, environment, service, and the member's assigned ones. */
+export interface PathIds {
+  organizationId: string;
+  projectId: string;
+  environmentId: string;
+  serviceId: string | null;
+  memberId: string | null;
+}
+
+/**
+ * The variables (deleted ones included) that reach an environment or one of its services: the
+ * organization's, the project's, the environment's, the service's, and of those assigned to one
+ * member, only that member's. Columns carry their table's name, so a query joining variables
+ * to another table (vault's change count) can use it too.
+ */
+export function reachingPath(eb: ExpressionBuilder<Database, 'variables'>, ids: PathIds) {
+  return eb.and([
+    eb('variables.organization_id', '=', ids.organizationId),
+    eb.or([
+      eb('variables.scope', '=', 'organization'),
+      eb.and([eb('variables.scope', '=', 'project'), eb('variables.project_id', '=', ids.projectId)]),
+      eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
+      ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
+    ]),
+    ids.memberId === null
+      ? eb('variables.assignee_user_id', 'is', null)
+      : eb.or([eb('variables.assignee_user_id', 'is', null), eb('variables.assignee_user_id', '=', ids.memberId)]),
+  ]);
+}
 
 /** Where a variable hangs: the scope level and the ids along its path. */
 export interface PlaceIds {
@@ -126,21 +156,12 @@ export function createVariablesRepo(db: Kysely<Database>) {
      * query: the organization's, the project's, the environment's, the service's, and the
      * member's assigned ones.
      */
-    reaching(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }) {
+    reaching(ids: PathIds) {
       return db
         .selectFrom('variables')
         .select(['id', 'scope', 'type', 'name', 'mount_path', 'version', 'data_key_id', 'ciphertext', 'assignee_user_id'])
-        .where('organization_id', '=', ids.organizationId)
         .where('deleted_at', 'is', null)
-        .where((eb) =>
-          eb.or([
-            eb('scope', '=', 'organization'),
-            eb.and([eb('scope', '=', 'project'), eb('project_id', '=', ids.projectId)]),
-            eb.and([eb('scope', '=', 'environment'), eb('environment_id', '=', ids.environmentId)]),
-            ...(ids.serviceId === null ? [] : [eb.and([eb('scope', '=', 'service'), eb('service_id', '=', ids.serviceId)])]),
-          ]),
-        )
-        .where((eb) => (ids.memberId === null ? eb('assignee_user_id', 'is', null) : eb.or([eb('assignee_user_id', 'is', null), eb('assignee_user_id', '=', ids.memberId)])))
+        .where((eb) => reachingPath(eb, ids))
         .execute();
     },
 

@@ -1,14 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
-
-/** The places a path's resolution reads variables from (as variables/repo.ts `reaching`, deleted ones included). */
-export interface PathIds {
-  organizationId: string;
-  projectId: string;
-  environmentId: string;
-  serviceId: string | null;
-  memberId: string | null;
-}
+import { reachingPath, type PathIds } from '../variables/repo.js';
 
 export function createVaultRepo(db: Kysely<Database>) {
   return {
@@ -21,20 +13,7 @@ export function createVaultRepo(db: Kysely<Database>) {
         .selectFrom('variable_versions')
         .innerJoin('variables', 'variables.id', 'variable_versions.variable_id')
         .select((eb) => [eb.fn.countAll<string | number>().as('count'), eb.fn.max('variable_versions.created_at').as('last')])
-        .where('variables.organization_id', '=', ids.organizationId)
-        .where((eb) =>
-          eb.or([
-            eb('variables.scope', '=', 'organization'),
-            eb.and([eb('variables.scope', '=', 'project'), eb('variables.project_id', '=', ids.projectId)]),
-            eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
-            ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
-          ]),
-        )
-        .where((eb) =>
-          ids.memberId === null
-            ? eb('variables.assignee_user_id', 'is', null)
-            : eb.or([eb('variables.assignee_user_id', 'is', null), eb('variables.assignee_user_id', '=', ids.memberId)]),
-        )
+        .where((eb) => reachingPath(eb, ids))
         .executeTakeFirstOrThrow();
     },
 
