@@ -83,3 +83,12 @@ export const errorResponses = {
   413: ErrorResponse,
   429: ErrorResponse,
 };
+
+/**
+ * A 204 route's answer: waits for the action (a refusal is thrown on, as from the handler),
+ * then sends 204 with no body (the handler's promise then settles with nothing more to send).
+ */
+export async function noContent(reply: { code(status: 204): { send(payload: null): unknown } }, action: Promise<unknown>): Promise<void> {
+  await action;
+  reply.code(204).send(null);
+}

@@ -3,7 +3,7 @@ import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf, userOf } from '../../kernel/http/context.js';
 import { auditContextOf } from '../../kernel/http/audit-context.js';
 import { decodeCursor, toPage } from '../../kernel/http/pagination.js';
-import { Page, PageQuery, errorResponses, OrgParams } from '../../kernel/http/schemas.js';
+import { Page, PageQuery, errorResponses, OrgParams, noContent } from '../../kernel/http/schemas.js';
 import {
   AcceptParams,
   AcceptedInvitation,
@@ -85,10 +85,7 @@ export function memberRoutes(app: App, service: MembersService, acceptLimit: Att
       body: TransferBody,
       response: { 204: Type.Null(), ...errorResponses },
     },
-    handler: async (request, reply) => {
-      await service.transferOwnership(accessOf(request), request.body.user_id);
-      return reply.code(204).send(null);
-    },
+    handler: async (request, reply) => noContent(reply, service.transferOwnership(accessOf(request), request.body.user_id)),
   });
 
   app.post('/orgs/:org/invitations', {
@@ -115,10 +112,7 @@ export function memberRoutes(app: App, service: MembersService, acceptLimit: Att
   app.delete('/orgs/:org/invitations/:invitation_id', {
     config: { access: { action: 'member:manage', resource: 'organization' } },
     schema: { tags, summary: 'Withdraw a pending invitation', params: InvitationParams, response: { 204: Type.Null(), ...errorResponses } },
-    handler: async (request, reply) => {
-      await service.revoke(accessOf(request), request.params.invitation_id);
-      return reply.code(204).send(null);
-    },
+    handler: async (request, reply) => noContent(reply, service.revoke(accessOf(request), request.params.invitation_id)),
   });
 
   app.post('/invitations/:token/accept', {

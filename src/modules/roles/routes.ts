@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
-import { errorResponses, OrgParams } from '../../kernel/http/schemas.js';
+import { errorResponses, OrgParams, noContent } from '../../kernel/http/schemas.js';
 import type { FastifyRequest } from 'fastify';
 import { RoleBody, RoleParams, RoleView, type RoleViewType } from './schemas.js';
 import type { RolesService } from './service.js';
@@ -60,9 +60,6 @@ export function roleRoutes(app: App, service: RolesService) {
   app.delete('/orgs/:org/roles/:role_id', {
     config: { access: { action: 'member:manage', resource: 'organization' } },
     schema: { tags, summary: 'Delete a custom role nobody holds', params: RoleParams, response: { 204: Type.Null(), ...errorResponses } },
-    handler: async (request, reply) => {
-      await service.delete(accessOf(request), request.params.role_id);
-      return reply.code(204).send(null);
-    },
+    handler: async (request, reply) => noContent(reply, service.delete(accessOf(request), request.params.role_id)),
   });
 }

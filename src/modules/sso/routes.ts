@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/http/app-types.js';
 import { toolOf } from '../../kernel/http/audit-context.js';
 import { accessOf } from '../../kernel/http/context.js';
-import { OrgParams, errorResponses } from '../../kernel/http/schemas.js';
+import { OrgParams, errorResponses, noContent } from '../../kernel/http/schemas.js';
 import { setSessionCookies } from '../accounts/routes.js';
 import type { SsoService } from './service.js';
 import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, StartParams, StartQuery, toProviderView } from './schemas.js';
@@ -40,10 +40,7 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
   app.delete('/orgs/:org/sso/providers/:provider_id', {
     config: setup,
     schema: { tags, summary: 'Remove an identity provider', params: ProviderParams, response: { 204: Type.Null(), ...errorResponses } },
-    handler: async (request, reply) => {
-      await service.delete(accessOf(request), request.params.provider_id);
-      return reply.code(204).send(null);
-    },
+    handler: async (request, reply) => noContent(reply, service.delete(accessOf(request), request.params.provider_id)),
   });
 
   app.get('/auth/sso/:org/start', {

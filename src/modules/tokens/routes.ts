@@ -2,7 +2,7 @@ import { Type } from 'typebox';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, principalOf } from '../../kernel/http/context.js';
 import { AppError } from '../../kernel/errors.js';
-import { errorResponses, OrgParams } from '../../kernel/http/schemas.js';
+import { errorResponses, OrgParams, noContent } from '../../kernel/http/schemas.js';
 import type { TokenRow } from './repo.js';
 import { CreateTokenBody, CreatedToken, CurrentToken, TokenParams, TokenView } from './schemas.js';
 import { pathName, type TokensService } from './service.js';
@@ -68,9 +68,6 @@ export function tokenRoutes(app: App, service: TokensService) {
       params: TokenParams,
       response: { 204: Type.Null(), ...errorResponses },
     },
-    handler: async (request, reply) => {
-      await service.revoke(accessOf(request), request.params.token_id);
-      return reply.code(204).send(null);
-    },
+    handler: async (request, reply) => noContent(reply, service.revoke(accessOf(request), request.params.token_id)),
   });
 }
