@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
 
@@ -29,6 +29,12 @@ async function signedInPage(email: string) {
   const opened = await openPage(consoleUnderTest.browser);
   await signIn(opened.page, email);
   return opened;
+}
+
+/** A test's end: no console error on the way, then the browser profile closed. */
+async function closeClean(context: BrowserContext, problems: string[]): Promise<void> {
+  expect(problems).toEqual([]);
+  await context.close();
 }
 
 /** An organization with a project and environment, its owner, a DEVELOPER, a VIEWER and a custom role. */
@@ -145,8 +151,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await heading(page, 'Projects').waitFor();
     expect(await page.getByLabel('Organization', { exact: true }).locator('option').allTextContents()).not.toContain('Doomed Renamed');
     await expect(owner('GET', `/orgs/${org}`)).rejects.toThrow(/answered 404/);
-    expect(problems).toEqual([]);
-    await context.close();
+    await closeClean(context, problems);
   }, 120_000);
 
   it('changes a member to a custom role by name and back to a system role, then removes them', async () => {
@@ -171,8 +176,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await row.getByRole('button', { name: 'Confirm removing Dan Developer' }).click();
     await expect.poll(() => page.getByRole('row', { name: /Dan Developer/ }).count()).toBe(0);
     expect((await owner('GET', `/orgs/${org}/members`)).items).toHaveLength(2);
-    expect(problems).toEqual([]);
-    await context.close();
+    await closeClean(context, problems);
   }, 120_000);
 
   it('shows the history of a variable with the change of each plain version, and rolls back to version 1 as a new version', async () => {
@@ -204,8 +208,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     expect((await owner('GET', `${scope}/${variable.id}`)).value).toBe('debug');
     await page.getByRole('button', { name: 'Close history' }).click();
     expect(await history.count()).toBe(0);
-    expect(problems).toEqual([]);
-    await context.close();
+    await closeClean(context, problems);
   }, 120_000);
 
   it('offers a VIEWER no API tokens, no settings forms, and no member actions', async () => {
@@ -236,8 +239,7 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     await page.getByRole('table', { name: /Versions of LOG_LEVEL/ }).getByRole('row', { name: /^1 / }).waitFor();
     await page.waitForLoadState('networkidle');
     expect(await page.getByRole('button', { name: /^Roll back/ }).count()).toBe(0);
-    expect(problems).toEqual([]);
-    await context.close();
+    await closeClean(context, problems);
   }, 120_000);
   it('lets the OWNER (only) transfer ownership to another member after a confirmation, and become ADMIN', async () => {
     const { org, emails, owner } = fixture;
@@ -253,7 +255,6 @@ describe.runIf(chromiumAvailable())('the console administration pages in Chromiu
     expect(roles).toEqual({ [emails.owner]: 'ADMIN', [emails.viewer]: 'OWNER' });
     // No longer the owner: the transfer is no longer offered.
     await expect.poll(() => page.getByRole('group', { name: 'Transfer ownership' }).count()).toBe(0);
-    expect(problems).toEqual([]);
-    await context.close();
+    await closeClean(context, problems);
   }, 120_000);
 });
