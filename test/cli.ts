@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,6 +17,14 @@ import { buildDist, ROOT } from './processes.js';
 export const MAIN = path.join(ROOT, 'dist/cli/main.js');
 export const PASSWORD = 'correct horse battery staple'; // the harness's users' password
 export const PSQL = '/usr/bin/psql';
+/** psql and the local PostgreSQL server are both here (on CI they are): the pg_service tests need them. */
+export const psqlReachable =
+  fs.existsSync(PSQL) &&
+  spawnSync(PSQL, ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'test', '-Atc', 'select 1'], {
+    env: { PATH: process.env.PATH ?? '', PGCONNECT_TIMEOUT: '3' },
+    encoding: 'utf8',
+    timeout: 10_000,
+  }).stdout?.trim() === '1';
 export const TOKEN_FORMAT = /^cfr_[0-9A-Za-z]{46}$/;
 
 export let server: TestServer;

@@ -1,8 +1,7 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { PSQL, url, fresh, start, coffer, ok, waitFor, PLACE, envUrl, mint, define, setup, ci, resolved, HOSTILE, node, printEnv } from '../../test/cli.js';
+import { psqlReachable, url, fresh, start, coffer, ok, waitFor, PLACE, envUrl, mint, define, setup, ci, resolved, HOSTILE, node, printEnv } from '../../test/cli.js';
 
 describe('coffer run: values reach the command exactly', () => {
   it('passes values with hostile characters set through the API byte for byte', async () => {
@@ -201,15 +200,6 @@ describe('coffer run: file variables', () => {
 });
 
 describe('coffer run: pg_service entries', () => {
-  /** The server and psql must both be here; on CI they are. */
-  const available =
-    fs.existsSync(PSQL) &&
-    spawnSync(PSQL, ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'test', '-Atc', 'select 1'], {
-      env: { PATH: process.env.PATH ?? '', PGCONNECT_TIMEOUT: '3' },
-      encoding: 'utf8',
-      timeout: 10_000,
-    }).stdout?.trim() === '1';
-
   async function withService() {
     const tree = await setup();
     await define(tree, {
@@ -219,7 +209,7 @@ describe('coffer run: pg_service entries', () => {
     return tree;
   }
 
-  it.skipIf(!available && process.env.CI !== 'true')('lets psql service=svc connect through PGSERVICEFILE, and removes the file afterwards', async () => {
+  it.skipIf(!psqlReachable && process.env.CI !== 'true')('lets psql service=svc connect through PGSERVICEFILE, and removes the file afterwards', async () => {
     const tree = await withService();
     const result = await coffer(['run', '--path', PLACE, '--', 'psql', 'service=svc', '-Atc', 'select current_database()'], ci(tree, { PGCONNECT_TIMEOUT: '5' }));
     expect(result.stderr).toBe('');

@@ -1,7 +1,6 @@
-import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PASSWORD, PSQL, server, fresh, coffer, type CliOptions, type Result } from '../../test/cli.js';
+import { PASSWORD, psqlReachable, server, fresh, coffer, type CliOptions, type Result } from '../../test/cli.js';
 
 /**
  * Issue #11's five stories of a newcomer's first hour, each acted out with `coffer` commands
@@ -139,15 +138,7 @@ describe('issue #11 stories, with coffer commands only', () => {
     expect((await s.fails(['vars', 'set', '--path', 'shop/production', 'X=1'], auditor.as)).code).toBe(4);
   });
 
-  const psqlHere =
-    fs.existsSync(PSQL) &&
-    spawnSync(PSQL, ['-h', '127.0.0.1', '-p', '5432', '-U', 'postgres', '-d', 'test', '-Atc', 'select 1'], {
-      env: { PATH: process.env.PATH ?? '', PGCONNECT_TIMEOUT: '3' },
-      encoding: 'utf8',
-      timeout: 10_000,
-    }).stdout?.trim() === '1';
-
-  it.skipIf(!psqlHere && process.env.CI !== 'true')('5. a QFieldCloud pg_service entry, used by psql through coffer run', async () => {
+  it.skipIf(!psqlReachable && process.env.CI !== 'true')('5. a QFieldCloud pg_service entry, used by psql through coffer run', async () => {
     const s = story('5 pg_service and psql');
     const { as } = await s.person('owner');
     await s.ok(['orgs', 'create', server.slug('qfield')], as);
