@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
+import type { NewVariable } from './writes.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
@@ -55,6 +56,22 @@ export interface VersionActor {
 export type ListKey = readonly [name: string, id: string];
 export const listKeyOf = (variable: Pick<Variable, 'name' | 'id'>): ListKey => [variable.name, variable.id];
 
+/** Rows a batch insert carries a statement (at most 14 columns each). */
+const SLICE = 1000;
+
+function rowOf(row: NewVariable) {
+  const { place, ...values } = row;
+  return {
+    ...values,
+    organization_id: place.organizationId,
+    project_id: place.projectId,
+    environment_id: place.environmentId,
+    service_id: place.serviceId,
+    scope: place.level,
+    version: 1,
+  };
+}
+
 export function createVariablesRepo(db: Kysely<Database>) {
   const atPlace = (place: PlaceIds) =>
     db
@@ -90,31 +107,24 @@ export function createVariablesRepo(db: Kysely<Database>) {
       return (lock ? query.forUpdate() : query).executeTakeFirst();
     },
 
-    insert(row: {
-      id: string;
-      place: PlaceIds;
-      assignee_user_id: string | null;
-      type: VariableType;
-      name: string;
-      mount_path: string | null;
-      immutable: boolean;
-      data_key_id: string;
-      ciphertext: Buffer;
-    }) {
-      const { place, ...values } = row;
-      return db
-        .insertInto('variables')
-        .values({
-          ...values,
-          organization_id: place.organizationId,
-          project_id: place.projectId,
-          environment_id: place.environmentId,
-          service_id: place.serviceId,
-          scope: place.level,
-          version: 1,
-        })
-        .returningAll()
-        .executeTakeFirstOrThrow();
+    insert(row: NewVariable) {
+      return db.insertInto('variables').values(rowOf(row)).returningAll().executeTakeFirstOrThrow();
+    },
+
+    /** Many new variables (a batch), in slices under PostgreSQL's 65,535 bound parameters a statement. */
+    async insertMany(rows: NewVariable[]) {
+      for (let at = 0; at < rows.length; at += SLICE) {
+        await db.insertInto('variables').values(rows.slice(at, at + SLICE).map(rowOf)).execute();
+      }
+    },
+
+    async addVersions(rows: Omit<VariableVersion, 'created_at'>[]) {
+      for (let at = 0; at < rows.length; at += SLICE) await db.insertInto('variable_versions').values(rows.slice(at, at + SLICE)).execute();
+    },
+
+    /** The live variables shared at this place (no member's own), held for the transaction: a batch compares against them. */
+    sharedForUpdate(place: PlaceIds) {
+      return atPlace(place).where('deleted_at', 'is', null).where('assignee_user_id', 'is', null).forUpdate().execute();
     },
 
     /** A new current state (an update, rollback, restore or delete), with its version number. */

@@ -6,6 +6,8 @@ import { ErrorResponse, Page, errorResponses, OrgParams, ProjectParams, Environm
 import type { ResourceKind } from '../../kernel/authz/authorizer.js';
 import type { Resolver } from './resolver.js';
 import {
+  BatchBody,
+  BatchResult,
   CreateVariableBody,
   ResolveQuery,
   RollbackBody,
@@ -49,6 +51,23 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
       config: write,
       schema: { tags, summary: `Create a variable in ${where}`, params, body: CreateVariableBody, response: { 201: VariableView, ...errorResponses } },
       handler: async (request, reply) => reply.code(201).send(await service.create(accessOf(request), level, request.body)),
+    });
+
+    app.post(`${url}/batch`, {
+      config: write,
+      // A large import in one request: values are at most 64 KiB each, JSON escaping can double them.
+      bodyLimit: 64 * 1024 * 1024,
+      schema: {
+        tags,
+        summary: `Create or update many variables of ${where} at once, all or nothing`,
+        description:
+          'Each key is created, updated (a new version) or left alone when it already holds that value and type; one audit event per change. ' +
+          'A refused item (invalid key or value, an immutable variable) fails the whole batch naming `body.variables[i]`. `dry_run` answers the same lists and writes nothing. Answers key names, never values.',
+        params,
+        body: BatchBody,
+        response: { 200: BatchResult, ...errorResponses },
+      },
+      handler: async (request) => service.batch(accessOf(request), level, request.body),
     });
 
     app.get(`${url}/:id`, {

@@ -51,6 +51,34 @@ export const UpdateVariableBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 
+/** At most this many variables a batch: what one import of a large .env or dump needs, under the body limit. */
+export const MAX_BATCH = 10_000;
+
+export const BatchBody = Type.Object(
+  {
+    variables: Type.Array(
+      Type.Object(
+        {
+          key: Key,
+          value: Value,
+          type: Type.Optional(Type.Enum(['plain', 'secret'] as const, { description: 'Without it, a new variable is plain and an existing one keeps its type' })),
+        },
+        { additionalProperties: false },
+      ),
+      { minItems: 1, maxItems: MAX_BATCH },
+    ),
+    dry_run: Type.Optional(Type.Boolean({ description: 'Validate and compare, write nothing' })),
+  },
+  { additionalProperties: false },
+);
+
+export const BatchResult = Type.Object({
+  dry_run: Type.Boolean(),
+  created: Type.Array(Type.String(), { description: 'Keys created (or that would be)' }),
+  updated: Type.Array(Type.String(), { description: 'Keys whose value or type changed' }),
+  unchanged: Type.Array(Type.String(), { description: 'Keys already holding this value and type: left alone' }),
+});
+
 export const RollbackBody = Type.Object({ version: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
 
 const MaskedPgService = Type.Object({

@@ -1,23 +1,23 @@
-import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { seal, valueAad } from '../../kernel/crypto/aead.js';
-import { openValue } from './sealed-value.js';
-import type { Database, Environment, Variable, VariableType, VariableVersion } from '../../kernel/db/schema.js';
-import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
+import type { Database, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { translateConstraint } from '../../kernel/db/errors.js';
-import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
+import { conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import { resourceOf } from '../../kernel/authz/scope.js';
 import { isUuid } from '../../kernel/ids.js';
-import { maskSecret } from '../../kernel/mask.js';
 import { decodeCursorKey, toPage } from '../../kernel/http/pagination.js';
 import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
-import type { PgServiceDefinition } from './pg-service.js';
-import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
-import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
-import type { VariableScopeLevel } from '../../kernel/db/schema.js';
+import { assignedVisibleTo, eventTarget, placeOf, requireWriteEverywhereInProject, shownValue } from './place.js';
+import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf } from './repo.js';
+import { contentOf, type PgServiceInput, type VariableContent } from './rules.js';
+import { openValue } from './sealed-value.js';
+import { createVariableWrites, type UpdateInput } from './writes.js';
+import { createVariablesBatch } from './batch.js';
+
+export { placeOf } from './place.js';
+export type { UpdateInput } from './writes.js';
 
 export interface CreateInput {
   key?: string;
@@ -29,104 +29,6 @@ export interface CreateInput {
   assignee_user_id?: string;
 }
 
-export interface UpdateInput {
-  type?: VariableType;
-  value?: string;
-  pg_service?: PgServiceInput;
-  mount_path?: string | null;
-}
-
-const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-
-/** The place a request's path names, at the level its route manages (the resource its route declares). */
-export function placeOf(access: RequestAccess, level: VariableScopeLevel): PlaceIds {
-  const place = resourceOf(access.scope, level);
-  return {
-    level,
-    organizationId: place.organization.id,
-    projectId: place.kind === 'organization' ? null : place.project.id,
-    environmentId: place.kind === 'environment' || place.kind === 'service' ? place.environment.id : null,
-    serviceId: place.kind === 'service' ? place.service.id : null,
-  };
-}
-
-/** What an audit event about a variable names: the place, and the variable in it ("shop/production:API_KEY"). */
-function eventTarget(access: RequestAccess, level: VariableScopeLevel, id: string, name: string) {
-  const place = placeName(access, level);
-  return { place, target: { target_type: 'variable', target_id: id, target_name: `${place}:${name}` } };
-}
-
-function placeName(access: RequestAccess, level: VariableScopeLevel): string {
-  const place = resourceOf(access.scope, level);
-  switch (place.kind) {
-    case 'organization':
-      return `organization ${place.organization.slug}`;
-    case 'project':
-      return place.project.slug;
-    case 'environment':
-      return `${place.project.slug}/${place.environment.slug}`;
-    case 'service':
-      return `${place.project.slug}/${place.environment.slug}/${place.service.slug}`;
-  }
-}
-
-/**
- * Writing a project variable reaches every environment of the project, so it needs
- * secret:write on every environment type there, not only on one (the route checks "some").
- * Organization variables are checked the same way by the evaluator itself.
- */
-function typesMissingWrite(access: RequestAccess): string[] {
-  const { organization, project } = resourceOf(access.scope, 'project');
-  const now = new Date();
-  return ENVIRONMENT_TYPES.filter((type) => {
-    const environment: Environment = { id: NIL_UUID, project_id: project.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
-    return !access.can('secret:write', { kind: 'environment', organization, project, environment });
-  });
-}
-
-/**
- * A member's assigned variables are theirs: listed to them, and to whoever manages the
- * project's variables (secret:write on every environment type), to nobody else.
- */
-function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'all' | string | null {
-  if (level !== 'project' || typesMissingWrite(access).length === 0) return 'all';
-  return access.principal.kind === 'user' ? access.principal.user.id : null;
-}
-
-function requireWriteEverywhereInProject(access: RequestAccess): void {
-  const { organization, project } = resourceOf(access.scope, 'project');
-  const missing = typesMissingWrite(access);
-  if (missing.length > 0) {
-    access.refuse('secret:write', { kind: 'project', organization, project }, new AppError(
-      'FORBIDDEN',
-      `Project variables reach every environment of ${project.slug}: they need secret:write on ${missing.join(', ')} environments too`,
-      { action: 'secret:write', environment_types: missing },
-    ));
-  }
-}
-
-/**
- * A pg_service entry is always a secret (SPEC §3): only what names it (the service) and what
- * says nothing about where or as whom it connects (port, sslmode) is shown in clear.
- */
-function maskPgService(definition: PgServiceDefinition) {
-  const { service, port, sslmode, extra, ...concealed } = definition;
-  return {
-    service,
-    ...(port !== undefined ? { port } : {}),
-    ...(sslmode !== undefined ? { sslmode } : {}),
-    ...Object.fromEntries(Object.entries(concealed).flatMap(([name, value]) => (typeof value === 'string' ? [[name, maskSecret(value)]] : []))),
-    extra: Object.fromEntries(Object.entries(extra ?? {}).map(([name, value]) => [name, maskSecret(value)])),
-  };
-}
-
-/** What a listing shows of a value: plain in clear, everything else masked (SPEC §3). */
-function shownValue(type: VariableType, plaintext: string | null) {
-  if (plaintext === null) return { value: null };
-  if (type === 'pg_service') return { value: null, pg_service: maskPgService(JSON.parse(plaintext) as PgServiceDefinition) };
-  return { value: isConcealed(type) ? maskSecret(plaintext) : plaintext };
-}
-
 export function createVariablesService(deps: {
   db: Kysely<Database>;
   keyring: Keyring;
@@ -136,38 +38,8 @@ export function createVariablesService(deps: {
 }) {
   const { db, keyring } = deps;
 
-  async function decrypt(tx: Kysely<Database>, variable: Pick<Variable, 'id' | 'name' | 'data_key_id'>, version: number, ciphertext: Buffer): Promise<string> {
-    const keys = await keyring.byIds(tx, [variable.data_key_id]);
-    return openValue(keys.get(variable.data_key_id)!, variable, version, ciphertext);
-  }
-
-  const view = (variable: Variable, plaintext: string | null) => ({
-    id: variable.id,
-    scope: variable.scope,
-    key: variable.type === 'pg_service' ? null : variable.name,
-    type: variable.type,
-    ...shownValue(variable.type, plaintext),
-    mount_path: variable.mount_path,
-    immutable: variable.immutable,
-    version: variable.version,
-    assignee_user_id: variable.assignee_user_id,
-    created_at: variable.created_at.toISOString(),
-    updated_at: variable.updated_at.toISOString(),
-  });
-
-  /** The audit view of a state: plain values in clear, others as an HMAC only. */
-  const auditFields = (organizationId: string, variable: Pick<Variable, 'name' | 'type' | 'mount_path' | 'scope' | 'immutable' | 'assignee_user_id'>, plaintext: string | null) => ({
-    [variable.type === 'pg_service' ? 'service' : 'key']: variable.name,
-    type: variable.type,
-    scope: variable.scope,
-    mount_path: variable.mount_path,
-    immutable: variable.immutable,
-    assignee_user_id: variable.assignee_user_id,
-    ...(plaintext === null ? {} : isConcealed(variable.type) ? { value_hmac: deps.valueHmac(organizationId, plaintext) } : { value: plaintext }),
-  });
-
-  const label = (variable: Pick<Variable, 'type' | 'name'>) =>
-    variable.type === 'pg_service' ? `pg_service ${variable.name}` : `${variable.type === 'plain' ? 'variable' : variable.type} ${variable.name}`;
+  const writes = createVariableWrites(deps);
+  const { decrypt, view, auditFields, label, actorOf } = writes;
 
   const duplicate = (content: Pick<VariableContent, 'type' | 'name'>, assignee: string | null) =>
     conflict(
@@ -194,18 +66,15 @@ export function createVariablesService(deps: {
     return variable;
   }
 
-  const actorOf = (access: RequestAccess) => ({
-    actor_type: access.audit.actor.type,
-    actor_id: access.audit.actor.id,
-    actor_name: access.audit.actor.name,
-  });
-
   async function finish<T>(organizationId: string, result: T): Promise<T> {
     await deps.changed(organizationId);
     return result;
   }
 
   return {
+    /** Many creates and updates at one place, all or nothing (batch.ts). */
+    batch: createVariablesBatch({ db, keyring, writes, changed: deps.changed }),
+
     async list(access: RequestAccess, level: VariableScopeLevel, cursor: string | undefined, limit: number) {
       const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursorKey(cursor, ['string', 'string']), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
@@ -233,23 +102,10 @@ export function createVariablesService(deps: {
         const created = await withAudit(db, access.audit, async (tx, note) => {
           const repo = createVariablesRepo(tx);
           const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
-          const id = randomUUID();
-          const ciphertext = seal(dataKey.key, content.plaintext, valueAad(id, 1));
-          const variable = await repo.insert({
-            id,
-            place,
-            assignee_user_id: assignee,
-            type: content.type,
-            name: content.name,
-            mount_path: content.mountPath,
-            immutable: input.immutable ?? false,
-            data_key_id: dataKey.id,
-            ciphertext,
-          });
-          await repo.addVersion({ variable_id: id, version: 1, operation: 'CREATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
-          const { place: where, target } = eventTarget(access, level, id, content.name);
-          const change = `Created ${label(variable)} in ${where}${assignee ? ' for one member' : ''}`;
-          note({ event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, variable, content.plaintext) } });
+          const prepared = writes.prepareCreate(access, place, content, dataKey, { immutable: input.immutable ?? false, assignee });
+          const variable = await repo.insert(prepared.row);
+          await repo.addVersion(prepared.version);
+          note(prepared.event);
           return view(variable, content.plaintext);
         });
         return await finish(place.organizationId, created);
@@ -264,42 +120,13 @@ export function createVariablesService(deps: {
       const updated = await withAudit(db, access.audit, async (tx, note) => {
         const repo = createVariablesRepo(tx);
         const current = await loadLive(tx, access, level, id, true);
-        if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
-        const type = input.type ?? current.type;
-        if ((type === 'pg_service') !== (current.type === 'pg_service')) {
-          throw invalid('body.type', 'a pg_service entry cannot become another type, nor the reverse: delete it and create the other');
-        }
         const before = await decrypt(tx, current, current.version, current.ciphertext!);
-        if (isConcealed(current.type) && type === 'plain' && input.value === undefined) {
-          // Otherwise anyone allowed to write could read a secret back by declassifying it.
-          throw invalid('body.value', `making a ${current.type} plain needs a new value in the same request`);
-        }
-        const content =
-          type === 'pg_service'
-            ? contentOf({
-                type,
-                mount_path: input.mount_path,
-                ...(input.pg_service || input.value !== undefined ? { pg_service: input.pg_service, value: input.value } : { pg_service: JSON.parse(before) as PgServiceDefinition }),
-              })
-            : contentOf({
-                type,
-                key: current.name,
-                value: input.value ?? before,
-                mount_path: input.mount_path !== undefined ? input.mount_path : type === 'file' ? current.mount_path : null,
-              });
-        if (content.name !== current.name) {
-          throw invalid('body.pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
-        }
-        const version = current.version + 1;
         const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
-        const ciphertext = seal(dataKey, content.plaintext, valueAad(current.id, version));
-        const variable = await repo.setState(current.id, { version, type: content.type, mount_path: content.mountPath, ciphertext });
-        await repo.addVersion({ variable_id: current.id, version, operation: 'UPDATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
-        const beforeFields = auditFields(place.organizationId, current, before);
-        const afterFields = auditFields(place.organizationId, variable, content.plaintext);
-        const { place: where, target } = eventTarget(access, level, current.id, current.name);
-        note({ event_type: 'UPDATE', ...target, change: `Updated ${label(variable)} in ${where}`, details: { before: beforeFields, after: afterFields, version } });
-        return view(variable, content.plaintext);
+        const prepared = writes.prepareUpdate(access, level, current, before, input, dataKey);
+        const variable = await repo.setState(current.id, prepared.state);
+        await repo.addVersion(prepared.version);
+        note(prepared.event);
+        return view(variable, prepared.plaintext);
       });
       return finish(place.organizationId, updated);
     },
