@@ -5,6 +5,7 @@ import { CliError, EXIT, useTimeoutFlags } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
 import { clusterCommands } from './commands/clusters.js';
 import { exportCommand } from './commands/export.js';
+import { importCommand } from './commands/import.js';
 import { inspectCommands } from './commands/inspect.js';
 import { peopleCommands } from './commands/people.js';
 import { resourceCommands } from './commands/resources.js';
@@ -70,6 +71,7 @@ roleCommands(program);
 varsCommands(program);
 runCommand(program);
 exportCommand(program);
+importCommand(program);
 auditCommands(program);
 inspectCommands(program);
 

@@ -13,7 +13,7 @@ interface ScopeOptions {
 }
 
 /** The variables collection of a scope: the organization (no --path), or project[/env[/service]]. */
-async function collection(api: ApiClient, options: ScopeOptions): Promise<string> {
+export async function collection(api: ApiClient, options: ScopeOptions): Promise<string> {
   const org = encodeURIComponent(await organizationOf(api, options.org));
   if (!options.path) return `/orgs/${org}/variables`;
   const parts = options.path.split('/').filter(Boolean).map(encodeURIComponent);
