@@ -21,6 +21,7 @@ export async function startServer() {
   await waitReady(base);
   return {
     base,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));

@@ -101,6 +101,8 @@ export function importCommand(program: Command) {
         const more = problems.length > 10 ? `\n  … and ${problems.length - 10} more` : '';
         throw new CliError(`${file}: ${problems.length} of ${variables.length} variables cannot be stored; nothing was imported:${shown}${more}`, EXIT.rejected);
       }
+      // One transaction of thousands of writes can outlast the 30 s default on a busy server; --timeout still wins.
+      process.env.COFFER_TIMEOUT ??= '600';
       const api = apiFromEnvironment();
       const place = options.path ?? `organization ${await organizationOf(api, options.org)}`;
       const base = await collection(api, options);

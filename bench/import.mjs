@@ -1,0 +1,47 @@
+#!/usr/bin/env node
+// Issue 14: `coffer import` of N variables (10,000 by default) from a .env file into one service,
+// timed from spawn to exit against the real server (dist/, embedded database): first into an
+// empty place (all created), then the same file again (all compared, left alone), then a dry run.
+// node bench/import.mjs [N]   (after npm run build)
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { client, seedTree, startServer } from './lib.mjs';
+
+const count = Number(process.argv[2] ?? 10_000);
+const server = await startServer();
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-import-bench-'));
+
+/** utime + stime of the server process, in ms (Linux): what a busy machine's other jobs do not inflate. */
+function serverCpuMs() {
+  const fields = fs.readFileSync(`/proc/${server.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+}
+
+function timed(label, args, env) {
+  const cpu = serverCpuMs();
+  const start = performance.now();
+  const result = spawnSync(process.execPath, ['dist/cli/main.js', ...args], { encoding: 'utf8', env: { PATH: process.env.PATH, ...env } });
+  const ms = performance.now() - start;
+  if (result.status !== 0) throw new Error(`coffer ${args.join(' ')} exited ${result.status}: ${result.stderr}`);
+  const used = (serverCpuMs() - cpu) / 1000;
+  console.log(`  ${label.padEnd(40)} ${(ms / 1000).toFixed(2).padStart(6)} s (server CPU ${used.toFixed(2)} s)   ${result.stderr.trim().split('\n').at(-1)}`);
+}
+
+try {
+  const call = client(server.base);
+  const { token, org } = await seedTree(call);
+  const file = path.join(dir, 'big.env');
+  // Fake values of a realistic length (40 characters), half of them secrets by --secret-keys.
+  fs.writeFileSync(file, Array.from({ length: count }, (_, i) => `${i % 2 ? 'SERVICE' : 'API'}_${i}_${i % 2 ? 'URL' : 'KEY'}=fake-value-${String(i).padStart(6, '0')}-${'x'.repeat(22)}\n`).join(''));
+  const env = { COFFER_URL: server.base, COFFER_TOKEN: token, COFFER_ORG: org };
+  const args = ['import', file, '--from', 'dotenv', '--path', 'shop/production/backend', '--secret-keys', '*_KEY'];
+  console.log(`coffer import of ${count} variables (${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load ${os.loadavg()[0].toFixed(2)}):`);
+  timed('into an empty service (all created)', args, env);
+  timed('the same file again (all unchanged)', args, env);
+  timed('--dry-run of the same file', [...args, '--dry-run'], env);
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+  await server.stop();
+}
