@@ -184,7 +184,7 @@ export function varsCommands(program: Command) {
       .description('Create or update every variable of a dotenv file, with a progress bar')
       .option('--secret', 'store them as secrets'),
   )
-    .addHelpText('after', '\nExamples:\n  coffer vars import .env --path shop/staging --secret')
+    .addHelpText('after', '\nOne request per variable: an error stops it midway. coffer import FILE --from dotenv writes all or nothing, with --dry-run.\n\nExamples:\n  coffer vars import .env --path shop/staging --secret')
     .action(async (file: string, options: ScopeOptions & { secret?: boolean }) => {
       const { parse } = await import('dotenv');
       const entries = Object.entries(parse(readInputFile(file, 'coffer vars import')));
