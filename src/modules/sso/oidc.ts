@@ -34,6 +34,9 @@ export function createOidc() {
         ...(isLoopbackHttp(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
         timeout: 10,
       });
+      // openid-client skips the ID token's signature when it came over TLS from the token
+      // endpoint (OIDC Core §3.1.3.7 allows it); the issue asks for it checked against the JWKS.
+      client.enableNonRepudiationChecks(config);
       discovered.set(provider.id, { config, at: Date.now(), secret: provider.clientSecret });
       return config;
     } catch (error) {
@@ -106,5 +109,9 @@ function describe(error: unknown): string {
     const parameters = error.cause[0]?.parameters;
     if (parameters?.error) return `${parameters.error}${parameters.error_description ? `: ${parameters.error_description}` : ''}`;
   }
-  return error instanceof Error ? error.message : 'unknown error';
+  if (!(error instanceof Error)) return 'unknown error';
+  // openid-client's own message is generic ("unexpected JWT claim value encountered"); the
+  // oauth4webapi error it wraps names the claim ("aud", "exp", "nonce") or the failed check.
+  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }

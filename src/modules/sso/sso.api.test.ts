@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../../test/harness.js';
 import { COFFER_CALLBACK, startIdp } from '../../../test/fixtures/oidc-idp.js';
+import { HOST, ssoSteps } from '../../../test/fixtures/sso.js';
 
 const server = useTestServer();
 let idp: Awaited<ReturnType<typeof startIdp>>;
@@ -9,34 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => idp.close());
 
-// Coffer builds its redirect URI from the host it was reached at; the IdP's client registers it.
-const HOST = { host: 'localhost' };
-
-async function orgWithProvider() {
-  const { owner, org } = await server.org('owner');
-  const created = await server.expect(201, 'POST', `/orgs/${org}/sso/providers`, {
-    token: owner.token,
-    payload: { type: 'oidc', name: 'Test IdP', issuer: idp.issuer, client_id: 'coffer', client_secret: idp.clientSecret },
-    headers: HOST,
-  });
-  return { owner, org, provider: created.body };
-}
-
-/** GET start, then the IdP's login and consent as `accountId`: the callback URL and the browser's state cookie. */
-async function signInAtIdp(org: string, accountId: string) {
-  const start = await server.request('GET', `/auth/sso/${org}/start`, { headers: HOST });
-  expect(start.status, JSON.stringify(start.body)).toBe(302);
-  const location = new URL(String(start.headers.location));
-  expect(location.origin).toBe(idp.issuer);
-  expect(location.searchParams.get('code_challenge_method')).toBe('S256');
-  expect(location.searchParams.get('nonce')).toBeTruthy();
-  const stateCookie = start.raw.cookies.find((c) => c.name === 'coffer_sso_state')!;
-  expect(stateCookie.value).toBe(location.searchParams.get('state'));
-  const back = await idp.signIn(location.href, accountId);
-  return { callback: back.pathname.replace(/^\/api\/v1/, '') + back.search, state: stateCookie.value };
-}
-
-const callback = (path: string, state: string) => server.request('GET', path, { headers: HOST, cookies: { coffer_sso_state: state } });
+const { orgWithProvider, signInAtIdp, callback } = ssoSteps(server, () => idp);
 
 describe('OpenID Connect sign-in against a real provider (oidc-provider)', () => {
   it('signs a member in: start → IdP login and consent → callback → a session that calls /me, audited with the provider', async () => {
