@@ -67,9 +67,10 @@ export function createOidc() {
 
     /**
      * Exchanges the code and returns the verified identity: the ID token's claims, completed
-     * from the UserInfo endpoint when the token carries no email (providers may put it only there).
+     * from the UserInfo endpoint when the token lacks the email or a claim in `wanted` (the
+     * groups claim roles are mapped from): providers may put them only there.
      */
-    async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }) {
+    async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }, wanted: readonly string[] = []) {
       const config = await configuration(provider);
       let claims: Record<string, unknown>;
       let accessToken: string;
@@ -85,7 +86,7 @@ export function createOidc() {
       } catch (error) {
         throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(error)}`);
       }
-      if (typeof claims.email !== 'string') {
+      if (typeof claims.email !== 'string' || wanted.some((name) => claims[name] === undefined)) {
         try {
           const info = await client.fetchUserInfo(config, accessToken, String(claims.sub));
           claims = { ...info, ...claims, email: info.email, email_verified: info.email_verified };

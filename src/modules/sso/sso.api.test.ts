@@ -157,3 +157,56 @@ describe('SSO providers', () => {
     expect(duplicate.body.error.details.field).toBe('name');
   });
 });
+
+describe('SSO provider edits', () => {
+  it('PATCH edits name and scopes, replaces the client secret without ever showing it, and audits the change', async () => {
+    const { owner, org, provider } = await orgWithProvider();
+    const renamed = await server.expect(200, 'PATCH', `/orgs/${org}/sso/providers/${provider.id}`, {
+      token: owner.token,
+      payload: { name: 'Corporate IdP', scopes: ['email'], client_secret: 'fake-rotated-secret-0000' },
+      headers: HOST,
+    });
+    expect(renamed.body).toMatchObject({ id: provider.id, name: 'Corporate IdP', scopes: ['openid', 'email'], issuer: idp.issuer, redirect_uri: COFFER_CALLBACK });
+    expect(renamed.body).not.toHaveProperty('client_secret');
+    const audit = await server.expect(200, 'GET', `/orgs/${org}/audit-events`, { token: owner.token });
+    const event = audit.body.items.find((e: { event_type: string; target_type: string }) => e.event_type === 'UPDATE' && e.target_type === 'sso_provider');
+    expect(event).toMatchObject({
+      target_name: 'Corporate IdP',
+      details: { before: { name: 'Test IdP', scopes: 'openid email profile', client_secret: '(set)' }, after: { name: 'Corporate IdP', scopes: 'openid email', client_secret: '(changed)' } },
+    });
+    expect(JSON.stringify(audit.body)).not.toContain('fake-rotated-secret-0000');
+
+    // The stored secret is the new one: the IdP now refuses the exchange, until it is set back.
+    const member = await server.member(owner.token, org, 'VIEWER');
+    idp.addAccount('patched-1', member.email);
+    let signedIn = await signInAtIdp(org, 'patched-1');
+    expect((await callback(signedIn.callback, signedIn.state)).body.error.message).toMatch(/invalid_client/);
+    await server.expect(200, 'PATCH', `/orgs/${org}/sso/providers/${provider.id}`, { token: owner.token, payload: { client_secret: idp.clientSecret } });
+    signedIn = await signInAtIdp(org, 'patched-1');
+    expect((await callback(signedIn.callback, signedIn.state)).status).toBe(302);
+  });
+
+  it('refuses an empty edit, a changed type, a bad issuer and a taken name, naming the field; 404 for another organization\'s provider', async () => {
+    const { owner, org, provider } = await orgWithProvider();
+    await server.expect(201, 'POST', `/orgs/${org}/sso/providers`, { token: owner.token, payload: { type: 'oidc', name: 'Second', issuer: idp.issuer, client_id: 'c', client_secret: 'fake-secret' } });
+    const patch = (payload: Record<string, unknown>) => server.request('PATCH', `/orgs/${org}/sso/providers/${provider.id}`, { token: owner.token, payload });
+    expect((await patch({})).status).toBe(400);
+    expect((await patch({ type: 'saml' })).status).toBe(400);
+    expect((await patch({ issuer: 'http://idp.example.test' })).body.error.details.field).toBe('body.issuer');
+    const taken = await patch({ name: 'Second' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.details.field).toBe('name');
+    const other = await orgWithProvider();
+    expect((await server.request('PATCH', `/orgs/${other.org}/sso/providers/${provider.id}`, { token: other.owner.token, payload: { name: 'x' } })).status).toBe(404);
+  });
+});
+
+describe('public SSO provider list', () => {
+  it('names the providers and where to start, and 404s for an organization without SSO', async () => {
+    const { org, provider } = await orgWithProvider();
+    const list = await server.expect(200, 'GET', `/auth/sso/${org}/providers`);
+    expect(list.body).toEqual({ items: [{ id: provider.id, name: 'Test IdP', type: 'oidc', start_url: `/api/v1/auth/sso/${org}/start?provider=${provider.id}` }] });
+    const plain = await server.org('plain');
+    expect((await server.request('GET', `/auth/sso/${plain.org}/providers`)).status).toBe(404);
+  });
+});
