@@ -30,6 +30,9 @@ export async function admit(tx: Kysely<Database>, provider: SsoProvider, email: 
   const noGroup = () =>
     new AppError('FORBIDDEN', `${email} is in no group that this organization maps to a role (claim "${mapping!.claim}"), and it gives no default role; ask an admin`);
 
+  // Two first sign-ins of one person at once: the second finds the row the first is adding.
+  const raced = () => new AppError('CONFLICT', `Another sign-in of ${email} is setting up the account right now; start the sign-in again`);
+
   let user = await repo.userByEmail(email);
   const membership = user ? await repo.membership(orgId, user.id) : undefined;
 
@@ -45,10 +48,12 @@ export async function admit(tx: Kysely<Database>, provider: SsoProvider, email: 
       // The account has a password nobody knows (hashed like any other, so a password login
       // for it costs the same as for anyone): it signs in by SSO until its owner sets one.
       const name = typeof claims.name === 'string' && claims.name.trim() ? claims.name.trim().slice(0, 100) : email;
-      user = await repo.insertUser({ email, name, password_hash: await hashPassword(randomBytes(32).toString('base64url')) });
+      const created = await repo.insertUser({ email, name, password_hash: await hashPassword(randomBytes(32).toString('base64url')) });
+      if (!created) throw raced();
+      user = created;
       events.push({ event_type: 'CREATE', target_type: 'user', target_id: user.id, target_name: email, change: `Created account ${email} at first sign-in with SSO provider ${provider.name}` });
     }
-    await repo.addMember({ organization_id: orgId, user_id: user.id, role: role.role, role_id: role.role_id });
+    if (!(await repo.addMember({ organization_id: orgId, user_id: user.id, role: role.role, role_id: role.role_id }))) throw raced();
     events.push({
       event_type: 'CREATE',
       target_type: 'member',

@@ -94,7 +94,9 @@ export function createSsoRepo(db: Kysely<Database>) {
         .forUpdate()
         .executeTakeFirst(),
 
-    addMember: (row: { organization_id: string; user_id: string; role: string; role_id: string | null }) => db.insertInto('memberships').values(row).execute(),
+    /** False when a concurrent sign-in of the same person added the membership first. */
+    addMember: async (row: { organization_id: string; user_id: string; role: string; role_id: string | null }) =>
+      (await db.insertInto('memberships').values(row).onConflict((oc) => oc.doNothing()).returning('user_id').executeTakeFirst()) !== undefined,
 
     setRole: (organizationId: string, userId: string, role: string, roleId: string | null) =>
       db.updateTable('memberships').set({ role, role_id: roleId }).where('organization_id', '=', organizationId).where('user_id', '=', userId).execute(),
@@ -102,8 +104,9 @@ export function createSsoRepo(db: Kysely<Database>) {
     removeMember: (organizationId: string, userId: string) =>
       db.deleteFrom('memberships').where('organization_id', '=', organizationId).where('user_id', '=', userId).execute(),
 
+    /** Undefined when a concurrent sign-in (or sign-up) created the account first. */
     insertUser: (row: { email: string; name: string; password_hash: string }) =>
-      db.insertInto('users').values(row).returning(['id', 'email', 'name']).executeTakeFirstOrThrow(),
+      db.insertInto('users').values(row).onConflict((oc) => oc.column('email').doNothing()).returning(['id', 'email', 'name']).executeTakeFirst(),
 
     userByEmail: (email: string) => db.selectFrom('users').select(['id', 'email', 'name']).where('email', '=', email).executeTakeFirst(),
 
