@@ -60,7 +60,7 @@ describe.runIf(chromiumAvailable())('SSO sign-in in Chromium', () => {
     // what the console logs once back counts.
     const back = problems.length;
 
-    const me = await page.evaluate(async () => (await fetch('/api/v1/me')).json());
+    const me = await page.evaluate(async () => (await (await fetch('/api/v1/me')).json()) as { user: { email: string } });
     expect(me.user.email).toBe(memberEmail);
     await page.getByRole('heading', { level: 1 }).first().waitFor();
     expect(problems.slice(back)).toEqual([]);
