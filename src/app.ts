@@ -34,7 +34,7 @@ import { createServiceOutputs } from './modules/services/outputs.js';
 import { register as registerTokens } from './modules/tokens/index.js';
 import type { TokensService } from './modules/tokens/service.js';
 import { register as registerVariables } from './modules/variables/index.js';
-import { register as registerSso } from './modules/sso/index.js';
+import { register as registerSso, type TxtResolver } from './modules/sso/index.js';
 import { register as registerVault, vaultCredential } from './modules/vault/index.js';
 import type { Resolver } from './modules/variables/resolver.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
@@ -63,6 +63,8 @@ export interface AppOptions {
   audit: OpenedAudit;
   /** Where the built web console is; defaults to dist/web beside the compiled server. */
   consoleDir?: string;
+  /** DNS TXT lookups (SSO domain verification); defaults to node:dns. Tests pass a fake. */
+  resolveTxt?: TxtResolver;
 }
 
 const ajvCompilers = AjvCompiler();
@@ -124,7 +126,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
   // The guard goes on before any route, since it refuses a route that declares no access, yet
   // it calls what the modules build as they register below: it reaches them through `modules`,
   // complete before the app can take a request.
-  const modules = {} as { accounts: Pick<AccountsService, 'authenticate'>; tokens: Pick<TokensService, 'authenticate'>; scopes: Scopes };
+  const modules = {} as {
+    accounts: Pick<AccountsService, 'authenticate'>;
+    tokens: Pick<TokensService, 'authenticate'>;
+    scopes: Scopes;
+    sso: ReturnType<typeof registerSso>;
+  };
   installGuard(app, {
     async authenticate(request) {
       const credential = sessionCredential(request) ?? vaultCredential(request);
@@ -138,7 +145,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
       if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
       return principal;
     },
-    resolveScope: (principal, params) => modules.scopes.resolveScope(principal, params),
+    async resolveScope(principal, params) {
+      const scope = await modules.scopes.resolveScope(principal, params);
+      // An organization that enforces single sign-on refuses its members' password sessions.
+      await modules.sso.enforce(principal, scope);
+      return scope;
+    },
     authorizer: options.authorizer ?? engineAuthorizer,
   });
 
@@ -177,7 +189,14 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
-      registerSso(typed, { db, keyring, openSession: accounts.openSession, apiPrefix: API_PREFIX, sessionTtlSeconds: config.sessionTtlSeconds });
+      modules.sso = registerSso(typed, {
+        db,
+        keyring,
+        openSession: accounts.openSession,
+        apiPrefix: API_PREFIX,
+        sessionTtlSeconds: config.sessionTtlSeconds,
+        resolveTxt: options.resolveTxt,
+      });
       resolver = variables.resolver;
     },
     { prefix: API_PREFIX },

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import type { FastifyBaseLogger } from 'fastify';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, expect, inject } from 'vitest';
-import { buildApp } from '../src/app.js';
+import { buildApp, type AppOptions } from '../src/app.js';
 import { loadConfig, type Config } from '../src/config.js';
 import { createPGlite, openPostgres, usePGlite, type DatabaseHandle } from '../src/kernel/db/connect.js';
 import type { App } from '../src/kernel/http/app-types.js';
@@ -67,6 +67,9 @@ const TEST_ENV: Record<string, string> = Object.fromEntries(
   ]),
 );
 
+/** Collaborators a test may replace: only those that reach outside the process (DNS). */
+export type TestDeps = Pick<AppOptions, 'resolveTxt'>;
+
 /** The real application over a real database, driven through Fastify's full request path. */
 export class TestServer {
   private counter = 0;
@@ -79,8 +82,8 @@ export class TestServer {
     readonly rootKey: Buffer,
   ) {}
 
-  static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger, authorizer?: Authorizer): Promise<TestServer> {
-    return TestServer.startOn(await openTestDatabase(), true, randomBytes(32), overrides, logger, authorizer);
+  static async start(overrides: Partial<Config> = {}, logger?: FastifyBaseLogger, authorizer?: Authorizer, deps: TestDeps = {}): Promise<TestServer> {
+    return TestServer.startOn(await openTestDatabase(), true, randomBytes(32), overrides, logger, authorizer, deps);
   }
 
   /** A second instance on this one's database (PostgreSQL only): what a load balancer would have. */
@@ -96,11 +99,12 @@ export class TestServer {
     overrides: Partial<Config> = {},
     logger?: FastifyBaseLogger,
     authorizer?: Authorizer,
+    deps: TestDeps = {},
   ): Promise<TestServer> {
     const config = { ...loadConfig(TEST_ENV), logLevel: 'silent' as const, ...overrides };
     const invalidation = database.url ? await createPostgresInvalidation(database.url) : createLocalInvalidation();
     const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
-    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey, audit });
+    const app = await buildApp({ config, db: database.db, logger, authorizer, invalidation, rootKey, audit, ...deps });
     return new TestServer(app, database, invalidation, ownsDatabase, rootKey);
   }
 
@@ -256,10 +260,10 @@ export function expectInvalidField(response: Response, field: string) {
  * The file's server: started before its tests, closed after them. The object returned stands
  * for it (every property reads through to the running server), so a file needs no setup block.
  */
-export function useTestServer(overrides: Partial<Config> = {}): TestServer {
+export function useTestServer(overrides: Partial<Config> = {}, deps: TestDeps = {}): TestServer {
   let started: TestServer | undefined;
   beforeAll(async () => {
-    started = await TestServer.start(overrides);
+    started = await TestServer.start(overrides, undefined, undefined, deps);
   });
   afterAll(() => started?.close());
   return new Proxy({} as TestServer, {

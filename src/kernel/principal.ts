@@ -13,6 +13,8 @@ export interface UserPrincipal {
     /** A cookie-borne session needs CSRF protection on state-changing requests; a bearer does not. */
     via: 'cookie' | 'header';
     csrfToken: string;
+    /** The organization whose identity provider opened the session; null when opened by password. */
+    ssoOrganizationId: string | null;
   };
 }
 

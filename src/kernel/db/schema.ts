@@ -29,6 +29,8 @@ export interface SessionsTable {
   expires_at: Date;
   ip: string | null;
   user_agent: string | null;
+  /** The organization whose identity provider opened the session (migration 0016); null: by password. */
+  sso_organization_id: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface OrganizationsTable {
@@ -36,6 +38,7 @@ export interface OrganizationsTable {
   slug: string;
   name: string;
   retention_days: Generated<number>;
+  enforce_sso: Generated<boolean>;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -313,6 +316,32 @@ export interface SsoLoginsTable {
   created_at: CreatedAt;
 }
 
+/** Email domains an organization claims for SSO provisioning (migration 0016). */
+export interface SsoDomainsTable {
+  id: string;
+  organization_id: string;
+  domain: string;
+  verification_token: string;
+  verified_at: Date | null;
+  created_at: CreatedAt;
+}
+
+/** Which ID token claim carries the groups that SSO role rules match (migration 0016). */
+export interface SsoRoleClaimsTable {
+  organization_id: string;
+  claim: string;
+  updated_at: Generated<Date>;
+}
+
+/** A claim value (null: the default) and the role it gives: a system role, or 'CUSTOM' with role_id. */
+export interface SsoRoleRulesTable {
+  id: string;
+  organization_id: string;
+  value: string | null;
+  role: string;
+  role_id: string | null;
+}
+
 export interface Database {
   users: UsersTable;
   sessions: SessionsTable;
@@ -341,6 +370,9 @@ export interface Database {
   rate_limits: RateLimitsTable;
   sso_providers: SsoProvidersTable;
   sso_logins: SsoLoginsTable;
+  sso_domains: SsoDomainsTable;
+  sso_role_claims: SsoRoleClaimsTable;
+  sso_role_rules: SsoRoleRulesTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -359,6 +391,7 @@ export type CustomRole = Selectable<CustomRolesTable>;
 export type ApiToken = Selectable<ApiTokensTable>;
 export type SsoProvider = Selectable<SsoProvidersTable>;
 export type SsoLogin = Selectable<SsoLoginsTable>;
+export type SsoDomain = Selectable<SsoDomainsTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

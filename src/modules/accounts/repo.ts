@@ -16,7 +16,7 @@ export function createAccountsRepo(db: Kysely<Database>) {
     insertUser: (user: { email: string; name: string; password_hash: string }) =>
       db.insertInto('users').values(user).returningAll().executeTakeFirstOrThrow(),
 
-    insertSession: (session: { user_id: string; token_hash: Buffer; expires_at: Date; ip: string | null; user_agent: string | null }) =>
+    insertSession: (session: { user_id: string; token_hash: Buffer; expires_at: Date; ip: string | null; user_agent: string | null; sso_organization_id: string | null }) =>
       db
         .insertInto('sessions')
         .values({ ...session, last_seen_at: new Date() })
@@ -32,6 +32,7 @@ export function createAccountsRepo(db: Kysely<Database>) {
           'sessions.id as session_id',
           'sessions.last_seen_at',
           'sessions.expires_at',
+          'sessions.sso_organization_id',
           'users.id as user_id',
           'users.email',
           'users.name',

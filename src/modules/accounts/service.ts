@@ -35,6 +35,7 @@ const MAX_CACHED_SESSIONS = 100_000;
 
 interface CachedSession {
   sessionId: string;
+  ssoOrganizationId: string | null;
   user: UserPrincipal['user'];
   expiresAt: number;
   /** When this instance last wrote last_seen_at (it writes at most once a minute). */
@@ -64,8 +65,9 @@ export function createAccountsService(deps: {
   /**
    * A new session for a person whose identity was proven (password, or single sign-on), with
    * its LOGIN security event: every way in ends in the same session, cookie and CSRF rules.
+   * `ssoOrganizationId` records whose single sign-on opened it (organizations may enforce it).
    */
-  async function openSession<U extends { id: string; email: string }>(user: U, client: ClientInfo) {
+  async function openSession<U extends { id: string; email: string }>(user: U, client: ClientInfo, ssoOrganizationId: string | null = null) {
     await repo.securityEvent({ user_id: user.id, email: user.email, event_type: 'LOGIN', source_ip: client.ip, user_agent: client.userAgent?.slice(0, 500) ?? null });
     const token = randomToken(SESSION_PREFIX);
     const session = await repo.insertSession({
@@ -74,6 +76,7 @@ export function createAccountsService(deps: {
       expires_at: new Date(Date.now() + config.sessionTtlSeconds * 1000),
       ip: client.ip,
       user_agent: client.userAgent?.slice(0, 500) ?? null,
+      sso_organization_id: ssoOrganizationId,
     });
     return { token, csrfToken: csrfTokenFor(token), session, user };
   }
@@ -123,7 +126,7 @@ export function createAccountsService(deps: {
       const principal = (entry: CachedSession): UserPrincipal => ({
         kind: 'user',
         user: entry.user,
-        session: { id: entry.sessionId, via, csrfToken: csrfTokenFor(token) },
+        session: { id: entry.sessionId, via, csrfToken: csrfTokenFor(token), ssoOrganizationId: entry.ssoOrganizationId },
       });
 
       const cached = invalidation.healthy ? cache.get(key) : undefined;
@@ -136,6 +139,7 @@ export function createAccountsService(deps: {
       if (now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
       const entry: CachedSession = {
         sessionId: row.session_id,
+        ssoOrganizationId: row.sso_organization_id,
         user: { id: row.user_id, email: row.email, name: row.name },
         expiresAt: row.expires_at.getTime(),
         touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),

@@ -5,6 +5,13 @@ import type { Database } from '../../kernel/db/schema.js';
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const ORGANIZATION_CONSTRAINTS = { slug: 'organizations_slug_key' } as const;
 
+export interface OrganizationChanges {
+  slug?: string;
+  name?: string;
+  retention_days?: number;
+  enforce_sso?: boolean;
+}
+
 export function createOrganizationsRepo(db: Kysely<Database>) {
   return {
     insert: (org: { slug: string; name: string }) =>
@@ -24,7 +31,7 @@ export function createOrganizationsRepo(db: Kysely<Database>) {
       return pageAfter(query, 'organizations.slug', afterSlug, limit);
     },
 
-    update: (id: string, changes: { slug?: string; name?: string; retention_days?: number }) =>
+    update: (id: string, changes: OrganizationChanges) =>
       db
         .updateTable('organizations')
         .set({ ...changes, updated_at: new Date() })
@@ -33,6 +40,9 @@ export function createOrganizationsRepo(db: Kysely<Database>) {
         .executeTakeFirstOrThrow(),
 
     delete: (id: string) => db.deleteFrom('organizations').where('id', '=', id).execute(),
+
+    hasSsoProvider: async (id: string) =>
+      (await db.selectFrom('sso_providers').select('id').where('organization_id', '=', id).limit(1).executeTakeFirst()) !== undefined,
   };
 }
 

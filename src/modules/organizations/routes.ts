@@ -75,7 +75,7 @@ export function organizationRoutes(app: App, service: OrganizationsService) {
     config: { access: { action: 'organization:setup', resource: 'organization' } },
     schema: {
       tags,
-      summary: 'Change organization settings: audit retention_days',
+      summary: 'Change organization settings: audit retention_days, enforce_sso',
       params: OrgParams,
       body: SettingsBody,
       response: { 200: OrganizationView, ...errorResponses },

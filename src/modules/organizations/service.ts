@@ -3,7 +3,7 @@ import { translateConstraint } from '../../kernel/db/errors.js';
 import type { Database, Organization } from '../../kernel/db/schema.js';
 import { conflict } from '../../kernel/errors.js';
 import type { UserPrincipal as Principal } from '../../kernel/principal.js';
-import { ORGANIZATION_CONSTRAINTS, createOrganizationsRepo } from './repo.js';
+import { ORGANIZATION_CONSTRAINTS, createOrganizationsRepo, type OrganizationChanges } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
@@ -15,7 +15,7 @@ import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 export function createOrganizationsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
   const repo = createOrganizationsRepo(deps.db);
 
-  const fields = (o: Organization) => ({ slug: o.slug, name: o.name, retention_days: o.retention_days });
+  const fields = (o: Organization) => ({ slug: o.slug, name: o.name, retention_days: o.retention_days, enforce_sso: o.enforce_sso });
   const slugTaken = (slug: string) =>
     conflict(`An organization with slug "${slug}" already exists; choose another slug`, { field: 'slug' });
 
@@ -40,9 +40,13 @@ export function createOrganizationsService(deps: { db: Kysely<Database>; hierarc
     listForUser: (principal: Principal, afterSlug: string | undefined, limit: number) =>
       repo.listForUser(principal.user.id, afterSlug, limit),
 
-    async update(access: RequestAccess, org: Organization, changes: { slug?: string; name?: string; retention_days?: number }) {
+    async update(access: RequestAccess, org: Organization, changes: OrganizationChanges) {
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
+          // Enforcing SSO with no provider would leave only the OWNER able to act.
+          if (changes.enforce_sso === true && !(await createOrganizationsRepo(tx).hasSsoProvider(org.id))) {
+            throw conflict('Add an SSO provider (POST /orgs/{org}/sso/providers) before enforcing single sign-on', { field: 'enforce_sso' });
+          }
           const updated = await createOrganizationsRepo(tx).update(org.id, changes);
           note({ event_type: 'UPDATE', target_type: 'organization', target_id: org.id, target_name: updated.slug, change: `Updated organization ${updated.slug}`, details: changedFields(fields(org), fields(updated)) });
           return updated;

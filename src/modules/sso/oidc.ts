@@ -34,6 +34,9 @@ export function createOidc() {
         ...(isLoopbackHttp(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
         timeout: 10,
       });
+      // openid-client skips the ID token's signature when it came over TLS from the token
+      // endpoint (OIDC Core §3.1.3.7 allows it); the issue asks for it checked against the JWKS.
+      client.enableNonRepudiationChecks(config);
       discovered.set(provider.id, { config, at: Date.now(), secret: provider.clientSecret });
       return config;
     } catch (error) {
@@ -64,9 +67,10 @@ export function createOidc() {
 
     /**
      * Exchanges the code and returns the verified identity: the ID token's claims, completed
-     * from the UserInfo endpoint when the token carries no email (providers may put it only there).
+     * from the UserInfo endpoint when the token lacks the email or a claim in `wanted` (the
+     * groups claim roles are mapped from): providers may put them only there.
      */
-    async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }) {
+    async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }, wanted: readonly string[] = []) {
       const config = await configuration(provider);
       let claims: Record<string, unknown>;
       let accessToken: string;
@@ -82,7 +86,7 @@ export function createOidc() {
       } catch (error) {
         throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(error)}`);
       }
-      if (typeof claims.email !== 'string') {
+      if (typeof claims.email !== 'string' || wanted.some((name) => claims[name] === undefined)) {
         try {
           const info = await client.fetchUserInfo(config, accessToken, String(claims.sub));
           claims = { ...info, ...claims, email: info.email, email_verified: info.email_verified };
@@ -106,5 +110,9 @@ function describe(error: unknown): string {
     const parameters = error.cause[0]?.parameters;
     if (parameters?.error) return `${parameters.error}${parameters.error_description ? `: ${parameters.error_description}` : ''}`;
   }
-  return error instanceof Error ? error.message : 'unknown error';
+  if (!(error instanceof Error)) return 'unknown error';
+  // openid-client's own message is generic ("unexpected JWT claim value encountered"); the
+  // oauth4webapi error it wraps names the claim ("aud", "exp", "nonce") or the failed check.
+  const cause = error.cause instanceof Error && error.cause.message !== error.message ? `: ${error.cause.message}` : '';
+  return `${error.message}${cause}`;
 }

@@ -6,7 +6,7 @@ import { accessOf } from '../../kernel/http/context.js';
 import { OrgParams, errorResponses, noContent } from '../../kernel/http/schemas.js';
 import { setSessionCookies } from '../accounts/routes.js';
 import type { SsoService } from './service.js';
-import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, StartParams, StartQuery, toProviderView } from './schemas.js';
+import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, PublicProvidersView, StartParams, StartQuery, UpdateProviderBody, toProviderView } from './schemas.js';
 
 /** Binds a started sign-in to the browser that started it; read back only by the callback. */
 const STATE_COOKIE = 'coffer_sso_state';
@@ -37,10 +37,24 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
     handler: async (request) => toProviderView(await service.get(accessOf(request), request.params.provider_id), redirectUri(request)),
   });
 
+  app.patch('/orgs/:org/sso/providers/:provider_id', {
+    config: setup,
+    schema: { tags, summary: 'Edit an identity provider; a client_secret given replaces the stored one and is never returned', params: ProviderParams, body: UpdateProviderBody, response: { 200: ProviderView, ...errorResponses } },
+    handler: async (request) => toProviderView(await service.update(accessOf(request), request.params.provider_id, request.body), redirectUri(request)),
+  });
+
   app.delete('/orgs/:org/sso/providers/:provider_id', {
     config: setup,
     schema: { tags, summary: 'Remove an identity provider', params: ProviderParams, response: { 204: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => noContent(reply, service.delete(accessOf(request), request.params.provider_id)),
+  });
+
+  app.get('/auth/sso/:org/providers', {
+    config: { access: 'public' },
+    schema: { tags, summary: "The organization's identity providers, for the sign-in page (names only; 404 when it has none)", params: StartParams, response: { 200: PublicProvidersView, ...errorResponses } },
+    handler: async (request) => ({
+      items: (await service.publicProviders(request.params.org)).map((p) => ({ ...p, start_url: `${options.apiPrefix}/auth/sso/${request.params.org}/start?provider=${p.id}` })),
+    }),
   });
 
   app.get('/auth/sso/:org/start', {

@@ -18,6 +18,19 @@ export const CreateProviderBody = Type.Object(
 );
 export type CreateProviderInput = Static<typeof CreateProviderBody>;
 
+const { type: _type, ...editable } = CreateProviderBody.properties;
+/** Any of the creation fields but the type; a new client_secret replaces the stored one. */
+export const UpdateProviderBody = Type.Object(
+  { name: Type.Optional(editable.name), issuer: Type.Optional(editable.issuer), client_id: Type.Optional(editable.client_id), client_secret: Type.Optional(editable.client_secret), scopes: editable.scopes },
+  { additionalProperties: false, minProperties: 1 },
+);
+export type UpdateProviderInput = Static<typeof UpdateProviderBody>;
+
+/** What the public sign-in page may know of an organization's providers: enough to pick one. */
+export const PublicProvidersView = Type.Object({
+  items: Type.Array(Type.Object({ id: Uuid, name: Name, type: Type.Literal('oidc'), start_url: Type.String() })),
+});
+
 export const ProviderParams = Type.Object({ org: Slug, provider_id: Uuid });
 
 export const ProviderView = Type.Object({

@@ -8,11 +8,12 @@ import type { Database, SsoProvider } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import { recordAudit, withAudit } from '../audit/recorder.js';
+import { changedFields, recordAudit, withAudit, type AuditEventInput } from '../audit/recorder.js';
 import type { AccountsService, ClientInfo } from '../accounts/service.js';
 import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
 import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';
-import type { CreateProviderInput } from './schemas.js';
+import type { CreateProviderInput, UpdateProviderInput } from './schemas.js';
+import { admit } from './admit.js';
 
 /** How long a started sign-in may take at the identity provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -25,6 +26,8 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
   const repo = createSsoRepo(db);
 
   const fields = (p: SsoProvider) => ({ type: p.type, name: p.name, issuer: p.issuer, client_id: p.client_id, scopes: p.scopes });
+  const scopesOf = (scopes: string[] | undefined) => ['openid', ...new Set((scopes ?? ['email', 'profile']).filter((s) => s !== 'openid'))].join(' ');
+  const nameTaken = (name: string) => conflict(`An SSO provider named "${name}" already exists in this organization`, { field: 'name' });
 
   async function unsealed(provider: SsoProvider): Promise<OidcClient> {
     const keys = await keyring.byIds(db, [provider.data_key_id]);
@@ -36,7 +39,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
     async create(access: RequestAccess, input: CreateProviderInput) {
       const issuer = parseIssuer(input.issuer);
       const organizationId = access.scope.organization.id;
-      const scopes = ['openid', ...new Set((input.scopes ?? ['email', 'profile']).filter((s) => s !== 'openid'))].join(' ');
+      const scopes = scopesOf(input.scopes);
       const id = randomUUID();
       try {
         return await withAudit(db, access.audit, async (tx, note) => {
@@ -57,7 +60,42 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
           return provider;
         });
       } catch (error) {
-        throw translateConstraint(error, { [SSO_CONSTRAINTS.name]: () => conflict(`An SSO provider named "${input.name}" already exists in this organization`, { field: 'name' }) });
+        throw translateConstraint(error, { [SSO_CONSTRAINTS.name]: () => nameTaken(input.name) });
+      }
+    },
+
+    /** Edits a provider; a new client secret is sealed like the first and shows in the audit only as changed. */
+    async update(access: RequestAccess, id: string, input: UpdateProviderInput) {
+      const organizationId = access.scope.organization.id;
+      try {
+        const updated = await withAudit(db, access.audit, async (tx, note) => {
+          const r = createSsoRepo(tx);
+          const before = await r.providerForUpdate(organizationId, id);
+          if (!before) throw notFound('SSO provider');
+          const changes: Partial<SsoProvider> = {};
+          if (input.name !== undefined) changes.name = input.name.trim();
+          if (input.issuer !== undefined) changes.issuer = parseIssuer(input.issuer);
+          if (input.client_id !== undefined) changes.client_id = input.client_id;
+          if (input.scopes !== undefined) changes.scopes = scopesOf(input.scopes);
+          if (input.client_secret !== undefined) {
+            const dataKey = await keyring.forOwner(tx, organizationId, null);
+            changes.client_secret_sealed = seal(dataKey.key, input.client_secret, secretAad(id));
+            changes.data_key_id = dataKey.id;
+          }
+          const after = await r.updateProvider(organizationId, id, changes);
+          const diff = changedFields(fields(before), fields(after));
+          if (input.client_secret !== undefined) {
+            diff.before.client_secret = '(set)';
+            diff.after.client_secret = '(changed)';
+          }
+          note({ event_type: 'UPDATE', target_type: 'sso_provider', target_id: id, target_name: after.name, change: `Updated SSO provider ${after.name}`, details: diff });
+          return after;
+        });
+        // Discovery and the client were cached under the old settings.
+        oidc.forget(id);
+        return updated;
+      } catch (error) {
+        throw translateConstraint(error, { [SSO_CONSTRAINTS.name]: () => nameTaken(input.name ?? '') });
       }
     },
 
@@ -71,11 +109,23 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
 
     async delete(access: RequestAccess, id: string) {
       await withAudit(db, access.audit, async (tx, note) => {
-        const provider = await createSsoRepo(tx).deleteProvider(access.scope.organization.id, id);
+        const r = createSsoRepo(tx);
+        const provider = await r.deleteProvider(access.scope.organization.id, id);
         if (!provider) throw notFound('SSO provider');
+        const org = await r.enforcedOrganization(provider.organization_id);
+        if (org?.enforce_sso && (await r.providersOf(provider.organization_id)).length === 0) {
+          throw conflict(`Organization ${org.slug} enforces single sign-on; turn enforce_sso off (PATCH /orgs/{org}/settings) before removing its last provider`);
+        }
         note({ event_type: 'DELETE', target_type: 'sso_provider', target_id: id, target_name: provider.name, change: `Removed SSO provider ${provider.name}`, details: { before: fields(provider) } });
       });
       oidc.forget(id);
+    },
+
+    async publicProviders(orgSlug: string) {
+      const org = await repo.organizationBySlug(orgSlug);
+      const providers = org ? await repo.providersOf(org.id) : [];
+      if (providers.length === 0) throw notFound(`Single sign-on for organization ${orgSlug}`);
+      return providers.map((p) => ({ id: p.id, name: p.name, type: p.type }));
     },
 
     /** Records a pending sign-in and returns where to send the browser, and the state to bind to it. */
@@ -103,7 +153,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
 
     /**
      * Finishes a sign-in: the state names a pending sign-in, used once; the IdP's answer is
-     * verified; the verified email must be a member's. Then a session like a password login's.
+     * verified; the verified email must be a member's, or be provisioned (admit.ts). Then a session like a password login's.
      */
     async callback(query: Record<string, unknown>, boundState: string | undefined, client: ClientInfo, context: Omit<AuditContext, 'organizationId' | 'actor'>) {
       const state = typeof query.state === 'string' ? query.state : undefined;
@@ -121,32 +171,38 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
 
       const callbackUrl = new URL(login.redirect_uri);
       for (const [name, value] of Object.entries(query)) if (typeof value === 'string') callbackUrl.searchParams.set(name, value);
-      const claims = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier });
+      const mapping = await repo.roleClaim(provider.organization_id);
+      const claims = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier }, mapping ? [mapping.claim] : []);
 
       const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined;
       if (!email) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person; Coffer signs people in by email`);
       if (claims.email_verified !== true) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} has not verified ${email}; only verified emails sign in`);
-      const user = await repo.userByEmail(email);
-      // Just-in-time provisioning is not built yet (issue #15): only existing members sign in.
-      if (!user || !(await repo.isMember(provider.organization_id, user.id))) {
-        throw new AppError('FORBIDDEN', `${email} is not a member of this organization; ask an admin to invite you (accounts are not yet created by SSO sign-in)`);
-      }
 
-      const opened = await deps.openSession(user, client);
-      await db.transaction().execute((tx) =>
-        recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
-          {
-            event_type: 'LOGIN',
-            target_type: 'sso_provider',
-            target_id: provider.id,
-            target_name: provider.name,
-            change: `Signed in with SSO provider ${provider.name}`,
-            details: { provider: { id: provider.id, type: provider.type, name: provider.name, issuer: provider.issuer }, subject: String(claims.sub) },
-          },
-        ]),
-      );
-      return opened;
+      // Membership (provisioning, role from the claims) and the LOGIN event commit together.
+      const { user, refusal } = await db.transaction().execute(async (tx) => {
+        const admission = await admit(tx, provider, email, claims);
+        const { user } = admission;
+        await recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
+          ...admission.events,
+          ...(admission.refusal ? [] : [loginEvent(provider, claims)]),
+        ]);
+        return admission;
+      });
+      if (refusal) throw refusal;
+      return deps.openSession(user, client, provider.organization_id);
     },
+  };
+}
+
+/** The LOGIN event names the provider, so the audit log says how each person came in. */
+function loginEvent(provider: SsoProvider, claims: Record<string, unknown>): AuditEventInput {
+  return {
+    event_type: 'LOGIN',
+    target_type: 'sso_provider',
+    target_id: provider.id,
+    target_name: provider.name,
+    change: `Signed in with SSO provider ${provider.name}`,
+    details: { provider: { id: provider.id, type: provider.type, name: provider.name, issuer: provider.issuer }, subject: String(claims.sub) },
   };
 }
 

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { useTestServer } from '../../../test/harness.js';
 import { COFFER_CALLBACK, startIdp } from '../../../test/fixtures/oidc-idp.js';
+import { HOST, ssoSteps } from '../../../test/fixtures/sso.js';
 
 const server = useTestServer();
 let idp: Awaited<ReturnType<typeof startIdp>>;
@@ -9,34 +10,7 @@ beforeAll(async () => {
 });
 afterAll(() => idp.close());
 
-// Coffer builds its redirect URI from the host it was reached at; the IdP's client registers it.
-const HOST = { host: 'localhost' };
-
-async function orgWithProvider() {
-  const { owner, org } = await server.org('owner');
-  const created = await server.expect(201, 'POST', `/orgs/${org}/sso/providers`, {
-    token: owner.token,
-    payload: { type: 'oidc', name: 'Test IdP', issuer: idp.issuer, client_id: 'coffer', client_secret: idp.clientSecret },
-    headers: HOST,
-  });
-  return { owner, org, provider: created.body };
-}
-
-/** GET start, then the IdP's login and consent as `accountId`: the callback URL and the browser's state cookie. */
-async function signInAtIdp(org: string, accountId: string) {
-  const start = await server.request('GET', `/auth/sso/${org}/start`, { headers: HOST });
-  expect(start.status, JSON.stringify(start.body)).toBe(302);
-  const location = new URL(String(start.headers.location));
-  expect(location.origin).toBe(idp.issuer);
-  expect(location.searchParams.get('code_challenge_method')).toBe('S256');
-  expect(location.searchParams.get('nonce')).toBeTruthy();
-  const stateCookie = start.raw.cookies.find((c) => c.name === 'coffer_sso_state')!;
-  expect(stateCookie.value).toBe(location.searchParams.get('state'));
-  const back = await idp.signIn(location.href, accountId);
-  return { callback: back.pathname.replace(/^\/api\/v1/, '') + back.search, state: stateCookie.value };
-}
-
-const callback = (path: string, state: string) => server.request('GET', path, { headers: HOST, cookies: { coffer_sso_state: state } });
+const { orgWithProvider, signInAtIdp, callback } = ssoSteps(server, () => idp);
 
 describe('OpenID Connect sign-in against a real provider (oidc-provider)', () => {
   it('signs a member in: start → IdP login and consent → callback → a session that calls /me, audited with the provider', async () => {
@@ -181,5 +155,58 @@ describe('SSO providers', () => {
     const duplicate = await post({ name: 'Test IdP' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body.error.details.field).toBe('name');
+  });
+});
+
+describe('SSO provider edits', () => {
+  it('PATCH edits name and scopes, replaces the client secret without ever showing it, and audits the change', async () => {
+    const { owner, org, provider } = await orgWithProvider();
+    const renamed = await server.expect(200, 'PATCH', `/orgs/${org}/sso/providers/${provider.id}`, {
+      token: owner.token,
+      payload: { name: 'Corporate IdP', scopes: ['email'], client_secret: 'fake-rotated-secret-0000' },
+      headers: HOST,
+    });
+    expect(renamed.body).toMatchObject({ id: provider.id, name: 'Corporate IdP', scopes: ['openid', 'email'], issuer: idp.issuer, redirect_uri: COFFER_CALLBACK });
+    expect(renamed.body).not.toHaveProperty('client_secret');
+    const audit = await server.expect(200, 'GET', `/orgs/${org}/audit-events`, { token: owner.token });
+    const event = audit.body.items.find((e: { event_type: string; target_type: string }) => e.event_type === 'UPDATE' && e.target_type === 'sso_provider');
+    expect(event).toMatchObject({
+      target_name: 'Corporate IdP',
+      details: { before: { name: 'Test IdP', scopes: 'openid email profile', client_secret: '(set)' }, after: { name: 'Corporate IdP', scopes: 'openid email', client_secret: '(changed)' } },
+    });
+    expect(JSON.stringify(audit.body)).not.toContain('fake-rotated-secret-0000');
+
+    // The stored secret is the new one: the IdP now refuses the exchange, until it is set back.
+    const member = await server.member(owner.token, org, 'VIEWER');
+    idp.addAccount('patched-1', member.email);
+    let signedIn = await signInAtIdp(org, 'patched-1');
+    expect((await callback(signedIn.callback, signedIn.state)).body.error.message).toMatch(/invalid_client/);
+    await server.expect(200, 'PATCH', `/orgs/${org}/sso/providers/${provider.id}`, { token: owner.token, payload: { client_secret: idp.clientSecret } });
+    signedIn = await signInAtIdp(org, 'patched-1');
+    expect((await callback(signedIn.callback, signedIn.state)).status).toBe(302);
+  });
+
+  it('refuses an empty edit, a changed type, a bad issuer and a taken name, naming the field; 404 for another organization\'s provider', async () => {
+    const { owner, org, provider } = await orgWithProvider();
+    await server.expect(201, 'POST', `/orgs/${org}/sso/providers`, { token: owner.token, payload: { type: 'oidc', name: 'Second', issuer: idp.issuer, client_id: 'c', client_secret: 'fake-secret' } });
+    const patch = (payload: Record<string, unknown>) => server.request('PATCH', `/orgs/${org}/sso/providers/${provider.id}`, { token: owner.token, payload });
+    expect((await patch({})).status).toBe(400);
+    expect((await patch({ type: 'saml' })).status).toBe(400);
+    expect((await patch({ issuer: 'http://idp.example.test' })).body.error.details.field).toBe('body.issuer');
+    const taken = await patch({ name: 'Second' });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.details.field).toBe('name');
+    const other = await orgWithProvider();
+    expect((await server.request('PATCH', `/orgs/${other.org}/sso/providers/${provider.id}`, { token: other.owner.token, payload: { name: 'x' } })).status).toBe(404);
+  });
+});
+
+describe('public SSO provider list', () => {
+  it('names the providers and where to start, and 404s for an organization without SSO', async () => {
+    const { org, provider } = await orgWithProvider();
+    const list = await server.expect(200, 'GET', `/auth/sso/${org}/providers`);
+    expect(list.body).toEqual({ items: [{ id: provider.id, name: 'Test IdP', type: 'oidc', start_url: `/api/v1/auth/sso/${org}/start?provider=${provider.id}` }] });
+    const plain = await server.org('plain');
+    expect((await server.request('GET', `/auth/sso/${plain.org}/providers`)).status).toBe(404);
   });
 });

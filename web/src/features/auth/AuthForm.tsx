@@ -34,6 +34,8 @@ export function AuthForm(props: {
   from: string | undefined;
   other: { question: string; to: string; link: string };
   children: ReactNode;
+  /** Another way in, shown below the form (single sign-on on the sign-in page). */
+  after?: ReactNode;
 }) {
   const { other, from } = props;
   return (
@@ -44,6 +46,7 @@ export function AuthForm(props: {
           <ErrorText error={props.mutation.error} />
           <button type="submit" disabled={props.mutation.isPending}>{props.submit}</button>
         </form>
+        {props.after}
         <p>
           {other.question} <Link to={other.to} state={from ? { from } : undefined}>{other.link}</Link>
         </p>

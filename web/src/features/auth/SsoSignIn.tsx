@@ -1,0 +1,45 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { api, unwrap } from '../../api/client';
+import { ErrorText, Field, formValues } from '../../ui/form';
+
+type Provider = { id: string; name: string; start_url: string };
+
+/**
+ * Sign in with the identity provider of an organization named by its slug: one provider is
+ * followed at once (a full navigation: the server 302s to the IdP), several are offered.
+ */
+export function SsoSignIn() {
+  const [choices, setChoices] = useState<Provider[] | null>(null);
+  const lookup = useMutation({
+    mutationFn: async (org: string) => unwrap(await api.GET('/api/v1/auth/sso/{org}/providers', { params: { path: { org } } })).items,
+    gcTime: 0,
+    onSuccess: (items) => {
+      if (items.length === 1) window.location.assign(items[0]!.start_url);
+      else setChoices(items);
+    },
+  });
+  return (
+    <section aria-labelledby="sso-heading">
+      <h2 id="sso-heading">Sign in with SSO</h2>
+      <form
+        onSubmit={(event) => {
+          setChoices(null);
+          lookup.mutate((formValues(event).org ?? '').trim().toLowerCase());
+        }}>
+        <Field label="Organization" name="org" autoComplete="organization" hint="Your organization's slug, e.g. acme" required />
+        <ErrorText error={lookup.error} />
+        <button type="submit" disabled={lookup.isPending}>Continue with SSO</button>
+      </form>
+      {choices && (
+        <ul aria-label="Identity providers">
+          {choices.map((provider) => (
+            <li key={provider.id}>
+              <a href={provider.start_url}>Sign in with {provider.name}</a>
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
