@@ -13893,6 +13893,17 @@ export interface paths {
                                     /** @description Ignored on input; filled in on read */
                                     project_name?: string;
                                 }[];
+                                grants?: {
+                                    /** @description Held on every cluster */
+                                    clusters: string[];
+                                    /** @description By environment type, on every project */
+                                    environments: {
+                                        [key: string]: string[];
+                                    };
+                                    organization: string[];
+                                    /** @description Held on every project */
+                                    projects: string[];
+                                };
                                 /** @description A UUID for custom roles, the role name for system roles */
                                 id: string;
                                 name: string;
@@ -14134,6 +14145,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;
@@ -14348,6 +14370,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;
@@ -14588,6 +14621,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;
