@@ -179,4 +179,37 @@ describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () =>
     await expect.poll(async () => (await owner('GET', `/orgs/${org}/roles/${role.id}`)).environment_permissions[0].permissions).toEqual(['FULL_VISIBILITY']);
     await closeClean(context, problems);
   }, 120_000);
+
+  it('explains why a member or a token may or may not do an action at a place, with the engine\'s reason', async () => {
+    const { owner, org, emails } = fixture;
+    await owner('POST', `/orgs/${org}/tokens`, { name: 'reader', scopes: ['secret:read'], path: 'product' });
+    const { context, page, problems } = await signedInPage(emails.owner);
+    await page.getByRole('link', { name: 'Why?' }).click();
+    await heading(page, 'Why? Access explainer').waitFor();
+    const explain = async (who: string, action: string, project?: string, env?: string) => {
+      await page.getByLabel('Member or token').selectOption({ label: who });
+      await page.getByLabel('Action').selectOption(action);
+      await page.getByLabel('Project').selectOption(project ?? '');
+      if (env) await page.getByLabel('Environment').selectOption(env);
+      await page.getByRole('button', { name: 'Explain' }).click();
+      const answer = page.getByRole('status').filter({ hasText: action });
+      await expect.poll(() => answer.textContent()).toContain(`${who} · ${action} · ${[project, env].filter(Boolean).join('/') || 'the organization'}`);
+      return (await answer.textContent()) ?? '';
+    };
+    const viewer = `Vera Viewer (${emails.viewer})`;
+    expect(await explain(viewer, 'secret:read', 'product', 'production')).toMatch(/^Allowed.*Reason: .*VIEWER/);
+    const denied = await explain(viewer, 'secret:write', 'product', 'production');
+    expect(denied).toMatch(/^Denied/);
+    const engine = await owner('POST', `/orgs/${org}/authz/check`, {
+      principal: { user_id: (await owner('GET', `/orgs/${org}/members`)).items.find((m: { email: string }) => m.email === emails.viewer).user_id },
+      action: 'secret:write',
+      resource: 'product/production',
+    });
+    expect(denied).toContain(`Reason: ${engine.reason}`);
+    expect(await explain('Token reader', 'secret:write', 'product')).toContain("lacks scope secret:write");
+    expect(await explain('Token reader', 'secret:read', 'marketing')).toMatch(/^Denied.*outside the path product/);
+    expect(await explain('Myself', 'organization:delete')).toMatch(/^Allowed/);
+    await expectAccessible(page, 'why access explainer');
+    await closeClean(context, problems);
+  }, 120_000);
 });
