@@ -212,4 +212,21 @@ describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () =>
     await expectAccessible(page, 'why access explainer');
     await closeClean(context, problems);
   }, 120_000);
+
+  it("shows a member's effective access per environment, as the engine answers it", async () => {
+    const { emails } = fixture;
+    const { context, page, problems } = await signedInPage(emails.owner);
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('button', { name: 'Access of Vera Viewer' }).click();
+    const table = page.getByRole('table', { name: 'Effective access of Vera Viewer by environment' });
+    const row = table.getByRole('row', { name: /product\/production/ });
+    await row.waitFor();
+    expect(await table.getByRole('columnheader').allTextContents()).toEqual(['Environment', 'Type', 'environment:read', 'secret:read', 'secret:decrypt', 'secret:write', 'deployment:trigger', 'environment:delete']);
+    expect(await row.getByRole('cell').allTextContents()).toEqual(['PRODUCTION', 'yes', 'yes', 'no', 'no', 'no', 'no']);
+    expect(await row.getByRole('cell').nth(4).getAttribute('title')).toMatch(/VIEWER/);
+    await expectAccessible(page, 'member effective access');
+    await page.getByRole('button', { name: 'Close access' }).click();
+    expect(await table.count()).toBe(0);
+    await closeClean(context, problems);
+  }, 120_000);
 });
