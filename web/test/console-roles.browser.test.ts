@@ -229,4 +229,39 @@ describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () =>
     expect(await table.count()).toBe(0);
     await closeClean(context, problems);
   }, 120_000);
+
+  it('exports the audit events matching the filters as CSV and JSON lines, verifies the chain, and downloads a signed checkpoint', async () => {
+    const { owner, org, emails } = fixture;
+    for (const name of [unique('audited'), unique('audited')]) await owner('POST', `/orgs/${org}/roles`, { name });
+    const { context, page, problems } = await signedInPage(emails.owner);
+    await page.getByRole('link', { name: 'Audit log' }).click();
+    await heading(page, 'Audit log').waitFor();
+    await page.getByLabel('Target type').fill('role');
+    await page.getByLabel('Event type').fill('CREATE');
+    await page.getByRole('button', { name: 'Apply filters' }).click();
+    await expect.poll(() => new URL(page.url()).searchParams.get('event_type')).toBe('CREATE');
+    await page.getByRole('row', { name: /Created custom role/ }).first().waitFor();
+
+    const download = async (name: string) => {
+      const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name }).click()]);
+      return fs.readFileSync((await file.path())!, 'utf8');
+    };
+    const expected = (await owner('GET', `/orgs/${org}/audit-events?target_type=role&event_type=CREATE&limit=500`)).items;
+    expect(expected.length).toBeGreaterThan(1);
+    const lines = (await download('Download JSON lines')).trim().split('\n').map((line) => JSON.parse(line) as { id: string; target_type: string; event_type: string });
+    expect(new Set(lines.map((e) => e.id))).toEqual(new Set(expected.map((e: { id: string }) => e.id)));
+    expect(lines.every((e) => e.target_type === 'role' && e.event_type === 'CREATE')).toBe(true);
+    const csv = (await download('Download CSV')).trim().split('\r\n');
+    expect(csv).toHaveLength(expected.length + 1);
+
+    await page.getByRole('button', { name: 'Verify chain' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'Chain' }).textContent()).toMatch(/^Chain intact: \d+ events checked\.$/);
+    const checkpoint = JSON.parse(await download('Download a signed checkpoint')) as { checkpoint: { organization: string }; signature: string };
+    expect(checkpoint.checkpoint.organization).toBe(org);
+    expect(checkpoint.signature.length).toBeGreaterThan(20);
+    // The checkpoint just downloaded is one the server verifies the chain against.
+    expect((await owner('POST', `/orgs/${org}/audit-events/verify`, { checkpoints: [{ checkpoint: checkpoint.checkpoint, signature: checkpoint.signature }] })).ok).toBe(true);
+    await expectAccessible(page, 'audit log tools');
+    await closeClean(context, problems);
+  }, 120_000);
 });
