@@ -264,4 +264,64 @@ describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () =>
     await expectAccessible(page, 'audit log tools');
     await closeClean(context, problems);
   }, 120_000);
+
+  it('offers a VIEWER the roles to read but no editor, asks only about themselves, and shows no audit log', async () => {
+    const { owner, org, emails } = fixture;
+    const hidden = await owner('POST', `/orgs/${org}/roles`, { name: unique('viewer-sees-name') });
+    const { context, page, problems } = await signedInPage(emails.viewer);
+    await page.getByRole('link', { name: 'Roles' }).click();
+    await page.getByRole('table', { name: 'Permissions of the system roles' }).waitFor();
+    await page.getByRole('list', { name: 'Custom roles' }).getByText(hidden.name).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByRole('link', { name: 'New custom role' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: hidden.name }).count()).toBe(0);
+    await expectAccessible(page, 'roles as a viewer');
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/roles/${hidden.id}`);
+    await page.getByText('needs the member:manage permission').waitFor();
+    expect(await page.getByRole('button', { name: /^(Save|Delete)/ }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Why?' }).click();
+    await heading(page, 'Why? Access explainer').waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByLabel('Member or token').locator('option').allTextContents()).toEqual(['Myself']);
+    await page.getByLabel('Action').selectOption('secret:write');
+    await page.getByLabel('Project').selectOption('product');
+    await page.getByLabel('Environment').selectOption('production');
+    await page.getByRole('button', { name: 'Explain' }).click();
+    await expect.poll(() => page.getByRole('status').filter({ hasText: 'secret:write' }).textContent()).toMatch(/^Denied: Myself/);
+    await expectAccessible(page, 'why as a viewer');
+
+    await page.getByRole('link', { name: 'Members' }).click();
+    await page.getByRole('row', { name: /Vera Viewer/ }).waitFor();
+    await page.waitForLoadState('networkidle');
+    expect(await page.getByRole('button', { name: /^Access of/ }).count()).toBe(0);
+
+    expect(await page.getByRole('link', { name: 'Audit log' }).count()).toBe(0);
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/audit`);
+    await page.getByText('needs the audit:read permission').waitFor();
+    expect(await page.getByRole('button', { name: 'Verify chain' }).count()).toBe(0);
+    expect(await page.getByRole('link', { name: /^Download/ }).count()).toBe(0);
+    await closeClean(context, problems);
+  }, 120_000);
+
+  it("shows a user of another organization nothing of this organization's roles, members, access or audit", async () => {
+    const { owner, org } = fixture;
+    const secretName = unique('stranger-must-not-see');
+    await owner('POST', `/orgs/${org}/roles`, { name: secretName });
+    const strangerEmail = `${unique('stranger')}@example.test`;
+    const stranger = await signedUp(consoleUnderTest.url, strangerEmail, password, 'Sam Stranger');
+    await stranger('POST', '/orgs', { slug: unique('elsewhere'), name: 'Elsewhere' });
+    const { context, page, problems } = await signedInPage(strangerEmail);
+    expect(await page.getByLabel('Organization', { exact: true }).locator('option').allTextContents()).toEqual(['Elsewhere']);
+    for (const [path, title] of [['roles', 'Roles'], ['why', 'Why? Access explainer'], ['members', 'Members'], ['audit', 'Audit log']] as const) {
+      await page.goto(`${consoleUnderTest.url}/orgs/${org}/${path}`);
+      await heading(page, title).waitFor();
+      await page.waitForLoadState('networkidle');
+      const text = (await page.locator('main').textContent()) ?? '';
+      for (const seen of [secretName, 'Platform Engineers', 'Vera Viewer', 'Olga Owner', 'Posthog Analytics', 'Console V3']) expect(text, `${path}`).not.toContain(seen);
+      await expectAccessible(page, `${path} as a stranger`);
+    }
+    // The API refused each of them (404: the organization does not exist for the stranger).
+    await closeClean(context, problems.filter((p) => !/status of 404/.test(p)));
+  }, 180_000);
 });

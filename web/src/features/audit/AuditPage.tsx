@@ -5,6 +5,7 @@ import { api, unwrap, type paths } from '../../api/client';
 import { Table, When } from '../../ui/table';
 import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { AuditTools } from './AuditTools';
+import { useCan } from '../authz/can';
 
 type Query = NonNullable<paths['/api/v1/orgs/{org}/audit-events']['get']['parameters']['query']>;
 type AuditEvent = paths['/api/v1/orgs/{org}/audit-events']['get']['responses'][200]['content']['application/json']['items'][number];
@@ -33,11 +34,20 @@ export function AuditPage() {
     }
   };
   const [openError, setOpenError] = useState<unknown>(null);
+  const canRead = useCan(org, 'audit:read');
   const events = useQuery({
+    enabled: canRead,
     queryKey: ['/api/v1/orgs/{org}/audit-events', org, query],
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/audit-events', { params: { path: { org }, query } })),
   });
 
+  if (!canRead) {
+    return (
+      <Page title="Audit log">
+        <p>Reading the audit log needs the audit:read permission in this organization.</p>
+      </Page>
+    );
+  }
   return (
     <Page title="Audit log">
       <FieldsetForm className="filters" legend="Filters" submit="Apply filters" onSubmit={(values) => {
