@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
+import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
 
 /**
  * The access pages in a real Chromium: the system roles' permission table from the action
@@ -21,6 +21,7 @@ const SEED_IDS = {
   product: 'a74df42b-59f2-4ac1-a0df-970d53c99999',
 };
 let consoleUnderTest: Console;
+const apiAsToken = (token: string) => apiAs(consoleUnderTest.url, token);
 let fixture: Awaited<ReturnType<typeof organization>>;
 const heading = (page: Page, name: string | RegExp) => page.getByRole('heading', { level: 1, name });
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
@@ -324,4 +325,32 @@ describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () =>
     // The API refused each of them (404: the organization does not exist for the stranger).
     await closeClean(context, problems.filter((p) => !/status of 404/.test(p)));
   }, 180_000);
+
+  it('limits a new API token to a place picked in the hierarchy, and lists its last use', async () => {
+    const { org, emails } = fixture;
+    const { context, page, problems } = await signedInPage(emails.owner);
+    await page.goto(`${consoleUnderTest.url}/orgs/${org}/tokens`);
+    await heading(page, 'API tokens').waitFor();
+    await page.getByLabel('Name', { exact: true }).fill('picked');
+    await page.getByLabel('Limit to project').selectOption('product');
+    await page.getByLabel('Limit to environment').selectOption('production');
+    expect(await page.getByLabel('Path limit').inputValue()).toBe('product/production');
+    await expectAccessible(page, 'api token path picker');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    const notice = page.getByRole('status').filter({ hasText: 'shown only this once' });
+    const token = (await notice.locator('code').textContent()) ?? '';
+    const row = page.getByRole('row', { name: /^picked / });
+    await expect.poll(() => row.getByRole('cell').nth(2).textContent()).toBe('product/production');
+    expect(await row.getByRole('cell').nth(4).textContent()).toBe('—');
+    // Used once: the list says when.
+    const bearer = apiAsToken(token);
+    await bearer('GET', `/orgs/${org}/projects/product/environments/production/variables`);
+    await expect.poll(async () => {
+      await page.reload();
+      const used = page.getByRole('row', { name: /^picked / }).getByRole('cell').nth(4);
+      await used.waitFor();
+      return used.textContent();
+    }).not.toBe('—');
+    await closeClean(context, problems);
+  }, 120_000);
 });

@@ -5,7 +5,8 @@ import { api, unwrap } from '../../api/client';
 import { ErrorText, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { useCatalogue } from '../roles/api';
-import { Picker } from './Picker';
+import { Picker } from '../authz/Picker';
+import { PlacePicker } from '../authz/PlacePicker';
 
 type Check = { principal?: { user_id: string } | { token_id: string }; action: string; resource?: string };
 const listed = { query: { limit: 200 } } as const;
@@ -22,9 +23,7 @@ export function WhyPage() {
   const catalogue = useCatalogue();
   const [who, setWho] = useState('');
   const [action, setAction] = useState('secret:read');
-  const [project, setProject] = useState('');
-  const [env, setEnv] = useState('');
-  const [service, setService] = useState('');
+  const [place, setPlace] = useState('');
   const members = useQuery({
     queryKey: ['/api/v1/orgs/{org}/members', org],
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/members', { params: { path: { org }, ...listed } })),
@@ -35,21 +34,6 @@ export function WhyPage() {
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/tokens', { params: { path: { org } } })),
     enabled: canAskOthers && canListTokens,
   });
-  const projects = useQuery({
-    queryKey: ['/api/v1/orgs/{org}/projects', org],
-    queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/projects', { params: { path: { org }, ...listed } })),
-  });
-  const environments = useQuery({
-    queryKey: ['/api/v1/orgs/{org}/projects/{project}/environments', org, project],
-    queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/projects/{project}/environments', { params: { path: { org, project }, ...listed } })),
-    enabled: project !== '',
-  });
-  const services = useQuery({
-    queryKey: ['/api/v1/orgs/{org}/projects/{project}/environments/{env}/services', org, project, env],
-    queryFn: async () =>
-      unwrap(await api.GET('/api/v1/orgs/{org}/projects/{project}/environments/{env}/services', { params: { path: { org, project, env }, ...listed } })),
-    enabled: project !== '' && env !== '',
-  });
   const check = useMutation({
     mutationFn: async (body: Check) => unwrap(await api.POST('/api/v1/orgs/{org}/authz/check', { params: { path: { org } }, body })),
   });
@@ -59,7 +43,6 @@ export function WhyPage() {
     ...(members.data?.items ?? []).map((m) => ({ value: `user:${m.user_id}`, label: `${m.name} (${m.email})` })),
     ...(tokens.data?.items ?? []).map((t) => ({ value: `token:${t.id}`, label: `Token ${t.name}` })),
   ];
-  const place = [project, env, service].filter(Boolean).join('/');
   const ask = () => {
     const body: Check = { action };
     const [kind, id = ''] = who.split(':');
@@ -81,20 +64,11 @@ export function WhyPage() {
           <Picker label="Member or token" value={who} onChange={setWho} options={principals} />
           <Picker label="Action" value={action} onChange={setAction}
             options={(catalogue.data ?? [{ action, description: '' }]).map((a) => ({ value: a.action, label: a.description ? `${a.action} — ${a.description}` : a.action }))} />
-          <Picker label="Project" value={project} onChange={(value) => { setProject(value); setEnv(''); setService(''); }}
-            options={[{ value: '', label: 'The organization itself' }, ...(projects.data?.items ?? []).map((p) => ({ value: p.slug, label: p.name }))]} />
-          {project && (
-            <Picker label="Environment" value={env} onChange={(value) => { setEnv(value); setService(''); }}
-              options={[{ value: '', label: 'The project itself' }, ...(environments.data?.items ?? []).map((e) => ({ value: e.slug, label: `${e.name} (${e.type})` }))]} />
-          )}
-          {env && (
-            <Picker label="Service" value={service} onChange={setService}
-              options={[{ value: '', label: 'The environment itself' }, ...(services.data?.items ?? []).map((s) => ({ value: s.slug, label: s.name }))]} />
-          )}
+          <PlacePicker org={org} onChange={setPlace} labels={['Project', 'Environment', 'Service']} top="The organization itself" />
           <button type="submit" disabled={check.isPending}>Explain</button>
         </fieldset>
       </form>
-      <ErrorText error={catalogue.error ?? members.error ?? projects.error ?? check.error} />
+      <ErrorText error={catalogue.error ?? members.error ?? check.error} />
       {check.data && (
         <div role="status" className={`notice ${check.data.allowed ? 'allowed' : 'denied'}`}>
           <p>
