@@ -69,7 +69,7 @@ function definition(role: Record<string, unknown>) {
   return rest;
 }
 
-describe.runIf(chromiumAvailable())('the console roles pages in Chromium', () => {
+describe.runIf(chromiumAvailable())('the console access pages (roles, Why?, member access, audit tools, token paths) in Chromium', () => {
   beforeAll(async () => {
     consoleUnderTest = await startConsole();
     fixture = await organization();
