@@ -12,6 +12,7 @@ import { EnvironmentsPage, ProjectsPage, ServicesPage } from './features/hierarc
 import { MembersPage } from './features/members/MembersPage';
 import { CreateOrg } from './features/orgs/CreateOrg';
 import { OrgSettings } from './features/orgs/OrgSettings';
+import { accessRoutes } from './features/routes-access';
 import { TokensPage } from './features/tokens/TokensPage';
 import { VariablesPage } from './features/variables/VariablesPage';
 import { NotFound } from './ui/NotFound';
@@ -42,6 +43,7 @@ const router = createBrowserRouter([
       { path: env, element: <ServicesPage /> },
       { path: `${env}/variables`, element: <VariablesPage /> },
       { path: `${env}/services/:service/variables`, element: <VariablesPage /> },
+      ...accessRoutes,
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -12,6 +12,21 @@ describe('roles: listing and reading', () => {
     }
   });
 
+  it("shows each system role's grants as the evaluator holds them: DEVELOPER writes secrets outside PRODUCTION only", async () => {
+    const { owner, org } = await server.org();
+    const developer = (await server.expect(200, 'GET', `/orgs/${org}/roles/DEVELOPER`, { token: owner.token })).body;
+    expect(developer.grants.organization).toEqual(['organization:read']);
+    expect(developer.grants.environments.STAGING).toContain('secret:write');
+    expect(developer.grants.environments.PRODUCTION).not.toContain('secret:write');
+    expect(developer.grants.environments.PRODUCTION).toContain('secret:read');
+    const list = await server.expect(200, 'GET', `/orgs/${org}/roles`, { token: owner.token });
+    const byName = Object.fromEntries(list.body.items.map((r: { name: string; grants: unknown }) => [r.name, r.grants]));
+    expect(byName.OWNER.organization).toContain('organization:delete');
+    expect(byName.ADMIN.organization).not.toContain('organization:delete');
+    expect(byName.AUDITOR.organization).toContain('audit:read');
+    expect(byName.VIEWER.organization).not.toContain('audit:read');
+  });
+
   it('lists custom roles after the system roles, marked system: false', async () => {
     const { owner, org } = await server.org();
     const role = await createRole(owner.token, org, { name: 'Support', description: 'Read-only support staff' });

@@ -51,6 +51,16 @@ export const RoleBody = Type.Object(
 );
 export type RoleInput = Static<typeof RoleBody>;
 
+const ActionList = Type.Array(Type.String({ description: 'An action of the catalogue (x-coffer-actions)' }));
+
+/** What a system role holds, as the evaluator grants it: the console draws its permission table from this. */
+const SystemGrants = Type.Object({
+  organization: ActionList,
+  clusters: Type.Array(Type.String(), { description: 'Held on every cluster' }),
+  projects: Type.Array(Type.String(), { description: 'Held on every project' }),
+  environments: Type.Record(Type.String(), ActionList, { description: 'By environment type, on every project' }),
+});
+
 export const RoleView = Type.Object({
   id: Type.String({ description: 'A UUID for custom roles, the role name for system roles' }),
   name: Type.String(),
@@ -59,6 +69,7 @@ export const RoleView = Type.Object({
   cluster_permissions: Type.Optional(Type.Array(ClusterPermission)),
   project_permissions: Type.Optional(Type.Array(ProjectPermission)),
   environment_permissions: Type.Optional(Type.Array(EnvironmentPermission)),
+  grants: Type.Optional(SystemGrants),
   created_at: Type.Optional(Timestamp),
   updated_at: Type.Optional(Timestamp),
 });

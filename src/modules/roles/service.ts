@@ -18,7 +18,10 @@ function definitionOf(role: RoleViewType) {
 }
 
 function systemRoleView(name: (typeof SYSTEM_ROLES)[number]): RoleViewType {
-  return { id: name, name, description: SYSTEM_ROLE_DEFINITIONS[name].description, system: true };
+  const { description, organization, clusters, projects, environments } = SYSTEM_ROLE_DEFINITIONS[name];
+  // The same tables the evaluator grants from, so what is shown cannot drift from what is enforced.
+  const grants = { organization: [...organization], clusters: [...clusters], projects: [...projects], environments: Object.fromEntries(ENVIRONMENT_TYPES.map((type) => [type, [...environments[type]]])) };
+  return { id: name, name, description, system: true, grants };
 }
 
 export function createRolesService(deps: { db: Kysely<Database> }) {

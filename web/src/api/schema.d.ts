@@ -14675,6 +14675,17 @@ export interface paths {
                                     /** @description Ignored on input; filled in on read */
                                     project_name?: string;
                                 }[];
+                                grants?: {
+                                    /** @description Held on every cluster */
+                                    clusters: string[];
+                                    /** @description By environment type, on every project */
+                                    environments: {
+                                        [key: string]: string[];
+                                    };
+                                    organization: string[];
+                                    /** @description Held on every project */
+                                    projects: string[];
+                                };
                                 /** @description A UUID for custom roles, the role name for system roles */
                                 id: string;
                                 name: string;
@@ -14916,6 +14927,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;
@@ -15130,6 +15152,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;
@@ -15370,6 +15403,17 @@ export interface paths {
                                 /** @description Ignored on input; filled in on read */
                                 project_name?: string;
                             }[];
+                            grants?: {
+                                /** @description Held on every cluster */
+                                clusters: string[];
+                                /** @description By environment type, on every project */
+                                environments: {
+                                    [key: string]: string[];
+                                };
+                                organization: string[];
+                                /** @description Held on every project */
+                                projects: string[];
+                            };
                             /** @description A UUID for custom roles, the role name for system roles */
                             id: string;
                             name: string;

@@ -67,6 +67,8 @@ export function Shell() {
           </NavLink>
           <NavLink to={`/orgs/${org}/variables`}>Organization variables</NavLink>
           <NavLink to={`/orgs/${org}/members`}>Members</NavLink>
+          <NavLink to={`/orgs/${org}/roles`}>Roles</NavLink>
+          <NavLink to={`/orgs/${org}/why`}>Why?</NavLink>
           {canManageTokens && <NavLink to={`/orgs/${org}/tokens`}>API tokens</NavLink>}
           {canReadAudit && <NavLink to={`/orgs/${org}/audit`}>Audit log</NavLink>}
           <NavLink to={`/orgs/${org}/settings`}>Settings</NavLink>

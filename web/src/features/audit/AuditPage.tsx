@@ -4,6 +4,8 @@ import { useParams, useSearchParams } from 'react-router';
 import { api, unwrap, type paths } from '../../api/client';
 import { Table, When } from '../../ui/table';
 import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
+import { AuditTools } from './AuditTools';
+import { useCan } from '../authz/can';
 
 type Query = NonNullable<paths['/api/v1/orgs/{org}/audit-events']['get']['parameters']['query']>;
 type AuditEvent = paths['/api/v1/orgs/{org}/audit-events']['get']['responses'][200]['content']['application/json']['items'][number];
@@ -21,13 +23,31 @@ export function AuditPage() {
     const value = search.get(name);
     if (value) (query as Record<string, string>)[name] = name === 'from' || name === 'to' ? new Date(value).toISOString() : value;
   }
+  const filters: Record<string, string> = Object.fromEntries(Object.entries(query).filter(([name]) => name !== 'limit').map(([name, value]) => [name, String(value)]));
   const cursor = cursors.at(-1);
   if (cursor) query.cursor = cursor;
+  const showEvent = async (id: string) => {
+    try {
+      setOpen(unwrap(await api.GET('/api/v1/orgs/{org}/audit-events/{event_id}', { params: { path: { org, event_id: id } } })));
+    } catch (problem) {
+      setOpenError(problem);
+    }
+  };
+  const [openError, setOpenError] = useState<unknown>(null);
+  const canRead = useCan(org, 'audit:read');
   const events = useQuery({
+    enabled: canRead,
     queryKey: ['/api/v1/orgs/{org}/audit-events', org, query],
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/audit-events', { params: { path: { org }, query } })),
   });
 
+  if (!canRead) {
+    return (
+      <Page title="Audit log">
+        <p>Reading the audit log needs the audit:read permission in this organization.</p>
+      </Page>
+    );
+  }
   return (
     <Page title="Audit log">
       <FieldsetForm className="filters" legend="Filters" submit="Apply filters" onSubmit={(values) => {
@@ -42,7 +62,8 @@ export function AuditPage() {
         <Field label="User or token" name="actor" defaultValue={search.get('actor') ?? ''} />
         <Select label="Tool" name="tool" options={TOOLS} defaultValue={search.get('tool') ?? ''} />
       </FieldsetForm>
-      <ErrorText error={events.error} />
+      <AuditTools org={org} filters={filters} onShowEvent={(id) => void showEvent(id)} />
+      <ErrorText error={events.error ?? openError} />
       {events.data && (
         <Table caption="Audit events" columns={['Timestamp', 'Event type', 'Target type', 'Target', 'Change', 'User or token', 'Tool', 'Details']}>
           {events.data.items.map((e) => (

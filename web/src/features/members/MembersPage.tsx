@@ -5,6 +5,7 @@ import { api, unwrap, type paths } from '../../api/client';
 import { Table, When } from '../../ui/table';
 import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { useCan } from '../authz/can';
+import { MemberAccess } from './MemberAccess';
 import { MemberActions, useCustomRoles } from './MemberActions';
 
 type Role = NonNullable<paths['/api/v1/orgs/{org}/invitations']['post']['requestBody']>['content']['application/json']['role'];
@@ -16,6 +17,8 @@ export function MembersPage() {
   const { org = '' } = useParams();
   const queries = useQueryClient();
   const canManage = useCan(org, 'member:manage');
+  const canExplain = useCan(org, 'authz:check');
+  const [inspected, setInspected] = useState<{ user_id: string; name: string } | null>(null);
   const path = { org };
   const members = useQuery({
     queryKey: ['/api/v1/orgs/{org}/members', org],
@@ -43,7 +46,7 @@ export function MembersPage() {
     <Page title="Members">
       <ErrorText error={members.error} />
       {members.data && (
-        <Table caption={<>Members of {org}</>} columns={['Name', 'Email', 'Role', 'Joined', canManage && 'Actions']}>
+        <Table caption={<>Members of {org}</>} columns={['Name', 'Email', 'Role', 'Joined', canExplain && 'Access', canManage && 'Actions']}>
           {members.data.items.map((m) => (
             <tr key={m.user_id}>
               <th scope="row">{m.name}</th>
@@ -52,6 +55,11 @@ export function MembersPage() {
               <td>
                 <When iso={m.joined_at} date />
               </td>
+              {canExplain && (
+                <td>
+                  <button type="button" onClick={() => setInspected(m)}>Access of {m.name}</button>
+                </td>
+              )}
               {canManage && (
                 <td>
                   <MemberActions org={org} member={m} roles={customRoles.data?.items ?? []} systemRoles={ROLES} />
@@ -61,6 +69,7 @@ export function MembersPage() {
           ))}
         </Table>
       )}
+      {inspected && <MemberAccess key={inspected.user_id} org={org} member={inspected} onClose={() => setInspected(null)} />}
       {canManage && (
         <>
           <FieldsetForm legend="Invite a member" submit="Send invitation" error={invite.error} pending={invite.isPending} onSubmit={({ email = '', role = 'VIEWER' }) => {

@@ -5,6 +5,7 @@ import { api, unwrap, type paths } from '../../api/client';
 import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { useCan } from '../authz/can';
+import { PlacePicker } from '../authz/PlacePicker';
 
 type CreateToken = NonNullable<paths['/api/v1/orgs/{org}/tokens']['post']['requestBody']>['content']['application/json'];
 const PRESETS = ['read-only', 'ci', 'chosen scopes'] as const;
@@ -31,6 +32,7 @@ export function TokensPage() {
   const [copied, setCopied] = useState(false);
   const [preset, setPreset] = useState<(typeof PRESETS)[number]>('read-only');
   const [confirming, setConfirming] = useState<string | null>(null);
+  const [path, setPath] = useState('');
   const create = useMutation({
     mutationFn: async (body: CreateToken) => unwrap(await api.POST('/api/v1/orgs/{org}/tokens', { params: { path: { org } }, body })),
     onSuccess: (token) => {
@@ -104,7 +106,9 @@ export function TokensPage() {
         {preset === 'chosen scopes' && (
           <Field label="Scopes" name="scopes" required placeholder="secret:read, environment:*" hint="Actions (secret:read), resource:* or *, separated by commas; only what you hold yourself" />
         )}
-        <Field label="Path limit" name="path" placeholder="project/environment/service" hint="Optional: limits the token to a project, environment or service" />
+        <PlacePicker org={org} onChange={setPath} labels={['Limit to project', 'Limit to environment', 'Limit to service']} top="The whole organization" />
+        <Field label="Path limit" name="path" value={path} onChange={(event) => setPath(event.target.value)} placeholder="project/environment/service"
+          hint="Optional: limits the token to a project, environment or service (picked above, or typed)" />
         <Field label="Expires on" name="expires" type="date" hint="Optional: the token stops working after this day (UTC)" />
       </FieldsetForm>
       {created && (
