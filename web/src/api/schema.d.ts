@@ -8096,13 +8096,15 @@ export interface paths {
         };
         /**
          * Resolve the variables of an environment (SPEC §3), secrets in clear
-         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.
+         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered. `explain=true` (json only) answers where each key comes from instead of its secrets: per key the winning `scope`, the lower-scope definitions it `overrides`, the keys it `references`, its value masked when it is a secret or has one expanded into it (`masked`), pg_service entries masked with their `overrides`, and `omitted_reasons`.
          *
          *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the environment.
          */
         get: {
             parameters: {
                 query?: {
+                    /** @description With format=json: where each key comes from (overrides, references, omitted reasons), values masked */
+                    explain?: boolean;
                     format?: "json" | "env-json" | "dotenv" | "docker" | "shell" | "yaml" | "pg_service";
                     /** @description Resolve on behalf of this member (needs authz:check unless it is you) */
                     member?: string;
@@ -9240,13 +9242,15 @@ export interface paths {
         };
         /**
          * Resolve the variables of a service (SPEC §3), secrets in clear
-         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.
+         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered. `explain=true` (json only) answers where each key comes from instead of its secrets: per key the winning `scope`, the lower-scope definitions it `overrides`, the keys it `references`, its value masked when it is a secret or has one expanded into it (`masked`), pg_service entries masked with their `overrides`, and `omitted_reasons`.
          *
          *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the service.
          */
         get: {
             parameters: {
                 query?: {
+                    /** @description With format=json: where each key comes from (overrides, references, omitted reasons), values masked */
+                    explain?: boolean;
                     format?: "json" | "env-json" | "dotenv" | "docker" | "shell" | "yaml" | "pg_service";
                     /** @description Resolve on behalf of this member (needs authz:check unless it is you) */
                     member?: string;
