@@ -21,6 +21,8 @@ import './ui/styles.css';
 const project = 'orgs/:org/projects/:project';
 const env = `${project}/environments/:env`;
 
+const effectiveConfig = async () => ({ Component: (await import('./features/config/EffectiveConfigPage')).EffectiveConfigPage });
+
 const router = createBrowserRouter([
   { path: '/signin', element: <SignIn /> },
   { path: '/signup', element: <SignUp /> },
@@ -42,6 +44,9 @@ const router = createBrowserRouter([
       { path: env, element: <ServicesPage /> },
       { path: `${env}/variables`, element: <VariablesPage /> },
       { path: `${env}/services/:service/variables`, element: <VariablesPage /> },
+      // Loaded when first opened: the first page ships without it.
+      { path: `${env}/effective`, lazy: effectiveConfig },
+      { path: `${env}/services/:service/effective`, lazy: effectiveConfig },
       { path: '*', element: <NotFound /> },
     ],
   },

@@ -76,13 +76,13 @@ export function ServicesPage() {
     onSuccess: () => queries.invalidateQueries({ queryKey: key }),
   });
   return (
-    <Page title={`Environment ${env}`} actions={<Link to={`${base}/variables`}>Environment variables</Link>}>
+    <Page title={`Environment ${env}`} actions={<span><Link to={`${base}/variables`}>Environment variables</Link> · <Link to={`${base}/effective`}>Effective configuration</Link></span>}>
       <p>
         <Link to={`/orgs/${org}/projects/${project}`}>Back to project {project}</Link>
       </p>
       <h2>Services</h2>
       <CardList label="Services" query={list} empty="No services yet." card={(s) => (
-        <>{s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link></>
+        <>{s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link>{' · '}<Link to={`${base}/services/${s.slug}/effective`}>Effective configuration of {s.name}</Link></>
       )} />
       {canCreate && (
         <CreateForm legend="New service" submit="Create service" mutation={create} choice={{ label: 'Kind', name: 'kind', options: SERVICE_KINDS }}

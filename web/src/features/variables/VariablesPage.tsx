@@ -39,6 +39,12 @@ export function VariablesPage() {
           <Link to={scope.env ? `/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}` : `/orgs/${scope.org}/projects/${scope.project}`}>
             Back to {scope.env ? `environment ${scope.env}` : `project ${scope.project}`}
           </Link>
+          {scope.env && (
+            <>
+              {' · '}
+              <Link to={`/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}${scope.service ? `/services/${scope.service}` : ''}/effective`}>Effective configuration</Link>
+            </>
+          )}
         </p>
       )}
       {editing !== null && (
