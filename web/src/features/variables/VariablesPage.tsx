@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
+import { useMe } from '../auth/session';
+import { BulkPaste } from './BulkPaste';
 import { VariableForm } from './VariableForm';
 import { VariableHistory } from './VariableHistory';
 
@@ -25,15 +27,33 @@ export function VariablesPage() {
   const canWrite = useCan(scope.org, 'secret:write', resource);
   // Reveal goes through resolution, which exists for environments and services only.
   const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
-  const [editing, setEditing] = useState<Variable | 'new' | null>(null);
+  const [editing, setEditing] = useState<Variable | 'new' | 'paste' | null>(null);
   const [filter, setFilter] = useState('');
+  const [mine, setMine] = useState(false);
   const [history, setHistory] = useState<{ id: string; name: string } | null>(null);
-  const refresh = () => queries.invalidateQueries({ queryKey: key });
-  const needle = filter.trim().toLowerCase();
-  const shown = list.data?.filter((v) => !needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle));
+  const me = useMe().data?.user.id;
+  const path = variablesPath(scope);
+  // Stable across renders, so the memoised rows are not all drawn again on each keystroke.
+  const refresh = useCallback(
+    () => queries.invalidateQueries({ queryKey: [path, scope.org, scope.project ?? '', scope.env ?? '', scope.service ?? ''] }),
+    [queries, path, scope.org, scope.project, scope.env, scope.service],
+  );
+  // The table follows the filter a beat behind typing: the field stays responsive over 1,000 rows.
+  const needle = useDeferredValue(filter.trim().toLowerCase());
+  const shown = useMemo(
+    () => list.data?.filter((v) => (!mine || v.assignee_user_id === me) && (!needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle))),
+    [list.data, needle, mine, me],
+  );
+  // Member-assigned variables (project scope) are "overrides": mine are the ones assigned to me.
+  const hasAssigned = Boolean(scope.project && !scope.env);
 
   return (
-    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? <button type="button" onClick={() => setEditing('new')}>Add variable</button> : undefined}>
+    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? (
+      <span>
+        <button type="button" onClick={() => setEditing('new')}>Add variable</button>
+        <button type="button" onClick={() => setEditing('paste')}>Paste a .env file</button>
+      </span>
+    ) : undefined}>
       {scope.project && (
         <p>
           <Link to={scope.env ? `/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}` : `/orgs/${scope.org}/projects/${scope.project}`}>
@@ -47,7 +67,10 @@ export function VariablesPage() {
           )}
         </p>
       )}
-      {editing !== null && (
+      {editing === 'paste' && list.data && (
+        <BulkPaste scope={scope} existing={list.data} onDone={() => { setEditing(null); void refresh(); }} />
+      )}
+      {editing !== null && editing !== 'paste' && (
         <VariableForm
           scope={scope}
           variable={editing === 'new' ? undefined : editing}
@@ -58,13 +81,24 @@ export function VariablesPage() {
         />
       )}
       <QueryResult error={list.error} items={list.data} pending={list.isPending} loading="Loading variables…" empty="No variables at this scope yet.">
-        {() => <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />}
+        {(items) => (
+          <div className="filters">
+            <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />
+            {hasAssigned && (
+              <div className="field check">
+                <input id="mine" type="checkbox" checked={mine} onChange={(event) => setMine(event.target.checked)} />
+                <label htmlFor="mine">Only my overrides (assigned to me)</label>
+              </div>
+            )}
+            <p role="status">{shown?.length ?? 0} of {items.length} shown</p>
+          </div>
+        )}
       </QueryResult>
       {shown && shown.length > 0 && (
-        <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', 'Actions']}>
+        <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', hasAssigned && 'For', 'Actions']}>
           {shown.map((v) => (
-            <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh}
-              onHistory={(name) => setHistory({ id: v.id, name })} />
+            <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={setEditing} onDeleted={refresh}
+              onHistory={setHistory} forWhom={hasAssigned ? (v.assignee_user_id === null ? 'everyone' : v.assignee_user_id === me ? 'me' : 'a member') : undefined} />
           ))}
         </Table>
       )}
@@ -75,7 +109,17 @@ export function VariablesPage() {
   );
 }
 
-function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDecrypt: boolean; onEdit: () => void; onDeleted: () => void; onHistory: (name: string) => void }) {
+// Memoised: typing in the filter re-draws the rows that stay only when they change.
+const Row = memo(function Row(props: {
+  scope: Scope;
+  variable: Variable;
+  canWrite: boolean;
+  canDecrypt: boolean;
+  forWhom?: string;
+  onEdit: (v: Variable) => void;
+  onDeleted: () => void;
+  onHistory: (h: { id: string; name: string }) => void;
+}) {
   const { scope, variable: v } = props;
   const name = v.key ?? v.pg_service?.service ?? v.id;
   // A revealed value lives in this row's state only: never in the query cache, storage or URL.
@@ -105,6 +149,7 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
       <td>
         <When iso={v.updated_at} />
       </td>
+      {props.forWhom !== undefined && <td>{props.forWhom}</td>}
       <td className="actions">
         {secret && props.canDecrypt && (
           revealed === null ? (
@@ -113,9 +158,9 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
             <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
           )
         )}
-        <button type="button" onClick={() => props.onHistory(name)} aria-label={`History of ${name}`}>History</button>
-        {props.canWrite && !v.immutable && v.type !== 'pg_service' && (
-          <button type="button" onClick={props.onEdit} aria-label={`Edit ${name}`}>Edit</button>
+        <button type="button" onClick={() => props.onHistory({ id: v.id, name })} aria-label={`History of ${name}`}>History</button>
+        {props.canWrite && !v.immutable && (
+          <button type="button" onClick={() => props.onEdit(v)} aria-label={`Edit ${name}`}>Edit</button>
         )}
         {props.canWrite && !v.immutable && (confirming ? (
           <>
@@ -129,4 +174,4 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
       </td>
     </tr>
   );
-}
+});
