@@ -1,6 +1,6 @@
 import { parse } from 'dotenv';
 import { describe, expect, it } from 'vitest';
-import { parseDotenv } from '../src/features/variables/dotenv';
+import { parseDotenv } from '../src/features/variables/dotenv.js';
 
 /** The console's bulk paste reads a .env file as `coffer vars import` does (npm dotenv's parse). */
 const SAMPLES = [

@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { memo, useCallback, useDeferredValue, useMemo, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, Page } from '../../ui/form';
@@ -44,6 +44,26 @@ export function VariablesPage() {
     () => list.data?.filter((v) => (!mine || v.assignee_user_id === me) && (!needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle))),
     [list.data, needle, mine, me],
   );
+  // A revealed value lives in the page's state only (one at a time): never in the query cache, storage or URL.
+  const [revealed, setRevealed] = useState<{ id: string; value: string | null } | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const reveal = useMutation({
+    mutationFn: async (id: string) => ({ id, value: (await revealVariable(scope, id)) ?? null }),
+    onSuccess: setRevealed,
+    // Not kept in the mutation cache once the page is gone.
+    gcTime: 0,
+  });
+  const remove = useMutation({ mutationFn: (id: string) => deleteVariable(scope, id), onSuccess: () => { setConfirming(null); void refresh(); } });
+  const mutate = useRef({ reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset });
+  mutate.current = { reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset };
+  const actions = useMemo<RowActions>(() => ({
+    reveal: (id) => mutate.current.reveal(id),
+    hide: () => { setRevealed(null); mutate.current.resetReveal(); },
+    confirm: setConfirming,
+    remove: (id) => mutate.current.remove(id),
+    edit: setEditing,
+    history: setHistory,
+  }), []);
   // Member-assigned variables (project scope) are "overrides": mine are the ones assigned to me.
   const hasAssigned = Boolean(scope.project && !scope.env);
 
@@ -97,8 +117,10 @@ export function VariablesPage() {
       {shown && shown.length > 0 && (
         <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', hasAssigned && 'For', 'Actions']}>
           {shown.map((v) => (
-            <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={setEditing} onDeleted={refresh}
-              onHistory={setHistory} forWhom={hasAssigned ? (v.assignee_user_id === null ? 'everyone' : v.assignee_user_id === me ? 'me' : 'a member') : undefined} />
+            <Row key={v.id} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} actions={actions}
+              revealed={revealed?.id === v.id ? revealed.value : undefined} confirming={confirming === v.id}
+              error={(reveal.variables === v.id && reveal.error) || (remove.variables === v.id && remove.error) || undefined}
+              forWhom={hasAssigned ? (v.assignee_user_id === null ? 'everyone' : v.assignee_user_id === me ? 'me' : 'a member') : undefined} />
           ))}
         </Table>
       )}
@@ -109,29 +131,34 @@ export function VariablesPage() {
   );
 }
 
-// Memoised: typing in the filter re-draws the rows that stay only when they change.
+/** What the page does for a row, stable across renders (the rows are memoised). */
+interface RowActions {
+  reveal: (id: string) => void;
+  hide: () => void;
+  confirm: (id: string | null) => void;
+  remove: (id: string) => void;
+  edit: (v: Variable) => void;
+  history: (h: { id: string; name: string }) => void;
+}
+
+/**
+ * One variable. No hooks of its own and memoised: filtering 1,000 rows mounts and unmounts
+ * plain table rows only. What a row is doing (a revealed value, a pending delete, an error)
+ * is the page's state, one row at a time.
+ */
 const Row = memo(function Row(props: {
-  scope: Scope;
   variable: Variable;
   canWrite: boolean;
   canDecrypt: boolean;
   forWhom?: string;
-  onEdit: (v: Variable) => void;
-  onDeleted: () => void;
-  onHistory: (h: { id: string; name: string }) => void;
+  /** Revealed: the value, or null when a lower scope overrides it here. */
+  revealed?: string | null;
+  confirming: boolean;
+  error?: unknown;
+  actions: RowActions;
 }) {
-  const { scope, variable: v } = props;
+  const { variable: v, actions, revealed } = props;
   const name = v.key ?? v.pg_service?.service ?? v.id;
-  // A revealed value lives in this row's state only: never in the query cache, storage or URL.
-  const [revealed, setRevealed] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
-  const reveal = useMutation({
-    mutationFn: () => revealVariable(scope, v.id),
-    onSuccess: (value) => setRevealed(value ?? null),
-    // Not kept in the mutation cache once the row is gone.
-    gcTime: 0,
-  });
-  const remove = useMutation({ mutationFn: () => deleteVariable(scope, v.id), onSuccess: props.onDeleted });
   const secret = v.type === 'secret' || v.type === 'file';
   return (
     <tr>
@@ -141,8 +168,7 @@ const Row = memo(function Row(props: {
       <td>{v.type}</td>
       <td>
         <code data-testid="value">{revealed ?? v.value ?? (v.pg_service ? `service ${v.pg_service.service}` : '')}</code>
-        {reveal.isSuccess && revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
-        <ErrorText error={reveal.error} />
+        {revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
       </td>
       <td>{v.immutable ? 'yes' : 'no'}</td>
       <td>{v.version}</td>
@@ -152,25 +178,25 @@ const Row = memo(function Row(props: {
       {props.forWhom !== undefined && <td>{props.forWhom}</td>}
       <td className="actions">
         {secret && props.canDecrypt && (
-          revealed === null ? (
-            <button type="button" onClick={() => reveal.mutate()} aria-label={`Reveal ${name}`}>Reveal</button>
+          revealed === undefined ? (
+            <button type="button" onClick={() => actions.reveal(v.id)} aria-label={`Reveal ${name}`}>Reveal</button>
           ) : (
-            <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
+            <button type="button" onClick={actions.hide} aria-label={`Hide ${name}`}>Hide</button>
           )
         )}
-        <button type="button" onClick={() => props.onHistory({ id: v.id, name })} aria-label={`History of ${name}`}>History</button>
+        <button type="button" onClick={() => actions.history({ id: v.id, name })} aria-label={`History of ${name}`}>History</button>
         {props.canWrite && !v.immutable && (
-          <button type="button" onClick={() => props.onEdit(v)} aria-label={`Edit ${name}`}>Edit</button>
+          <button type="button" onClick={() => actions.edit(v)} aria-label={`Edit ${name}`}>Edit</button>
         )}
-        {props.canWrite && !v.immutable && (confirming ? (
+        {props.canWrite && !v.immutable && (props.confirming ? (
           <>
-            <button type="button" className="danger" onClick={() => remove.mutate()} aria-label={`Confirm deleting ${name}`}>Confirm delete</button>
-            <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
+            <button type="button" className="danger" onClick={() => actions.remove(v.id)} aria-label={`Confirm deleting ${name}`}>Confirm delete</button>
+            <button type="button" onClick={() => actions.confirm(null)}>Cancel</button>
           </>
         ) : (
-          <button type="button" onClick={() => setConfirming(true)} aria-label={`Delete ${name}`}>Delete</button>
+          <button type="button" onClick={() => actions.confirm(v.id)} aria-label={`Delete ${name}`}>Delete</button>
         ))}
-        <ErrorText error={remove.error} />
+        <ErrorText error={props.error} />
       </td>
     </tr>
   );
