@@ -35,6 +35,7 @@ const router = createBrowserRouter([
       { path: 'invitations/:token', element: <AcceptInvitation /> },
       { path: 'orgs/:org', element: <ProjectsPage /> },
       { path: 'orgs/:org/variables', element: <VariablesPage /> },
+      { path: 'orgs/:org/clusters', lazy: async () => ({ Component: (await import('./features/hierarchy/ClustersPage')).ClustersPage }) },
       { path: 'orgs/:org/members', element: <MembersPage /> },
       { path: 'orgs/:org/audit', element: <AuditPage /> },
       { path: 'orgs/:org/tokens', element: <TokensPage /> },

@@ -66,6 +66,7 @@ export function Shell() {
             Projects
           </NavLink>
           <NavLink to={`/orgs/${org}/variables`}>Organization variables</NavLink>
+          <NavLink to={`/orgs/${org}/clusters`}>Clusters</NavLink>
           <NavLink to={`/orgs/${org}/members`}>Members</NavLink>
           {canManageTokens && <NavLink to={`/orgs/${org}/tokens`}>API tokens</NavLink>}
           {canReadAudit && <NavLink to={`/orgs/${org}/audit`}>Audit log</NavLink>}
