@@ -107,7 +107,7 @@ describe.runIf(chromiumAvailable())('hierarchy pages and role walks in Chromium'
     await page.getByRole('button', { name: 'Save name' }).click();
     await page.getByLabel('Outputs of Cache store').waitFor();
     await page.getByRole('button', { name: 'Delete environment scratch' }).click();
-    await page.getByText('Deleting environment scratch also removes 1 service, 2 variables (with their history).').waitFor();
+    await page.getByText('Deleting environment scratch also removes 1 service and 2 variables (with their history).').waitFor();
     await expectAccessible(page, 'environment delete confirmation');
     await page.getByRole('button', { name: 'Keep it' }).click();
     await page.getByRole('button', { name: 'Delete service cache' }).click();
@@ -115,7 +115,7 @@ describe.runIf(chromiumAvailable())('hierarchy pages and role walks in Chromium'
     await page.getByRole('button', { name: 'Confirm deleting service cache' }).click();
     await page.getByText('No services yet.').waitFor();
     await page.getByRole('button', { name: 'Delete environment scratch' }).click();
-    await page.getByText('Deleting environment scratch also removes 0 services, 1 variable (with their history).').waitFor();
+    await page.getByText('Deleting environment scratch also removes 0 services and 1 variable (with their history).').waitFor();
     await page.getByRole('button', { name: 'Confirm deleting environment scratch' }).click();
     await heading(page, 'Project shop').waitFor();
     await expect.poll(() => page.getByRole('link', { name: 'scratch', exact: true }).count()).toBe(0);

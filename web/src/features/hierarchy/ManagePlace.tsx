@@ -48,7 +48,7 @@ export function ManagePlace(props: { kind: PlaceKind; slug: string; name: string
       {props.canDelete && (counts ? (
         <div role="alert" className="notice">
           <p>
-            Deleting {kind} {slug} also removes {parts!.join(', ')} (with their history). This cannot be undone.
+            Deleting {kind} {slug} also removes {parts!.length > 1 ? `${parts!.slice(0, -1).join(', ')} and ${parts!.at(-1)}` : parts![0]} (with their history). This cannot be undone.
           </p>
           <button type="button" className="danger" disabled={remove.isPending} onClick={() => remove.mutate()}>Confirm deleting {kind} {slug}</button>
           <button type="button" onClick={() => cascade.reset()}>Keep it</button>
