@@ -23,6 +23,7 @@ import { engineAuthorizer } from './modules/authz/evaluator.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
 import { createScopes, register as registerAuthz, type Scopes } from './modules/authz/index.js';
 import { register as registerAudit, type OpenedAudit } from './modules/audit/index.js';
+import { register as registerCascade } from './modules/cascade/index.js';
 import { register as registerClusters } from './modules/clusters/index.js';
 import { register as registerEnvironments } from './modules/environments/index.js';
 import { register as registerMembers } from './modules/members/index.js';
@@ -185,6 +186,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerAuthz(typed, { scopes, tokens });
       registerAudit(typed, { db, audit });
       registerClusters(typed, { db });
+      registerCascade(typed, { db });
       registerProjects(typed, { db, hierarchyChanged });
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });

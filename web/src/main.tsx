@@ -22,6 +22,8 @@ import './ui/styles.css';
 const project = 'orgs/:org/projects/:project';
 const env = `${project}/environments/:env`;
 
+const effectiveConfig = async () => ({ Component: (await import('./features/config/EffectiveConfigPage')).EffectiveConfigPage });
+
 const router = createBrowserRouter([
   { path: '/signin', element: <SignIn /> },
   { path: '/signup', element: <SignUp /> },
@@ -34,6 +36,7 @@ const router = createBrowserRouter([
       { path: 'invitations/:token', element: <AcceptInvitation /> },
       { path: 'orgs/:org', element: <ProjectsPage /> },
       { path: 'orgs/:org/variables', element: <VariablesPage /> },
+      { path: 'orgs/:org/clusters', lazy: async () => ({ Component: (await import('./features/hierarchy/ClustersPage')).ClustersPage }) },
       { path: 'orgs/:org/members', element: <MembersPage /> },
       { path: 'orgs/:org/audit', element: <AuditPage /> },
       { path: 'orgs/:org/tokens', element: <TokensPage /> },
@@ -44,6 +47,9 @@ const router = createBrowserRouter([
       { path: `${env}/variables`, element: <VariablesPage /> },
       { path: `${env}/services/:service/variables`, element: <VariablesPage /> },
       ...accessRoutes,
+      // Loaded when first opened: the first page ships without it.
+      { path: `${env}/effective`, lazy: effectiveConfig },
+      { path: `${env}/services/:service/effective`, lazy: effectiveConfig },
       { path: '*', element: <NotFound /> },
     ],
   },

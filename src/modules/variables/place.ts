@@ -83,7 +83,7 @@ export function requireWriteEverywhereInProject(access: RequestAccess): void {
  * A pg_service entry is always a secret (SPEC §3): only what names it (the service) and what
  * says nothing about where or as whom it connects (port, sslmode) is shown in clear.
  */
-function maskPgService(definition: PgServiceDefinition) {
+export function maskPgService(definition: PgServiceDefinition) {
   const { service, port, sslmode, extra, ...concealed } = definition;
   return {
     service,

@@ -43,7 +43,7 @@ export function builtinsOf(services: readonly Pick<Service, 'id' | 'kind' | 'slu
 }
 
 // `$${` first, so an escaped reference is never read as one.
-const REFERENCE = /\$\$\{|\$\{([A-Z_][A-Z0-9_]*)\}/g;
+export const REFERENCE = /\$\$\{|\$\{([A-Z_][A-Z0-9_]*)\}/g;
 
 /**
  * A resolution carries at most this many bytes of values (UTF-8, after expansion). Without a

@@ -11,6 +11,7 @@ import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
 import { render, type Format, type VariableScope } from './formats.js';
 import { createVariablesRepo } from './repo.js';
+import { explainResolution } from './explain.js';
 import { builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
 import type { ResolutionCache } from './resolution-cache.js';
 
@@ -66,7 +67,7 @@ export function createResolver(deps: {
      * on behalf of `member`. A warm answer costs no database read and no decryption; the
      * READ_SECRET event is durable before the answer is sent, warm or not.
      */
-    async resolve(access: RequestAccess, options: { format: Format; member?: string }) {
+    async resolve(access: RequestAccess, options: { format: Format; member?: string; explain?: boolean }) {
       // Resolution routes name an environment, or a service in one.
       const { organization, project, environment } = resourceOf(access.scope, 'environment');
       const { service } = access.scope;
@@ -101,13 +102,15 @@ export function createResolver(deps: {
         if (credentials) readable.add(each.id);
         access_ += `${use ? 1 : 0}${credentials ? 1 : 0}`;
       }
-      const renderKey = `${access_}|${options.format}`;
+      const renderKey = `${access_}|${options.format}${options.explain ? '|explain' : ''}`;
       let rendered = inputs.rendered.get(renderKey);
       if (!rendered) {
         const builtins = inputs.builtins.filter((builtin) => usable.has(builtin.serviceId));
         const resolution = resolveDefinitions(inputs.definitions, builtins, (id) => readable.has(id));
+        const slugOf = (id: string) => inputs.services.find((each) => each.id === id)?.slug ?? id;
+        const explained = options.explain ? { contentType: 'application/json', body: JSON.stringify(explainResolution(resolution, inputs.definitions, builtins, slugOf)) } : undefined;
         rendered = {
-          ...render(resolution, options.format),
+          ...(explained ?? render(resolution, options.format)),
           keys: resolution.variables.map((variable) => variable.key),
           services: resolution.pg_services.map((entry) => entry.service),
           omitted: resolution.omitted,
@@ -123,7 +126,7 @@ export function createResolver(deps: {
         target_type: service ? 'service' : 'environment',
         target_id: service?.id ?? environment.id,
         target_name: path,
-        change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${options.format}${memberId !== self ? ' on behalf of a member' : ''}`,
+        change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${options.format}${options.explain ? ' (explained, values masked)' : ''}${memberId !== self ? ' on behalf of a member' : ''}`,
         details: {
           path,
           format: options.format,

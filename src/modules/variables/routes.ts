@@ -2,6 +2,7 @@ import { Type, type TObject } from 'typebox';
 import type { VariableScopeLevel } from '../../kernel/db/schema.js';
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf } from '../../kernel/http/context.js';
+import { invalid } from '../../kernel/errors.js';
 import { ErrorResponse, Page, errorResponses, OrgParams, ProjectParams, EnvironmentParams, ServiceParams } from '../../kernel/http/schemas.js';
 import type { ResourceKind } from '../../kernel/authz/authorizer.js';
 import type { Resolver } from './resolver.js';
@@ -116,14 +117,16 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
         description:
           'Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. ' +
           'A value a format cannot carry exactly is a 400 naming the key and the formats that can. ' +
-          'Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.',
+          'Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered. ' +
+          '`explain=true` (json only) answers where each key comes from instead of its secrets: per key the winning `scope`, the lower-scope definitions it `overrides`, the keys it `references`, its value masked when it is a secret or has one expanded into it (`masked`), pg_service entries masked with their `overrides`, and `omitted_reasons`.',
         params,
         querystring: ResolveQuery,
         response: { ...errorResponses, 422: ErrorResponse, 500: ErrorResponse },
       },
       handler: async (request, reply) => {
-        const query = request.query as { format?: 'json'; member?: string };
-        const rendered = await resolver.resolve(accessOf(request), { format: query.format ?? 'json', member: query.member });
+        const query = request.query as { format?: 'json'; member?: string; explain?: boolean };
+        if (query.explain && (query.format ?? 'json') !== 'json') throw invalid('explain', 'goes with format=json only');
+        const rendered = await resolver.resolve(accessOf(request), { format: query.format ?? 'json', member: query.member, explain: query.explain === true });
         // Pre-serialised: a warm answer is bytes from memory. Never cached by intermediaries.
         return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.body as never);
       },

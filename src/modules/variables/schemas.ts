@@ -132,5 +132,6 @@ export const VersionListQuery = Type.Object({
 export const ResolveQuery = Type.Object({
   format: Type.Optional(Type.Enum(FORMATS, { default: 'json' })),
   member: Type.Optional(Type.String({ format: 'uuid', description: 'Resolve on behalf of this member (needs authz:check unless it is you)' })),
+  explain: Type.Optional(Type.Boolean({ description: 'With format=json: where each key comes from (overrides, references, omitted reasons), values masked' })),
 });
 

@@ -7352,6 +7352,185 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/orgs/{org}/projects/{project}/cascade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What deleting a project removes
+         * @description What deleting it removes, counted, so a person can be told before they confirm. Asked with the permission that deletes it.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Environments deleted with it */
+                            environments: number;
+                            /** @description Services deleted with it */
+                            services: number;
+                            /** @description Live variables deleted with it (member-assigned ones included), their history with them */
+                            variables: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/environments": {
         parameters: {
             query?: never;
@@ -8269,6 +8448,187 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/orgs/{org}/projects/{project}/environments/{env}/cascade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What deleting an environment removes
+         * @description What deleting it removes, counted, so a person can be told before they confirm. Asked with the permission that deletes it.
+         *
+         *     Needs `environment:delete` (Delete (deprovision) an environment) on the environment.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Environments deleted with it */
+                            environments: number;
+                            /** @description Services deleted with it */
+                            services: number;
+                            /** @description Live variables deleted with it (member-assigned ones included), their history with them */
+                            variables: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/environments/{env}/resolve": {
         parameters: {
             query?: never;
@@ -8278,13 +8638,15 @@ export interface paths {
         };
         /**
          * Resolve the variables of an environment (SPEC §3), secrets in clear
-         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.
+         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered. `explain=true` (json only) answers where each key comes from instead of its secrets: per key the winning `scope`, the lower-scope definitions it `overrides`, the keys it `references`, its value masked when it is a secret or has one expanded into it (`masked`), pg_service entries masked with their `overrides`, and `omitted_reasons`.
          *
          *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the environment.
          */
         get: {
             parameters: {
                 query?: {
+                    /** @description With format=json: where each key comes from (overrides, references, omitted reasons), values masked */
+                    explain?: boolean;
                     format?: "json" | "env-json" | "dotenv" | "docker" | "shell" | "yaml" | "pg_service";
                     /** @description Resolve on behalf of this member (needs authz:check unless it is you) */
                     member?: string;
@@ -9413,6 +9775,189 @@ export interface paths {
         };
         trace?: never;
     };
+    "/api/v1/orgs/{org}/projects/{project}/environments/{env}/services/{service}/cascade": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What deleting a service removes
+         * @description What deleting it removes, counted, so a person can be told before they confirm. Asked with the permission that deletes it.
+         *
+         *     Needs `service:delete` (Delete services) on the service.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    service: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            /** @description Environments deleted with it */
+                            environments: number;
+                            /** @description Services deleted with it */
+                            services: number;
+                            /** @description Live variables deleted with it (member-assigned ones included), their history with them */
+                            variables: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/environments/{env}/services/{service}/resolve": {
         parameters: {
             query?: never;
@@ -9422,13 +9967,15 @@ export interface paths {
         };
         /**
          * Resolve the variables of a service (SPEC §3), secrets in clear
-         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered.
+         * @description Precedence builtin < organization < project < environment < service < member. `format` is json (default), env-json, dotenv, docker (for `docker run --env-file`), shell, yaml or pg_service. A value a format cannot carry exactly is a 400 naming the key and the formats that can. Database credentials the caller may not read (database:read_credentials) are left out and listed in `omitted`. Every resolution is recorded as READ_SECRET before it is answered. `explain=true` (json only) answers where each key comes from instead of its secrets: per key the winning `scope`, the lower-scope definitions it `overrides`, the keys it `references`, its value masked when it is a secret or has one expanded into it (`masked`), pg_service entries masked with their `overrides`, and `omitted_reasons`.
          *
          *     Needs `secret:decrypt` (Read secret values in clear (resolution, run, export)) on the service.
          */
         get: {
             parameters: {
                 query?: {
+                    /** @description With format=json: where each key comes from (overrides, references, omitted reasons), values masked */
+                    explain?: boolean;
                     format?: "json" | "env-json" | "dotenv" | "docker" | "shell" | "yaml" | "pg_service";
                     /** @description Resolve on behalf of this member (needs authz:check unless it is you) */
                     member?: string;

@@ -66,6 +66,7 @@ export function Shell() {
             Projects
           </NavLink>
           <NavLink to={`/orgs/${org}/variables`}>Organization variables</NavLink>
+          <NavLink to={`/orgs/${org}/clusters`}>Clusters</NavLink>
           <NavLink to={`/orgs/${org}/members`}>Members</NavLink>
           <NavLink to={`/orgs/${org}/roles`}>Roles</NavLink>
           <NavLink to={`/orgs/${org}/why`}>Why?</NavLink>

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { Link, useParams } from 'react-router';
+import { Link, useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { Field, FieldsetForm, Page, Select } from '../../ui/form';
 import { CardList } from '../../ui/table';
 import { useCan } from '../authz/can';
+import { ManagePlace } from './ManagePlace';
 
 const ENVIRONMENT_TYPES = ['DEVELOPMENT', 'PREVIEW', 'STAGING', 'PRODUCTION'] as const;
 const SERVICE_KINDS = ['application', 'database', 'job', 'container'] as const;
@@ -42,6 +43,8 @@ export function EnvironmentsPage() {
   const key = ['/api/v1/orgs/{org}/projects/{project}/environments', org, project];
   const list = useQuery({ queryKey: key, queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/projects/{project}/environments', { params: { path } })) });
   const canCreate = useCan(org, 'environment:create', project);
+  const canWriteProject = useCan(org, 'project:write', project);
+  const navigate = useNavigate();
   const create = useMutation({
     mutationFn: async (body: { slug: string; name?: string; type: (typeof ENVIRONMENT_TYPES)[number] }) =>
       unwrap(await api.POST('/api/v1/orgs/{org}/projects/{project}/environments', { params: { path }, body })),
@@ -49,6 +52,8 @@ export function EnvironmentsPage() {
   });
   return (
     <Page title={`Project ${project}`} actions={<Link to={`/orgs/${org}/projects/${project}/variables`}>Project variables</Link>}>
+      <ManagePlace kind="project" slug={project} name={project} params={path} canRename={canWriteProject} canDelete={canWriteProject}
+        onRenamed={() => queries.invalidateQueries({ queryKey: ['/api/v1/orgs/{org}/projects', org] })} onDeleted={() => navigate(`/orgs/${org}`)} />
       <h2>Environments</h2>
       <CardList label="Environments" query={list} empty="No environments yet." card={(e) => (
         <><Link to={`/orgs/${org}/projects/${project}/environments/${e.slug}`}>{e.name}</Link> <span className={`badge ${e.type.toLowerCase()}`}>{e.type}</span></>
@@ -70,25 +75,55 @@ export function ServicesPage() {
   const key = ['/api/v1/orgs/{org}/projects/{project}/environments/{env}/services', org, project, env];
   const list = useQuery({ queryKey: key, queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/projects/{project}/environments/{env}/services', { params: { path } })) });
   const canCreate = useCan(org, 'service:create', `${project}/${env}`);
+  const canRenameEnv = useCan(org, 'environment:write', `${project}/${env}`);
+  const canDeleteEnv = useCan(org, 'environment:delete', `${project}/${env}`);
+  const navigate = useNavigate();
   const create = useMutation({
     mutationFn: async (body: { slug: string; name?: string; kind: (typeof SERVICE_KINDS)[number] }) =>
       unwrap(await api.POST('/api/v1/orgs/{org}/projects/{project}/environments/{env}/services', { params: { path }, body })),
     onSuccess: () => queries.invalidateQueries({ queryKey: key }),
   });
   return (
-    <Page title={`Environment ${env}`} actions={<Link to={`${base}/variables`}>Environment variables</Link>}>
+    <Page title={`Environment ${env}`} actions={<span><Link to={`${base}/variables`}>Environment variables</Link> · <Link to={`${base}/effective`}>Effective configuration</Link></span>}>
       <p>
         <Link to={`/orgs/${org}/projects/${project}`}>Back to project {project}</Link>
       </p>
+      <ManagePlace kind="environment" slug={env} name={env} params={path} canRename={canRenameEnv} canDelete={canDeleteEnv}
+        onRenamed={() => queries.invalidateQueries({ queryKey: ['/api/v1/orgs/{org}/projects/{project}/environments', org, project] })}
+        onDeleted={() => navigate(`/orgs/${org}/projects/${project}`)} />
       <h2>Services</h2>
       <CardList label="Services" query={list} empty="No services yet." card={(s) => (
-        <>{s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link></>
+        <ServiceCard service={s} base={base} path={path} onChanged={() => queries.invalidateQueries({ queryKey: key })} />
       )} />
       {canCreate && (
         <CreateForm legend="New service" submit="Create service" mutation={create} choice={{ label: 'Kind', name: 'kind', options: SERVICE_KINDS }}
           onSubmit={(v) => create.mutate({ ...named(v), kind: (v.kind ?? 'application') as (typeof SERVICE_KINDS)[number] })} />
       )}
     </Page>
+  );
+}
+
+type ServiceItem = { slug: string; name: string; kind: string; outputs: Record<string, string> };
+
+/** A service: its kind, its outputs (secret ones masked by the server), its variables, and rename/delete when permitted. */
+function ServiceCard({ service: s, base, path, onChanged }: { service: ServiceItem; base: string; path: Params; onChanged: () => void }) {
+  const place = `${path.project}/${path.env}/${s.slug}`;
+  const canRename = useCan(path.org, 'service:write', place);
+  const canDelete = useCan(path.org, 'service:delete', place);
+  const outputs = Object.entries(s.outputs);
+  return (
+    <>
+      {s.name} <span className="badge">{s.kind}</span> <Link to={`${base}/services/${s.slug}/variables`}>Variables of {s.name}</Link>
+      {' · '}<Link to={`${base}/services/${s.slug}/effective`}>Effective configuration of {s.name}</Link>
+      {outputs.length > 0 && (
+        <dl className="outputs" aria-label={`Outputs of ${s.name}`}>
+          {outputs.map(([name, value]) => (
+            <div key={name}><dt>{name}</dt><dd><code>{value}</code></dd></div>
+          ))}
+        </dl>
+      )}
+      <ManagePlace kind="service" slug={s.slug} name={s.name} params={{ ...path, service: s.slug }} canRename={canRename} canDelete={canDelete} onRenamed={onChanged} onDeleted={onChanged} />
+    </>
   );
 }
 

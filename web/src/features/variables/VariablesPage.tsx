@@ -1,10 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState } from 'react';
+import { memo, useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, Page } from '../../ui/form';
 import { useCan } from '../authz/can';
 import { deleteVariable, listVariables, resourceOf, revealVariable, variablesPath, type Scope, type Variable } from './api';
+import { useMe } from '../auth/session';
+import { BulkPaste } from './BulkPaste';
 import { VariableForm } from './VariableForm';
 import { VariableHistory } from './VariableHistory';
 
@@ -25,23 +27,70 @@ export function VariablesPage() {
   const canWrite = useCan(scope.org, 'secret:write', resource);
   // Reveal goes through resolution, which exists for environments and services only.
   const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
-  const [editing, setEditing] = useState<Variable | 'new' | null>(null);
+  const [editing, setEditing] = useState<Variable | 'new' | 'paste' | null>(null);
   const [filter, setFilter] = useState('');
+  const [mine, setMine] = useState(false);
   const [history, setHistory] = useState<{ id: string; name: string } | null>(null);
-  const refresh = () => queries.invalidateQueries({ queryKey: key });
-  const needle = filter.trim().toLowerCase();
-  const shown = list.data?.filter((v) => !needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle));
+  const me = useMe().data?.user.id;
+  const path = variablesPath(scope);
+  // Stable across renders, so the memoised rows are not all drawn again on each keystroke.
+  const refresh = useCallback(
+    () => queries.invalidateQueries({ queryKey: [path, scope.org, scope.project ?? '', scope.env ?? '', scope.service ?? ''] }),
+    [queries, path, scope.org, scope.project, scope.env, scope.service],
+  );
+  // The table follows the filter a beat behind typing: the field stays responsive over 1,000 rows.
+  const needle = useDeferredValue(filter.trim().toLowerCase());
+  const shown = useMemo(
+    () => list.data?.filter((v) => (!mine || v.assignee_user_id === me) && (!needle || (v.key ?? v.pg_service?.service ?? '').toLowerCase().includes(needle))),
+    [list.data, needle, mine, me],
+  );
+  // A revealed value lives in the page's state only (one at a time): never in the query cache, storage or URL.
+  const [revealed, setRevealed] = useState<{ id: string; value: string | null } | null>(null);
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const reveal = useMutation({
+    mutationFn: async (id: string) => ({ id, value: (await revealVariable(scope, id)) ?? null }),
+    onSuccess: setRevealed,
+    // Not kept in the mutation cache once the page is gone.
+    gcTime: 0,
+  });
+  const remove = useMutation({ mutationFn: (id: string) => deleteVariable(scope, id), onSuccess: () => { setConfirming(null); void refresh(); } });
+  const mutate = useRef({ reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset });
+  mutate.current = { reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset };
+  const actions = useMemo<RowActions>(() => ({
+    reveal: (id) => mutate.current.reveal(id),
+    hide: () => { setRevealed(null); mutate.current.resetReveal(); },
+    confirm: setConfirming,
+    remove: (id) => mutate.current.remove(id),
+    edit: setEditing,
+    history: setHistory,
+  }), []);
+  // Member-assigned variables (project scope) are "overrides": mine are the ones assigned to me.
+  const hasAssigned = Boolean(scope.project && !scope.env);
 
   return (
-    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? <button type="button" onClick={() => setEditing('new')}>Add variable</button> : undefined}>
+    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? (
+      <span>
+        <button type="button" onClick={() => setEditing('new')}>Add variable</button>
+        <button type="button" onClick={() => setEditing('paste')}>Paste a .env file</button>
+      </span>
+    ) : undefined}>
       {scope.project && (
         <p>
           <Link to={scope.env ? `/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}` : `/orgs/${scope.org}/projects/${scope.project}`}>
             Back to {scope.env ? `environment ${scope.env}` : `project ${scope.project}`}
           </Link>
+          {scope.env && (
+            <>
+              {' · '}
+              <Link to={`/orgs/${scope.org}/projects/${scope.project}/environments/${scope.env}${scope.service ? `/services/${scope.service}` : ''}/effective`}>Effective configuration</Link>
+            </>
+          )}
         </p>
       )}
-      {editing !== null && (
+      {editing === 'paste' && list.data && (
+        <BulkPaste scope={scope} existing={list.data} onDone={() => { setEditing(null); void refresh(); }} />
+      )}
+      {editing !== null && editing !== 'paste' && (
         <VariableForm
           scope={scope}
           variable={editing === 'new' ? undefined : editing}
@@ -52,13 +101,26 @@ export function VariablesPage() {
         />
       )}
       <QueryResult error={list.error} items={list.data} pending={list.isPending} loading="Loading variables…" empty="No variables at this scope yet.">
-        {() => <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />}
+        {(items) => (
+          <div className="filters">
+            <Field label="Filter by key" type="search" value={filter} onChange={(event) => setFilter(event.target.value)} autoComplete="off" />
+            {hasAssigned && (
+              <div className="field check">
+                <input id="mine" type="checkbox" checked={mine} onChange={(event) => setMine(event.target.checked)} />
+                <label htmlFor="mine">Only my overrides (assigned to me)</label>
+              </div>
+            )}
+            <p role="status">{shown?.length ?? 0} of {items.length} shown</p>
+          </div>
+        )}
       </QueryResult>
       {shown && shown.length > 0 && (
-        <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', 'Actions']}>
+        <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', hasAssigned && 'For', 'Actions']}>
           {shown.map((v) => (
-            <Row key={v.id} scope={scope} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} onEdit={() => setEditing(v)} onDeleted={refresh}
-              onHistory={(name) => setHistory({ id: v.id, name })} />
+            <Row key={v.id} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} actions={actions}
+              revealed={revealed?.id === v.id ? revealed.value : undefined} confirming={confirming === v.id}
+              error={(reveal.variables === v.id && reveal.error) || (remove.variables === v.id && remove.error) || undefined}
+              forWhom={hasAssigned ? (v.assignee_user_id === null ? 'everyone' : v.assignee_user_id === me ? 'me' : 'a member') : undefined} />
           ))}
         </Table>
       )}
@@ -69,19 +131,34 @@ export function VariablesPage() {
   );
 }
 
-function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDecrypt: boolean; onEdit: () => void; onDeleted: () => void; onHistory: (name: string) => void }) {
-  const { scope, variable: v } = props;
+/** What the page does for a row, stable across renders (the rows are memoised). */
+interface RowActions {
+  reveal: (id: string) => void;
+  hide: () => void;
+  confirm: (id: string | null) => void;
+  remove: (id: string) => void;
+  edit: (v: Variable) => void;
+  history: (h: { id: string; name: string }) => void;
+}
+
+/**
+ * One variable. No hooks of its own and memoised: filtering 1,000 rows mounts and unmounts
+ * plain table rows only. What a row is doing (a revealed value, a pending delete, an error)
+ * is the page's state, one row at a time.
+ */
+const Row = memo(function Row(props: {
+  variable: Variable;
+  canWrite: boolean;
+  canDecrypt: boolean;
+  forWhom?: string;
+  /** Revealed: the value, or null when a lower scope overrides it here. */
+  revealed?: string | null;
+  confirming: boolean;
+  error?: unknown;
+  actions: RowActions;
+}) {
+  const { variable: v, actions, revealed } = props;
   const name = v.key ?? v.pg_service?.service ?? v.id;
-  // A revealed value lives in this row's state only: never in the query cache, storage or URL.
-  const [revealed, setRevealed] = useState<string | null>(null);
-  const [confirming, setConfirming] = useState(false);
-  const reveal = useMutation({
-    mutationFn: () => revealVariable(scope, v.id),
-    onSuccess: (value) => setRevealed(value ?? null),
-    // Not kept in the mutation cache once the row is gone.
-    gcTime: 0,
-  });
-  const remove = useMutation({ mutationFn: () => deleteVariable(scope, v.id), onSuccess: props.onDeleted });
   const secret = v.type === 'secret' || v.type === 'file';
   return (
     <tr>
@@ -91,36 +168,36 @@ function Row(props: { scope: Scope; variable: Variable; canWrite: boolean; canDe
       <td>{v.type}</td>
       <td>
         <code data-testid="value">{revealed ?? v.value ?? (v.pg_service ? `service ${v.pg_service.service}` : '')}</code>
-        {reveal.isSuccess && revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
-        <ErrorText error={reveal.error} />
+        {revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
       </td>
       <td>{v.immutable ? 'yes' : 'no'}</td>
       <td>{v.version}</td>
       <td>
         <When iso={v.updated_at} />
       </td>
+      {props.forWhom !== undefined && <td>{props.forWhom}</td>}
       <td className="actions">
         {secret && props.canDecrypt && (
-          revealed === null ? (
-            <button type="button" onClick={() => reveal.mutate()} aria-label={`Reveal ${name}`}>Reveal</button>
+          revealed === undefined ? (
+            <button type="button" onClick={() => actions.reveal(v.id)} aria-label={`Reveal ${name}`}>Reveal</button>
           ) : (
-            <button type="button" onClick={() => { setRevealed(null); reveal.reset(); }} aria-label={`Hide ${name}`}>Hide</button>
+            <button type="button" onClick={actions.hide} aria-label={`Hide ${name}`}>Hide</button>
           )
         )}
-        <button type="button" onClick={() => props.onHistory(name)} aria-label={`History of ${name}`}>History</button>
-        {props.canWrite && !v.immutable && v.type !== 'pg_service' && (
-          <button type="button" onClick={props.onEdit} aria-label={`Edit ${name}`}>Edit</button>
+        <button type="button" onClick={() => actions.history({ id: v.id, name })} aria-label={`History of ${name}`}>History</button>
+        {props.canWrite && !v.immutable && (
+          <button type="button" onClick={() => actions.edit(v)} aria-label={`Edit ${name}`}>Edit</button>
         )}
-        {props.canWrite && !v.immutable && (confirming ? (
+        {props.canWrite && !v.immutable && (props.confirming ? (
           <>
-            <button type="button" className="danger" onClick={() => remove.mutate()} aria-label={`Confirm deleting ${name}`}>Confirm delete</button>
-            <button type="button" onClick={() => setConfirming(false)}>Cancel</button>
+            <button type="button" className="danger" onClick={() => actions.remove(v.id)} aria-label={`Confirm deleting ${name}`}>Confirm delete</button>
+            <button type="button" onClick={() => actions.confirm(null)}>Cancel</button>
           </>
         ) : (
-          <button type="button" onClick={() => setConfirming(true)} aria-label={`Delete ${name}`}>Delete</button>
+          <button type="button" onClick={() => actions.confirm(v.id)} aria-label={`Delete ${name}`}>Delete</button>
         ))}
-        <ErrorText error={remove.error} />
+        <ErrorText error={props.error} />
       </td>
     </tr>
   );
-}
+});
