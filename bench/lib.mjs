@@ -20,7 +20,12 @@ export async function startServer() {
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await waitReady(base);
+  try {
+    await waitReady(base);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
   return {
     base,
     async stop() {
@@ -32,7 +37,8 @@ export async function startServer() {
 }
 
 export async function waitReady(base, probe = '/readyz') {
-  for (let i = 0; i < 600; i++) {
+  // Three minutes: on a machine shared with test suites a start has taken over one.
+  for (let i = 0; i < 1800; i++) {
     try {
       if ((await fetch(`${base}${probe}`)).ok) return;
     } catch {
@@ -40,7 +46,7 @@ export async function waitReady(base, probe = '/readyz') {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${base} did not become ready in 60 s`);
+  throw new Error(`${base} did not become ready in 180 s`);
 }
 
 export function client(base) {

@@ -88,7 +88,7 @@ function typesMissingWrite(access: RequestAccess): string[] {
  * A member's assigned variables are theirs: listed to them, and to whoever manages the
  * project's variables (secret:write on every environment type), to nobody else.
  */
-function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'all' | string | null {
+export function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'all' | string | null {
   if (level !== 'project' || typesMissingWrite(access).length === 0) return 'all';
   return access.principal.kind === 'user' ? access.principal.user.id : null;
 }
