@@ -28,6 +28,7 @@ export async function startServer() {
   }
   return {
     base,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
@@ -125,6 +126,7 @@ require('http').createServer((req, res) => { res.writeHead(200, { 'content-type'
   await waitReady(`http://127.0.0.1:${port}`, '/');
   return {
     url: `http://127.0.0.1:${port}/`,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
@@ -133,16 +135,31 @@ require('http').createServer((req, res) => { res.writeHead(200, { 'content-type'
   };
 }
 
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux /proc; null elsewhere.
+ * Unlike req/s, CPU per request is not inflated by other jobs on a busy machine.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
 /*
  * One table for every bench script. Each script records its rows; when BENCH_TABLE names a
  * JSON file (bench/run.mjs sets it for the scripts it runs), rows are appended there and the
  * script that set it prints the table; without it a script prints its own rows.
- * `target` is the least acceptable ratio (null: shown, not judged); `maxP99` a latency bound in ms.
+ * `target` is the least acceptable ratio (null: shown, not judged); `maxP99` a latency bound in ms;
+ * `cpuRatio` (shown, not judged) the ceiling's CPU time per request over the path's, which
+ * other jobs on the machine do not move.
  */
 const ownRows = [];
 
-export function recordRow({ path: title, reqs, ratio, target = null, p99 = null, maxP99 = null }) {
-  const row = { path: title, reqs, ratio, target, p99, maxP99 };
+export function recordRow({ path: title, reqs, ratio, target = null, p99 = null, maxP99 = null, cpuRatio = null }) {
+  const row = { path: title, reqs, ratio, target, p99, maxP99, cpuRatio };
   if (!process.env.BENCH_TABLE) return void ownRows.push(row);
   const file = process.env.BENCH_TABLE;
   const rows = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
@@ -153,11 +170,11 @@ export function recordRow({ path: title, reqs, ratio, target = null, p99 = null,
 export function printTable(file) {
   const rows = file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : ownRows;
   const passes = (r) => (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
-  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(6), 'target'.padStart(12), 'p99 ms'.padStart(7), ' result'].join(' '));
+  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(6), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
   for (const r of rows) {
     const target = [r.target === null ? '' : `≥ ${r.target}`, r.maxP99 === null ? '' : `p99<${r.maxP99}`].filter(Boolean).join(', ') || '—';
     const result = r.target === null && r.maxP99 === null ? '' : passes(r) ? 'pass' : 'FAIL';
-    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(6), target.padStart(12), String(r.p99 ?? '').padStart(7), ` ${result}`].join(' '));
+    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(6), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
   }
   return rows.filter((r) => !passes(r)).length;
 }
