@@ -41,6 +41,8 @@ interface CachedSession {
   sessionId: string;
   user: UserPrincipal['user'];
   expiresAt: number;
+  /** Derived from the token once (a hash), not on every request. */
+  csrfToken: string;
   /** When this instance last wrote last_seen_at (it writes at most once a minute). */
   touchedAt: number;
 }
@@ -145,7 +147,7 @@ export function createAccountsService(deps: {
       const principal = (entry: CachedSession): UserPrincipal => ({
         kind: 'user',
         user: entry.user,
-        session: { id: entry.sessionId, via, csrfToken: csrfTokenFor(token) },
+        session: { id: entry.sessionId, via, csrfToken: entry.csrfToken },
       });
 
       const cached = invalidation.healthy ? cache.get(key) : undefined;
@@ -160,6 +162,7 @@ export function createAccountsService(deps: {
         sessionId: row.session_id,
         user: { id: row.user_id, email: row.email, name: row.name },
         expiresAt: row.expires_at.getTime(),
+        csrfToken: csrfTokenFor(token),
         touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
       };
       cache.set(key, entry);
