@@ -12,13 +12,20 @@ export async function startServer() {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // BENCH_CPU_PROF=dir writes the server's V8 CPU profile there when it stops (node --cpu-prof).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
+  const child = spawn(process.execPath, [...profile, 'dist/main.js'], {
     // Every run signs up from 127.0.0.1 into a PostgreSQL database that keeps its sign-up
     // counters between runs: without room, the eleventh run in an hour would get 429.
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
-  await waitReady(base);
+  try {
+    await waitReady(base);
+  } catch (error) {
+    child.kill('SIGTERM');
+    throw error;
+  }
   return {
     base,
     pid: child.pid,
@@ -31,7 +38,8 @@ export async function startServer() {
 }
 
 export async function waitReady(base, probe = '/readyz') {
-  for (let i = 0; i < 600; i++) {
+  // Three minutes: on a machine shared with test suites a start has taken over one.
+  for (let i = 0; i < 1800; i++) {
     try {
       if ((await fetch(`${base}${probe}`)).ok) return;
     } catch {
@@ -39,7 +47,7 @@ export async function waitReady(base, probe = '/readyz') {
     }
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
-  throw new Error(`${base} did not become ready in 60 s`);
+  throw new Error(`${base} did not become ready in 180 s`);
 }
 
 export function client(base) {
@@ -105,4 +113,68 @@ export async function inParallel(items, parallel, task, label) {
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+/** A bare node:http server (a child process, like Coffer) answering `body` to every request: a path's ceiling. */
+export async function bareServer(body, contentType) {
+  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bare-')), 'body');
+  fs.writeFileSync(file, body);
+  const port = 19000 + Math.floor(Math.random() * 1000);
+  const source = `const body = require('fs').readFileSync(${JSON.stringify(file)});
+require('http').createServer((req, res) => { res.writeHead(200, { 'content-type': ${JSON.stringify(contentType)}, 'content-length': body.length }); res.end(body); }).listen(${port}, '127.0.0.1');`;
+  const child = spawn(process.execPath, ['-e', source], { stdio: 'inherit' });
+  await waitReady(`http://127.0.0.1:${port}`, '/');
+  return {
+    url: `http://127.0.0.1:${port}/`,
+    pid: child.pid,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((resolve) => child.on('exit', resolve));
+      fs.rmSync(path.dirname(file), { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * CPU seconds (user + system) a process has used so far, from Linux /proc; null elsewhere.
+ * Unlike req/s, CPU per request is not inflated by other jobs on a busy machine.
+ */
+export function cpuSeconds(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
+  } catch {
+    return null;
+  }
+}
+
+/*
+ * One table for every bench script. Each script records its rows; when BENCH_TABLE names a
+ * JSON file (bench/run.mjs sets it for the scripts it runs), rows are appended there and the
+ * script that set it prints the table; without it a script prints its own rows.
+ * `target` is the least acceptable ratio (null: shown, not judged); `maxP99` a latency bound in ms;
+ * `cpuRatio` (shown, not judged) the ceiling's CPU time per request over the path's, which
+ * other jobs on the machine do not move.
+ */
+const ownRows = [];
+
+export function recordRow({ path: title, reqs, ratio, target = null, p99 = null, maxP99 = null, cpuRatio = null }) {
+  const row = { path: title, reqs, ratio, target, p99, maxP99, cpuRatio };
+  if (!process.env.BENCH_TABLE) return void ownRows.push(row);
+  const file = process.env.BENCH_TABLE;
+  const rows = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
+  fs.writeFileSync(file, JSON.stringify([...rows, row]));
+}
+
+/** Prints the rows (BENCH_TABLE's when `file` is given); returns how many missed their target. */
+export function printTable(file) {
+  const rows = file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : ownRows;
+  const passes = (r) => (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
+  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(6), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
+  for (const r of rows) {
+    const target = [r.target === null ? '' : `≥ ${r.target}`, r.maxP99 === null ? '' : `p99<${r.maxP99}`].filter(Boolean).join(', ') || '—';
+    const result = r.target === null && r.maxP99 === null ? '' : passes(r) ? 'pass' : 'FAIL';
+    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(6), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
+  }
+  return rows.filter((r) => !passes(r)).length;
 }

@@ -22,6 +22,7 @@ import type { Authorizer } from './kernel/authz/authorizer.js';
 import { engineAuthorizer } from './modules/authz/evaluator.js';
 import { ACTIONS, actionLevel, describeAction } from './kernel/authz/catalogue.js';
 import { createScopes, register as registerAuthz, type Scopes } from './modules/authz/index.js';
+import { membershipPublisher } from './modules/authz/membership-cache.js';
 import { register as registerAudit, type OpenedAudit } from './modules/audit/index.js';
 import { register as registerCascade } from './modules/cascade/index.js';
 import { register as registerClusters } from './modules/clusters/index.js';
@@ -123,6 +124,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const { keys: auditKeys, service: audit } = options.audit;
   const limits = createAttemptLimits(db, config.rateLimits);
   const outputs = createServiceOutputs(keyring);
+  const membershipChanged = membershipPublisher(invalidation);
 
   // The guard goes on before any route, since it refuses a route that declares no access, yet
   // it calls what the modules build as they register below: it reaches them through `modules`,
@@ -176,12 +178,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
         'x-coffer-actions': actions,
       }));
       // Each module builds its services and registers its routes; the order is their dependencies'.
-      const members = registerMembers(typed, { db, acceptLimit: limits.invitationAccept });
+      const members = registerMembers(typed, { db, acceptLimit: limits.invitationAccept, membershipChanged });
       const accounts = (modules.accounts = registerAccounts(typed, { db, config, invalidation, limits, hasPendingInvitation: members.hasPendingInvitation }));
-      const roles = registerRoles(typed, { db });
+      const roles = registerRoles(typed, { db, membershipChanged });
       const scopes = (modules.scopes = createScopes({ db, invalidation, roleDefinition: roles.definition }));
       const { hierarchyChanged } = scopes;
-      registerOrganizations(typed, { db, hierarchyChanged });
+      registerOrganizations(typed, { db, hierarchyChanged, membershipChanged });
       const tokens = (modules.tokens = registerTokens(typed, { db, scopeRepo: scopes.scopeRepo, invalidation }));
       registerAuthz(typed, { scopes, tokens });
       registerAudit(typed, { db, audit });

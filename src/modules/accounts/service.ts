@@ -6,6 +6,8 @@ import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
 import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
+import { EVERY_MEMBER, MEMBERSHIP_TOPIC } from '../authz/membership-cache.js';
+import { HIERARCHY_TOPIC } from '../authz/placement-cache.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AttemptLimits } from './rate-limit.js';
@@ -32,12 +34,16 @@ export function csrfTokenFor(sessionToken: string): string {
 
 const SESSION_TOPIC = 'session';
 const MAX_CACHED_SESSIONS = 100_000;
+/** Invalidation keeps GET /me current; the TTL only lets people who left go. */
+const ME_TTL_MS = 10 * 60_000;
 
 interface CachedSession {
   sessionId: string;
   ssoOrganizationId: string | null;
   user: UserPrincipal['user'];
   expiresAt: number;
+  /** Derived from the token once (a hash), not on every request. */
+  csrfToken: string;
   /** When this instance last wrote last_seen_at (it writes at most once a minute). */
   touchedAt: number;
 }
@@ -62,6 +68,24 @@ export function createAccountsService(deps: {
     },
     () => cache.clear(),
   );
+  // GET /me by user: the user row never changes once created, and the organizations listed
+  // change only through the messages subscribed to here (membership added, changed or
+  // removed; an organization renamed or deleted). A read racing such a message is not kept.
+  const mine = new LRUCache<string, Awaited<ReturnType<typeof readMe>>>({ max: MAX_CACHED_SESSIONS, ttl: ME_TTL_MS });
+  let meEpoch = 0;
+  const forgetMe = (userId?: string) => {
+    meEpoch += 1;
+    if (userId === undefined || userId === EVERY_MEMBER) mine.clear();
+    else mine.delete(userId);
+  };
+  invalidation.subscribe(MEMBERSHIP_TOPIC, (key) => forgetMe(key.split(' ')[1]), () => forgetMe());
+  invalidation.subscribe(HIERARCHY_TOPIC, () => forgetMe(), () => forgetMe());
+  async function readMe(userId: string) {
+    const user = await repo.userById(userId);
+    if (!user) throw notFound('User');
+    return { user, organizations: await repo.organizationsOf(user.id) };
+  }
+
   /**
    * A new session for a person whose identity was proven (password, or single sign-on), with
    * its LOGIN security event: every way in ends in the same session, cookie and CSRF rules.
@@ -126,7 +150,7 @@ export function createAccountsService(deps: {
       const principal = (entry: CachedSession): UserPrincipal => ({
         kind: 'user',
         user: entry.user,
-        session: { id: entry.sessionId, via, csrfToken: csrfTokenFor(token), ssoOrganizationId: entry.ssoOrganizationId },
+        session: { id: entry.sessionId, via, csrfToken: entry.csrfToken, ssoOrganizationId: entry.ssoOrganizationId },
       });
 
       const cached = invalidation.healthy ? cache.get(key) : undefined;
@@ -142,6 +166,7 @@ export function createAccountsService(deps: {
         ssoOrganizationId: row.sso_organization_id,
         user: { id: row.user_id, email: row.email, name: row.name },
         expiresAt: row.expires_at.getTime(),
+        csrfToken: csrfTokenFor(token),
         touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
       };
       cache.set(key, entry);
@@ -154,9 +179,13 @@ export function createAccountsService(deps: {
     },
 
     async me(principal: UserPrincipal) {
-      const user = await repo.userById(principal.user.id);
-      if (!user) throw notFound('User');
-      return { user, organizations: await repo.organizationsOf(user.id) };
+      const userId = principal.user.id;
+      const hit = invalidation.healthy ? mine.get(userId) : undefined;
+      if (hit) return hit;
+      const started = meEpoch;
+      const me = await readMe(userId);
+      if (started === meEpoch && invalidation.healthy) mine.set(userId, me);
+      return me;
     },
 
     sessions: (principal: UserPrincipal) => repo.sessionsOf(principal.user.id),

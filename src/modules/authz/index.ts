@@ -8,6 +8,7 @@ import { createAuthzCheck } from './check.js';
 import { createGrantsLoader } from './grants-loader.js';
 import type { CustomRoleDefinition } from './grants.js';
 import { withPlacementCache } from './placement-cache.js';
+import { createMembershipCache } from './membership-cache.js';
 import { authzRoutes } from './routes.js';
 import type { ScopeParams } from '../../kernel/authz/scope.js';
 import { resolveScope } from './resolve-scope.js';
@@ -15,15 +16,18 @@ import { createScopeRepo } from './scope-repo.js';
 
 /**
  * Where a request stands and what its principal holds there, for the guard on every request
- * and for tokens placed in the hierarchy. Placements are cached, so the services that edit or
- * delete part of the hierarchy call `hierarchyChanged`.
+ * and for tokens placed in the hierarchy. Placements and memberships are cached, so the
+ * services that edit or delete part of the hierarchy call `hierarchyChanged`, and those that
+ * change memberships or custom roles call a `membershipPublisher` (membership-cache.ts).
  */
 export function createScopes(deps: {
   db: Kysely<Database>;
   invalidation: Invalidation;
   roleDefinition(roleId: string): Promise<(CustomRoleDefinition & { version: number }) | undefined>;
 }) {
-  const scopeRepo = withPlacementCache(createScopeRepo(deps.db), deps.invalidation);
+  const repo = createScopeRepo(deps.db);
+  const memberships = createMembershipCache(repo.membership, deps.invalidation);
+  const scopeRepo = withPlacementCache(repo, deps.invalidation, memberships);
   const grantsLoader = createGrantsLoader(deps.roleDefinition);
   return {
     scopeRepo,

@@ -1,5 +1,6 @@
 import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
+import type { MembershipCache } from './membership-cache.js';
 import { NO_USER } from './resolve-scope.js';
 import type { Placement, ScopeRepo } from './scope-repo.js';
 
@@ -9,14 +10,14 @@ export const HIERARCHY_TOPIC = 'hierarchy';
 const PLACEMENT_TTL_MS = 10 * 60_000;
 
 /**
- * API tokens are placed in the hierarchy on every request, the hot path of CI and of
- * resolution. A token has no membership (people's memberships are read every time, so a
- * role change applies at once), so its placement depends only on the organization,
- * project, environment and service rows: cached here until any of them changes
- * (`hierarchyChanged`, on this instance first, then on the others). Only complete
- * placements are kept, so a creation never needs to invalidate anything.
+ * Every request is placed in the hierarchy: the hot path of CI, of resolution and of people
+ * in the console. A placement is the organization, project, environment and service rows,
+ * cached here until any of them changes (`hierarchyChanged`, on this instance first, then on
+ * the others), plus, for a person, their membership from the membership cache (which has
+ * its own messages). Only complete placements are kept, so a creation never needs to
+ * invalidate anything.
  */
-export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, maxEntries = 10_000) {
+export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, memberships: MembershipCache, maxEntries = 10_000) {
   const entries = new LRUCache<string, Placement>({ max: maxEntries, ttl: PLACEMENT_TTL_MS });
   let epoch = 0;
   const clear = () => {
@@ -25,23 +26,33 @@ export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, 
   };
   invalidation.subscribe(HIERARCHY_TOPIC, clear, clear);
 
+  /** The rows the slugs name, from the cache or (kept when complete) the database. */
+  async function hierarchy(slugs: Parameters<ScopeRepo['place']>[1]): Promise<Placement> {
+    const key = `${slugs.org}|${slugs.project ?? ''}|${slugs.env ?? ''}|${slugs.service ?? ''}`;
+    const hit = entries.get(key);
+    if (hit) return hit;
+    const started = epoch;
+    const placement = await repo.place(NO_USER, slugs);
+    const complete =
+      placement.organization !== null &&
+      (slugs.project === undefined || placement.project !== null) &&
+      (slugs.env === undefined || placement.environment !== null) &&
+      (slugs.service === undefined || placement.service !== null);
+    // A change committed while we read must not leave the old rows cached.
+    if (complete && started === epoch) entries.set(key, placement);
+    return placement;
+  }
+
   const cached: ScopeRepo & { hierarchyChanged(): Promise<void> } = {
     ...repo,
     async place(userId, slugs) {
-      if (userId !== NO_USER || !invalidation.healthy) return repo.place(userId, slugs);
-      const key = `${slugs.org}|${slugs.project ?? ''}|${slugs.env ?? ''}|${slugs.service ?? ''}`;
-      const hit = entries.get(key);
-      if (hit) return hit;
-      const started = epoch;
-      const placement = await repo.place(userId, slugs);
-      const complete =
-        placement.organization !== null &&
-        (slugs.project === undefined || placement.project !== null) &&
-        (slugs.env === undefined || placement.environment !== null) &&
-        (slugs.service === undefined || placement.service !== null);
-      // A change committed while we read must not leave the old rows cached.
-      if (complete && started === epoch) entries.set(key, placement);
-      return placement;
+      if (!invalidation.healthy) return repo.place(userId, slugs);
+      const placement = await hierarchy(slugs);
+      if (userId === NO_USER) return placement;
+      // Something named does not exist: the organization is all a membership needs.
+      if (placement.organization === null) return placement;
+      const member = await memberships.get(placement.organization.id, userId);
+      return { ...placement, membership: member?.membership ?? null, roleVersion: member?.roleVersion ?? null };
     },
     hierarchyChanged: () => invalidation.publish(HIERARCHY_TOPIC, '*'),
   };

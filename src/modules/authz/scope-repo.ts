@@ -53,6 +53,21 @@ export function createScopeRepo(db: Kysely<Database>) {
       };
     },
 
+    /** A user's membership with its custom role's version; undefined for a stranger. */
+    async membership(organizationId: string, userId: string): Promise<{ membership: Membership; roleVersion: number | null } | undefined> {
+      const row = await db
+        .selectFrom('memberships as m')
+        .leftJoin('custom_roles as r', 'r.id', 'm.role_id')
+        .selectAll('m')
+        .select('r.version as role_version')
+        .where('m.organization_id', '=', organizationId)
+        .where('m.user_id', '=', userId)
+        .executeTakeFirst();
+      if (!row) return undefined;
+      const { role_version, ...membership } = row;
+      return { membership, roleVersion: role_version };
+    },
+
     cluster: (organizationId: string, id: string): Promise<Cluster | undefined> =>
       db
         .selectFrom('clusters')

@@ -11,12 +11,21 @@ import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { recordAudit, withAudit } from '../audit/recorder.js';
 import { normaliseEmail } from '../accounts/service.js';
 import { MEMBER_CONSTRAINTS, createMembersRepo } from './repo.js';
+import type { MembershipChanged } from '../authz/membership-cache.js';
 
 export const INVITATION_PREFIX = 'cfi_';
 const INVITATION_TTL_MS = 7 * 24 * 3600 * 1000;
 
-export function createMembersService(deps: { db: Kysely<Database> }) {
+/**
+ * `membershipChanged` runs after a membership change commits and before it is answered:
+ * every instance has then forgotten the old membership (see membership-cache.ts).
+ */
+export function createMembersService(deps: { db: Kysely<Database>; membershipChanged: MembershipChanged }) {
   const repo = createMembersRepo(deps.db);
+  const announced = async <T>(organizationId: string, userIds: string[], result: T): Promise<T> => {
+    for (const userId of userIds) await deps.membershipChanged(organizationId, userId);
+    return result;
+  };
 
   /** The member `userId` of the organization, locked for the change being made. */
   async function member(r: ReturnType<typeof createMembersRepo>, org: Organization, userId: string) {
@@ -64,7 +73,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
           details: { before: { role: target.role, role_id: target.role_id }, after: { role: assigned.role, role_id: assigned.role_id } },
         });
         return assigned;
-      });
+      }).then((assigned) => announced(org.id, [userId], assigned));
     },
 
     /** Removes a member (or lets one leave); the OWNER must transfer ownership first. */
@@ -79,7 +88,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         await r.removeMember(org.id, userId);
         const email = await r.userEmail(userId);
         note({ event_type: 'DELETE', target_type: 'member', target_id: userId, target_name: email, change: `Removed ${email} from ${org.slug}`, details: { before: { role: target.role, role_id: target.role_id } } });
-      });
+      }).then(() => announced(org.id, [userId], undefined));
     },
 
     /** SPEC §2.4: the new member becomes OWNER and the old Owner ADMIN, in one transaction. */
@@ -98,7 +107,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
         await r.setRole(org.id, userId, 'OWNER', null);
         const email = await r.userEmail(userId);
         note({ event_type: 'UPDATE', target_type: 'member', target_id: userId, target_name: email, change: `Transferred ownership of ${org.slug} from ${principal.user.email} to ${email}`, details: { before: { owner: principal.user.id }, after: { owner: userId } } });
-      });
+      }).then(() => announced(org.id, [principal.user.id, userId], undefined));
     },
 
 
@@ -162,7 +171,7 @@ export function createMembersService(deps: { db: Kysely<Database> }) {
           { event_type: 'CREATE', target_type: 'member', target_id: principal.user.id, target_name: principal.user.email, change: `${principal.user.email} joined as ${invitation.role}`, details: { after: { role: invitation.role } } },
         ]);
         return invitation;
-      });
+      }).then((invitation) => announced(invitation.organization_id, [principal.user.id], invitation));
     },
   };
 }

@@ -6,13 +6,14 @@ import type { UserPrincipal as Principal } from '../../kernel/principal.js';
 import { ORGANIZATION_CONSTRAINTS, createOrganizationsRepo, type OrganizationChanges } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
+import type { MembershipChanged } from '../authz/membership-cache.js';
 import { changedFields, recordAudit, withAudit } from '../audit/recorder.js';
 
 /**
  * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
  * cached token placements hold the old rows, and every instance drops them first.
  */
-export function createOrganizationsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
+export function createOrganizationsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void>; membershipChanged: MembershipChanged }) {
   const repo = createOrganizationsRepo(deps.db);
 
   const fields = (o: Organization) => ({ slug: o.slug, name: o.name, retention_days: o.retention_days, enforce_sso: o.enforce_sso });
@@ -23,7 +24,7 @@ export function createOrganizationsService(deps: { db: Kysely<Database>; hierarc
     /** Creates the organization with its creator as OWNER, both or neither. */
     async create(principal: Principal, input: { slug: string; name?: string }, context: Omit<AuditContext, 'organizationId'>) {
       try {
-        return await deps.db.transaction().execute(async (tx) => {
+        const created = await deps.db.transaction().execute(async (tx) => {
           const txRepo = createOrganizationsRepo(tx);
           const org = await txRepo.insert({ slug: input.slug, name: input.name ?? input.slug });
           await txRepo.addMember({ organization_id: org.id, user_id: principal.user.id, role: 'OWNER' });
@@ -32,6 +33,9 @@ export function createOrganizationsService(deps: { db: Kysely<Database>; hierarc
           ]);
           return org;
         });
+        // The creator's list of organizations (GET /me) is cached.
+        await deps.membershipChanged(created.id, principal.user.id);
+        return created;
       } catch (error) {
         throw translateConstraint(error, { [ORGANIZATION_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
       }

@@ -9,6 +9,7 @@ import { SYSTEM_ROLE_DEFINITIONS, SYSTEM_ROLES, isSystemRole } from '../authz/sy
 import { ROLE_CONSTRAINTS, createRolesRepo, type RoleLists } from './repo.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit } from '../audit/recorder.js';
+import { EVERY_MEMBER, type MembershipChanged } from '../authz/membership-cache.js';
 import type { RoleInput, RoleViewType } from './schemas.js';
 
 /** A role's grants without timestamps, for the audit details. */
@@ -24,7 +25,7 @@ function systemRoleView(name: (typeof SYSTEM_ROLES)[number]): RoleViewType {
   return { id: name, name, description, system: true, grants };
 }
 
-export function createRolesService(deps: { db: Kysely<Database> }) {
+export function createRolesService(deps: { db: Kysely<Database>; membershipChanged: MembershipChanged }) {
   const repo = createRolesRepo(deps.db);
 
   async function view(role: CustomRole, r = repo): Promise<RoleViewType> {
@@ -166,7 +167,7 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
       const org = access.scope.organization;
       const existing = await customRole(org, id);
       try {
-        return await withAudit(deps.db, access.audit, async (tx, note) => {
+        const replaced = await withAudit(deps.db, access.audit, async (tx, note) => {
           const r = createRolesRepo(tx);
           const before = await view(existing, r);
           const lists = await validate(org, input, r);
@@ -176,6 +177,10 @@ export function createRolesService(deps: { db: Kysely<Database> }) {
           note({ event_type: 'UPDATE', target_type: 'role', target_id: role.id, target_name: role.name, change: `Updated custom role ${role.name}`, details: { before: definitionOf(before), after: definitionOf(after) } });
           return after;
         });
+        // Members' cached memberships carry the old version of the role (a role held by
+        // nobody cannot be deleted, so deletion needs no message).
+        await deps.membershipChanged(org.id, EVERY_MEMBER);
+        return replaced;
       } catch (error) {
         throw translateConstraint(error, { [ROLE_CONSTRAINTS.name]: () => nameTaken(input.name) });
       }

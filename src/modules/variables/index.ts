@@ -7,6 +7,7 @@ import { createKeySets } from '../audit/key-sets.js';
 import { createReadAuditBatcher } from '../audit/read-batcher.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
 import type { ServiceOutputs } from '../services/outputs.js';
+import { withListCache } from './list-cache.js';
 import { ResolutionCache } from './resolution-cache.js';
 import { createResolver, type ResolutionInputs } from './resolver.js';
 import { variableRoutes } from './routes.js';
@@ -20,7 +21,7 @@ export function register(app: App, deps: { db: Kysely<Database>; keyring: Keyrin
   const { db, keyring, outputs } = deps;
   const resolutions = new ResolutionCache<ResolutionInputs>(deps.invalidation);
   const changed = (organizationId: string) => resolutions.changed(organizationId);
-  const variables = createVariablesService({ db, keyring, valueHmac: deps.valueHmac, changed });
+  const variables = withListCache(createVariablesService({ db, keyring, valueHmac: deps.valueHmac, changed }), deps.invalidation);
   const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
   variableRoutes(app, variables, resolver);
   return { changed, resolver };
