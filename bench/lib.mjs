@@ -12,7 +12,9 @@ export async function startServer() {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  // BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=DIR' profiles the server (written when it stops).
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, 'dist/main.js'], {
     // Every run signs up from 127.0.0.1 into a PostgreSQL database that keeps its sign-up
     // counters between runs: without room, the eleventh run in an hour would get 429.
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },
@@ -21,12 +23,23 @@ export async function startServer() {
   await waitReady(base);
   return {
     base,
+    pid: child.pid,
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** utime + stime of a live process, in ms (Linux /proc; NaN elsewhere): unlike req/s, barely moved by other jobs on the machine. */
+export function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export async function waitReady(base, probe = '/readyz') {
@@ -104,4 +117,23 @@ export async function inParallel(items, parallel, task, label) {
     }
   };
   await Promise.all(Array.from({ length: parallel }, worker));
+}
+
+/** Rows of the one table `npm run bench` prints: each a path, its req/s, its ratio to the ceiling, the ratio it must reach, and its p99. */
+const tableRows = [];
+export function recordRow({ path, reqs, ratio, target, p99 }) {
+  tableRows.push({ path, reqs, ratio, target, p99 });
+}
+
+/** Prints the recorded rows; a ratio under its target makes the process exit non-zero. */
+export function printTable() {
+  console.log(`\n${'path'.padEnd(52)} ${'req/s'.padStart(8)} ${'ratio'.padStart(6)} ${'target'.padStart(6)} ${'p99 ms'.padStart(7)}`);
+  for (const row of tableRows) {
+    const under = row.target !== undefined && row.ratio < row.target;
+    console.log(
+      `${row.path.padEnd(52)} ${row.reqs.toFixed(0).padStart(8)} ${row.ratio.toFixed(2).padStart(6)} ${(row.target === undefined ? '' : row.target.toFixed(2)).padStart(6)} ${String(row.p99).padStart(7)}${under ? '  UNDER TARGET' : ''}`,
+    );
+    if (under) process.exitCode = 1;
+  }
+  tableRows.length = 0;
 }

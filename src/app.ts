@@ -175,7 +175,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerClusters(typed, { db });
       registerProjects(typed, { db, hierarchyChanged });
       registerEnvironments(typed, { db, hierarchyChanged });
-      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
+      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerSso(typed, { db, keyring, openSession: accounts.openSession, apiPrefix: API_PREFIX, sessionTtlSeconds: config.sessionTtlSeconds });
       resolver = variables.resolver;

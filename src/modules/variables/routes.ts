@@ -106,7 +106,7 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
         const query = request.query as { format?: 'json'; member?: string };
         const rendered = await resolver.resolve(accessOf(request), { format: query.format ?? 'json', member: query.member });
         // Pre-serialised: a warm answer is bytes from memory. Never cached by intermediaries.
-        return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.body as never);
+        return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.bytes as never);
       },
     });
   }
