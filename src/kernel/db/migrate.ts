@@ -78,10 +78,10 @@ const MIGRATION_LOCK = 0x636f66666572; // "coffer"
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the migrator works on any schema
 export async function migrateToLatest(db: Kysely<any>, where?: string): Promise<string[]> {
   const on = where ? ` on ${where}` : '';
-  // The usual start: everything applied. Two small queries instead of the migrator, which
-  // introspects every table to find its own.
-  if (await allApplied(db)) return [];
   try {
+    // The usual start: everything applied. Two small queries instead of the migrator, which
+    // introspects every table to find its own.
+    if (await allApplied(db)) return [];
     return await db.connection().execute(async (connection) => {
       await sql`begin`.execute(connection);
       try {
