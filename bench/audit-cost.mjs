@@ -14,7 +14,7 @@ import { migrateToLatest } from '../dist/kernel/db/migrate.js';
 import { withAudit } from '../dist/modules/audit/recorder.js';
 import { createKeyring } from '../dist/kernel/crypto/keyring.js';
 import { createVariablesRepo } from '../dist/modules/variables/repo.js';
-import { inParallel } from './lib.mjs';
+import { inParallel, printTable, recordRow } from './lib.mjs';
 
 const writes = Number(process.argv[2] ?? 3000);
 const parallel = 8;
@@ -67,6 +67,9 @@ try {
   for (const r of [without, withEvent, without2]) console.log(`  ${r.label.padEnd(22)} ${r.perSecond.toFixed(0).padStart(6)} writes/s`);
   const base = (without.perSecond + without2.perSecond) / 2;
   console.log(`  with audit / without: ${(withEvent.perSecond / base).toFixed(2)}`);
+  // No latency is measured here: p99 is left empty.
+  recordRow({ path: `variable writes with their audit event, ${parallel} writers (PostgreSQL)`, reqs: withEvent.perSecond, ratio: withEvent.perSecond / base, target: 0.8, p99: '' });
+  printTable();
 } finally {
   await handle.close();
   if (temporary) {

@@ -12,9 +12,11 @@ export async function startServer() {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
-  // BENCH_CPU_PROF=dir writes the server's V8 CPU profile there when it stops (node --cpu-prof).
+  // BENCH_CPU_PROF=dir writes the server's V8 CPU profile there when it stops (node --cpu-prof);
+  // BENCH_NODE_ARGS adds any other node flags.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
-  const child = spawn(process.execPath, [...profile, 'dist/main.js'], {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, 'dist/main.js'], {
     // Every run signs up from 127.0.0.1 into a PostgreSQL database that keeps its sign-up
     // counters between runs: without room, the eleventh run in an hour would get 429.
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },
@@ -35,6 +37,16 @@ export async function startServer() {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** utime + stime of a live process, in ms (Linux /proc; NaN elsewhere): unlike req/s, barely moved by other jobs on the machine. */
+export function cpuMs(pid) {
+  try {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
+  } catch {
+    return Number.NaN;
+  }
 }
 
 export async function waitReady(base, probe = '/readyz') {
@@ -135,17 +147,9 @@ require('http').createServer((req, res) => { res.writeHead(200, { 'content-type'
   };
 }
 
-/**
- * CPU seconds (user + system) a process has used so far, from Linux /proc; null elsewhere.
- * Unlike req/s, CPU per request is not inflated by other jobs on a busy machine.
- */
+/** CPU seconds (user + system) a process has used so far; NaN where /proc is missing. */
 export function cpuSeconds(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in USER_HZ (100 on Linux)
-  } catch {
-    return null;
-  }
+  return cpuMs(pid) / 1000;
 }
 
 /*
@@ -168,6 +172,8 @@ export function recordRow({ path: title, reqs, ratio, target = null, p99 = null,
 
 /** Prints the rows (BENCH_TABLE's when `file` is given); returns how many missed their target. */
 export function printTable(file) {
+  // Inside `npm run bench` the script that set BENCH_TABLE prints everyone's rows once.
+  if (!file && process.env.BENCH_TABLE) return 0;
   const rows = file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : ownRows;
   const passes = (r) => (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
   console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(6), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
@@ -176,5 +182,7 @@ export function printTable(file) {
     const result = r.target === null && r.maxP99 === null ? '' : passes(r) ? 'pass' : 'FAIL';
     console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(6), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
   }
-  return rows.filter((r) => !passes(r)).length;
+  const failed = rows.filter((r) => !passes(r)).length;
+  if (failed > 0) process.exitCode = 1;
+  return failed;
 }

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { client, inParallel, measure, seedTree, startServer, waitReady } from './lib.mjs';
+import { bareServer, client, cpuMs, inParallel, measure, seconds, printTable, recordRow, seedTree, startServer, waitReady } from './lib.mjs';
 
 const connections = 50;
 const server = await startServer();
@@ -31,21 +31,12 @@ async function seedVariables(token, env, service, count, label) {
   await inParallel(items, 8, (item) => call('POST', item.url, item.body, token), label);
 }
 
-async function bareServer(body, contentType) {
-  const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bare-')), 'body');
-  fs.writeFileSync(file, body);
-  const port = 19000 + Math.floor(Math.random() * 1000);
-  const source = `const body = require('fs').readFileSync(${JSON.stringify(file)});
-require('http').createServer((req, res) => { res.writeHead(200, { 'content-type': ${JSON.stringify(contentType)}, 'content-length': body.length }); res.end(body); }).listen(${port}, '127.0.0.1');`;
-  const child = spawn(process.execPath, ['-e', source], { stdio: 'inherit' });
-  await waitReady(`http://127.0.0.1:${port}`, '/');
-  return {
-    url: `http://127.0.0.1:${port}/`,
-    async stop() {
-      child.kill('SIGTERM');
-      await new Promise((resolve) => child.on('exit', resolve));
-    },
-  };
+/** `measure`, plus the CPU the server process spent per request (ms): what other jobs on a busy machine do not inflate. */
+async function measureCpu(pid, ...args) {
+  const before = cpuMs(pid);
+  const result = await measure(...args);
+  result.cpu = (cpuMs(pid) - before) / (result.rps * (args[3]?.seconds ?? seconds));
+  return result;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -73,22 +64,26 @@ try {
   let ceiling;
   let resolved;
   try {
-    ceiling = await measure('bare node:http, same bytes @50', bare.url, undefined, { connections });
+    ceiling = await measureCpu(bare.pid, 'bare node:http, same bytes @50', bare.url, undefined, { connections });
   } finally {
     await bare.stop();
   }
-  resolved = await measure('resolve 300 variables, CI token @50', resolveUrl, ci, { connections });
+  resolved = await measureCpu(server.pid, 'resolve 300 variables, CI token @50', resolveUrl, ci, { connections });
   // Issue 14: the same service through the Vault-compatible KV v2 API (what node-vault or ESO would read).
-  const vaulted = await measure('vault KV v2 read, same service @50', `${server.base}/v1/${org}/data/shop/production/backend`, ci, { connections });
+  const vaulted = process.env.BENCH_VAULT === '0' ? undefined : await measureCpu(server.pid, 'vault KV v2 read, same service @50', `${server.base}/v1/${org}/data/shop/production/backend`, ci, { connections });
 
-  console.log(`\nResolve bench — ${process.env.DATABASE_URL ? 'PostgreSQL' : 'embedded PGlite'}, ${connections} connections, body ${body.length} bytes`);
-  console.log('path'.padEnd(40), 'req/s'.padStart(9), 'ratio'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7));
-  for (const r of [ceiling, resolved, vaulted]) {
-    console.log(r.title.padEnd(40), r.rps.toFixed(0).padStart(9), (r.rps / ceiling.rps).toFixed(2).padStart(7), String(r.p50).padStart(7), String(r.p99).padStart(7));
+  const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+  console.log(`\nResolve bench — ${backend}, ${connections} connections, body ${body.length} bytes, load average ${os.loadavg()[0].toFixed(1)}`);
+  console.log('path'.padEnd(40), 'req/s'.padStart(9), 'ratio'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'server CPU µs/req'.padStart(18));
+  for (const r of [ceiling, resolved, vaulted].filter(Boolean)) {
+    console.log(r.title.padEnd(40), r.rps.toFixed(0).padStart(9), (r.rps / ceiling.rps).toFixed(2).padStart(7), String(r.p50).padStart(7), String(r.p99).padStart(7), (r.cpu * 1000).toFixed(0).padStart(18));
   }
+  recordRow({ path: `resolve 300 variables, CI token @50 (${backend})`, reqs: resolved.rps, ratio: resolved.rps / ceiling.rps, target: backend === 'PGlite' ? 0.4 : 0.6, p99: resolved.p99 });
+  if (vaulted) recordRow({ path: `vault KV v2 read, same service @50 (${backend})`, reqs: vaulted.rps, ratio: vaulted.rps / ceiling.rps, target: undefined, p99: vaulted.p99 });
+  printTable();
 
   // Growth: one environment and service per size; cold = the first resolve after a write.
-  const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').map(Number);
+  const sizes = (process.env.BENCH_SIZES ?? '100,1000,10000').split(',').filter(Boolean).map(Number);
   const rows = [];
   for (const size of sizes) {
     const env = `size-${size}`;
@@ -110,9 +105,11 @@ try {
     }
     rows.push({ size: size + 300 / 2, cold: median(cold), warm: median(warm) });
   }
-  console.log('\nvariables reaching the service'.padEnd(32), 'cold ms'.padStart(9), 'warm ms'.padStart(9), '(medians, one client)');
-  for (const row of rows) console.log(String(row.size).padEnd(31), row.cold.toFixed(1).padStart(9), row.warm.toFixed(1).padStart(9));
-  console.log('(the 150 organization and project variables of the first set reach every size too)');
+  if (rows.length > 0) {
+    console.log('\nvariables reaching the service'.padEnd(32), 'cold ms'.padStart(9), 'warm ms'.padStart(9), '(medians, one client)');
+    for (const row of rows) console.log(String(row.size).padEnd(31), row.cold.toFixed(1).padStart(9), row.warm.toFixed(1).padStart(9));
+    console.log('(the 150 organization and project variables of the first set reach every size too)');
+  }
 } finally {
   await server.stop();
 }

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { cpuMs } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-start-'));
@@ -33,16 +34,6 @@ async function start() {
   child.kill('SIGTERM');
   await exited;
   return { ms, cpu };
-}
-
-/** utime + stime of a live process, in ms (Linux; NaN elsewhere). */
-function cpuMs(pid) {
-  try {
-    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // clock ticks, USER_HZ = 100
-  } catch {
-    return Number.NaN;
-  }
 }
 
 try {

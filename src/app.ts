@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AjvCompiler } from '@fastify/ajv-compiler';
+import { SerializerSelector } from '@fastify/fast-json-stringify-compiler';
 import cookie from '@fastify/cookie';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger } from 'fastify';
@@ -82,8 +83,37 @@ const TRACE_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const strictBodies = (externalSchemas: any, options: any) => {
   const coercing = ajvCompilers(externalSchemas, options);
   const strict = ajvCompilers(externalSchemas, { ...options, customOptions: { ...options.customOptions, coerceTypes: false } });
-  return (route: { httpPart?: string }) => (route.httpPart === 'body' ? strict(route as never) : coercing(route as never));
+  return (route: { httpPart?: string }) => lazily(() => (route.httpPart === 'body' ? strict(route as never) : coercing(route as never)) as Validator);
 };
+
+type Validator = ((data: unknown) => unknown) & { errors?: unknown };
+
+const serializerCompilers = SerializerSelector();
+
+/** Response serialisers, like validators, built on first use (see lazily). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- as strictBodies
+const lazySerializers = (externalSchemas: any, options: any) => {
+  const build = serializerCompilers(externalSchemas, options);
+  return (route: Parameters<typeof build>[0]) => {
+    let serialize: ((data: unknown) => string) | undefined;
+    return (data: unknown) => (serialize ??= build(route) as (data: unknown) => string)(data);
+  };
+};
+
+/**
+ * A validator compiled on its first use rather than at start: compiling every route's
+ * schemas was a fifth of the time to /readyz, and most routes are not called soon after.
+ */
+function lazily(compile: () => Validator): Validator {
+  let compiled: Validator | undefined;
+  const validate: Validator = (data) => {
+    compiled ??= compile();
+    const result = compiled(data);
+    validate.errors = compiled.errors;
+    return result;
+  };
+  return validate;
+}
 
 /** Builds the whole HTTP application over an open database: the composition root. */
 export async function buildApp(options: AppOptions): Promise<App> {
@@ -101,7 +131,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       return typeof offered === 'string' && TRACE_ID.test(offered) ? offered : randomUUID();
     },
     ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false }, onCreate: useStrictFormats },
-    schemaController: { compilersFactory: { buildValidator: strictBodies as never } },
+    schemaController: { compilersFactory: { buildValidator: strictBodies as never, buildSerializer: lazySerializers as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
   app.addHook('onSend', async (request, reply) => {
@@ -191,7 +221,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerCascade(typed, { db });
       registerProjects(typed, { db, hierarchyChanged });
       registerEnvironments(typed, { db, hierarchyChanged });
-      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
+      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       modules.sso = registerSso(typed, {
         db,

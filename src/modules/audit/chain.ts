@@ -20,8 +20,20 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
-/** SPEC §6: hash = SHA-256(canonical event ‖ previous hash). */
-export function chainHash(event: ChainedEvent, previous: Buffer): Buffer {
-  const canonical = canonicalJson({ ...event, occurred_at: event.occurred_at.toISOString() });
+/**
+ * SPEC §6: hash = SHA-256(canonical event ‖ previous hash). `canonicalDetails`, when the
+ * caller has it (canonicalJson(event.details), kept for a details object that repeats, like
+ * a cached resolution's), is used as is: the same text, not computed again per event.
+ */
+export function chainHash(event: ChainedEvent, previous: Buffer, canonicalDetails?: string): Buffer {
+  const record: Record<string, unknown> = { ...event, occurred_at: event.occurred_at.toISOString() };
+  const canonical =
+    canonicalDetails === undefined
+      ? canonicalJson(record)
+      : `{${Object.keys(record)
+          .filter((key) => record[key] !== undefined)
+          .sort()
+          .map((key) => `${JSON.stringify(key)}:${key === 'details' ? canonicalDetails : canonicalJson(record[key])}`)
+          .join(',')}}`;
   return createHash('sha256').update(canonical).update(previous).digest();
 }

@@ -77,6 +77,54 @@ describe('read audit batcher', () => {
     expect([head.last_seq, Buffer.from(head.last_hash).equals(Buffer.from(rows.at(-1)!.hash))]).toEqual([6, true]);
   });
 
+  it('chains batches sent while earlier ones commit from where those will end, without the lock', async () => {
+    const organization = await newOrganization('batch-ahead');
+    const batcher = createReadAuditBatcher(database.db, { windowMs: 1, maxBatch: 5, maxInFlight: 4 });
+    const read = (i: number) => batcher.record(context(organization, `a${i}`), { event_type: 'READ_SECRET', target_type: 'environment', change: `read ${i}` });
+    await read(0); // the first append locks: nothing is remembered yet
+    await Promise.all(Array.from({ length: 20 }, (_, i) => read(i + 1)));
+    expect([batcher.flushes, batcher.locked]).toEqual([5, 1]);
+    const rows = await database.db.selectFrom('audit_events').select(['seq', 'change']).where('organization_id', '=', organization).orderBy('seq').execute();
+    expect(rows.map((r) => [r.seq, r.change])).toEqual(Array.from({ length: 21 }, (_, i) => [i + 1, `read ${i}`]));
+  });
+
+  it('keeps the chain whole with several batches in flight, a failed one failing only its own reads', async () => {
+    const organization = await newOrganization('batch-pipeline');
+    // Batches of 5 sent at once, four in flight: the second is chained from where the first
+    // will end before the first commits, and so on.
+    const batcher = createReadAuditBatcher(database.db, { windowMs: 1, maxBatch: 5, maxInFlight: 4 });
+    const read = (i: number) =>
+      batcher.record(context(organization, `p${i}`), {
+        event_type: 'READ_SECRET',
+        target_type: 'environment',
+        change: `read ${i}`,
+        // The second batch cannot be stored (JSON text may not hold NUL): its reads must fail.
+        details: i === 7 ? { note: 'bad \u0000 text' } : { i },
+      });
+    await batcher.record(context(organization, 'warm'), { event_type: 'READ_SECRET', target_type: 'environment', change: 'warm' });
+    const results = await Promise.allSettled(Array.from({ length: 30 }, (_, i) => read(i)));
+    expect(results.map((r) => r.status)).toEqual(Array.from({ length: 30 }, (_, i) => (i >= 5 && i < 10 ? 'rejected' : 'fulfilled')));
+    expect(batcher.flushes).toBe(7);
+    const rows = await database.db.selectFrom('audit_events').selectAll().where('organization_id', '=', organization).orderBy('seq').execute();
+    expect(rows.map((r) => [r.seq, r.change])).toEqual([
+      [1, 'warm'],
+      ...Array.from({ length: 30 }, (_, i) => i)
+        .filter((i) => i < 5 || i >= 10)
+        .map((i, index) => [index + 2, `read ${i}`]),
+    ]);
+    for (const [index, row] of rows.entries()) {
+      expect(Buffer.from(row.prev_hash).equals(index === 0 ? GENESIS_HASH : Buffer.from(rows[index - 1]!.hash))).toBe(true);
+      const { id: _id, hash, prev_hash, ...event } = row;
+      expect(chainHash({ ...event, details: row.details }, Buffer.from(prev_hash)).equals(Buffer.from(hash))).toBe(true);
+    }
+    const head = await database.db.selectFrom('audit_chains').selectAll().where('organization_id', '=', organization).executeTakeFirstOrThrow();
+    expect([head.last_seq, Buffer.from(head.last_hash).equals(Buffer.from(rows.at(-1)!.hash))]).toEqual([26, true]);
+    // And the batcher's own idea of the head is right again: the next read appends after it.
+    await read(30);
+    const last = await database.db.selectFrom('audit_events').select(['seq', 'change']).where('organization_id', '=', organization).orderBy('seq', 'desc').limit(1).executeTakeFirstOrThrow();
+    expect([last.seq, last.change]).toEqual([27, 'read 30']);
+  });
+
   it('inserts nothing from a stale head', async () => {
     const organization = await newOrganization('stale-head');
     const [first] = await database.db.transaction().execute((tx) => recordAudit(tx, context(organization, 'w'), [{ event_type: 'NOTE', target_type: 'note', change: 'one' }]));

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../kernel/db/schema.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
-import { appendIfHeadIs, appendToChain, type AuditEventInput, type ChainHead } from './recorder.js';
+import { appendRowsIfHeadIs, appendToChain, chainRows, type AuditEventInput, type ChainHead } from './recorder.js';
 
 interface Pending {
   context: AuditContext;
@@ -10,73 +10,122 @@ interface Pending {
   reject: (error: unknown) => void;
 }
 
+/** One organization's chain as this batcher sees it. */
+interface Chain {
+  /** Where the chain ends once every batch sent so far has committed; undefined when not known. */
+  expected: ChainHead | undefined;
+  /** Settles when the last batch sent has: with the head it left, or null when it failed. */
+  tail: Promise<ChainHead | null>;
+  settled: boolean;
+}
+
+const sameHead = (a: ChainHead | null, b: ChainHead) => a !== null && a.seq === b.seq && a.hash.equals(b.hash);
+
 /**
  * Group commit for read events (READ_SECRET): Vault's rule is no audit, no answer, so a
  * read waits until its event is durable — but events arriving within `windowMs` share one
- * transaction (one multi-row insert per organization) instead of paying one commit each.
+ * statement (one multi-row insert per organization) instead of paying one commit each.
+ *
+ * Up to `maxInFlight` batches commit at once, so the server is not idle while one commit
+ * waits for the disk. The chain stays one line: each batch is hashed in memory from where
+ * the batch before it will leave the chain, and its statement inserts only if the head row
+ * is exactly there — so it commits after that batch (on PostgreSQL it waits for that row's
+ * lock) or not at all. A batch that could not (it ran before the earlier one reached the
+ * row, the earlier one failed, or another writer moved the head) waits for every earlier
+ * batch to settle and appends under the head row's lock, hashing again from the real head.
+ * A batch that fails fails its own reads only.
  */
-export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs?: number; maxBatch?: number } = {}) {
+export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs?: number; maxBatch?: number; maxInFlight?: number } = {}) {
   const windowMs = options.windowMs ?? 2;
   const maxBatch = options.maxBatch ?? 500;
+  const maxInFlight = options.maxInFlight ?? 4;
   const pending: Pending[] = [];
+  const chains = new Map<string, Chain>();
   let timer: NodeJS.Timeout | undefined;
-  // One transaction at a time: while it commits, the next batch gathers, so batches grow
-  // with load instead of queueing one after another on the chain's row lock.
-  let inFlight = false;
+  let inFlight = 0;
   let flushes = 0;
+  let locked = 0;
 
   function schedule() {
-    if (inFlight || pending.length === 0) return;
+    if (pending.length === 0 || inFlight >= maxInFlight) return;
     if (pending.length >= maxBatch) {
       clearTimeout(timer);
       timer = undefined;
-      void flush();
+      flush();
     } else {
       timer ??= setTimeout(() => {
         timer = undefined;
-        void flush();
+        flush();
       }, windowMs);
     }
   }
 
-  // Where each organization's chain ended after our last append: usually still true, so the
-  // next batch is one statement; when not, appendIfHeadIs inserts nothing and we lock instead.
-  const heads = new Map<string, ChainHead>();
+  /** Sends one organization's events after the batches already sent for it; settles when they are durable or failed. */
+  function send(organizationId: string, items: Pending[]): Promise<void> {
+    let chain = chains.get(organizationId);
+    if (!chain) chains.set(organizationId, (chain = { expected: undefined, tail: Promise.resolve(null), settled: true }));
+    const previous = chain.tail;
+    const racing = !chain.settled;
+    const from = chain.expected;
+    const rows = from ? chainRows(organizationId, items, from) : undefined;
+    const after = rows ? { seq: rows.at(-1)!.seq, hash: rows.at(-1)!.hash } : undefined;
 
-  async function append(organizationId: string, items: Pending[]) {
-    try {
-      const known = heads.get(organizationId);
-      let events = known ? await appendIfHeadIs(db, organizationId, items, known) : null;
-      events ??= await db.transaction().execute((tx) => appendToChain(tx, organizationId, items));
+    const outcome = (async (): Promise<ChainHead> => {
+      if (from && rows && after) {
+        if (await appendRowsIfHeadIs(db, organizationId, items, rows, from)) return after;
+        // Sent while the batch before was committing, it may have reached the head row first: once more after it.
+        if (racing && sameHead(await previous, from) && (await appendRowsIfHeadIs(db, organizationId, items, rows, from))) return after;
+      }
+      await previous;
+      locked += 1;
+      const events = await db.transaction().execute((tx) => appendToChain(tx, organizationId, items));
       const last = events.at(-1)!;
-      heads.set(organizationId, { seq: last.seq, hash: last.hash });
-      for (const item of items) item.resolve();
-    } catch (error) {
-      heads.delete(organizationId);
-      for (const item of items) item.reject(error);
-    }
+      return { seq: last.seq, hash: last.hash };
+    })();
+
+    const tail = outcome.then(
+      (head) => head,
+      () => null,
+    );
+    chain.tail = tail;
+    chain.expected = after;
+    chain.settled = false;
+    const current = chain;
+    void tail.then((head) => {
+      if (current.tail !== tail) return; // a later batch was sent meanwhile: its outcome decides
+      current.settled = true;
+      current.expected = head ?? undefined;
+    });
+    return outcome.then(
+      () => {
+        for (const item of items) item.resolve();
+      },
+      (error: unknown) => {
+        for (const item of items) item.reject(error);
+      },
+    );
   }
 
-  async function flush() {
-    if (inFlight || pending.length === 0) return;
-    inFlight = true;
+  function flush() {
+    if (pending.length === 0 || inFlight >= maxInFlight) return;
     const batch = pending.splice(0, maxBatch);
     flushes += 1;
-    try {
-      const byOrganization = new Map<string, Pending[]>();
-      for (const item of batch) {
-        const list = byOrganization.get(item.context.organizationId) ?? [];
-        list.push(item);
-        byOrganization.set(item.context.organizationId, list);
-      }
-      // One append per organization, each event with its own actor, tool and request;
-      // organizations are independent chains, so each is released when its own commits.
-      await Promise.all([...byOrganization].map(([organizationId, items]) => append(organizationId, items)));
-    } finally {
-      inFlight = false;
-      // What arrived during the commit has already waited a whole window: write it now.
-      if (pending.length > 0) void flush();
+    inFlight += 1;
+    const byOrganization = new Map<string, Pending[]>();
+    for (const item of batch) {
+      const list = byOrganization.get(item.context.organizationId);
+      if (list) list.push(item);
+      else byOrganization.set(item.context.organizationId, [item]);
     }
+    // One append per organization, each event with its own actor, tool and request;
+    // organizations are independent chains, so each is released when its own commits.
+    void Promise.all([...byOrganization].map(([organizationId, items]) => send(organizationId, items))).finally(() => {
+      inFlight -= 1;
+      // What waited for a free slot has already waited a whole window: send it now.
+      if (pending.length > 0 && timer === undefined) flush();
+      else schedule();
+    });
+    schedule();
   }
 
   return {
@@ -87,9 +136,13 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
         schedule();
       });
     },
-    /** How many transactions were used so far (for tests and the benchmark). */
+    /** How many batches were sent so far (for tests and the benchmark). */
     get flushes() {
       return flushes;
+    },
+    /** How many organization batches were appended under the head row's lock rather than from the remembered head. */
+    get locked() {
+      return locked;
     },
   };
 }

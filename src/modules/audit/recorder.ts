@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
-import { chainHash, type ChainedEvent } from './chain.js';
+import { canonicalJson, chainHash, type ChainedEvent } from './chain.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { createAuditRepo } from './repo.js';
 
@@ -37,8 +37,23 @@ export interface ChainHead {
 
 export type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer };
 
+/**
+ * A details object's canonical text and its JSON, kept per object: a cached resolution
+ * records the same details object on every read, so it is serialised once, not per event.
+ * Details are never changed once recorded, which is what makes identity a safe key.
+ */
+const detailsTexts = new WeakMap<object, { canonical: string; json: string }>();
+function detailsText(details: Record<string, unknown>) {
+  let text = detailsTexts.get(details);
+  if (!text) {
+    text = { canonical: canonicalJson(details), json: JSON.stringify(details) };
+    detailsTexts.set(details, text);
+  }
+  return text;
+}
+
 /** The rows that extend the chain from `head`, hashed in order. */
-function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
+export function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
   let seq = head.seq;
   let previous = head.hash;
   return items.map(({ context, event: input }) => {
@@ -60,15 +75,16 @@ function chainRows(organizationId: string, items: ChainItem[], head: ChainHead):
       request_id: context.requestId,
       details: input.details ?? {},
     };
-    const hash = chainHash(event, previous);
-    const row = { ...event, details: JSON.stringify(event.details), prev_hash: previous, hash };
+    const text = detailsText(event.details);
+    const hash = chainHash(event, previous, text.canonical);
+    const row = { ...event, details: text.json, prev_hash: previous, hash };
     previous = hash;
     return row;
   });
 }
 
 // Only ids come back: echoing whole rows (read events list every key) would double what a batch costs.
-function recorded(rows: ChainRow[], items: ChainItem[], returned: { id: string; seq: number }[]): AuditEvent[] {
+export function recorded(rows: ChainRow[], items: ChainItem[], returned: { id: string; seq: number }[]): AuditEvent[] {
   const idOf = new Map(returned.map((row) => [Number(row.seq), row.id]));
   return rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {}, id: idOf.get(row.seq)! }));
 }
@@ -96,7 +112,11 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
  * trip instead of four is what group-committed read events wait on.
  */
 export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
-  const rows = chainRows(organizationId, items, head);
+  return appendRowsIfHeadIs(db, organizationId, items, chainRows(organizationId, items, head), head);
+}
+
+/** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits). */
+export async function appendRowsIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], rows: ChainRow[], head: ChainHead): Promise<AuditEvent[] | null> {
   const returned = await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head);
   return returned.length === rows.length ? recorded(rows, items, returned) : null;
 }

@@ -7,6 +7,7 @@ import { resourceOf } from '../../kernel/authz/scope.js';
 import type { KeySets } from '../audit/key-sets.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { ReadAuditBatcher } from '../audit/read-batcher.js';
+import type { AuditEventInput } from '../audit/recorder.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { PgServiceDefinition } from './pg-service.js';
 import { render, type Format, type VariableScope } from './formats.js';
@@ -28,11 +29,15 @@ export interface ResolutionInputs {
 interface Rendered {
   contentType: string;
   body: string;
+  /** `body` as UTF-8, encoded once: what the HTTP route sends, with its length known. */
+  bytes: Buffer;
   keys: string[];
   /** The stored key list's digest, once stored (see audit/key-sets.ts). */
   keySet?: string;
   services: string[];
   omitted: string[];
+  /** The READ_SECRET events of this rendering by path and whether on behalf of a member: built once, so their details are serialised once. */
+  events?: Map<string, AuditEventInput>;
 }
 
 export function createResolver(deps: {
@@ -59,6 +64,27 @@ export function createResolver(deps: {
     const builtins = builtinsOf(services);
     const credentialIds = new Set(builtins.flatMap((builtin) => (builtin.credentialOf ? [builtin.credentialOf] : [])));
     return { definitions, builtins, services, credentialIds, rendered: new Map() };
+  }
+
+  /** READ_SECRET of one rendering; its target is the place the rendering was made for. */
+  function readEvent(rendered: Rendered, format: Format, memberId: string | null, onBehalf: boolean, place: { path: string; targetType: string; targetId: string; explained: boolean }): AuditEventInput {
+    const { path, targetType, targetId, explained } = place;
+    return {
+      event_type: 'READ_SECRET',
+      target_type: targetType,
+      target_id: targetId,
+      target_name: path,
+      change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${format}${explained ? ' (explained, values masked)' : ''}${onBehalf ? ' on behalf of a member' : ''}`,
+      details: {
+        path,
+        format,
+        member_id: memberId,
+        key_count: rendered.keys.length,
+        key_set: rendered.keySet,
+        pg_services: rendered.services,
+        omitted: rendered.omitted,
+      },
+    };
   }
 
   return {
@@ -108,9 +134,12 @@ export function createResolver(deps: {
         const builtins = inputs.builtins.filter((builtin) => usable.has(builtin.serviceId));
         const resolution = resolveDefinitions(inputs.definitions, builtins, (id) => readable.has(id));
         const slugOf = (id: string) => inputs.services.find((each) => each.id === id)?.slug ?? id;
-        const explained = options.explain ? { contentType: 'application/json', body: JSON.stringify(explainResolution(resolution, inputs.definitions, builtins, slugOf)) } : undefined;
+        const text = options.explain
+          ? { contentType: 'application/json', body: JSON.stringify(explainResolution(resolution, inputs.definitions, builtins, slugOf)) }
+          : render(resolution, options.format);
         rendered = {
-          ...(explained ?? render(resolution, options.format)),
+          ...text,
+          bytes: Buffer.from(text.body),
           keys: resolution.variables.map((variable) => variable.key),
           services: resolution.pg_services.map((entry) => entry.service),
           omitted: resolution.omitted,
@@ -118,25 +147,18 @@ export function createResolver(deps: {
         inputs.rendered.set(renderKey, rendered);
       }
 
-      const path = `${project.slug}/${environment.slug}${service ? `/${service.slug}` : ''}`;
       // The key list is stored once, before the first event that names it by digest.
       rendered.keySet ??= await deps.keySets.ensure(organization.id, rendered.keys);
-      await deps.readAudit.record(access.audit, {
-        event_type: 'READ_SECRET',
-        target_type: service ? 'service' : 'environment',
-        target_id: service?.id ?? environment.id,
-        target_name: path,
-        change: `Resolved ${rendered.keys.length} variables${rendered.services.length ? ` and ${rendered.services.length} pg_service entries` : ''} of ${path} as ${options.format}${options.explain ? ' (explained, values masked)' : ''}${memberId !== self ? ' on behalf of a member' : ''}`,
-        details: {
-          path,
-          format: options.format,
-          member_id: memberId,
-          key_count: rendered.keys.length,
-          key_set: rendered.keySet,
-          pg_services: rendered.services,
-          omitted: rendered.omitted,
-        },
-      });
+      const onBehalf = memberId !== self;
+      const path = `${project.slug}/${environment.slug}${service ? `/${service.slug}` : ''}`;
+      const events = (rendered.events ??= new Map());
+      let event = events.get(`${onBehalf}|${path}`);
+      if (!event) {
+        const place = { path, targetType: service ? 'service' : 'environment', targetId: service?.id ?? environment.id, explained: options.explain === true };
+        event = readEvent(rendered, options.format, memberId, onBehalf, place);
+        events.set(`${onBehalf}|${path}`, event);
+      }
+      await deps.readAudit.record(access.audit, event);
       return rendered;
     },
   };

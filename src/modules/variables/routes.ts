@@ -128,7 +128,7 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
         if (query.explain && (query.format ?? 'json') !== 'json') throw invalid('explain', 'goes with format=json only');
         const rendered = await resolver.resolve(accessOf(request), { format: query.format ?? 'json', member: query.member, explain: query.explain === true });
         // Pre-serialised: a warm answer is bytes from memory. Never cached by intermediaries.
-        return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.body as never);
+        return reply.type(rendered.contentType).header('cache-control', 'no-store').send(rendered.bytes as never);
       },
     });
   }
