@@ -4,11 +4,8 @@
 // child process, like Coffer) answering the same bytes, measured in the same run, and the same
 // service read through the Vault-compatible API (issue 14). Then how
 // resolve latency grows from 100 to 10,000 variables, cold (just after a write) and warm.
-import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import os from 'node:os';
-import path from 'node:path';
-import { bareServer, client, cpuMs, inParallel, measure, seconds, printTable, recordRow, seedTree, startServer, waitReady } from './lib.mjs';
+import { bareServer, client, cpuMs, inParallel, measure, seconds, printTable, recordRow, seedTree, startServer } from './lib.mjs';
 
 const connections = 50;
 const server = await startServer();
