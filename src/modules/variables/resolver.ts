@@ -13,6 +13,8 @@ import { render, type Format, type VariableScope } from './formats.js';
 import { createVariablesRepo } from './repo.js';
 import { builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
 import type { ResolutionCache } from './resolution-cache.js';
+import { clientResolution } from './client-resolution.js';
+import { clientManagedRefusal } from './client-values.js';
 
 /** What one (place, member) resolves from, decrypted, plus its renderings per credential access and format. */
 export interface ResolutionInputs {
@@ -44,7 +46,7 @@ export function createResolver(deps: {
 }) {
   const repo = createVariablesRepo(deps.db);
 
-  async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }): Promise<ResolutionInputs> {
+  async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }, clientManaged: boolean): Promise<ResolutionInputs> {
     const [rows, sealed] = await Promise.all([repo.reaching(ids), repo.servicesOf(ids.environmentId)]);
     const services = await deps.outputs.open(deps.db, sealed);
     const keys = await deps.keyring.byIds(deps.db, rows.map((row) => row.data_key_id));
@@ -53,7 +55,16 @@ export function createResolver(deps: {
       const scope: VariableScope = row.assignee_user_id !== null ? 'member' : row.scope;
       return row.type === 'pg_service'
         ? { scope, variable_id: row.id, type: 'pg_service', definition: JSON.parse(plaintext) as PgServiceDefinition }
-        : { scope, variable_id: row.id, type: row.type, key: row.name, value: plaintext, mount_path: row.mount_path };
+        : {
+            scope,
+            variable_id: row.id,
+            type: row.type,
+            key: row.name,
+            value: plaintext,
+            mount_path: row.mount_path,
+            // The project's own values are client ciphertext, bound to their version; organization ones stay server-managed.
+            ...(clientManaged && row.scope !== 'organization' ? { version: row.version } : {}),
+          };
     });
     const builtins = builtinsOf(services);
     const credentialIds = new Set(builtins.flatMap((builtin) => (builtin.credentialOf ? [builtin.credentialOf] : [])));
@@ -70,6 +81,8 @@ export function createResolver(deps: {
       // Resolution routes name an environment, or a service in one.
       const { organization, project, environment } = resourceOf(access.scope, 'environment');
       const { service } = access.scope;
+      const clientManaged = project.encryption === 'client';
+      if (clientManaged && options.format !== 'json') throw clientManagedRefusal(project, `render its values as ${options.format}`);
       const principal = access.principal;
       const self = principal.kind === 'user' ? principal.user.id : null;
       let memberId = self;
@@ -83,7 +96,7 @@ export function createResolver(deps: {
       let inputs = deps.cache.get(organization.id, key);
       if (!inputs) {
         const generation = deps.cache.begin(organization.id);
-        inputs = await load({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
+        inputs = await load({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId }, clientManaged);
         deps.cache.set(organization.id, key, generation, inputs);
       }
 
@@ -105,9 +118,11 @@ export function createResolver(deps: {
       let rendered = inputs.rendered.get(renderKey);
       if (!rendered) {
         const builtins = inputs.builtins.filter((builtin) => usable.has(builtin.serviceId));
-        const resolution = resolveDefinitions(inputs.definitions, builtins, (id) => readable.has(id));
+        const mayRead = (id: string) => readable.has(id);
+        const binding = { organization_id: organization.id, project_id: project.id, environment_id: environment.id, service_id: service?.id ?? null, member_id: memberId };
+        const resolution = clientManaged ? clientResolution(inputs.definitions, builtins, mayRead, binding) : resolveDefinitions(inputs.definitions, builtins, mayRead);
         rendered = {
-          ...render(resolution, options.format),
+          ...(clientManaged ? { contentType: 'application/json', body: JSON.stringify(resolution) } : render(resolution, options.format)),
           keys: resolution.variables.map((variable) => variable.key),
           services: resolution.pg_services.map((entry) => entry.service),
           omitted: resolution.omitted,
@@ -132,6 +147,8 @@ export function createResolver(deps: {
           key_set: rendered.keySet,
           pg_services: rendered.services,
           omitted: rendered.omitted,
+          // Issue #13: for a client-managed project the answer was ciphertext, and the server held no key for it.
+          ...(clientManaged ? { encryption: 'client', server_held_key: false } : {}),
         },
       });
       return rendered;

@@ -9,7 +9,6 @@ import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
 import { isUuid } from '../../kernel/ids.js';
-import { maskSecret } from '../../kernel/mask.js';
 import { decodeCursorKey, toPage } from '../../kernel/http/pagination.js';
 import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
@@ -18,6 +17,8 @@ import type { PgServiceDefinition } from './pg-service.js';
 import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf, type PlaceIds } from './repo.js';
 import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
 import type { VariableScopeLevel } from '../../kernel/db/schema.js';
+import { checkBoundVersion, checkClientValue, clientManagedRefusal, clientProjectOf, currentKeyVersion } from './client-values.js';
+import { shownValue } from './shown-value.js';
 
 export interface CreateInput {
   key?: string;
@@ -27,6 +28,8 @@ export interface CreateInput {
   mount_path?: string;
   immutable?: boolean;
   assignee_user_id?: string;
+  /** Client-managed projects: the version the ciphertext is bound to (1 for a creation). */
+  version?: number;
 }
 
 export interface UpdateInput {
@@ -34,6 +37,7 @@ export interface UpdateInput {
   value?: string;
   pg_service?: PgServiceInput;
   mount_path?: string | null;
+  version?: number;
 }
 
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
@@ -105,28 +109,6 @@ function requireWriteEverywhereInProject(access: RequestAccess): void {
   }
 }
 
-/**
- * A pg_service entry is always a secret (SPEC §3): only what names it (the service) and what
- * says nothing about where or as whom it connects (port, sslmode) is shown in clear.
- */
-function maskPgService(definition: PgServiceDefinition) {
-  const { service, port, sslmode, extra, ...concealed } = definition;
-  return {
-    service,
-    ...(port !== undefined ? { port } : {}),
-    ...(sslmode !== undefined ? { sslmode } : {}),
-    ...Object.fromEntries(Object.entries(concealed).flatMap(([name, value]) => (typeof value === 'string' ? [[name, maskSecret(value)]] : []))),
-    extra: Object.fromEntries(Object.entries(extra ?? {}).map(([name, value]) => [name, maskSecret(value)])),
-  };
-}
-
-/** What a listing shows of a value: plain in clear, everything else masked (SPEC §3). */
-function shownValue(type: VariableType, plaintext: string | null) {
-  if (plaintext === null) return { value: null };
-  if (type === 'pg_service') return { value: null, pg_service: maskPgService(JSON.parse(plaintext) as PgServiceDefinition) };
-  return { value: isConcealed(type) ? maskSecret(plaintext) : plaintext };
-}
-
 export function createVariablesService(deps: {
   db: Kysely<Database>;
   keyring: Keyring;
@@ -141,12 +123,12 @@ export function createVariablesService(deps: {
     return openValue(keys.get(variable.data_key_id)!, variable, version, ciphertext);
   }
 
-  const view = (variable: Variable, plaintext: string | null) => ({
+  const view = (variable: Variable, plaintext: string | null, client = false) => ({
     id: variable.id,
     scope: variable.scope,
     key: variable.type === 'pg_service' ? null : variable.name,
     type: variable.type,
-    ...shownValue(variable.type, plaintext),
+    ...shownValue(variable.type, plaintext, client),
     mount_path: variable.mount_path,
     immutable: variable.immutable,
     version: variable.version,
@@ -210,17 +192,23 @@ export function createVariablesService(deps: {
       const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursorKey(cursor, ['string', 'string']), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
       const plaintexts = new Map(rows.map((row) => [row.id, openValue(keys.get(row.data_key_id)!, row, row.version, row.ciphertext!)]));
-      return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!));
+      const client = clientProjectOf(access, level) !== null;
+      return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!, client));
     },
 
     async get(access: RequestAccess, level: VariableScopeLevel, id: string) {
       const variable = await loadLive(db, access, level, id);
-      return view(variable, await decrypt(db, variable, variable.version, variable.ciphertext!));
+      return view(variable, await decrypt(db, variable, variable.version, variable.ciphertext!), clientProjectOf(access, level) !== null);
     },
 
     async create(access: RequestAccess, level: VariableScopeLevel, input: CreateInput) {
       requireWrite(access, level);
-      const content = contentOf({ ...input, type: input.type ?? 'plain' });
+      const client = clientProjectOf(access, level);
+      if (client && input.type === 'pg_service') throw invalid('body.type', 'pg_service entries are not yet supported in client-managed projects');
+      // A client value is ciphertext: its key, type and mount path are checked here, the envelope below.
+      const content = contentOf({ ...input, type: input.type ?? 'plain', ...(client && input.value !== undefined ? { value: '' } : {}) });
+      if (client) checkBoundVersion(input.version ?? 1, 1, content.name);
+      else if (input.version !== undefined) throw invalid('body.version', 'is only for client-managed projects');
       const place = placeOf(access, level);
       const assignee = input.assignee_user_id ?? null;
       if (assignee !== null) {
@@ -232,6 +220,7 @@ export function createVariablesService(deps: {
       try {
         const created = await withAudit(db, access.audit, async (tx, note) => {
           const repo = createVariablesRepo(tx);
+          if (client) content.plaintext = checkClientValue(input.value, content.type, await currentKeyVersion(tx, client));
           const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
           const id = randomUUID();
           const ciphertext = seal(dataKey.key, content.plaintext, valueAad(id, 1));
@@ -249,8 +238,8 @@ export function createVariablesService(deps: {
           await repo.addVersion({ variable_id: id, version: 1, operation: 'CREATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
           const { place: where, target } = eventTarget(access, level, id, content.name);
           const change = `Created ${label(variable)} in ${where}${assignee ? ' for one member' : ''}`;
-          note({ event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, variable, content.plaintext) } });
-          return view(variable, content.plaintext);
+          note({ event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, variable, client ? null : content.plaintext) } });
+          return view(variable, content.plaintext, client !== null);
         });
         return await finish(place.organizationId, created);
       } catch (error) {
@@ -261,10 +250,13 @@ export function createVariablesService(deps: {
     async update(access: RequestAccess, level: VariableScopeLevel, id: string, input: UpdateInput) {
       requireWrite(access, level);
       const place = placeOf(access, level);
+      const client = clientProjectOf(access, level);
+      if (!client && input.version !== undefined) throw invalid('body.version', 'is only for client-managed projects');
       const updated = await withAudit(db, access.audit, async (tx, note) => {
         const repo = createVariablesRepo(tx);
         const current = await loadLive(tx, access, level, id, true);
         if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
+        if (client) checkBoundVersion(input.version, current.version + 1, current.name);
         const type = input.type ?? current.type;
         if ((type === 'pg_service') !== (current.type === 'pg_service')) {
           throw invalid('body.type', 'a pg_service entry cannot become another type, nor the reverse: delete it and create the other');
@@ -284,22 +276,23 @@ export function createVariablesService(deps: {
             : contentOf({
                 type,
                 key: current.name,
-                value: input.value ?? before,
+                value: client ? '' : (input.value ?? before),
                 mount_path: input.mount_path !== undefined ? input.mount_path : type === 'file' ? current.mount_path : null,
               });
         if (content.name !== current.name) {
           throw invalid('body.pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
         }
+        if (client) content.plaintext = checkClientValue(input.value, content.type, await currentKeyVersion(tx, client));
         const version = current.version + 1;
         const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
         const ciphertext = seal(dataKey, content.plaintext, valueAad(current.id, version));
         const variable = await repo.setState(current.id, { version, type: content.type, mount_path: content.mountPath, ciphertext });
         await repo.addVersion({ variable_id: current.id, version, operation: 'UPDATE', type: content.type, mount_path: content.mountPath, ciphertext, rolled_back_from: null, ...actorOf(access) });
-        const beforeFields = auditFields(place.organizationId, current, before);
-        const afterFields = auditFields(place.organizationId, variable, content.plaintext);
+        const beforeFields = auditFields(place.organizationId, current, client ? null : before);
+        const afterFields = auditFields(place.organizationId, variable, client ? null : content.plaintext);
         const { place: where, target } = eventTarget(access, level, current.id, current.name);
         note({ event_type: 'UPDATE', ...target, change: `Updated ${label(variable)} in ${where}`, details: { before: beforeFields, after: afterFields, version } });
-        return view(variable, content.plaintext);
+        return view(variable, content.plaintext, client !== null);
       });
       return finish(place.organizationId, updated);
     },
@@ -315,7 +308,8 @@ export function createVariablesService(deps: {
         await repo.setState(current.id, { version, type: current.type, mount_path: current.mount_path, ciphertext: null });
         await repo.addVersion({ variable_id: current.id, version, operation: 'DELETE', type: current.type, mount_path: current.mount_path, ciphertext: null, rolled_back_from: null, ...actorOf(access) });
         const { place: where, target } = eventTarget(access, level, current.id, current.name);
-        note({ event_type: 'DELETE', ...target, change: `Deleted ${label(current)} in ${where}`, details: { before: auditFields(place.organizationId, current, before), version } });
+        const shown = clientProjectOf(access, level) ? null : before;
+        note({ event_type: 'DELETE', ...target, change: `Deleted ${label(current)} in ${where}`, details: { before: auditFields(place.organizationId, current, shown), version } });
       });
       await deps.changed(place.organizationId);
     },
@@ -327,11 +321,15 @@ export function createVariablesService(deps: {
       const shown = await Promise.all(
         rows.map(async (row) => ({ row, plaintext: row.ciphertext === null ? null : await decrypt(db, variable, row.version, row.ciphertext) })),
       );
-      return toPage(shown, limit, ({ row }) => [row.version], ({ row, plaintext }) => versionView(row, plaintext));
+      const client = clientProjectOf(access, level) !== null;
+      return toPage(shown, limit, ({ row }) => [row.version], ({ row, plaintext }) => versionView(row, plaintext, client));
     },
 
     async rollback(access: RequestAccess, level: VariableScopeLevel, id: string, target: number) {
       requireWrite(access, level);
+      const client = clientProjectOf(access, level);
+      // The old ciphertext is bound to its own version: only a client can re-encrypt it for a new one.
+      if (client) throw clientManagedRefusal(client, 're-encrypt an old version for a rollback (set the old value again with coffer vars set)');
       const place = placeOf(access, level);
       try {
         const restored = await withAudit(db, access.audit, async (tx, note) => {
@@ -369,12 +367,12 @@ export function createVariablesService(deps: {
   };
 }
 
-function versionView(row: VariableVersion, plaintext: string | null) {
+function versionView(row: VariableVersion, plaintext: string | null, client: boolean) {
   return {
     version: row.version,
     operation: row.operation,
     type: row.type,
-    ...shownValue(row.type, plaintext),
+    ...shownValue(row.type, plaintext, client),
     mount_path: row.mount_path,
     rolled_back_from: row.rolled_back_from,
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },
