@@ -125,7 +125,7 @@ describe('client-managed projects: errors', () => {
     await server.expect(200, 'PATCH', `${base}/variables/${created.id}`, { token: owner.token, payload: { value: seal('x', 'K', { level: 'project' }, 2), version: 2 } });
   });
 
-  it('answers 409 naming the project as client-managed to every server-side decryption: flat formats (Vault's env-json too), rollback', async () => {
+  it('answers 409 naming the project as client-managed to every server-side decryption: flat formats (what Vault reads too) and rollback', async () => {
     const { owner, base, seal } = await clientProject();
     const created = (await server.expect(201, 'POST', `${base}/variables`, { token: owner.token, payload: { key: 'K', value: seal('fake', 'K', { level: 'project' }) } })).body;
     for (const format of ['env-json', 'dotenv', 'shell']) {
