@@ -12,6 +12,8 @@ export function createProjectKeysRepo(db: Kysely<Database>) {
     },
     replace: (projectId: string, key: WrappedProjectKey) =>
       db.updateTable('project_keys').set({ ...keyColumns(key), updated_at: new Date() }).where('project_id', '=', projectId).returningAll().executeTakeFirstOrThrow(),
+    liveVariables: (projectId: string) =>
+      db.selectFrom('variables').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('id').execute(),
     /** Every live variable of a project, at each of its scopes, locked for a rotation. */
     liveVariablesForUpdate: (projectId: string) =>
       db.selectFrom('variables').selectAll().where('project_id', '=', projectId).where('deleted_at', 'is', null).orderBy('id').forUpdate().execute(),

@@ -1,7 +1,7 @@
 import type { App } from '../../kernel/http/app-types.js';
 import { accessOf, scopeOf } from '../../kernel/http/context.js';
 import { errorResponses, ProjectParams } from '../../kernel/http/schemas.js';
-import { ChangePassphraseBody, ProjectKeyView, RotateKeyBody, RotateKeyView } from './schemas.js';
+import { ChangePassphraseBody, KeyValuesView, ProjectKeyView, RotateKeyBody, RotateKeyView } from './schemas.js';
 import type { ProjectKeysService } from './service.js';
 
 const tags = ['projects'];
@@ -31,6 +31,17 @@ export function projectKeyRoutes(app: App, service: ProjectKeysService) {
       response: { 200: ProjectKeyView, ...errorResponses },
     },
     handler: async (request) => service.changePassphrase(accessOf(request), scopeOf(request, 'project').project, request.body),
+  });
+
+  app.get('/orgs/:org/projects/:project/key/values', {
+    config: { access: { action: 'project:write', resource: 'project' } },
+    schema: {
+      tags,
+      summary: 'Every live value of a client-managed project as ciphertext, secrets included, for a key rotation',
+      params: ProjectParams,
+      response: { 200: KeyValuesView, ...errorResponses },
+    },
+    handler: async (request) => service.listValues(accessOf(request), scopeOf(request, 'project').project),
   });
 
   app.post('/orgs/:org/projects/:project/key/rotate', {

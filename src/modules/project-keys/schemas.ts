@@ -53,3 +53,20 @@ export function toProjectKeyView(organizationId: string, key: ProjectKey) {
     updated_at: key.updated_at.toISOString(),
   };
 }
+
+export const KeyValuesView = Type.Object({
+  key_version: Type.Integer(),
+  items: Type.Array(
+    Type.Object({
+      variable_id: Uuid,
+      key: Type.String(),
+      type: Type.String(),
+      scope: Type.String(),
+      environment_id: Type.Union([Uuid, Type.Null()]),
+      service_id: Type.Union([Uuid, Type.Null()]),
+      assignee_user_id: Type.Union([Uuid, Type.Null()]),
+      version: Type.Integer(),
+      value: Type.String({ description: 'Client ciphertext' }),
+    }),
+  ),
+});

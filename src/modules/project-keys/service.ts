@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import { seal, valueAad } from '../../kernel/crypto/aead.js';
+import { openValue } from '../variables/sealed-value.js';
 import { checkWrappedKey, type WrappedProjectKey } from '../../kernel/crypto/client-envelope.js';
 import { constantTimeEqual } from '../../kernel/crypto/random-token.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
@@ -44,6 +45,30 @@ export function createProjectKeysService(deps: { db: Kysely<Database>; keyring: 
     async get(access: RequestAccess, project: Project) {
       return toProjectKeyView(access.scope.organization.id, await keyOf(db, project));
     },
+
+    /**
+     * Every live value of the project as client ciphertext, secrets included, with what each is
+     * bound to: what a rotation re-encrypts. Recorded as READ_SECRET, though the server held no key.
+     */
+    listValues: (access: RequestAccess, project: Project) =>
+      withAudit(db, access.audit, async (tx, note) => {
+        const key = await keyOf(tx, project);
+        const rows = await createProjectKeysRepo(tx).liveVariables(project.id);
+        const dataKeys = await deps.keyring.byIds(tx, rows.map((row) => row.data_key_id));
+        const items = rows.map((row) => ({
+          variable_id: row.id,
+          key: row.name,
+          type: row.type,
+          scope: row.scope,
+          environment_id: row.environment_id,
+          service_id: row.service_id,
+          assignee_user_id: row.assignee_user_id,
+          version: row.version,
+          value: openValue(dataKeys.get(row.data_key_id)!, row, row.version, row.ciphertext!),
+        }));
+        note({ event_type: 'READ_SECRET', ...target(project), change: `Read the ${items.length} client-encrypted values of ${project.slug} (for a key rotation)`, details: { encryption: 'client', server_held_key: false, key_count: items.length } });
+        return { key_version: key.key_version, items };
+      }),
 
     /** The client proves it unwrapped the current key by presenting it; the key itself does not change. */
     changePassphrase(access: RequestAccess, project: Project, input: { current_wrapped_key: string; key: WrappedProjectKey }) {
