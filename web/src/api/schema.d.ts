@@ -6322,6 +6322,11 @@ export interface paths {
                                  */
                                 created_at: string;
                                 description: string;
+                                /**
+                                 * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                                 * @enum {unknown}
+                                 */
+                                encryption: "server" | "client";
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -6483,7 +6488,29 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        client_key?: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
                         description?: string;
+                        /**
+                         * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                         * @enum {unknown}
+                         */
+                        encryption?: "server" | "client";
                         name?: string;
                         /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
                         slug: string;
@@ -6504,6 +6531,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -6689,6 +6721,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -7027,6 +7064,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -9486,6 +9528,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -9699,6 +9746,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -9717,6 +9766,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -9930,6 +9984,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -10298,6 +10357,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -10316,6 +10377,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -10533,6 +10599,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -10755,6 +10826,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -10965,6 +11041,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -11176,6 +11257,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -11194,6 +11277,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -11405,6 +11493,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -11769,6 +11862,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -11787,6 +11882,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12002,6 +12102,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12222,6 +12327,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -12247,6 +12357,792 @@ export interface paths {
                                 version: number;
                             }[];
                             next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The wrapped key of a client-managed project, with its salt and Argon2id parameters
+         * @description Useless without the passphrase, which the server never receives. A server-managed project answers 409.
+         *
+         *     Needs `key:retrieve` (Retrieve the wrapped key of a client-managed project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                iterations: number;
+                                memory_kib: number;
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** Format: uuid */
+                            organization_id: string;
+                            /** Format: uuid */
+                            project_id: string;
+                            salt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            wrapped_key: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Change the passphrase of a client-managed project: the same key, wrapped anew
+         * @description current_wrapped_key must be the stored one (409 otherwise); key_version does not change.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The wrapped key as key:retrieve returned it: proves the client unwrapped the current one */
+                        current_wrapped_key: string;
+                        key: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                iterations: number;
+                                memory_kib: number;
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** Format: uuid */
+                            organization_id: string;
+                            /** Format: uuid */
+                            project_id: string;
+                            salt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            wrapped_key: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/key/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the key of a client-managed project, re-encrypting every live value, atomically
+         * @description values must hold every live variable of the project, each at its next version, encrypted under the new key; anything else refuses the whole request.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        current_key_version: number;
+                        key: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
+                        /** @description Every live variable of the project, re-encrypted under the new key */
+                        values: {
+                            value: string;
+                            /** Format: uuid */
+                            variable_id: string;
+                            /** @description The version this write creates (the current one + 1), bound into the ciphertext */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key_version: number;
+                            reencrypted: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/key/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live value of a client-managed project as ciphertext, secrets included, for a key rotation
+         * @description Needs `project:write` (Edit or delete a project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                assignee_user_id: string | null;
+                                /** Format: uuid */
+                                environment_id: string | null;
+                                key: string;
+                                scope: string;
+                                /** Format: uuid */
+                                service_id: string | null;
+                                type: string;
+                                /** @description Client ciphertext */
+                                value: string;
+                                /** Format: uuid */
+                                variable_id: string;
+                                version: number;
+                            }[];
+                            key_version: number;
                         };
                     };
                 };
@@ -12430,6 +13326,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -12639,6 +13540,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -12657,6 +13560,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12866,6 +13774,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -13226,6 +14139,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -13244,6 +14159,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -13457,6 +14377,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -13675,6 +14600,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -16579,6 +17509,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -16786,6 +17721,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -16804,6 +17741,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -17011,6 +17953,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -17367,6 +18314,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -17385,6 +18334,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -17596,6 +18550,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -17812,6 +18771,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
