@@ -2,9 +2,12 @@
 // Issue #7: what `coffer run -- true` costs beside `node -e 0`, median of 20 runs each,
 // measured in one sitting against the real server (dist/, embedded database), with a CI
 // token (the organization found through GET /token) and with COFFER_ORG given.
+// Issue #13: the same on a client-managed project (the key unwrapped with Argon2id at the
+// default parameters, the value decrypted and references expanded in the CLI).
 // node bench/cli-run.mjs (after npm run build)
 import { spawnSync } from 'node:child_process';
 import { client, seedTree, startServer } from './lib.mjs';
+import { createProjectKey, encryptValue } from '../dist/cli/client-keys.js';
 
 const runs = Number(process.argv[2] ?? 20);
 const server = await startServer();
@@ -23,10 +26,22 @@ try {
   await call('POST', `/orgs/${org}/projects/shop/environments/production/variables`, { key: 'GREETING', value: 'hello' }, token);
   const { token: ci } = await call('POST', `/orgs/${org}/tokens`, { name: 'cli-bench', preset: 'ci' }, token);
   const run = ['dist/cli/main.js', 'run', '--path', 'shop/production/backend', '--', 'true'];
+  // A client-managed twin of shop: same place, one value, the passphrase in COFFER_PASSPHRASE.
+  const passphrase = 'bench fake passphrase';
+  const { key, wrapped } = await createProjectKey(passphrase, null);
+  const vault = await call('POST', `/orgs/${org}/projects`, { slug: 'vault', encryption: 'client', client_key: wrapped }, token);
+  await call('POST', `/orgs/${org}/projects/vault/environments`, { slug: 'production', type: 'PRODUCTION' }, token);
+  await call('POST', `/orgs/${org}/projects/vault/environments/production/services`, { slug: 'backend', kind: 'application' }, token);
+  const { organization_id: organizationId } = await call('GET', `/orgs/${org}/projects/vault/key`, undefined, token);
+  const value = encryptValue(key, 'hello', { organizationId, projectId: vault.id, scope: { level: 'project' }, key: 'GREETING', version: 1, keyVersion: 1 });
+  await call('POST', `/orgs/${org}/projects/vault/variables`, { key: 'GREETING', value }, token);
+  const { token: keyed } = await call('POST', `/orgs/${org}/tokens`, { name: 'cli-bench-client', scopes: ['organization:read', 'project:read', 'environment:read', 'service:read', 'secret:read', 'secret:decrypt', 'key:retrieve'] }, token);
+  const runClient = ['dist/cli/main.js', 'run', '--path', 'vault/production/backend', '--', 'true'];
   const cases = [
     ['node -e 0', ['-e', '0'], {}],
     ['coffer run -- true (CI token)', run, { COFFER_URL: server.base, COFFER_TOKEN: ci }],
     ['coffer run -- true (COFFER_ORG set)', run, { COFFER_URL: server.base, COFFER_TOKEN: ci, COFFER_ORG: org }],
+    ['coffer run, client-managed (COFFER_ORG)', runClient, { COFFER_URL: server.base, COFFER_TOKEN: keyed, COFFER_ORG: org, COFFER_PASSPHRASE: passphrase }],
   ];
   const medians = cases.map(([label, args, env]) => {
     process.stderr.write(`timing ${label} ×${runs}…\n`);

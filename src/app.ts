@@ -31,6 +31,7 @@ import { register as registerEnvironments } from './modules/environments/index.j
 import { register as registerMembers } from './modules/members/index.js';
 import { register as registerOrganizations } from './modules/organizations/index.js';
 import { register as registerProjects } from './modules/projects/index.js';
+import { register as registerProjectKeys } from './modules/project-keys/index.js';
 import { register as registerRoles } from './modules/roles/index.js';
 import { register as registerServices } from './modules/services/index.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
@@ -223,6 +224,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
+      registerProjectKeys(typed, { db, keyring, changed: variables.changed });
       modules.sso = registerSso(typed, {
         db,
         keyring,

@@ -1,9 +1,11 @@
 import type { Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
-import { FORMATS } from '../../modules/variables/formats.js';
+import { FORMATS, type Format } from '../../modules/variables/formats.js';
 import { writePrivateFile } from '../output.js';
 import { ORG_OPTION } from '../org-command.js';
+import { PASSPHRASE_OPTION, asCliError, decryptResolution, encryptionOf, openProject } from '../client-project.js';
+import type { ClientResolution } from '../../modules/variables/client-resolution.js';
 
 export function exportCommand(program: Command) {
   program
@@ -14,8 +16,9 @@ export function exportCommand(program: Command) {
     .option('--format <format>', `one of ${FORMATS.join(', ')}`, 'dotenv')
     .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
     .option('-o, --output <file>', 'write to FILE (mode 0600) instead of stdout')
+    .option(...PASSPHRASE_OPTION)
     .addHelpText('after', '\nExamples:\n  coffer export --path shop/production --format dotenv -o .env\n  coffer export --path shop/production --format docker -o app.env && docker run --env-file app.env …\n  coffer export --path gis/production --format pg_service -o ~/.pg_service.conf')
-    .action(async (options: { path: string; org?: string; format: string; member?: string; output?: string }) => {
+    .action(async (options: { path: string; org?: string; format: string; member?: string; output?: string; passphraseFile?: string }) => {
       if (!(FORMATS as readonly string[]).includes(options.format)) {
         throw new CliError(`--format must be one of ${FORMATS.join(', ')} (got "${options.format}")`, EXIT.usage);
       }
@@ -23,8 +26,19 @@ export function exportCommand(program: Command) {
       const org = await organizationOf(api, options.org);
       const { path, parts } = placePath(org, options.path);
       if (parts.length < 2) throw new CliError('--path must name an environment (project/env) or a service (project/env/service)', EXIT.usage);
-      const query = new URLSearchParams({ format: options.format, ...(options.member ? { member: options.member } : {}) });
-      const { text } = await api.request('GET', `${path}/resolve?${query}`).catch(onPlace(`${org}/${options.path}`));
+      const client = (await encryptionOf(api, org, parts[0]!).catch(onPlace(`${org}/${parts[0]}`))) === 'client';
+      // A client-managed project resolves as ciphertext: decrypted and rendered here, in the same formats.
+      const query = new URLSearchParams({ format: client ? 'json' : options.format, ...(options.member ? { member: options.member } : {}) });
+      let { text } = await api.request('GET', `${path}/resolve?${query}`).catch(onPlace(`${org}/${options.path}`));
+      if (client) {
+        const resolution = decryptResolution(JSON.parse(text) as ClientResolution, await openProject(api, org, parts[0]!, options.passphraseFile));
+        const { render } = await import('../../modules/variables/formats.js');
+        try {
+          text = render(resolution, options.format as Format).body;
+        } catch (error) {
+          asCliError(error);
+        }
+      }
       if (options.output) {
         writePrivateFile(options.output, text);
         process.stderr.write(`Wrote ${options.output}\n`);

@@ -5,6 +5,8 @@ import { ENVIRONMENT_TYPES, SERVICE_KINDS } from '../../kernel/db/schema.js';
 import { findCluster, findToken, pages } from '../lookup.js';
 import { printJson, table } from '../output.js';
 import { ORG_OPTION, inOrganization, orgCommand } from '../org-command.js';
+import { PASSPHRASE_OPTION } from '../client-project.js';
+import { clientKeyCommands, newClientKey } from './client-keys.js';
 
 export function listing(
   parent: Command,
@@ -58,13 +60,18 @@ export function resourceCommands(program: Command) {
 
   const projects = program.command('projects').description('Projects of an organization').addHelpText('after', '\nExamples:\n  coffer projects ls\n  coffer projects create shop');
   listing(projects, 'List projects', ['slug', 'name', 'description'], (org) => `/orgs/${org}/projects`, 'coffer projects ls --org acme');
-  orgCommand(projects, 'create', 'Create a project', ['coffer projects create shop'])
+  orgCommand(projects, 'create', 'Create a project', ['coffer projects create shop', 'COFFER_PASSPHRASE=… coffer projects create vault --encryption client'])
     .argument('<slug>')
-    .action(inOrganization(async ({ api, org: orgSlug }, slug: string) => {
+    .option('--encryption <model>', 'server (default): Coffer holds the keys; client: values are encrypted here under a passphrase the server never sees', 'server')
+    .option(...PASSPHRASE_OPTION)
+    .action(inOrganization(async ({ api, org: orgSlug }, slug: string, options: { encryption: string; passphraseFile?: string }) => {
       const org = encodeURIComponent(orgSlug);
-      await api.request('POST', `/orgs/${org}/projects`, { slug });
-      process.stderr.write(`Created project ${slug}\n`);
+      if (options.encryption !== 'server' && options.encryption !== 'client') throw new CliError(`--encryption must be server or client (got "${options.encryption}")`, EXIT.usage);
+      const clientKey = options.encryption === 'client' ? await newClientKey(options.passphraseFile) : undefined;
+      await api.request('POST', `/orgs/${org}/projects`, { slug, ...(clientKey ? { encryption: 'client', client_key: clientKey } : {}) });
+      process.stderr.write(`Created project ${slug}${clientKey ? ' with client-managed keys: keep the passphrase safe, Coffer cannot recover it' : ''}\n`);
     }));
+  clientKeyCommands(projects);
 
   const envs = program.command('envs').description('Environments of a project').addHelpText('after', '\nExamples:\n  coffer envs ls --project shop\n  coffer envs create staging --project shop --type STAGING');
   listing(envs, 'List the environments of a project', ['slug', 'name', 'type'], (org, o) => `/orgs/${org}/projects/${need(o.project, '--project')}/environments`, 'coffer envs ls --project shop')

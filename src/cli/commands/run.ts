@@ -7,6 +7,8 @@ import type { Resolution } from '../../modules/variables/formats.js';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, onPlace, organizationOf, placePath } from '../context.js';
 import { ORG_OPTION } from '../org-command.js';
+import { PASSPHRASE_OPTION } from '../client-project.js';
+import type { ClientResolution } from '../../modules/variables/client-resolution.js';
 
 const FORWARDED = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
 
@@ -16,6 +18,7 @@ interface RunOptions {
   member?: string;
   inherit: boolean;
   fallback?: string;
+  passphraseFile?: string;
 }
 
 export function runCommand(program: Command) {
@@ -26,6 +29,7 @@ export function runCommand(program: Command) {
     .option(...ORG_OPTION)
     .option('--member <user_id>', 'resolve on behalf of a member (needs authz:check)')
     .option('--no-inherit', 'start the command with only the resolved variables, not this shell\'s environment')
+    .option(...PASSPHRASE_OPTION)
     .option('--fallback <file>', 'keep an encrypted copy of each resolution in FILE and use it when the server is unreachable')
     .argument('<command...>', 'the command and its arguments, after --')
     .passThroughOptions()
@@ -66,7 +70,14 @@ async function run(command: string[], options: RunOptions): Promise<number> {
     process.stderr.write(`coffer: ${error.message}\ncoffer: using the last resolution saved in ${options.fallback}\n`);
     json = loadFallback(options.fallback, token, `${org}/${options.path}`);
   }
-  const resolution = JSON.parse(json) as Resolution;
+  const answer = JSON.parse(json) as Resolution | ClientResolution;
+  let resolution: Resolution;
+  if ('encryption' in answer && answer.encryption === 'client') {
+    const { openProject, decryptResolution } = await import('../client-project.js');
+    resolution = decryptResolution(answer, await openProject(api, org, parts[0]!, options.passphraseFile));
+  } else {
+    resolution = answer;
+  }
   if (resolution.omitted.length > 0) {
     process.stderr.write(`coffer: left out what you may not read: ${resolution.omitted.join(', ')}\n`);
   }

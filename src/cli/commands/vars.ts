@@ -5,11 +5,32 @@ import { readInputFile } from '../messages.js';
 import { printJson, progress, table } from '../output.js';
 import { pgServiceFromArguments, pgServiceFromFile, type PgServiceBody } from '../pg-service-args.js';
 import { ORG_OPTION } from '../org-command.js';
+import { CLIENT_PLACEHOLDER } from '../../kernel/crypto/client-envelope.js';
+import { PASSPHRASE_OPTION, clientScope, decryptFor, encryptFor, type ClientScope } from '../client-project.js';
 
 interface ScopeOptions {
   org?: string;
   path?: string;
   json?: boolean;
+  passphraseFile?: string;
+}
+
+/** The client scope when --path is in a client-managed project (values are encrypted and decrypted here). */
+async function clientOf(api: ApiClient, options: ScopeOptions): Promise<ClientScope | null> {
+  return clientScope(api, await organizationOf(api, options.org), options.path, options.passphraseFile);
+}
+
+/** A client-managed plain value in clear; secrets and files stay the placeholder the server sent (write-only, as everywhere). */
+function readable(client: ClientScope | null, variable: { key: string | null; type: string; value: string | null; version: number; assignee_user_id?: string | null }): string | null {
+  if (!client || variable.type !== 'plain' || variable.value === null || variable.value === CLIENT_PLACEHOLDER) return variable.value;
+  return decryptFor(client.project, variable.value, client.scopeOf(variable.assignee_user_id ?? null), variable.key!, variable.version);
+}
+
+/** The body fields carrying a value: in a client-managed project, ciphertext bound to the version this write creates. */
+function valueFields(client: ClientScope | null, key: string, plaintext: string, current: { version: number } | undefined, assignee: string | null) {
+  if (!client) return { value: plaintext };
+  const version = current ? current.version + 1 : 1;
+  return { value: encryptFor(client.project, plaintext, client.scopeOf(assignee), key, version), version };
 }
 
 /** The variables collection of a scope: the organization (no --path), or project[/env[/service]]. */
@@ -61,7 +82,8 @@ function withScope(command: Command): Command {
   return command
     .option(...ORG_OPTION)
     .option('-p, --path <project[/env[/service]]>', 'the scope: none for the organization, or a project, environment or service')
-    .option('--json', 'print JSON');
+    .option('--json', 'print JSON')
+    .option(...PASSPHRASE_OPTION);
 }
 
 interface PgServiceOptions {
@@ -103,7 +125,8 @@ export function varsCommands(program: Command) {
     .addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars ls            # organization variables')
     .action(async (options: ScopeOptions) => {
       const api = apiFromEnvironment();
-      const items = await all(api, await collection(api, options));
+      const client = await clientOf(api, options);
+      const items = (await all(api, await collection(api, options))).map((v) => ({ ...v, value: readable(client, v) }));
       if (options.json) return printJson(items);
       const rows = items.map((v) => ({ ...v, key: nameOf(v), value: v.value ?? (v.pg_service ? '(pg_service)' : ''), member: v.assignee_user_id ?? '' }));
       process.stdout.write(table(rows, ['key', 'type', 'value', 'version', 'immutable', ...(items.some((v) => v.assignee_user_id) ? ['member'] : [])]));
@@ -113,7 +136,9 @@ export function varsCommands(program: Command) {
     .addHelpText('after', '\nExamples:\n  coffer vars get DATABASE_URL --path shop/production')
     .action(async (key: string, options: ScopeOptions) => {
       const api = apiFromEnvironment();
-      const variable = await find(api, await collection(api, options), key);
+      const client = await clientOf(api, options);
+      const found = await find(api, await collection(api, options), key);
+      const variable = { ...found, value: readable(client, found) };
       if (options.json) return printJson(variable);
       if (variable.type !== 'plain') process.stderr.write(`coffer: ${key} is a ${variable.type}: shown masked; coffer run or coffer export give its value\n`);
       process.stdout.write(`${variable.value ?? JSON.stringify(variable.pg_service)}\n`);
@@ -128,6 +153,7 @@ export function varsCommands(program: Command) {
       .option('--file', 'store them as file variables (needs --mount-path)')
       .option('--mount-path <path>', 'where a file variable is delivered')
       .option('--immutable', 'never editable once created (can still be deleted)')
+      .option('--member <user_id>', 'project scope: an override used only in this member\'s resolutions')
       .option('--pg-service <name>', 'a pg_service entry NAME from host=… port=… dbname=… user=… [password=…] [sslmode=…] (other libpq keywords too)')
       .option('--pg-service-file <file>', 'a pg_service entry from the raw text of one pg_service.conf section ([name] then keyword=value lines); - reads stdin'),
   )
@@ -145,14 +171,16 @@ export function varsCommands(program: Command) {
         '  coffer vars set --path gis/production --pg-service-file gis.conf',
       ].join('\n'),
     )
-    .action(async (assignments: string[], options: ScopeOptions & PgServiceOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean }) => {
+    .action(async (assignments: string[], options: ScopeOptions & PgServiceOptions & { secret?: boolean; file?: boolean; mountPath?: string; immutable?: boolean; member?: string }) => {
       const api = apiFromEnvironment();
       if (options.pgService !== undefined || options.pgServiceFile !== undefined) return setPgService(api, assignments, options);
       if (assignments.length === 0) throw new CliError('Give at least one KEY=VALUE (or --pg-service NAME settings…, or --pg-service-file FILE)', EXIT.usage);
       const base = await collection(api, options);
+      const client = await clientOf(api, options);
       // Without a type flag an update keeps the variable's type: a secret never turns plain by omission.
       const flagged = options.file ? 'file' : options.secret ? 'secret' : undefined;
-      const existing = await shared(api, base);
+      const member = options.member ?? null;
+      const existing = member ? new Map((await all(api, base)).filter((v) => v.assignee_user_id === member).map((v) => [nameOf(v), v])) : await shared(api, base);
       for (const [index, assignment] of assignments.entries()) {
         const at = assignment.indexOf('=');
         // Never echo the argument: a forgotten KEY= leaves only the secret in it.
@@ -168,10 +196,10 @@ export function varsCommands(program: Command) {
         if (options.file && value.startsWith('@')) value = readInputFile(value.slice(1), `--file ${key}=${value}`).toString('utf8');
         const current = existing.get(key);
         const type = flagged ?? (current ? undefined : 'plain');
-        const body = { ...(type ? { type } : {}), value, ...(options.file ? { mount_path: options.mountPath } : {}) };
+        const body = { ...(type ? { type } : {}), ...valueFields(client, key, value, current, member), ...(options.file ? { mount_path: options.mountPath } : {}) };
         const saved = current
           ? (await api.request('PATCH', `${base}/${current.id}`, body)).json()
-          : (await api.request('POST', base, { key, ...body, ...(options.immutable ? { immutable: true } : {}) })).json();
+          : (await api.request('POST', base, { key, ...body, ...(options.immutable ? { immutable: true } : {}), ...(member ? { assignee_user_id: member } : {}) })).json();
         if (options.json) printJson(saved);
         else process.stderr.write(`${current ? 'Updated' : 'Created'} ${key} (version ${(saved as VariableView).version})\n`);
       }
@@ -190,6 +218,7 @@ export function varsCommands(program: Command) {
       const entries = Object.entries(parse(readInputFile(file, 'coffer vars import')));
       const api = apiFromEnvironment();
       const base = await collection(api, options);
+      const client = await clientOf(api, options);
       const existing = await shared(api, base);
       const bar = progress(`Importing ${file}`, entries.length);
       let created = 0;
@@ -201,10 +230,10 @@ export function varsCommands(program: Command) {
           const current = existing.get(key);
           if (current) {
             // Without --secret an update keeps the type, as vars set does.
-            await api.request('PATCH', `${base}/${current.id}`, { ...(options.secret ? { type: 'secret' } : {}), value });
+            await api.request('PATCH', `${base}/${current.id}`, { ...(options.secret ? { type: 'secret' } : {}), ...valueFields(client, key, value, current, null) });
             updated += 1;
           } else {
-            await api.request('POST', base, { key, type: options.secret ? 'secret' : 'plain', value });
+            await api.request('POST', base, { key, type: options.secret ? 'secret' : 'plain', ...valueFields(client, key, value, undefined, null) });
             created += 1;
           }
           bar.tick();
@@ -237,7 +266,17 @@ export function varsCommands(program: Command) {
       const api = apiFromEnvironment();
       const base = await collection(api, options);
       const variable = await find(api, base, key);
-      const page = (await api.request('GET', `${base}/${variable.id}/versions?limit=200`)).json() as { items: { version: number; operation: string; value: string | null; actor: { name: string }; created_at: string }[] };
+      const client = await clientOf(api, options);
+      const page = (await api.request('GET', `${base}/${variable.id}/versions?limit=200`)).json() as { items: { version: number; operation: string; type: string; value: string | null; actor: { name: string }; created_at: string }[] };
+      for (const item of page.items) {
+        try {
+          item.value = readable(client, { ...item, key });
+        } catch (error) {
+          // Versions from before a key rotation stay under the discarded key: say so rather than fail the listing.
+          if (!(error instanceof CliError)) throw error;
+          item.value = '(unreadable: encrypted under an earlier key)';
+        }
+      }
       if (options.json) return printJson(page.items);
       process.stdout.write(table(page.items.map((v) => ({ ...v, actor: v.actor.name })), ['version', 'operation', 'value', 'actor', 'created_at']));
     });

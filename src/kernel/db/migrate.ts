@@ -11,6 +11,7 @@ import * as auditKeys from './migrations/0009_audit_keys.js';
 import * as rateLimits from './migrations/0010_rate_limits.js';
 import * as revokedApiTokens from './migrations/0011_revoked_api_tokens.js';
 import * as sso from './migrations/0013_sso.js';
+import * as clientManagedKeys from './migrations/0014_client_managed_keys.js';
 import * as ssoDomainsRoles from './migrations/0016_sso_domains_roles.js';
 
 /**
@@ -30,6 +31,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_rate_limits': rateLimits,
   '0011_revoked_api_tokens': revokedApiTokens,
   '0013_sso': sso,
+  '0014_client_managed_keys': clientManagedKeys,
   '0016_sso_domains_roles': ssoDomainsRoles,
 };
 

@@ -112,6 +112,23 @@ export interface ProjectsTable {
   slug: string;
   name: string;
   description: string;
+  encryption: Generated<ProjectEncryption>;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+export const PROJECT_ENCRYPTIONS = ['server', 'client'] as const;
+export type ProjectEncryption = (typeof PROJECT_ENCRYPTIONS)[number];
+
+/** A client-managed project's key, wrapped by the client under its passphrase (migration 0014). */
+export interface ProjectKeysTable {
+  project_id: string;
+  key_version: number;
+  wrapped_key: string;
+  salt: string;
+  kdf_memory_kib: number;
+  kdf_iterations: number;
+  kdf_parallelism: number;
   created_at: CreatedAt;
   updated_at: UpdatedAt;
 }
@@ -373,6 +390,7 @@ export interface Database {
   sso_domains: SsoDomainsTable;
   sso_role_claims: SsoRoleClaimsTable;
   sso_role_rules: SsoRoleRulesTable;
+  project_keys: ProjectKeysTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -382,6 +400,7 @@ export type Membership = Selectable<MembershipsTable>;
 export type Invitation = Selectable<InvitationsTable>;
 export type Cluster = Selectable<ClustersTable>;
 export type Project = Selectable<ProjectsTable>;
+export type ProjectKey = Selectable<ProjectKeysTable>;
 export type Environment = Selectable<EnvironmentsTable>;
 export type Service = Selectable<ServicesTable>;
 export type Variable = Selectable<VariablesTable>;

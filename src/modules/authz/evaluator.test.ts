@@ -19,7 +19,7 @@ import { SYSTEM_ROLES } from './system-roles.js';
 
 const now = new Date('2026-01-01T00:00:00Z');
 const organization: Organization = { id: 'org', slug: 'acme', name: 'Acme', retention_days: 365, enforce_sso: false, created_at: now, updated_at: now };
-const project = (id: string): Project => ({ id, organization_id: 'org', slug: id, name: id, description: '', created_at: now, updated_at: now });
+const project = (id: string): Project => ({ id, organization_id: 'org', slug: id, name: id, description: '', encryption: 'server', created_at: now, updated_at: now });
 const environment = (id: string, projectId: string, type: EnvironmentType): Environment => ({
   id,
   project_id: projectId,

@@ -22,7 +22,7 @@ async function count(table: 'projects' | 'environments' | 'services' | 'clusters
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 describe('projects: happy path', () => {
-  it('creates a project with 201, defaulting its name to the slug and its description to empty', async () => {
+  it('creates a project with 201, defaulting its name to the slug, its description to empty and its encryption to server', async () => {
     const { owner, org } = await server.org();
     const response = await server.expect(201, 'POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'web-store' } });
     expect(response.body).toEqual({
@@ -30,6 +30,7 @@ describe('projects: happy path', () => {
       slug: 'web-store',
       name: 'web-store',
       description: '',
+      encryption: 'server',
       created_at: expect.any(String),
       updated_at: expect.any(String),
     });

@@ -5,6 +5,9 @@ import { conflict } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { visiblePage } from '../../kernel/http/pagination.js';
 import { PROJECT_CONSTRAINTS, createProjectsRepo } from './repo.js';
+import { checkWrappedKey, type WrappedProjectKey } from '../../kernel/crypto/client-envelope.js';
+import type { ProjectEncryption } from '../../kernel/db/schema.js';
+import { invalid } from '../../kernel/errors.js';
 import { toProjectView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 
@@ -31,16 +34,22 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
       });
     },
 
-    async create(access: RequestAccess, input: { slug: string; name?: string; description?: string }) {
+    async create(access: RequestAccess, input: { slug: string; name?: string; description?: string; encryption?: ProjectEncryption; client_key?: WrappedProjectKey }) {
+      const encryption = input.encryption ?? 'server';
+      const clientKey = checkClientKey(encryption, input.client_key);
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
-          const project = await createProjectsRepo(tx).insert({
+          const repo = createProjectsRepo(tx);
+          const project = await repo.insert({
             organization_id: access.scope.organization.id,
             slug: input.slug,
             name: input.name ?? input.slug,
             description: input.description ?? '',
+            encryption,
           });
-          note({ event_type: 'CREATE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Created project ${project.slug}`, details: { after: fields(project) } });
+          if (clientKey) await repo.insertKey(project.id, clientKey);
+          const model = encryption === 'client' ? ' with client-managed keys' : '';
+          note({ event_type: 'CREATE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Created project ${project.slug}${model}`, details: { after: { ...fields(project), encryption } } });
           return project;
         });
       } catch (error) {
@@ -67,6 +76,19 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
         note({ event_type: 'DELETE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Deleted project ${project.slug} and everything in it`, details: { before: fields(project) } });
       }).then(deps.hierarchyChanged),
   };
+}
+
+/** A client project needs its wrapped key, sane (SPEC §4); a server project takes none. */
+function checkClientKey(encryption: ProjectEncryption, key: WrappedProjectKey | undefined): WrappedProjectKey | null {
+  if (encryption === 'server') {
+    if (key !== undefined) throw invalid('body.client_key', 'is only for projects with encryption client');
+    return null;
+  }
+  if (key === undefined) throw invalid('body.client_key', 'is required with encryption client: the project key your client generated, wrapped under the passphrase (coffer projects create --encryption client does it)');
+  const [problem] = checkWrappedKey(key, 'body.client_key');
+  if (problem) throw invalid(problem[0], problem[1]);
+  if (key.key_version !== 1) throw invalid('body.client_key.key_version', 'must be 1 for a new project');
+  return key;
 }
 
 export type ProjectsService = ReturnType<typeof createProjectsService>;

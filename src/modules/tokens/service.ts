@@ -73,7 +73,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
     target: { project?: Project; environment?: Environment; service?: Resource & { kind: 'service' } },
   ): Resource[] {
     const now = new Date(0);
-    const futureProject = { id: FUTURE_ID, organization_id: organization.id, slug: 'any', name: 'any', description: '', created_at: now, updated_at: now };
+    const futureProject: Project = { id: FUTURE_ID, organization_id: organization.id, slug: 'any', name: 'any', description: '', encryption: 'server', created_at: now, updated_at: now };
     const project = target.project ?? futureProject;
     const environmentsOf = (p: Project): Resource[] =>
       target.environment

@@ -6,6 +6,7 @@ import { AppError, conflict, invalid } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit, type AuditEventInput } from '../audit/recorder.js';
 import { placeOf, requireWriteEverywhereInProject } from './place.js';
+import { clientManagedRefusal, clientProjectOf } from './client-values.js';
 import { VARIABLE_CONSTRAINTS, createVariablesRepo } from './repo.js';
 import { contentOf, type VariableContent } from './rules.js';
 import { openValue } from './sealed-value.js';
@@ -56,6 +57,9 @@ export function createVariablesBatch(deps: {
   return async function batch(access: RequestAccess, level: VariableScopeLevel, input: BatchInput): Promise<BatchOutcome> {
     // Every key of a batch is at the same place, so the route's secret:write check covers each of them.
     if (level === 'project') requireWriteEverywhereInProject(access);
+    // A client-managed project's values are ciphertext bound to their versions: the client writes them one by one.
+    const client = clientProjectOf(access, level);
+    if (client) throw clientManagedRefusal(client, 'take a batch of values it would have to read (set them with coffer vars set, which encrypts each one)');
     const place = placeOf(access, level);
     const first = new Map<string, number>();
     const contents: VariableContent[] = input.variables.map((item, index) => {

@@ -1,7 +1,7 @@
 import { maskSecret } from '../../kernel/mask.js';
 import type { Resolution, ResolvedVariable, VariableScope } from './formats.js';
 import { PRECEDENCE, REFERENCE, type Builtin, type Definition } from './resolve.js';
-import { maskPgService } from './place.js';
+import { maskPgService } from './shown-value.js';
 
 /** Where one definition of a key lives. */
 export interface Provenance {

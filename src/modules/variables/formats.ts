@@ -10,6 +10,8 @@ export interface ResolvedVariable {
   scope: VariableScope;
   variable_id: string | null;
   mount_path?: string;
+  /** Client-managed projects: the value is client ciphertext bound to this version (see client-values.ts). */
+  version?: number;
 }
 
 export interface ResolvedPgService extends PgServiceDefinition {

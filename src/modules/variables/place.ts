@@ -1,12 +1,9 @@
-import type { Environment, VariableScopeLevel, VariableType } from '../../kernel/db/schema.js';
+import type { Environment, VariableScopeLevel } from '../../kernel/db/schema.js';
 import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
-import { maskSecret } from '../../kernel/mask.js';
-import type { PgServiceDefinition } from './pg-service.js';
 import type { PlaceIds } from './repo.js';
-import { isConcealed } from './rules.js';
 
 /* Where a variable request acts, who may see and write there, and what a listing shows: shared by single and batch writes. */
 
@@ -79,24 +76,3 @@ export function requireWriteEverywhereInProject(access: RequestAccess): void {
   }
 }
 
-/**
- * A pg_service entry is always a secret (SPEC §3): only what names it (the service) and what
- * says nothing about where or as whom it connects (port, sslmode) is shown in clear.
- */
-export function maskPgService(definition: PgServiceDefinition) {
-  const { service, port, sslmode, extra, ...concealed } = definition;
-  return {
-    service,
-    ...(port !== undefined ? { port } : {}),
-    ...(sslmode !== undefined ? { sslmode } : {}),
-    ...Object.fromEntries(Object.entries(concealed).flatMap(([name, value]) => (typeof value === 'string' ? [[name, maskSecret(value)]] : []))),
-    extra: Object.fromEntries(Object.entries(extra ?? {}).map(([name, value]) => [name, maskSecret(value)])),
-  };
-}
-
-/** What a listing shows of a value: plain in clear, everything else masked (SPEC §3). */
-export function shownValue(type: VariableType, plaintext: string | null) {
-  if (plaintext === null) return { value: null };
-  if (type === 'pg_service') return { value: null, pg_service: maskPgService(JSON.parse(plaintext) as PgServiceDefinition) };
-  return { value: isConcealed(type) ? maskSecret(plaintext) : plaintext };
-}

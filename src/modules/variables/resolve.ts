@@ -9,9 +9,9 @@ import type { Resolution, ResolvedPgService, ResolvedVariable, VariableScope } f
 export const PRECEDENCE: readonly VariableScope[] = ['builtin', 'organization', 'project', 'environment', 'service', 'member'];
 const RANK = new Map(PRECEDENCE.map((scope, index) => [scope, index]));
 
-/** One decrypted definition at some scope. */
+/** One decrypted definition at some scope; `version` is set for client ciphertext (bound into it). */
 export type Definition =
-  | { scope: VariableScope; variable_id: string; type: Exclude<VariableType, 'pg_service'>; key: string; value: string; mount_path: string | null }
+  | { scope: VariableScope; variable_id: string; type: Exclude<VariableType, 'pg_service'>; key: string; value: string; mount_path: string | null; version?: number }
   | { scope: VariableScope; variable_id: string; type: 'pg_service'; definition: PgServiceDefinition };
 
 /** A built-in variable derived from a service output. */
@@ -56,19 +56,20 @@ export const MAX_RESOLUTION_BYTES = 16 * 1024 * 1024;
 const tooLarge = (key: string, message: string, limit: number) =>
   new AppError('UNPROCESSABLE', `Variable ${key} ${message}`, { key, limit_bytes: limit });
 
+/** The winning definition of each key, before references are expanded. */
+export type Winners = Map<string, { rank: number; variable: ResolvedVariable; credentialOf: string | null }>;
+
 /**
- * Merges definitions by precedence, drops credentials the caller may not read (listing them
- * in `omitted`, with every variable that references one), and expands `${KEY}` references
- * against the merged set. `$${` is a literal `${`. A missing reference or a cycle is a 422
- * naming the keys.
+ * Merges definitions by precedence and finds the credentials the caller may not read
+ * (`omitted`), without expanding anything: what a client-managed project's resolution
+ * answers, since only the client can read its values.
  */
-export function resolveDefinitions(
+export function mergeDefinitions(
   definitions: readonly Definition[],
   builtins: readonly Builtin[],
   mayReadCredentials: (serviceId: string) => boolean,
-): Resolution {
-  type Winner = { rank: number; variable: ResolvedVariable; credentialOf: string | null };
-  const winners = new Map<string, Winner>();
+): { winners: Winners; pgServices: ResolvedPgService[]; omitted: Set<string> } {
+  const winners: Winners = new Map();
   const consider = (rank: number, variable: ResolvedVariable, credentialOf: string | null) => {
     const current = winners.get(variable.key);
     if (!current || current.rank <= rank) winners.set(variable.key, { rank, variable, credentialOf });
@@ -89,6 +90,7 @@ export function resolveDefinitions(
     }
     const variable: ResolvedVariable = { key: definition.key, value: definition.value, type: definition.type, scope: definition.scope, variable_id: definition.variable_id };
     if (definition.mount_path !== null) variable.mount_path = definition.mount_path;
+    if (definition.version !== undefined) variable.version = definition.version;
     consider(rank, variable, null);
   }
 
@@ -96,14 +98,33 @@ export function resolveDefinitions(
   for (const [key, winner] of winners) {
     if (winner.credentialOf !== null && !mayReadCredentials(winner.credentialOf)) omitted.add(key);
   }
+  const pgServices = [...services.values()].map((s) => s.entry).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
+  return { winners, pgServices, omitted };
+}
 
+/**
+ * Merges definitions by precedence, drops credentials the caller may not read (listing them
+ * in `omitted`, with every variable that references one), and expands `${KEY}` references
+ * against the merged set. `$${` is a literal `${`. A missing reference or a cycle is a 422
+ * naming the keys.
+ */
+export function resolveDefinitions(
+  definitions: readonly Definition[],
+  builtins: readonly Builtin[],
+  mayReadCredentials: (serviceId: string) => boolean,
+): Resolution {
+  const { winners, pgServices, omitted } = mergeDefinitions(definitions, builtins, mayReadCredentials);
   const expanded = expandReferences(winners, omitted);
   const variables = [...expanded.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  const pgServices = [...services.values()].map((s) => s.entry).sort((a, b) => (a.service < b.service ? -1 : a.service > b.service ? 1 : 0));
   return { variables, pg_services: pgServices, omitted: [...omitted].sort() };
 }
 
-function expandReferences(winners: Map<string, { variable: ResolvedVariable }>, omitted: Set<string>): Map<string, ResolvedVariable> {
+/**
+ * Expands `${KEY}` references among merged winners (SPEC §3), skipping and adding to `omitted`
+ * whatever references an omitted key. The CLI calls it too, after decrypting a client-managed
+ * project's values: one set of rules and errors on both sides.
+ */
+export function expandReferences(winners: ReadonlyMap<string, { variable: ResolvedVariable }>, omitted: Set<string>): Map<string, ResolvedVariable> {
   const done = new Map<string, ResolvedVariable>();
   const bytesOf = new Map<string, number>();
   const inProgress: string[] = [];

@@ -15,6 +15,8 @@ import { createVariablesRepo } from './repo.js';
 import { explainResolution } from './explain.js';
 import { builtinsOf, resolveDefinitions, type Builtin, type Definition } from './resolve.js';
 import type { ResolutionCache } from './resolution-cache.js';
+import { clientResolution } from './client-resolution.js';
+import { clientManagedRefusal } from './client-values.js';
 
 /** What one (place, member) resolves from, decrypted, plus its renderings per credential access and format. */
 export interface ResolutionInputs {
@@ -50,7 +52,7 @@ export function createResolver(deps: {
 }) {
   const repo = createVariablesRepo(deps.db);
 
-  async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }): Promise<ResolutionInputs> {
+  async function load(ids: { organizationId: string; projectId: string; environmentId: string; serviceId: string | null; memberId: string | null }, clientManaged: boolean): Promise<ResolutionInputs> {
     const [rows, sealed] = await Promise.all([repo.reaching(ids), repo.servicesOf(ids.environmentId)]);
     const services = await deps.outputs.open(deps.db, sealed);
     const keys = await deps.keyring.byIds(deps.db, rows.map((row) => row.data_key_id));
@@ -59,7 +61,16 @@ export function createResolver(deps: {
       const scope: VariableScope = row.assignee_user_id !== null ? 'member' : row.scope;
       return row.type === 'pg_service'
         ? { scope, variable_id: row.id, type: 'pg_service', definition: JSON.parse(plaintext) as PgServiceDefinition }
-        : { scope, variable_id: row.id, type: row.type, key: row.name, value: plaintext, mount_path: row.mount_path };
+        : {
+            scope,
+            variable_id: row.id,
+            type: row.type,
+            key: row.name,
+            value: plaintext,
+            mount_path: row.mount_path,
+            // The project's own values are client ciphertext, bound to their version; organization ones stay server-managed.
+            ...(clientManaged && row.scope !== 'organization' ? { version: row.version } : {}),
+          };
     });
     const builtins = builtinsOf(services);
     const credentialIds = new Set(builtins.flatMap((builtin) => (builtin.credentialOf ? [builtin.credentialOf] : [])));
@@ -67,8 +78,8 @@ export function createResolver(deps: {
   }
 
   /** READ_SECRET of one rendering; its target is the place the rendering was made for. */
-  function readEvent(rendered: Rendered, format: Format, memberId: string | null, onBehalf: boolean, place: { path: string; targetType: string; targetId: string; explained: boolean }): AuditEventInput {
-    const { path, targetType, targetId, explained } = place;
+  function readEvent(rendered: Rendered, format: Format, memberId: string | null, onBehalf: boolean, place: { path: string; targetType: string; targetId: string; explained: boolean; clientManaged: boolean }): AuditEventInput {
+    const { path, targetType, targetId, explained, clientManaged } = place;
     return {
       event_type: 'READ_SECRET',
       target_type: targetType,
@@ -83,6 +94,8 @@ export function createResolver(deps: {
         key_set: rendered.keySet,
         pg_services: rendered.services,
         omitted: rendered.omitted,
+        // Issue #13: for a client-managed project the answer was ciphertext, and the server held no key for it.
+        ...(clientManaged ? { encryption: 'client', server_held_key: false } : {}),
       },
     };
   }
@@ -97,6 +110,8 @@ export function createResolver(deps: {
       // Resolution routes name an environment, or a service in one.
       const { organization, project, environment } = resourceOf(access.scope, 'environment');
       const { service } = access.scope;
+      const clientManaged = project.encryption === 'client';
+      if (clientManaged && options.format !== 'json') throw clientManagedRefusal(project, `render its values as ${options.format}`);
       const principal = access.principal;
       const self = principal.kind === 'user' ? principal.user.id : null;
       let memberId = self;
@@ -110,7 +125,7 @@ export function createResolver(deps: {
       let inputs = deps.cache.get(organization.id, key);
       if (!inputs) {
         const generation = deps.cache.begin(organization.id);
-        inputs = await load({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId });
+        inputs = await load({ organizationId: organization.id, projectId: project.id, environmentId: environment.id, serviceId: service?.id ?? null, memberId }, clientManaged);
         deps.cache.set(organization.id, key, generation, inputs);
       }
 
@@ -132,11 +147,16 @@ export function createResolver(deps: {
       let rendered = inputs.rendered.get(renderKey);
       if (!rendered) {
         const builtins = inputs.builtins.filter((builtin) => usable.has(builtin.serviceId));
-        const resolution = resolveDefinitions(inputs.definitions, builtins, (id) => readable.has(id));
+        const mayRead = (id: string) => readable.has(id);
+        const binding = { organization_id: organization.id, project_id: project.id, environment_id: environment.id, service_id: service?.id ?? null, member_id: memberId };
+        const resolution = clientManaged ? clientResolution(inputs.definitions, builtins, mayRead, binding) : resolveDefinitions(inputs.definitions, builtins, mayRead);
         const slugOf = (id: string) => inputs.services.find((each) => each.id === id)?.slug ?? id;
-        const text = options.explain
-          ? { contentType: 'application/json', body: JSON.stringify(explainResolution(resolution, inputs.definitions, builtins, slugOf)) }
-          : render(resolution, options.format);
+        // A client-managed answer is ciphertext the client expands itself: it has no explanation to give.
+        const text = clientManaged
+          ? { contentType: 'application/json', body: JSON.stringify(resolution) }
+          : options.explain
+            ? { contentType: 'application/json', body: JSON.stringify(explainResolution(resolution, inputs.definitions, builtins, slugOf)) }
+            : render(resolution, options.format);
         rendered = {
           ...text,
           bytes: Buffer.from(text.body),
@@ -154,7 +174,7 @@ export function createResolver(deps: {
       const events = (rendered.events ??= new Map());
       let event = events.get(`${onBehalf}|${path}`);
       if (!event) {
-        const place = { path, targetType: service ? 'service' : 'environment', targetId: service?.id ?? environment.id, explained: options.explain === true };
+        const place = { path, targetType: service ? 'service' : 'environment', targetId: service?.id ?? environment.id, explained: options.explain === true, clientManaged };
         event = readEvent(rendered, options.format, memberId, onBehalf, place);
         events.set(`${onBehalf}|${path}`, event);
       }

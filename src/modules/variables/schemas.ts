@@ -37,6 +37,7 @@ export const CreateVariableBody = Type.Object(
     mount_path: Type.Optional(MountPath),
     immutable: Type.Optional(Type.Boolean()),
     assignee_user_id: Type.Optional(Uuid),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Client-managed projects only: the version the ciphertext is bound to (1 here)' })),
   },
   { additionalProperties: false },
 );
@@ -47,6 +48,7 @@ export const UpdateVariableBody = Type.Object(
     value: Type.Optional(Value),
     pg_service: Type.Optional(PgServiceInput),
     mount_path: Type.Optional(Type.Union([MountPath, Type.Null()])),
+    version: Type.Optional(Type.Integer({ minimum: 2, description: 'Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first' })),
   },
   { additionalProperties: false, minProperties: 1 },
 );
@@ -99,6 +101,7 @@ export const VariableView = Type.Object({
   type: VariableType,
   value: Type.Union([Type.String(), Type.Null()], { description: 'Plain values in clear; secret and file values masked; null for pg_service' }),
   pg_service: Type.Optional(MaskedPgService),
+  encryption: Type.Optional(Type.Literal('client', { description: 'Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder' })),
   mount_path: Type.Union([Type.String(), Type.Null()]),
   immutable: Type.Boolean(),
   version: Type.Integer(),
@@ -113,6 +116,7 @@ export const VersionView = Type.Object({
   type: VariableType,
   value: Type.Union([Type.String(), Type.Null()], { description: 'As in the variable view; null for a deletion' }),
   pg_service: Type.Optional(MaskedPgService),
+  encryption: Type.Optional(Type.Literal('client', { description: 'Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder' })),
   mount_path: Type.Union([Type.String(), Type.Null()]),
   rolled_back_from: Type.Union([Type.Integer(), Type.Null()]),
   actor: Type.Object({ type: Type.String(), id: Type.Union([Uuid, Type.Null()]), name: Type.String() }),

@@ -9,7 +9,9 @@ import { decodeCursorKey, toPage } from '../../kernel/http/pagination.js';
 import { withAudit } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
-import { assignedVisibleTo, eventTarget, placeOf, requireWriteEverywhereInProject, shownValue } from './place.js';
+import { assignedVisibleTo, eventTarget, placeOf, requireWriteEverywhereInProject } from './place.js';
+import { shownValue } from './shown-value.js';
+import { checkBoundVersion, checkClientValue, clientManagedRefusal, clientProjectOf, currentKeyVersion } from './client-values.js';
 import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf } from './repo.js';
 import { contentOf, type PgServiceInput, type VariableContent } from './rules.js';
 import { openValue } from './sealed-value.js';
@@ -27,6 +29,8 @@ export interface CreateInput {
   mount_path?: string;
   immutable?: boolean;
   assignee_user_id?: string;
+  /** Client-managed projects: the version the ciphertext is bound to (1 for a creation). */
+  version?: number;
 }
 
 export function createVariablesService(deps: {
@@ -79,17 +83,23 @@ export function createVariablesService(deps: {
       const rows = await createVariablesRepo(db).list(placeOf(access, level), decodeCursorKey(cursor, ['string', 'string']), limit + 1, assignedVisibleTo(access, level));
       const keys = await keyring.byIds(db, rows.map((row) => row.data_key_id));
       const plaintexts = new Map(rows.map((row) => [row.id, openValue(keys.get(row.data_key_id)!, row, row.version, row.ciphertext!)]));
-      return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!));
+      const client = clientProjectOf(access, level) !== null;
+      return toPage(rows, limit, listKeyOf, (row) => view(row, plaintexts.get(row.id)!, client));
     },
 
     async get(access: RequestAccess, level: VariableScopeLevel, id: string) {
       const variable = await loadLive(db, access, level, id);
-      return view(variable, await decrypt(db, variable, variable.version, variable.ciphertext!));
+      return view(variable, await decrypt(db, variable, variable.version, variable.ciphertext!), clientProjectOf(access, level) !== null);
     },
 
     async create(access: RequestAccess, level: VariableScopeLevel, input: CreateInput) {
       requireWrite(access, level);
-      const content = contentOf({ ...input, type: input.type ?? 'plain' });
+      const client = clientProjectOf(access, level);
+      if (client && input.type === 'pg_service') throw invalid('body.type', 'pg_service entries are not yet supported in client-managed projects');
+      // A client value is ciphertext: its key, type and mount path are checked here, the envelope below.
+      const content = contentOf({ ...input, type: input.type ?? 'plain', ...(client && input.value !== undefined ? { value: '' } : {}) });
+      if (client) checkBoundVersion(input.version ?? 1, 1, content.name);
+      else if (input.version !== undefined) throw invalid('body.version', 'is only for client-managed projects');
       const place = placeOf(access, level);
       const assignee = input.assignee_user_id ?? null;
       if (assignee !== null) {
@@ -101,12 +111,13 @@ export function createVariablesService(deps: {
       try {
         const created = await withAudit(db, access.audit, async (tx, note) => {
           const repo = createVariablesRepo(tx);
+          if (client) content.plaintext = checkClientValue(input.value, content.type, await currentKeyVersion(tx, client));
           const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
-          const prepared = writes.prepareCreate(access, place, content, dataKey, { immutable: input.immutable ?? false, assignee });
+          const prepared = writes.prepareCreate(access, place, content, dataKey, { immutable: input.immutable ?? false, assignee, client: client !== null });
           const variable = await repo.insert(prepared.row);
           await repo.addVersion(prepared.version);
           note(prepared.event);
-          return view(variable, content.plaintext);
+          return view(variable, content.plaintext, client !== null);
         });
         return await finish(place.organizationId, created);
       } catch (error) {
@@ -117,16 +128,21 @@ export function createVariablesService(deps: {
     async update(access: RequestAccess, level: VariableScopeLevel, id: string, input: UpdateInput) {
       requireWrite(access, level);
       const place = placeOf(access, level);
+      const client = clientProjectOf(access, level);
+      if (!client && input.version !== undefined) throw invalid('body.version', 'is only for client-managed projects');
       const updated = await withAudit(db, access.audit, async (tx, note) => {
         const repo = createVariablesRepo(tx);
         const current = await loadLive(tx, access, level, id, true);
+        if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
+        if (client) checkBoundVersion(input.version, current.version + 1, current.name);
+        const clientValue = client ? checkClientValue(input.value, input.type ?? current.type, await currentKeyVersion(tx, client)) : undefined;
         const before = await decrypt(tx, current, current.version, current.ciphertext!);
         const dataKey = (await keyring.byIds(tx, [current.data_key_id])).get(current.data_key_id)!;
-        const prepared = writes.prepareUpdate(access, level, current, before, input, dataKey);
+        const prepared = writes.prepareUpdate(access, level, current, before, input, dataKey, clientValue);
         const variable = await repo.setState(current.id, prepared.state);
         await repo.addVersion(prepared.version);
         note(prepared.event);
-        return view(variable, prepared.plaintext);
+        return view(variable, prepared.plaintext, client !== null);
       });
       return finish(place.organizationId, updated);
     },
@@ -142,7 +158,8 @@ export function createVariablesService(deps: {
         await repo.setState(current.id, { version, type: current.type, mount_path: current.mount_path, ciphertext: null });
         await repo.addVersion({ variable_id: current.id, version, operation: 'DELETE', type: current.type, mount_path: current.mount_path, ciphertext: null, rolled_back_from: null, ...actorOf(access) });
         const { place: where, target } = eventTarget(access, level, current.id, current.name);
-        note({ event_type: 'DELETE', ...target, change: `Deleted ${label(current)} in ${where}`, details: { before: auditFields(place.organizationId, current, before), version } });
+        const shown = clientProjectOf(access, level) ? null : before;
+        note({ event_type: 'DELETE', ...target, change: `Deleted ${label(current)} in ${where}`, details: { before: auditFields(place.organizationId, current, shown), version } });
       });
       await deps.changed(place.organizationId);
     },
@@ -154,11 +171,15 @@ export function createVariablesService(deps: {
       const shown = await Promise.all(
         rows.map(async (row) => ({ row, plaintext: row.ciphertext === null ? null : await decrypt(db, variable, row.version, row.ciphertext) })),
       );
-      return toPage(shown, limit, ({ row }) => [row.version], ({ row, plaintext }) => versionView(row, plaintext));
+      const client = clientProjectOf(access, level) !== null;
+      return toPage(shown, limit, ({ row }) => [row.version], ({ row, plaintext }) => versionView(row, plaintext, client));
     },
 
     async rollback(access: RequestAccess, level: VariableScopeLevel, id: string, target: number) {
       requireWrite(access, level);
+      const client = clientProjectOf(access, level);
+      // The old ciphertext is bound to its own version: only a client can re-encrypt it for a new one.
+      if (client) throw clientManagedRefusal(client, 're-encrypt an old version for a rollback (set the old value again with coffer vars set)');
       const place = placeOf(access, level);
       try {
         const restored = await withAudit(db, access.audit, async (tx, note) => {
@@ -196,12 +217,12 @@ export function createVariablesService(deps: {
   };
 }
 
-function versionView(row: VariableVersion, plaintext: string | null) {
+function versionView(row: VariableVersion, plaintext: string | null, client: boolean) {
   return {
     version: row.version,
     operation: row.operation,
     type: row.type,
-    ...shownValue(row.type, plaintext),
+    ...shownValue(row.type, plaintext, client),
     mount_path: row.mount_path,
     rolled_back_from: row.rolled_back_from,
     actor: { type: row.actor_type, id: row.actor_id, name: row.actor_name },

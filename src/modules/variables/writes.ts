@@ -7,7 +7,8 @@ import { conflict, invalid } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import type { AuditEventInput } from '../audit/recorder.js';
 import type { ValueHmac } from '../audit/value-hmac.js';
-import { eventTarget, shownValue } from './place.js';
+import { eventTarget } from './place.js';
+import { shownValue } from './shown-value.js';
 import type { PgServiceDefinition } from './pg-service.js';
 import type { PlaceIds } from './repo.js';
 import { contentOf, isConcealed, type PgServiceInput, type VariableContent } from './rules.js';
@@ -18,6 +19,8 @@ export interface UpdateInput {
   value?: string;
   pg_service?: PgServiceInput;
   mount_path?: string | null;
+  /** Client-managed projects: the version the ciphertext is bound to (the one this update creates). */
+  version?: number;
 }
 
 /** A variable row as the repo inserts it. */
@@ -47,12 +50,12 @@ export function createVariableWrites(deps: { keyring: Keyring; valueHmac: ValueH
     return openValue(keys.get(variable.data_key_id)!, variable, version, ciphertext);
   }
 
-  const view = (variable: Variable, plaintext: string | null) => ({
+  const view = (variable: Variable, plaintext: string | null, client = false) => ({
     id: variable.id,
     scope: variable.scope,
     key: variable.type === 'pg_service' ? null : variable.name,
     type: variable.type,
-    ...shownValue(variable.type, plaintext),
+    ...shownValue(variable.type, plaintext, client),
     mount_path: variable.mount_path,
     immutable: variable.immutable,
     version: variable.version,
@@ -87,7 +90,8 @@ export function createVariableWrites(deps: { keyring: Keyring; valueHmac: ValueH
     place: PlaceIds,
     content: VariableContent,
     dataKey: { id: string; key: Buffer },
-    options: { immutable: boolean; assignee: string | null },
+    // client: the value is a client-managed project's ciphertext, which audit events never carry.
+    options: { immutable: boolean; assignee: string | null; client?: boolean },
   ): { row: NewVariable; version: Omit<VariableVersion, 'created_at'>; event: AuditEventInput } {
     const id = randomUUID();
     const ciphertext = seal(dataKey.key, content.plaintext, valueAad(id, 1));
@@ -106,14 +110,16 @@ export function createVariableWrites(deps: { keyring: Keyring; valueHmac: ValueH
     const { place: where, target } = eventTarget(access, place.level, id, content.name);
     const change = `Created ${label(row)} in ${where}${options.assignee ? ' for one member' : ''}`;
     const audited = { ...row, scope: place.level };
-    return { row, version, event: { event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, audited, content.plaintext) } } };
+    return { row, version, event: { event_type: 'CREATE', ...target, change, details: { after: auditFields(place.organizationId, audited, options.client ? null : content.plaintext) } } };
   }
 
   /**
    * The next version of `current` (whose value is `before`) with `input` applied, sealed under
    * its data key: refused when immutable, when it would change kind, or rename a pg_service entry.
+   * `clientValue`: a client-managed project's checked ciphertext, stored as is and never audited.
    */
-  function prepareUpdate(access: RequestAccess, level: VariableScopeLevel, current: Variable, before: string, input: UpdateInput, dataKey: Buffer) {
+  function prepareUpdate(access: RequestAccess, level: VariableScopeLevel, current: Variable, before: string, input: UpdateInput, dataKey: Buffer, clientValue?: string) {
+    const client = clientValue !== undefined;
     if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
     const type = input.type ?? current.type;
     if ((type === 'pg_service') !== (current.type === 'pg_service')) {
@@ -133,12 +139,13 @@ export function createVariableWrites(deps: { keyring: Keyring; valueHmac: ValueH
         : contentOf({
             type,
             key: current.name,
-            value: input.value ?? before,
+            value: client ? '' : (input.value ?? before),
             mount_path: input.mount_path !== undefined ? input.mount_path : type === 'file' ? current.mount_path : null,
           });
     if (content.name !== current.name) {
       throw invalid('body.pg_service.service', 'the service name identifies the entry and cannot change: delete it and create another');
     }
+    if (client) content.plaintext = clientValue;
     const version = current.version + 1;
     const ciphertext = seal(dataKey, content.plaintext, valueAad(current.id, version));
     const state = { version, type: content.type, mount_path: content.mountPath, ciphertext };
@@ -150,7 +157,7 @@ export function createVariableWrites(deps: { keyring: Keyring; valueHmac: ValueH
       event_type: 'UPDATE',
       ...target,
       change: `Updated ${label(after)} in ${where}`,
-      details: { before: auditFields(organizationId, current, before), after: auditFields(organizationId, after, content.plaintext), version },
+      details: { before: auditFields(organizationId, current, client ? null : before), after: auditFields(organizationId, after, client ? null : content.plaintext), version },
     };
     return { state, version: versionRow, event, plaintext: content.plaintext };
   }
