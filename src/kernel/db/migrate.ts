@@ -11,6 +11,7 @@ import * as auditKeys from './migrations/0009_audit_keys.js';
 import * as rateLimits from './migrations/0010_rate_limits.js';
 import * as revokedApiTokens from './migrations/0011_revoked_api_tokens.js';
 import * as sso from './migrations/0013_sso.js';
+import * as webhooks from './migrations/0015_webhooks.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -29,6 +30,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0010_rate_limits': rateLimits,
   '0011_revoked_api_tokens': revokedApiTokens,
   '0013_sso': sso,
+  '0015_webhooks': webhooks,
 };
 
 /**

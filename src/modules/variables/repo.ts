@@ -2,6 +2,7 @@ import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
+import { recordVariableChange } from '../changes/record.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
@@ -127,8 +128,10 @@ export function createVariablesRepo(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
     },
 
-    addVersion(row: Omit<VariableVersion, 'created_at'>) {
-      return db.insertInto('variable_versions').values(row).execute();
+    /** A new version and, in the same transaction, its change record and webhook deliveries (the outbox). */
+    async addVersion(row: Omit<VariableVersion, 'created_at'>) {
+      await db.insertInto('variable_versions').values(row).execute();
+      await recordVariableChange(db, row);
     },
 
     versions(variableId: string, beforeVersion: number | undefined, limit: number) {

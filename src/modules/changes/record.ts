@@ -1,0 +1,78 @@
+import { sql, type Kysely } from 'kysely';
+import type { Change, Database } from '../../kernel/db/schema.js';
+import { enqueueDeliveries } from '../webhooks/enqueue.js';
+
+/** Where a change happened, by slug: "shop", "shop/production" or "shop/production/backend"; null at organization scope. */
+export function changePath(row: { project_slug: string | null; environment_slug: string | null; service_slug: string | null }): string | null {
+  return [row.project_slug, row.environment_slug, row.service_slug].filter((part) => part !== null).join('/') || null;
+}
+
+/**
+ * Writes the change record of a variable's new version inside the caller's transaction (the
+ * outbox pattern): the change, its stream event and its webhook deliveries commit or roll back
+ * with the change itself. A per-organization lock, held until commit, makes ids become visible
+ * in order, so a stream resuming "after id N" never skips a change committed late.
+ */
+export async function recordVariableChange(tx: Kysely<Database>, change: { variable_id: string; version: number; operation: string; actor_name: string }): Promise<Change> {
+  const variable = await tx
+    .selectFrom('variables as v')
+    .innerJoin('organizations as o', 'o.id', 'v.organization_id')
+    .leftJoin('projects as p', 'p.id', 'v.project_id')
+    .leftJoin('environments as e', 'e.id', 'v.environment_id')
+    .leftJoin('services as s', 's.id', 'v.service_id')
+    .select(['v.organization_id', 'v.project_id', 'v.environment_id', 'v.service_id', 'v.scope', 'v.assignee_user_id', 'v.name', 'v.type', 'o.slug as org_slug'])
+    .select(['p.slug as project_slug', 'e.slug as environment_slug', 's.slug as service_slug'])
+    .where('v.id', '=', change.variable_id)
+    .executeTakeFirstOrThrow();
+  await sql`select pg_advisory_xact_lock(hashtextextended(${`coffer.changes:${variable.organization_id}`}, 0))`.execute(tx);
+  const row = await tx
+    .insertInto('changes')
+    .values({
+      organization_id: variable.organization_id,
+      project_id: variable.project_id,
+      environment_id: variable.environment_id,
+      service_id: variable.service_id,
+      scope: variable.scope,
+      assignee_user_id: variable.assignee_user_id,
+      variable_id: change.variable_id,
+      key: variable.name,
+      type: variable.type,
+      version: change.version,
+      operation: change.operation,
+      actor_name: change.actor_name,
+    })
+    .returningAll()
+    .executeTakeFirstOrThrow();
+  await enqueueDeliveries(tx, {
+    organizationId: row.organization_id,
+    projectId: row.project_id,
+    environmentId: row.environment_id,
+    event: 'variable.changed',
+    body: {
+      event: 'variable.changed',
+      event_id: `change-${row.id}`,
+      occurred_at: row.created_at.toISOString(),
+      organization: variable.org_slug,
+      path: changePath(variable),
+      change: changeView(row),
+    },
+  });
+  return row;
+}
+
+/** What a webhook body and a stream event say about a change: keys and versions, never a value. */
+export function changeView(row: Change) {
+  return {
+    id: Number(row.id),
+    variable_id: row.variable_id,
+    key: row.type === 'pg_service' ? null : row.key,
+    pg_service: row.type === 'pg_service' ? row.key : undefined,
+    type: row.type,
+    scope: row.scope,
+    assignee_user_id: row.assignee_user_id,
+    version: row.version,
+    operation: row.operation,
+    actor: row.actor_name,
+    created_at: row.created_at.toISOString(),
+  };
+}

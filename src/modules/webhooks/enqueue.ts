@@ -1,0 +1,44 @@
+import { randomUUID } from 'node:crypto';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../kernel/db/schema.js';
+
+/** The events a webhook may ask for; a pattern is one of these, "deployment.*" or "*". */
+export const WEBHOOK_EVENTS = ['variable.changed', 'deployment.triggered', 'deployment.finished'] as const;
+
+export function matchesEvent(patterns: readonly string[], event: string): boolean {
+  return patterns.some((pattern) => pattern === '*' || pattern === event || (pattern.endsWith('.*') && event.startsWith(pattern.slice(0, -1))));
+}
+
+/**
+ * A webhook limited to a project (or an environment) hears what reaches that place: changes
+ * inside it, and changes at organization or project scope above it, which its services inherit.
+ */
+function reaches(hook: { project_id: string | null; environment_id: string | null }, place: { projectId: string | null; environmentId: string | null }): boolean {
+  if (hook.project_id !== null && place.projectId !== null && hook.project_id !== place.projectId) return false;
+  if (hook.environment_id !== null && place.environmentId !== null && hook.environment_id !== place.environmentId) return false;
+  return true;
+}
+
+/**
+ * Queues one delivery per enabled webhook that wants this event at this place, inside the
+ * caller's transaction: the outbox rows commit with the change they announce, or not at all.
+ */
+export async function enqueueDeliveries(
+  tx: Kysely<Database>,
+  input: { organizationId: string; projectId: string | null; environmentId: string | null; event: string; body: Record<string, unknown> },
+): Promise<number> {
+  const hooks = await tx
+    .selectFrom('webhooks')
+    .select(['id', 'project_id', 'environment_id', 'events'])
+    .where('organization_id', '=', input.organizationId)
+    .where('enabled', '=', true)
+    .execute();
+  const wanted = hooks.filter((hook) => reaches(hook, input) && matchesEvent(JSON.parse(hook.events) as string[], input.event));
+  if (wanted.length === 0) return 0;
+  const payload = JSON.stringify(input.body);
+  await tx
+    .insertInto('webhook_deliveries')
+    .values(wanted.map((hook) => ({ id: randomUUID(), webhook_id: hook.id, event: input.event, payload, status: 'pending' as const })))
+    .execute();
+  return wanted.length;
+}
