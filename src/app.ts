@@ -36,6 +36,7 @@ import type { TokensService } from './modules/tokens/service.js';
 import { register as registerVariables } from './modules/variables/index.js';
 import { register as registerSso } from './modules/sso/index.js';
 import { register as registerWebhooks } from './modules/webhooks/index.js';
+import { register as registerChanges } from './modules/changes/index.js';
 import { register as registerVault, vaultCredential } from './modules/vault/index.js';
 import type { Resolver } from './modules/variables/resolver.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
@@ -179,6 +180,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerWebhooks(typed, { db, keyring, allowPrivate: config.webhooks.allowPrivate });
+      registerChanges(typed, { db, pollMs: config.changePollMs });
       registerSso(typed, { db, keyring, openSession: accounts.openSession, apiPrefix: API_PREFIX, sessionTtlSeconds: config.sessionTtlSeconds });
       resolver = variables.resolver;
     },
