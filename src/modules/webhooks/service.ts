@@ -113,9 +113,10 @@ export function createWebhooksService(deps: { db: Kysely<Database>; keyring: Key
     },
 
     async deliveries(access: RequestAccess, id: string, cursor: string | undefined, limit: number) {
-      const hook = await load(access, id);
+      // The cursor first: a bad one is the caller's mistake whatever the webhook.
       const before = decodeCursor(cursor);
       if (before !== undefined && !isUuid(before)) throw invalid('query.cursor', 'is not a cursor this API returned');
+      const hook = await load(access, id);
       const rows = await createWebhooksRepo(db).deliveries(hook.id, before, limit + 1);
       return toPage(rows, limit, (row) => row.id, deliveryView);
     },
