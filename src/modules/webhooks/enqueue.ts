@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { Database } from '../../kernel/db/schema.js';
+import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 
 /** The events a webhook may ask for; a pattern is one of these, "deployment.*" or "*". */
 export const WEBHOOK_EVENTS = ['variable.changed', 'deployment.triggered', 'deployment.finished'] as const;
@@ -25,7 +25,7 @@ function reaches(hook: { project_id: string | null; environment_id: string | nul
  */
 export async function enqueueDeliveries(
   tx: Kysely<Database>,
-  input: { organizationId: string; projectId: string | null; environmentId: string | null; event: string; body: Record<string, unknown> },
+  input: { organizationId: string; projectId: string | null; environmentId: string | null; event: string; body: Record<string, unknown>; wholeOrganizationOnly?: boolean },
 ): Promise<number> {
   const hooks = await tx
     .selectFrom('webhooks')
@@ -33,7 +33,9 @@ export async function enqueueDeliveries(
     .where('organization_id', '=', input.organizationId)
     .where('enabled', '=', true)
     .execute();
-  const wanted = hooks.filter((hook) => reaches(hook, input) && matchesEvent(JSON.parse(hook.events) as string[], input.event));
+  const wanted = hooks.filter(
+    (hook) => (input.wholeOrganizationOnly ? hook.project_id === null : reaches(hook, input)) && matchesEvent(JSON.parse(hook.events) as string[], input.event),
+  );
   if (wanted.length === 0) return 0;
   const payload = JSON.stringify(input.body);
   await tx
@@ -41,4 +43,26 @@ export async function enqueueDeliveries(
     .values(wanted.map((hook) => ({ id: randomUUID(), webhook_id: hook.id, event: input.event, payload, status: 'pending' as const })))
     .execute();
   return wanted.length;
+}
+
+/**
+ * A platform's TRIGGER_DEPLOYMENT event (POST …/audit-events) as `deployment.triggered`. Its
+ * target is whatever the platform named, not a place Coffer resolved, so only webhooks of the
+ * whole organization hear it.
+ */
+export function enqueueDeployment(tx: Kysely<Database>, organization: { id: string; slug: string }, event: AuditEvent): Promise<number> {
+  return enqueueDeliveries(tx, {
+    organizationId: organization.id,
+    projectId: null,
+    environmentId: null,
+    wholeOrganizationOnly: true,
+    event: 'deployment.triggered',
+    body: {
+      event: 'deployment.triggered',
+      event_id: `audit-${event.seq}`,
+      occurred_at: event.occurred_at.toISOString(),
+      organization: organization.slug,
+      deployment: { target_type: event.target_type, target_id: event.target_id, target_name: event.target_name, change: event.change, actor: event.actor_name, audit_event_id: event.id },
+    },
+  });
 }

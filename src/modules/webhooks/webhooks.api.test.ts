@@ -169,6 +169,26 @@ describe('webhooks', () => {
   });
 });
 
+describe('deployment events', () => {
+  it('sends a platform\'s TRIGGER_DEPLOYMENT to webhooks of the whole organization that ask for deployment.*', async () => {
+    const { org, owner, bodies } = await hooked({ events: ['deployment.*'] });
+    const limited = await server.expect(201, 'POST', `/orgs/${org}/webhooks`, { token: owner.token, payload: { url: receiver.url, events: ['*'], path: 'shop' } });
+    const payload = { event_type: 'TRIGGER_DEPLOYMENT', target_type: 'service', target_name: 'shop/production/backend', change: 'Deployed backend v42' };
+    await server.expect(201, 'POST', `/orgs/${org}/audit-events`, { token: owner.token, payload });
+    await server.expect(201, 'POST', `/orgs/${org}${ENV}/variables`, { token: owner.token, payload: { key: 'NOT_A_DEPLOYMENT', value: 'x' } });
+    await until('the deployment', () => bodies().length > 0);
+    expect(bodies()[0]).toMatchObject({ event: 'deployment.triggered', organization: org, deployment: { target_name: 'shop/production/backend', change: 'Deployed backend v42' } });
+    // The variable change was written after the deployment; once the limited webhook has it, it has had its chance at the deployment.
+    await until('the limited webhook\'s variable change', async () => {
+      const log = await server.expect(200, 'GET', `/orgs/${org}/webhooks/${limited.body.id}/deliveries`, { token: owner.token });
+      return log.body.items.length > 0;
+    });
+    const log = await server.expect(200, 'GET', `/orgs/${org}/webhooks/${limited.body.id}/deliveries`, { token: owner.token });
+    expect(log.body.items.map((item: { event: string }) => item.event)).toEqual(['variable.changed']);
+    expect(bodies().map((body) => body.event)).toEqual(['deployment.triggered']);
+  });
+});
+
 describe.runIf(process.env.COFFER_TEST_BACKEND === 'postgres')('webhooks on two instances', () => {
   it('never sends the same attempt twice, and delivers every change', async () => {
     const sibling = await server.sibling({ webhooks: OPTIONS });
