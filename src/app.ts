@@ -39,6 +39,8 @@ import { register as registerTokens } from './modules/tokens/index.js';
 import type { TokensService } from './modules/tokens/service.js';
 import { register as registerVariables } from './modules/variables/index.js';
 import { register as registerSso, type TxtResolver } from './modules/sso/index.js';
+import { register as registerWebhooks } from './modules/webhooks/index.js';
+import { register as registerChanges } from './modules/changes/index.js';
 import { register as registerVault, vaultCredential } from './modules/vault/index.js';
 import type { Resolver } from './modules/variables/resolver.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
@@ -224,6 +226,8 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
+      registerWebhooks(typed, { db, keyring, allowPrivate: config.webhooks.allowPrivate });
+      registerChanges(typed, { db, pollMs: config.changePollMs });
       registerProjectKeys(typed, { db, keyring, changed: variables.changed });
       modules.sso = registerSso(typed, {
         db,

@@ -22,6 +22,10 @@ export interface Config {
   shutdownTimeoutSeconds: number;
   /** Attempts allowed per client IP and per email in each window (counted in the database, across instances). */
   rateLimits: { signup: AttemptLimitConfig; login: AttemptLimitConfig; invitationAccept: AttemptLimitConfig };
+  /** Webhook deliveries (COFFER_WEBHOOK_*): see modules/webhooks/worker.ts and destination.ts. */
+  webhooks: { allowPrivate: boolean; pollMs: number; retryBaseMs: number; maxAttempts: number; disableAfter: number; timeoutMs: number };
+  /** How often an open change stream (…/changes) looks for new changes. */
+  changePollMs: number;
 }
 
 export interface AttemptLimitConfig {
@@ -113,6 +117,16 @@ export function loadConfig(env: Env = process.env): Config {
       login: attemptLimit('LOGIN', { perIp: 50, perEmail: 10, windowSeconds: 15 * 60 }),
       invitationAccept: attemptLimit('INVITATION_ACCEPT', { perIp: 20, perEmail: 10, windowSeconds: 3600 }),
     },
+    webhooks: {
+      // Off by default: see the SSRF stance in modules/webhooks/destination.ts.
+      allowPrivate: oneOf('COFFER_WEBHOOK_ALLOW_PRIVATE', ['true', 'false'], 'false') === 'true',
+      pollMs: integer('COFFER_WEBHOOK_POLL_MS', 1000, 10, 60_000),
+      retryBaseMs: integer('COFFER_WEBHOOK_RETRY_BASE_MS', 10_000, 1, 3600_000),
+      maxAttempts: integer('COFFER_WEBHOOK_MAX_ATTEMPTS', 8, 1, 100),
+      disableAfter: integer('COFFER_WEBHOOK_DISABLE_AFTER', 20, 1, 10_000),
+      timeoutMs: integer('COFFER_WEBHOOK_TIMEOUT_MS', 10_000, 100, 120_000),
+    },
+    changePollMs: integer('COFFER_CHANGE_POLL_MS', 500, 10, 60_000),
     checkpointDir: read('COFFER_CHECKPOINT_DIR') === undefined ? undefined : path.resolve(read('COFFER_CHECKPOINT_DIR')!),
   };
 

@@ -15,6 +15,7 @@ import { migrateToLatest } from './kernel/db/migrate.js';
 import { serveBackups } from './kernel/db/backup.js';
 import { createServerLogger } from './kernel/http/log-output.js';
 import type { AuditService } from './modules/audit/service.js';
+import { startDeliveryWorker } from './modules/webhooks/index.js';
 
 export interface RunningServer {
   address: string;
@@ -52,6 +53,16 @@ export async function runServer(config: Config, log: Logger = createServerLogger
       : createLocalInvalidation();
     const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, audit });
     app.addHook('onClose', () => invalidation.close());
+
+    // Every instance sends queued webhook deliveries; the claim keeps them from sending one twice.
+    const deliveries = startDeliveryWorker({
+      db: database.db,
+      keyring: createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) }),
+      options: config.webhooks,
+      onError: (error) => log.error({ err: error }, 'webhook delivery failed'),
+    });
+    // preClose: before the database closes under an attempt in flight.
+    app.addHook('preClose', () => deliveries.stop());
 
     const housekeeping = startHousekeeping(config, database, audit.service, log);
     app.addHook('onClose', async () => housekeeping.stop());

@@ -66,9 +66,10 @@ export interface ServerProcess {
  */
 export async function startServerProcess(
   env: Record<string, string>,
-  options: { readStdout?: boolean; unreadStderr?: boolean } = {},
+  options: { readStdout?: boolean; unreadStderr?: boolean; port?: number } = {},
 ): Promise<ServerProcess> {
-  const port = await freePort();
+  // A given port lets a restarted server answer where its clients already connect.
+  const port = options.port ?? (await freePort());
   const child = spawn(process.execPath, [SERVER_MAIN], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOST: '127.0.0.1', PORT: String(port), ...env },

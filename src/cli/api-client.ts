@@ -38,8 +38,8 @@ export interface ApiClient {
   readonly url: string;
   readonly token: string | undefined;
   request(method: string, path: string, body?: unknown): Promise<ApiResponse>;
-  /** A GET whose body is read as it arrives (exports), for a successful answer. */
-  stream(path: string): Promise<IncomingMessage>;
+  /** A GET whose body is read as it arrives (exports, the change stream), for a successful answer. */
+  stream(path: string, headers?: Record<string, string>): Promise<IncomingMessage>;
 }
 
 /** How long the CLI waits for the server, in seconds. */
@@ -92,7 +92,7 @@ export function createApiClient(options: { url: string; token?: string; timeouts
 
   // node:http rather than fetch: fetch loads its HTTP stack on first use, ~100 ms that every
   // `coffer run` would pay before the command even starts.
-  function send(method: string, path: string, body?: unknown): Promise<IncomingMessage> {
+  function send(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<IncomingMessage> {
     const target = new URL(`${url}/api/v1${path}`);
     const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
     const transport = target.protocol === 'https:' ? https : http;
@@ -112,6 +112,7 @@ export function createApiClient(options: { url: string; token?: string; timeouts
             'user-agent': `coffer-cli/${VERSION}`,
             ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
             ...(payload ? { 'content-type': 'application/json', 'content-length': payload.length } : {}),
+            ...extraHeaders,
           },
         },
         (received) => resolve((response = received)),
@@ -171,8 +172,8 @@ export function createApiClient(options: { url: string; token?: string; timeouts
       if (result.status < 400) return result;
       throw await explain(client, result, { method, path, body });
     },
-    async stream(path) {
-      const response = await send('GET', path);
+    async stream(path, headers) {
+      const response = await send('GET', path, undefined, headers);
       if ((response.statusCode ?? 0) < 400 && !response.headers['x-request-id']) {
         response.resume();
         throw notCoffer(url, 'GET', path, response.statusCode ?? 0, String(response.headers['content-type'] ?? ''));

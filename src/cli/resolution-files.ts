@@ -11,6 +11,7 @@ import { serializePgServiceFile } from '../modules/variables/pg-service.js';
  */
 export function materialize(resolution: Resolution, base: NodeJS.ProcessEnv) {
   const env: NodeJS.ProcessEnv = { ...base };
+  const written = new Map<string, string>(); // file variable or pg_service.conf → its path
   let dir: string | undefined;
   const privateDir = () => (dir ??= fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-run-')));
   const remove = () => {
@@ -29,11 +30,13 @@ export function materialize(resolution: Resolution, base: NodeJS.ProcessEnv) {
       const file = path.join(holder, path.basename(variable.mount_path ?? variable.key));
       fs.writeFileSync(file, variable.value, { mode: 0o600 });
       env[variable.key] = file;
+      written.set(variable.key, file);
     }
     if (resolution.pg_services.length > 0) {
       const file = path.join(privateDir(), 'pg_service.conf');
       fs.writeFileSync(file, serializePgServiceFile(resolution.pg_services), { mode: 0o600 });
       env.PGSERVICEFILE = file;
+      written.set('PGSERVICEFILE', file);
     }
   } catch (error) {
     // Whatever was written before the failure (a full disk, an odd name) holds secrets: gone too.
@@ -47,5 +50,33 @@ export function materialize(resolution: Resolution, base: NodeJS.ProcessEnv) {
       return dir;
     },
     remove,
+    /**
+     * `coffer run --watch --on-change signal:…`: the running command keeps its environment, so
+     * only the files it was given can change; each is replaced atomically (temp + rename) at the
+     * path it already knows. Answers what a signal cannot deliver (changed plain variables).
+     */
+    rewrite(next: Resolution): string[] {
+      const stale: string[] = [];
+      for (const variable of next.variables) {
+        const file = written.get(variable.key);
+        if (file) replaceFile(file, variable.value);
+        else if (variable.type === 'file' || env[variable.key] !== variable.value) stale.push(variable.key);
+      }
+      const pgFile = written.get('PGSERVICEFILE');
+      if (pgFile) replaceFile(pgFile, serializePgServiceFile(next.pg_services));
+      return stale;
+    },
   };
+}
+
+/** Writes `file` whole or not at all: a reader sees the old content or the new, never half. */
+export function replaceFile(file: string, content: string): void {
+  const temporary = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${Date.now()}.tmp`);
+  try {
+    fs.writeFileSync(temporary, content, { mode: 0o600, flag: 'wx' });
+    fs.renameSync(temporary, file);
+  } catch (error) {
+    fs.rmSync(temporary, { force: true });
+    throw error;
+  }
 }

@@ -19,6 +19,9 @@ interface RunOptions {
   inherit: boolean;
   fallback?: string;
   passphraseFile?: string;
+  watch?: boolean;
+  onChange: string;
+  gracePeriod: string;
 }
 
 export function runCommand(program: Command) {
@@ -31,6 +34,9 @@ export function runCommand(program: Command) {
     .option('--no-inherit', 'start the command with only the resolved variables, not this shell\'s environment')
     .option(...PASSPHRASE_OPTION)
     .option('--fallback <file>', 'keep an encrypted copy of each resolution in FILE and use it when the server is unreachable')
+    .option('--watch', 'follow changes to the place: restart the command (or signal it) when its configuration changes')
+    .option('--on-change <action>', 'with --watch: restart (SIGTERM, grace period, SIGKILL) or signal:NAME (rewrite files, then send NAME)', 'restart')
+    .option('--grace-period <seconds>', 'with --watch: how long a restarted command has to exit after SIGTERM', '10')
     .argument('<command...>', 'the command and its arguments, after --')
     .passThroughOptions()
     .addHelpText(
@@ -45,6 +51,8 @@ export function runCommand(program: Command) {
         '  coffer run --path shop/production/backend -- node server.js',
         '  coffer run --path shop/staging --no-inherit -- env',
         '  coffer run --path gis/production -- psql service=gis',
+        '  coffer run --watch --path shop/production/backend -- node server.js',
+        '  coffer run --watch --on-change signal:HUP --path shop/production/web -- nginx -g "daemon off;"',
       ].join('\n'),
     )
     .action(async (command: string[], options: RunOptions) => {
@@ -70,24 +78,35 @@ async function run(command: string[], options: RunOptions): Promise<number> {
     process.stderr.write(`coffer: ${error.message}\ncoffer: using the last resolution saved in ${options.fallback}\n`);
     json = loadFallback(options.fallback, token, `${org}/${options.path}`);
   }
-  const answer = JSON.parse(json) as Resolution | ClientResolution;
-  let resolution: Resolution;
-  if ('encryption' in answer && answer.encryption === 'client') {
+  // A client-managed project answers ciphertext: decrypted here with the project key, opened once.
+  let projectKey: Awaited<ReturnType<typeof import('../client-project.js').openProject>> | undefined;
+  const plain = async (text: string): Promise<Resolution> => {
+    const answer = JSON.parse(text) as Resolution | ClientResolution;
+    if (!('encryption' in answer && answer.encryption === 'client')) return answer;
     const { openProject, decryptResolution } = await import('../client-project.js');
-    resolution = decryptResolution(answer, await openProject(api, org, parts[0]!, options.passphraseFile));
-  } else {
-    resolution = answer;
-  }
+    projectKey ??= await openProject(api, org, parts[0]!, options.passphraseFile);
+    return decryptResolution(answer, projectKey);
+  };
+  const resolution = await plain(json);
   if (resolution.omitted.length > 0) {
     process.stderr.write(`coffer: left out what you may not read: ${resolution.omitted.join(', ')}\n`);
+  }
+
+  const [name, ...args] = command;
+  // Found on this shell's PATH, so --no-inherit (no PATH in the child) still runs `node app.js`.
+  const file = executableOnPath(name!, process.env.PATH);
+  if (options.watch) {
+    const { runWatched, parseOnChange } = await import('../run-watch.js');
+    const grace = Number(options.gracePeriod);
+    if (!/^\d+(\.\d+)?$/.test(options.gracePeriod) || grace > 3600) throw new CliError(`--grace-period must be a number of seconds from 0 to 3600 (got "${options.gracePeriod}")`, EXIT.usage);
+    const resolve = async () => plain((await api.request('GET', `${path}/resolve${query}`)).text);
+    const base = options.inherit ? process.env : {};
+    return runWatched({ api, placePath: path, first: resolution, resolve, file, args, base, onChange: parseOnChange(options.onChange), graceMs: grace * 1000 });
   }
 
   const files = materialize(resolution, options.inherit ? process.env : {});
   // The files must go whatever happens next: a failed spawn, a signal, an exception.
   process.once('exit', () => files.remove());
-  const [name, ...args] = command;
-  // Found on this shell's PATH, so --no-inherit (no PATH in the child) still runs `node app.js`.
-  const file = executableOnPath(name!, process.env.PATH);
   const child = spawn(file, args, { stdio: 'inherit', env: files.env });
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   for (const signal of FORWARDED) process.on(signal, forward);

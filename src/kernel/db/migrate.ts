@@ -13,6 +13,7 @@ import * as revokedApiTokens from './migrations/0011_revoked_api_tokens.js';
 import * as sso from './migrations/0013_sso.js';
 import * as clientManagedKeys from './migrations/0014_client_managed_keys.js';
 import * as ssoDomainsRoles from './migrations/0016_sso_domains_roles.js';
+import * as webhooks from './migrations/0015_webhooks.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -32,6 +33,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0011_revoked_api_tokens': revokedApiTokens,
   '0013_sso': sso,
   '0014_client_managed_keys': clientManagedKeys,
+  '0015_webhooks': webhooks,
   '0016_sso_domains_roles': ssoDomainsRoles,
 };
 

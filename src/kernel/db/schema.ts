@@ -357,6 +357,57 @@ export interface SsoRoleRulesTable {
   value: string | null;
   role: string;
   role_id: string | null;
+/** One variable change (migration 0015): keys, versions and places, never a value. */
+export interface ChangesTable {
+  id: Generated<number>;
+  organization_id: string;
+  project_id: string | null;
+  environment_id: string | null;
+  service_id: string | null;
+  scope: VariableScopeLevel;
+  assignee_user_id: string | null;
+  variable_id: string;
+  key: string;
+  type: VariableType;
+  version: number;
+  operation: string;
+  actor_name: string;
+  created_at: CreatedAt;
+}
+
+/** Webhooks of an organization (migration 0015); the signing secret only sealed. */
+export interface WebhooksTable {
+  id: string;
+  organization_id: string;
+  project_id: string | null;
+  environment_id: string | null;
+  url: string;
+  /** JSON array of event patterns ("variable.changed", "deployment.*", "*"). */
+  events: string;
+  secret_sealed: Buffer;
+  data_key_id: string;
+  enabled: Generated<boolean>;
+  consecutive_failures: Generated<number>;
+  disabled_reason: string | null;
+  created_at: CreatedAt;
+  updated_at: UpdatedAt;
+}
+
+/** The webhook outbox (migration 0015): one row per webhook and event, claimed by any instance. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event: string;
+  payload: string;
+  status: 'pending' | 'succeeded' | 'failed';
+  attempts: Generated<number>;
+  next_attempt_at: ColumnType<Date, Date | undefined, Date>;
+  last_status_code: number | null;
+  last_error: string | null;
+  latency_ms: number | null;
+  redelivery_of: string | null;
+  created_at: CreatedAt;
+  completed_at: Date | null;
 }
 
 export interface Database {
@@ -391,6 +442,9 @@ export interface Database {
   sso_role_claims: SsoRoleClaimsTable;
   sso_role_rules: SsoRoleRulesTable;
   project_keys: ProjectKeysTable;
+  changes: ChangesTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type User = Selectable<UsersTable>;
@@ -411,6 +465,9 @@ export type ApiToken = Selectable<ApiTokensTable>;
 export type SsoProvider = Selectable<SsoProvidersTable>;
 export type SsoLogin = Selectable<SsoLoginsTable>;
 export type SsoDomain = Selectable<SsoDomainsTable>;
+export type Change = Selectable<ChangesTable>;
+export type Webhook = Selectable<WebhooksTable>;
+export type WebhookDelivery = Selectable<WebhookDeliveriesTable>;
 export type AuditEvent = Selectable<AuditEventsTable>;
 export type NewService = Insertable<ServicesTable>;
 export type ServiceUpdate = Updateable<ServicesTable>;

@@ -7,6 +7,7 @@ import { decodeCursorKey, encodeCursor } from '../../kernel/http/pagination.js';
 import { GENESIS_HASH, canonicalJson, chainHash } from './chain.js';
 import type { SigningKey } from '../../kernel/crypto/signing-key.js';
 import { recordAudit, type AuditEventInput } from './recorder.js';
+import { enqueueDeployment } from '../webhooks/enqueue.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { createAuditRepo, type AuditFilters, type AuditRepo } from './repo.js';
 import { keySetDigest, keySetOf, loadKeySets } from './key-sets.js';
@@ -237,7 +238,12 @@ export function createAuditService(deps: { db: Kysely<Database>; signingKey: Sig
     /** A platform records what it did (SPEC §6, audit:write); the actor is the caller. Only platform events. */
     async ingest(access: RequestAccess, event: AuditEventInput) {
       requirePlatformEvent(event.event_type);
-      const [recorded] = await deps.db.transaction().execute((tx) => recordAudit(tx, access.audit, [event]));
+      const [recorded] = await deps.db.transaction().execute(async (tx) => {
+        const events = await recordAudit(tx, access.audit, [event]);
+        // Webhooks hear deployments in the same transaction (the outbox): see webhooks/enqueue.ts.
+        if (event.event_type === 'TRIGGER_DEPLOYMENT') await enqueueDeployment(tx, access.scope.organization, events[0]!);
+        return events;
+      });
       return toEventView(recorded!);
     },
   };

@@ -3,6 +3,7 @@ import type { Database, Variable, VariableScopeLevel, VariableType, VariableVers
 import { invalid } from '../../kernel/errors.js';
 import { isUuid } from '../../kernel/ids.js';
 import type { NewVariable } from './writes.js';
+import { recordVariableChange, recordVariableChanges } from '../changes/record.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
 export const VARIABLE_CONSTRAINTS = { liveName: 'variables_live_name_idx' } as const;
@@ -118,8 +119,10 @@ export function createVariablesRepo(db: Kysely<Database>) {
       }
     },
 
+    /** Many new versions (a batch) and their change records, like addVersion's. */
     async addVersions(rows: Omit<VariableVersion, 'created_at'>[]) {
       for (let at = 0; at < rows.length; at += SLICE) await db.insertInto('variable_versions').values(rows.slice(at, at + SLICE)).execute();
+      await recordVariableChanges(db, rows);
     },
 
     /** The live variables shared at this place (no member's own), held for the transaction: a batch compares against them. */
@@ -137,8 +140,10 @@ export function createVariablesRepo(db: Kysely<Database>) {
         .executeTakeFirstOrThrow();
     },
 
-    addVersion(row: Omit<VariableVersion, 'created_at'>) {
-      return db.insertInto('variable_versions').values(row).execute();
+    /** A new version and, in the same transaction, its change record and webhook deliveries (the outbox). */
+    async addVersion(row: Omit<VariableVersion, 'created_at'>) {
+      await db.insertInto('variable_versions').values(row).execute();
+      await recordVariableChange(db, row);
     },
 
     versions(variableId: string, beforeVersion: number | undefined, limit: number) {
