@@ -357,6 +357,8 @@ export interface SsoRoleRulesTable {
   value: string | null;
   role: string;
   role_id: string | null;
+}
+
 /** One variable change (migration 0015): keys, versions and places, never a value. */
 export interface ChangesTable {
   id: Generated<number>;

@@ -6504,6 +6504,11 @@ export interface paths {
                                  */
                                 created_at: string;
                                 description: string;
+                                /**
+                                 * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                                 * @enum {unknown}
+                                 */
+                                encryption: "server" | "client";
                                 /** Format: uuid */
                                 id: string;
                                 name: string;
@@ -6665,7 +6670,29 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        client_key?: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
                         description?: string;
+                        /**
+                         * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                         * @enum {unknown}
+                         */
+                        encryption?: "server" | "client";
                         name?: string;
                         /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
                         slug: string;
@@ -6686,6 +6713,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -6871,6 +6903,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -7209,6 +7246,11 @@ export interface paths {
                              */
                             created_at: string;
                             description: string;
+                            /**
+                             * @description server (default): Coffer holds the keys; client: values are encrypted by the CLI under a passphrase the server never sees
+                             * @enum {unknown}
+                             */
+                            encryption: "server" | "client";
                             /** Format: uuid */
                             id: string;
                             name: string;
@@ -8493,6 +8535,171 @@ export interface paths {
                         };
                     };
                 };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/environments/{env}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream of variable changes reaching an environment (text/event-stream)
+         * @description Server-Sent Events: `id:` is the change id, `event: variable.changed`, `data:` JSON with key, type, scope, version and operation (never a value). Changes at organization and project scope that reach the place are included. Send `Last-Event-ID` to resume after an event; without it the stream starts with the next change.
+         *
+         *     Needs `secret:read` (List variables: plain values in clear, secrets masked) on the environment.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
                 /** @description Default Response */
                 400: {
                     headers: {
@@ -9958,6 +10165,173 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/projects/{project}/environments/{env}/services/{service}/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Stream of variable changes reaching a service (text/event-stream)
+         * @description Server-Sent Events: `id:` is the change id, `event: variable.changed`, `data:` JSON with key, type, scope, version and operation (never a value). Changes at organization and project scope that reach the place are included. Send `Last-Event-ID` to resume after an event; without it the stream starts with the next change.
+         *
+         *     Needs `secret:read` (List variables: plain values in clear, secrets masked) on the service.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    env: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    service: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/environments/{env}/services/{service}/resolve": {
         parameters: {
             query?: never;
@@ -10215,6 +10589,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -10428,6 +10807,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -10446,6 +10827,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -10659,6 +11045,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -11027,6 +11418,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -11045,6 +11438,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -11262,6 +11660,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -11484,6 +11887,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -11896,6 +12304,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -12107,6 +12520,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -12125,6 +12540,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12336,6 +12756,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12700,6 +13125,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -12718,6 +13145,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -12933,6 +13365,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -13153,6 +13590,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -13517,6 +13959,792 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/projects/{project}/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The wrapped key of a client-managed project, with its salt and Argon2id parameters
+         * @description Useless without the passphrase, which the server never receives. A server-managed project answers 409.
+         *
+         *     Needs `key:retrieve` (Retrieve the wrapped key of a client-managed project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                iterations: number;
+                                memory_kib: number;
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** Format: uuid */
+                            organization_id: string;
+                            /** Format: uuid */
+                            project_id: string;
+                            salt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            wrapped_key: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        /**
+         * Change the passphrase of a client-managed project: the same key, wrapped anew
+         * @description current_wrapped_key must be the stored one (409 otherwise); key_version does not change.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description The wrapped key as key:retrieve returned it: proves the client unwrapped the current one */
+                        current_wrapped_key: string;
+                        key: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                iterations: number;
+                                memory_kib: number;
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** Format: uuid */
+                            organization_id: string;
+                            /** Format: uuid */
+                            project_id: string;
+                            salt: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            wrapped_key: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/key/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace the key of a client-managed project, re-encrypting every live value, atomically
+         * @description values must hold every live variable of the project, each at its next version, encrypted under the new key; anything else refuses the whole request.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        current_key_version: number;
+                        key: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
+                        /** @description Every live variable of the project, re-encrypted under the new key */
+                        values: {
+                            value: string;
+                            /** Format: uuid */
+                            variable_id: string;
+                            /** @description The version this write creates (the current one + 1), bound into the ciphertext */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            key_version: number;
+                            reencrypted: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/key/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live value of a client-managed project as ciphertext, secrets included, for a key rotation
+         * @description Needs `project:write` (Edit or delete a project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                /** Format: uuid */
+                                assignee_user_id: string | null;
+                                /** Format: uuid */
+                                environment_id: string | null;
+                                key: string;
+                                scope: string;
+                                /** Format: uuid */
+                                service_id: string | null;
+                                type: string;
+                                /** @description Client ciphertext */
+                                value: string;
+                                /** Format: uuid */
+                                variable_id: string;
+                                version: number;
+                            }[];
+                            key_version: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/variables": {
         parameters: {
             query?: never;
@@ -13561,6 +14789,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -13770,6 +15003,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -13788,6 +15023,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -13997,6 +15237,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -14357,6 +15602,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -14375,6 +15622,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -14588,6 +15840,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -14806,6 +16063,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -19361,6 +20623,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 /** Format: uuid */
                                 id: string;
                                 immutable: boolean;
@@ -19568,6 +20835,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only: the version the ciphertext is bound to (1 here) */
+                        version?: number;
                     };
                 };
             };
@@ -19586,6 +20855,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -19793,6 +21067,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -20149,6 +21428,8 @@ export interface paths {
                         type?: "plain" | "secret" | "file" | "pg_service";
                         /** @description At most 64 KiB (files 1 MiB) of UTF-8 */
                         value?: string;
+                        /** @description Client-managed projects only (and required there): the version this write creates, which the ciphertext is bound to; 409 if another write came first */
+                        version?: number;
                     };
                 };
             };
@@ -20167,6 +21448,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -20378,6 +21664,11 @@ export interface paths {
                              * @description ISO-8601, UTC
                              */
                             created_at: string;
+                            /**
+                             * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                             * @enum {string}
+                             */
+                            encryption?: "client";
                             /** Format: uuid */
                             id: string;
                             immutable: boolean;
@@ -20594,6 +21885,11 @@ export interface paths {
                                  * @description ISO-8601, UTC
                                  */
                                 created_at: string;
+                                /**
+                                 * @description Present for client-managed projects: value is client ciphertext (plain) or a fixed placeholder
+                                 * @enum {string}
+                                 */
+                                encryption?: "client";
                                 mount_path: string | null;
                                 /** @enum {unknown} */
                                 operation: "CREATE" | "UPDATE" | "DELETE" | "ROLLBACK";
@@ -20817,6 +22113,1305 @@ export interface paths {
                             unchanged: string[];
                             /** @description Keys whose value or type changed */
                             updated: string[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The organization's webhooks (never their secrets)
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                consecutive_failures: number;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO-8601, UTC
+                                 */
+                                created_at: string;
+                                disabled_reason: string | null;
+                                enabled: boolean;
+                                events: string[];
+                                /** Format: uuid */
+                                id: string;
+                                path: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO-8601, UTC
+                                 */
+                                updated_at: string;
+                                url: string;
+                            }[];
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        /**
+         * Add a webhook; the signing secret is in this answer only
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        events: string[];
+                        /** @description project or project/environment; absent: the whole organization */
+                        path?: string;
+                        /** @description http(s) URL the events are POSTed to */
+                        url: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutive_failures: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            created_at: string;
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** Format: uuid */
+                            id: string;
+                            path: string | null;
+                            /** @description The signing secret, shown this once: verify X-Coffer-Signature with it */
+                            secret: string;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One webhook
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutive_failures: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            created_at: string;
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** Format: uuid */
+                            id: string;
+                            path: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        /**
+         * Delete a webhook and its delivery log
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        options?: never;
+        head?: never;
+        /**
+         * Change a webhook; {"enabled": true} re-enables one disabled after failures
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        patch: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description true re-enables a disabled webhook and resets its failure count */
+                        enabled?: boolean;
+                        events?: string[];
+                        /** @description project or project/environment; absent: the whole organization */
+                        path?: string | null;
+                        /** @description http(s) URL the events are POSTed to */
+                        url?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            consecutive_failures: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            created_at: string;
+                            disabled_reason: string | null;
+                            enabled: boolean;
+                            events: string[];
+                            /** Format: uuid */
+                            id: string;
+                            path: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            updated_at: string;
+                            url: string;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Delivery log, newest first: status, attempts, last status code and latency
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description next_cursor of the previous page */
+                    cursor?: string;
+                    limit?: number;
+                };
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            items: {
+                                attempts: number;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO-8601, UTC
+                                 */
+                                completed_at: string | null;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO-8601, UTC
+                                 */
+                                created_at: string;
+                                event: string;
+                                /** Format: uuid */
+                                id: string;
+                                last_error: string | null;
+                                last_status_code: number | null;
+                                /** @description of the last attempt */
+                                latency_ms: number | null;
+                                /**
+                                 * Format: date-time
+                                 * @description ISO-8601, UTC
+                                 */
+                                next_attempt_at: string | null;
+                                /** @description The JSON body sent (keys and versions, never values) */
+                                payload: string;
+                                /** Format: uuid */
+                                redelivery_of: string | null;
+                                status: "pending" | "succeeded" | "failed";
+                            }[];
+                            next_cursor: string | null;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a delivery again (a new delivery with the same body)
+         * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    delivery_id: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    webhook_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                202: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            attempts: number;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            completed_at: string | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            created_at: string;
+                            event: string;
+                            /** Format: uuid */
+                            id: string;
+                            last_error: string | null;
+                            last_status_code: number | null;
+                            /** @description of the last attempt */
+                            latency_ms: number | null;
+                            /**
+                             * Format: date-time
+                             * @description ISO-8601, UTC
+                             */
+                            next_attempt_at: string | null;
+                            /** @description The JSON body sent (keys and versions, never values) */
+                            payload: string;
+                            /** Format: uuid */
+                            redelivery_of: string | null;
+                            status: "pending" | "succeeded" | "failed";
                         };
                     };
                 };
