@@ -50,7 +50,8 @@ export function changeRoutes(app: App, deps: { db: Kysely<Database>; pollMs: num
           'Server-Sent Events: `id:` is the change id, `event: variable.changed`, `data:` JSON with key, type, scope, version and operation (never a value). ' +
           'Changes at organization and project scope that reach the place are included. Send `Last-Event-ID` to resume after an event; without it the stream starts with the next change.',
         params,
-        response: { ...errorResponses },
+        // Declared so that clients (and fuzzers) driven by the OpenAPI document know it never ends.
+        response: { 200: { description: 'An endless stream of Server-Sent Events', content: { 'text/event-stream': { schema: { type: 'string' } } } }, ...errorResponses },
       },
       handler: async (request, reply) => {
         const access = accessOf(request, resource);

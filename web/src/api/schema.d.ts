@@ -8700,6 +8700,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description An endless stream of Server-Sent Events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
                 /** @description Default Response */
                 400: {
                     headers: {
@@ -10196,6 +10205,15 @@ export interface paths {
             };
             requestBody?: never;
             responses: {
+                /** @description An endless stream of Server-Sent Events */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "text/event-stream": string;
+                    };
+                };
                 /** @description Default Response */
                 400: {
                     headers: {

@@ -1,14 +1,15 @@
 import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { ErrorText } from '../../ui/form';
-import { createVariable, updateVariable, type Scope, type Variable } from './api';
+import { importVariables, type Scope, type Variable } from './api';
 import { parseDotenv } from './dotenv';
 
 /**
  * Bulk paste of a `.env` file, read as `coffer vars import` reads it (npm dotenv's rules):
  * each key is created, or updated when the scope already has it (keeping its type unless
- * "as secrets" is ticked). The same variable routes as one at a time; values are never logged
- * or shown back, only keys and counts. A refusal stops the import, naming the key and what is done.
+ * "as secrets" is ticked), in one all-or-nothing batch request, as `coffer import` writes.
+ * Values are never logged or shown back, only keys and counts; a refusal names the key and
+ * nothing is written.
  */
 export function BulkPaste({ scope, existing, onDone }: { scope: Scope; existing: readonly Variable[]; onDone: () => void }) {
   const id = useId();
@@ -20,19 +21,18 @@ export function BulkPaste({ scope, existing, onDone }: { scope: Scope; existing:
   const updates = [...entries.keys()].filter((key) => byKey.has(key)).length;
   const run = useMutation({
     mutationFn: async () => {
-      let count = 0;
-      for (const [key, value] of entries) {
-        const current = byKey.get(key);
-        try {
-          if (current) await updateVariable(scope, current.id, { ...(secret ? { type: 'secret' } : {}), value });
-          else await createVariable(scope, { key, type: secret ? 'secret' : 'plain', value });
-        } catch (error) {
-          throw new Error(`${key}: ${error instanceof Error ? error.message : String(error)}. Imported ${count} of ${entries.size} before it; fix it and paste again`);
-        }
-        count += 1;
-        setDone(count);
+      const variables = [...entries].map(([key, value]) => ({ key, value, ...(secret ? { type: 'secret' as const } : {}) }));
+      try {
+        const outcome = await importVariables(scope, variables);
+        setDone(outcome.created.length + outcome.updated.length);
+        return outcome;
+      } catch (error) {
+        // The API names the refused item as body.variables[i]: say which key that is.
+        const message = error instanceof Error ? error.message : String(error);
+        const index = /variables\[(\d+)\]/.exec(message)?.[1];
+        const key = index === undefined ? undefined : variables[Number(index)]?.key;
+        throw new Error(`${key ? `${key}: ` : ''}${message}. Nothing was imported; fix it and paste again`);
       }
-      return count;
     },
     onSuccess: () => {
       setText('');
@@ -53,7 +53,7 @@ export function BulkPaste({ scope, existing, onDone }: { scope: Scope; existing:
         </div>
         <p role="status">
           {run.isPending || run.isSuccess
-            ? `Imported ${done} of ${entries.size}.`
+            ? `Imported ${done} of ${entries.size} (unchanged values are left alone).`
             : `${entries.size} variables found: ${entries.size - updates} new, ${updates} to update${entries.size ? ` (${[...entries.keys()].join(', ')})` : ''}.`}
         </p>
         <ErrorText error={run.error} />

@@ -49,6 +49,14 @@ export async function createVariable(scope: Scope, body: CreateVariable): Promis
   return unwrap(await api.POST(variablesPath(scope) as LIST, { params: { path: pathParams(scope) }, body }));
 }
 
+type BATCH = '/api/v1/orgs/{org}/variables/batch';
+export type BatchOutcome = paths[BATCH]['post']['responses'][200]['content']['application/json'];
+
+/** Many creates and updates at one scope in one request: all or nothing (POST …/variables/batch). */
+export async function importVariables(scope: Scope, variables: { key: string; value: string; type?: 'plain' | 'secret' }[]): Promise<BatchOutcome> {
+  return unwrap(await api.POST(`${variablesPath(scope)}/batch` as BATCH, { params: { path: pathParams(scope) }, body: { variables } }));
+}
+
 export async function updateVariable(scope: Scope, id: string, body: UpdateVariable): Promise<Variable> {
   return unwrap(await api.PATCH(one(scope), { params: { path: pathParams(scope, id) }, body }));
 }
