@@ -57,6 +57,29 @@ describe('change stream', () => {
     ]);
   });
 
+  it('streams every change of a batch write (creates and updates), none of what it left alone', async () => {
+    const { org, owner } = await server.tree();
+    await server.expect(201, 'POST', `/orgs/${org}${ENV}/variables`, { token: owner.token, payload: { key: 'KEPT', value: 'same' } });
+    await server.expect(201, 'POST', `/orgs/${org}${ENV}/variables`, { token: owner.token, payload: { key: 'CHANGED', value: 'old' } });
+    const watching = await stream(`/orgs/${org}${ENV}/changes`, owner.token);
+    const variables = [
+      { key: 'KEPT', value: 'same' },
+      { key: 'CHANGED', value: VALUE },
+      { key: 'NEW_ONE', type: 'secret', value: VALUE },
+      { key: 'NEW_TWO', value: VALUE },
+    ];
+    await server.expect(200, 'POST', `/orgs/${org}${ENV}/variables/batch`, { token: owner.token, payload: { variables } });
+    await until('the three changes', () => watching.events.length >= 3);
+    await watching.stop();
+    const changes = watching.events.map((event) => JSON.parse(event.data) as { key: string; version: number; operation: string });
+    expect(changes.map((change) => [change.key, change.version, change.operation]).sort()).toEqual([
+      ['CHANGED', 2, 'UPDATE'],
+      ['NEW_ONE', 1, 'CREATE'],
+      ['NEW_TWO', 1, 'CREATE'],
+    ]);
+    expect(JSON.stringify(watching.events)).not.toContain(VALUE);
+  });
+
   it('answers 404 to whoever may not see the place, and 400 to a Last-Event-ID it never sent', async () => {
     const { org, owner } = await server.tree();
     const stranger = await server.org();
