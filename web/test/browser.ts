@@ -103,6 +103,15 @@ export async function signedUp(url: string, email: string, password: string, nam
   return apiAs(url, (await anonymous('POST', '/auth/login', { email, password })).token);
 }
 
+/** Signs in through the console's own form and waits for the projects page. */
+export async function signInThroughForm(page: Page, consoleUrl: string, email: string, password: string): Promise<void> {
+  await page.goto(`${consoleUrl}/signin`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
+}
+
 /** Fills the console's sign-up form (already open) and submits it. */
 export async function submitSignUp(page: Page, account: { name: string; email: string; password: string }): Promise<void> {
   await page.getByLabel('Name').fill(account.name);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
+import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console, signInThroughForm } from './browser.js';
 
 /**
  * The console's administration pages in a real Chromium: API tokens (created with a path limit
@@ -16,13 +16,7 @@ let fixture: Awaited<ReturnType<typeof organization>>;
 const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${consoleUnderTest.url}/signin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await heading(page, 'Projects').waitFor();
-}
+const signIn = (page: Page, email: string) => signInThroughForm(page, consoleUnderTest.url, email, password);
 
 /** A fresh browser profile (see openPage), signed in as `email`. */
 async function signedInPage(email: string) {

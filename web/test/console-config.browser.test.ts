@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
+import { chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console, signInThroughForm } from './browser.js';
 
 /**
  * The effective configuration page in a real Chromium: which scope won each key and what it
@@ -16,13 +16,7 @@ let consoleUnderTest: Console;
 const heading = (page: Page, name: string) => page.getByRole('heading', { level: 1, name });
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${consoleUnderTest.url}/signin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await heading(page, 'Projects').waitFor();
-}
+const signIn = (page: Page, email: string) => signInThroughForm(page, consoleUnderTest.url, email, password);
 
 describe.runIf(chromiumAvailable())('the effective configuration page in Chromium', () => {
   beforeAll(async () => {

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console } from './browser.js';
+import { apiAs, chromiumAvailable, expectAccessible, openPage, signedUp, startConsole, type Console, signInThroughForm } from './browser.js';
 
 /**
  * Clusters, services with their outputs, rename, and delete with what the cascade removes
@@ -17,13 +17,7 @@ const heading = (page: Page, name: string) => page.getByRole('heading', { level:
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 type Caller = ReturnType<typeof apiAs>;
 
-async function signIn(page: Page, email: string): Promise<void> {
-  await page.goto(`${consoleUnderTest.url}/signin`);
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await heading(page, 'Projects').waitFor();
-}
+const signIn = (page: Page, email: string) => signInThroughForm(page, consoleUnderTest.url, email, password);
 
 /** A fresh profile signed in as `email`, recording every console message too. */
 async function signedInPage(email: string) {
