@@ -310,15 +310,27 @@ export interface RateLimitsTable {
 export interface SsoProvidersTable {
   id: string;
   organization_id: string;
-  type: 'oidc';
+  type: 'oidc' | 'saml';
   name: string;
+  /** OIDC: the issuer URL; SAML: the IdP's entity ID. */
   issuer: string;
+  /** Empty for SAML. */
   client_id: string;
-  client_secret_sealed: Buffer;
-  data_key_id: string;
+  /** Null for SAML (migration 0017). */
+  client_secret_sealed: Buffer | null;
+  data_key_id: string | null;
   /** Space-separated, as OAuth sends them. */
   scopes: string;
+  /** SAML: the IdP metadata as uploaded (migration 0017); null for OIDC. */
+  idp_metadata_xml: Generated<string | null>;
   created_at: CreatedAt;
+}
+
+/** IDs of SAML assertions already used, until they expire (migration 0017): replays are refused. */
+export interface SsoSamlAssertionsTable {
+  provider_id: string;
+  assertion_id: string;
+  expires_at: Date;
 }
 
 /** SSO sign-ins started and not yet finished (migration 0013): single use, short-lived. */
@@ -443,6 +455,7 @@ export interface Database {
   sso_domains: SsoDomainsTable;
   sso_role_claims: SsoRoleClaimsTable;
   sso_role_rules: SsoRoleRulesTable;
+  sso_saml_assertions: SsoSamlAssertionsTable;
   project_keys: ProjectKeysTable;
   changes: ChangesTable;
   webhooks: WebhooksTable;

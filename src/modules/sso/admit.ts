@@ -3,7 +3,9 @@ import type { Kysely } from 'kysely';
 import type { Database, SsoProvider } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
 import { hashPassword } from '../accounts/passwords.js';
-import type { AuditEventInput } from '../audit/recorder.js';
+import type { AuditContext } from '../../kernel/http/audit-context.js';
+import type { AccountsService, ClientInfo } from '../accounts/service.js';
+import { recordAudit, type AuditEventInput } from '../audit/recorder.js';
 import { createSsoRepo } from './repo.js';
 import { claimValues, roleFor, roleLabel, type RoleRule } from './role-rules.js';
 
@@ -88,5 +90,47 @@ export async function admit(tx: Kysely<Database>, provider: SsoProvider, email: 
         details: { before: { role: membership.role, role_id: membership.role_id }, after: { role: target.role, role_id: target.role_id } },
       },
     ],
+  };
+}
+
+/**
+ * The end of every SSO sign-in, whatever the protocol: in one transaction `first` (the
+ * protocol's own single-use bookkeeping), the admission and the audit events with the LOGIN
+ * naming the provider; then a session like a password login's, marked as opened by the
+ * organization's identity provider.
+ */
+export async function signInWith(
+  db: Kysely<Database>,
+  openSession: AccountsService['openSession'],
+  provider: SsoProvider,
+  email: string,
+  claims: Record<string, unknown>,
+  client: ClientInfo,
+  context: Omit<AuditContext, 'organizationId' | 'actor'>,
+  first?: (tx: Kysely<Database>) => Promise<void>,
+) {
+  const { user, refusal } = await db.transaction().execute(async (tx) => {
+    await first?.(tx);
+    const admission = await admit(tx, provider, email, claims);
+    const { user } = admission;
+    await recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
+      ...admission.events,
+      ...(admission.refusal ? [] : [loginEvent(provider, claims)]),
+    ]);
+    return admission;
+  });
+  if (refusal) throw refusal;
+  return openSession(user, client, provider.organization_id);
+}
+
+/** The LOGIN event names the provider, so the audit log says how each person came in. */
+function loginEvent(provider: SsoProvider, claims: Record<string, unknown>): AuditEventInput {
+  return {
+    event_type: 'LOGIN',
+    target_type: 'sso_provider',
+    target_id: provider.id,
+    target_name: provider.name,
+    change: `Signed in with SSO provider ${provider.name}`,
+    details: { provider: { id: provider.id, type: provider.type, name: provider.name, issuer: provider.issuer }, subject: String(claims.sub) },
   };
 }

@@ -7,6 +7,8 @@ import type { AccountsService } from '../accounts/service.js';
 import { createSsoEnforcement } from './enforce.js';
 import { createOidc } from './oidc.js';
 import { ssoRoutes } from './routes.js';
+import { samlRoutes } from './saml-routes.js';
+import { createSamlService } from './saml-service.js';
 import { createSsoService } from './service.js';
 import { ssoSettingsRoutes } from './settings-routes.js';
 import { createSsoSettingsService, type TxtResolver } from './settings-service.js';
@@ -14,7 +16,7 @@ import { createSsoSettingsService, type TxtResolver } from './settings-service.j
 export type { TxtResolver } from './settings-service.js';
 
 /**
- * Single sign-on per organization (issue #15): OpenID Connect providers, sign-in through them
+ * Single sign-on per organization (issue #15): OpenID Connect and SAML 2.0 providers, sign-in through them
  * with just-in-time provisioning and roles from a groups claim, verified email domains, and
  * enforcement (returned for the guard to call once a request's organization is known).
  */
@@ -30,8 +32,10 @@ export function register(
     resolveTxt?: TxtResolver;
   },
 ) {
-  const service = createSsoService({ db: deps.db, keyring: deps.keyring, oidc: createOidc(), openSession: deps.openSession });
+  const saml = createSamlService({ db: deps.db, openSession: deps.openSession });
+  const service = createSsoService({ db: deps.db, keyring: deps.keyring, oidc: createOidc(), saml, openSession: deps.openSession });
   ssoRoutes(app, service, { apiPrefix: deps.apiPrefix, sessionTtlSeconds: deps.sessionTtlSeconds });
+  samlRoutes(app, saml, { apiPrefix: deps.apiPrefix, sessionTtlSeconds: deps.sessionTtlSeconds });
   ssoSettingsRoutes(app, createSsoSettingsService({ db: deps.db, resolveTxt: deps.resolveTxt ?? resolveTxt }));
   return { enforce: createSsoEnforcement(deps.db) };
 }

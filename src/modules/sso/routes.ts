@@ -6,6 +6,7 @@ import { accessOf } from '../../kernel/http/context.js';
 import { OrgParams, errorResponses, noContent } from '../../kernel/http/schemas.js';
 import { setSessionCookies } from '../accounts/routes.js';
 import type { SsoService } from './service.js';
+import { setSamlStateCookie } from './saml-routes.js';
 import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, PublicProvidersView, StartParams, StartQuery, UpdateProviderBody, toProviderView } from './schemas.js';
 
 /** Binds a started sign-in to the browser that started it; read back only by the callback. */
@@ -21,7 +22,7 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
 
   app.post('/orgs/:org/sso/providers', {
     config: setup,
-    schema: { tags, summary: 'Add an OpenID Connect identity provider; the client secret is stored encrypted and never returned', params: OrgParams, body: CreateProviderBody, response: { 201: ProviderView, ...errorResponses } },
+    schema: { tags, summary: 'Add an OpenID Connect identity provider (the client secret is stored encrypted and never returned) or a SAML 2.0 one (from its metadata)', params: OrgParams, body: CreateProviderBody, response: { 201: ProviderView, ...errorResponses } },
     handler: async (request, reply) => reply.code(201).send(toProviderView(await service.create(accessOf(request), request.body), redirectUri(request))),
   });
 
@@ -61,8 +62,9 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
     config: { access: 'public' },
     schema: { tags, summary: "Sign in through the organization's identity provider: 302 to it", params: StartParams, querystring: StartQuery, response: { 302: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
-      const { url, state } = await service.start(request.params.org, request.query.provider, redirectUri(request));
-      reply.setCookie(STATE_COOKIE, state, { path: callbackPath, httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge: 600 });
+      const { url, state, protocol } = await service.start(request.params.org, request.query.provider, redirectUri(request));
+      if (protocol === 'saml') setSamlStateCookie(request, reply, state, options.apiPrefix);
+      else reply.setCookie(STATE_COOKIE, state, { path: callbackPath, httpOnly: true, sameSite: 'lax', secure: request.protocol === 'https', maxAge: 600 });
       return reply.redirect(url, 302);
     },
   });

@@ -1,15 +1,19 @@
 import { Type, type Static } from 'typebox';
 import { Name, Slug, Timestamp, Uuid } from '../../kernel/http/schemas.js';
 import type { SsoProvider } from '../../kernel/db/schema.js';
+import { SamlProviderFields, toSamlProviderView } from './saml-schemas.js';
 
-// The issue's shape: `type` selects the protocol; only OpenID Connect exists in this slice.
+// The issue's shape: `type` selects the protocol. One flat object (not a union, whose errors
+// would name the wrong branch's fields): the fields each protocol requires are checked by the
+// service, naming the missing field.
 export const CreateProviderBody = Type.Object(
   {
-    type: Type.Literal('oidc'),
+    type: Type.Union([Type.Literal('oidc'), Type.Literal('saml')]),
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    issuer: Type.String({ minLength: 1, maxLength: 500, description: 'https URL of the issuer (http only on a loopback host)' }),
-    client_id: Type.String({ minLength: 1, maxLength: 500 }),
-    client_secret: Type.String({ minLength: 1, maxLength: 2000, description: 'Stored encrypted; never returned' }),
+    issuer: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'OIDC: https URL of the issuer (http only on a loopback host)' })),
+    client_id: Type.Optional(Type.String({ minLength: 1, maxLength: 500, description: 'OIDC' })),
+    client_secret: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'OIDC: stored encrypted; never returned' })),
+    idp_metadata_xml: Type.Optional(Type.String({ minLength: 1, maxLength: 200_000, description: "SAML: the identity provider's metadata XML (entity ID, HTTP-Redirect sign-on URL, signing certificate)" })),
     scopes: Type.Optional(
       Type.Array(Type.String({ minLength: 1, maxLength: 100, pattern: '^[!#-\\[\\]-~]+$' }), { maxItems: 20, description: "Requested in addition to 'openid'" }),
     ),
@@ -21,26 +25,27 @@ export type CreateProviderInput = Static<typeof CreateProviderBody>;
 const { type: _type, ...editable } = CreateProviderBody.properties;
 /** Any of the creation fields but the type; a new client_secret replaces the stored one. */
 export const UpdateProviderBody = Type.Object(
-  { name: Type.Optional(editable.name), issuer: Type.Optional(editable.issuer), client_id: Type.Optional(editable.client_id), client_secret: Type.Optional(editable.client_secret), scopes: editable.scopes },
+  { name: Type.Optional(editable.name), issuer: editable.issuer, client_id: editable.client_id, client_secret: editable.client_secret, scopes: editable.scopes, idp_metadata_xml: editable.idp_metadata_xml },
   { additionalProperties: false, minProperties: 1 },
 );
 export type UpdateProviderInput = Static<typeof UpdateProviderBody>;
 
 /** What the public sign-in page may know of an organization's providers: enough to pick one. */
 export const PublicProvidersView = Type.Object({
-  items: Type.Array(Type.Object({ id: Uuid, name: Name, type: Type.Literal('oidc'), start_url: Type.String() })),
+  items: Type.Array(Type.Object({ id: Uuid, name: Name, type: Type.Union([Type.Literal('oidc'), Type.Literal('saml')]), start_url: Type.String() })),
 });
 
 export const ProviderParams = Type.Object({ org: Slug, provider_id: Uuid });
 
 export const ProviderView = Type.Object({
   id: Uuid,
-  type: Type.Literal('oidc'),
+  type: Type.Union([Type.Literal('oidc'), Type.Literal('saml')]),
   name: Name,
-  issuer: Type.String(),
-  client_id: Type.String(),
-  scopes: Type.Array(Type.String()),
-  redirect_uri: Type.String({ description: 'Register this as the redirect URI at the identity provider' }),
+  issuer: Type.String({ description: "OIDC: the issuer; SAML: the identity provider's entity ID" }),
+  client_id: Type.Optional(Type.String()),
+  scopes: Type.Optional(Type.Array(Type.String())),
+  redirect_uri: Type.Optional(Type.String({ description: 'OIDC: register this as the redirect URI at the identity provider' })),
+  ...SamlProviderFields,
   created_at: Timestamp,
 });
 
@@ -63,6 +68,7 @@ export const CallbackQuery = Type.Object(
 );
 
 export function toProviderView(provider: SsoProvider, redirectUri: string) {
+  if (provider.type === 'saml') return toSamlProviderView(provider, redirectUri);
   return {
     id: provider.id,
     type: provider.type,

@@ -13,7 +13,8 @@ import type { AccountsService, ClientInfo } from '../accounts/service.js';
 import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
 import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';
 import type { CreateProviderInput, UpdateProviderInput } from './schemas.js';
-import { admit } from './admit.js';
+import { signInWith } from './admit.js';
+import type { SamlService } from './saml-service.js';
 
 /** How long a started sign-in may take at the identity provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
@@ -21,7 +22,7 @@ const LOGIN_TTL_MS = 10 * 60_000;
 /** The secret opens only for the provider it was sealed for (a copied ciphertext fails). */
 const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
 
-export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring; oidc: Oidc; openSession: AccountsService['openSession'] }) {
+export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring; oidc: Oidc; saml: SamlService; openSession: AccountsService['openSession'] }) {
   const { db, keyring, oidc } = deps;
   const repo = createSsoRepo(db);
 
@@ -30,14 +31,19 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
   const nameTaken = (name: string) => conflict(`An SSO provider named "${name}" already exists in this organization`, { field: 'name' });
 
   async function unsealed(provider: SsoProvider): Promise<OidcClient> {
-    const keys = await keyring.byIds(db, [provider.data_key_id]);
-    const secret = open(keys.get(provider.data_key_id)!, provider.client_secret_sealed, secretAad(provider.id)).toString('utf8');
+    const keys = await keyring.byIds(db, [provider.data_key_id!]);
+    const secret = open(keys.get(provider.data_key_id!)!, provider.client_secret_sealed!, secretAad(provider.id)).toString('utf8');
     return { id: provider.id, issuer: provider.issuer, clientId: provider.client_id, clientSecret: secret };
   }
 
   return {
     async create(access: RequestAccess, input: CreateProviderInput) {
-      const issuer = parseIssuer(input.issuer);
+      if (input.type === 'saml') return deps.saml.create(access, input);
+      if (input.idp_metadata_xml !== undefined) throw invalid('body.idp_metadata_xml', 'is a field of SAML providers, not of an OpenID Connect one');
+      const required = (field: 'issuer' | 'client_id' | 'client_secret') => input[field] ?? throwInvalid(`body.${field}`, 'is required for an OpenID Connect provider');
+      const issuer = parseIssuer(required('issuer'));
+      const clientId = required('client_id');
+      const clientSecret = required('client_secret');
       const organizationId = access.scope.organization.id;
       const scopes = scopesOf(input.scopes);
       const id = randomUUID();
@@ -50,8 +56,8 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
             type: 'oidc',
             name: input.name.trim(),
             issuer,
-            client_id: input.client_id,
-            client_secret_sealed: seal(dataKey.key, input.client_secret, secretAad(id)),
+            client_id: clientId,
+            client_secret_sealed: seal(dataKey.key, clientSecret, secretAad(id)),
             data_key_id: dataKey.id,
             scopes,
           });
@@ -67,6 +73,9 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
     /** Edits a provider; a new client secret is sealed like the first and shows in the audit only as changed. */
     async update(access: RequestAccess, id: string, input: UpdateProviderInput) {
       const organizationId = access.scope.organization.id;
+      // The type never changes: a SAML provider is edited by the SAML service.
+      if ((await repo.provider(organizationId, id))?.type === 'saml') return deps.saml.update(access, id, input);
+      if (input.idp_metadata_xml !== undefined) throw invalid('body.idp_metadata_xml', 'is a field of SAML providers, not of an OpenID Connect one');
       try {
         const updated = await withAudit(db, access.audit, async (tx, note) => {
           const r = createSsoRepo(tx);
@@ -139,6 +148,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
         if (providerId !== undefined) throw notFound('SSO provider');
         throw invalid('query.provider', `organization ${orgSlug} has ${providers.length} SSO providers; name one by id`);
       }
+      if (provider.type === 'saml') return { ...(await deps.saml.start(provider, redirectUri)), protocol: 'saml' as const };
       const started = await oidc.start(await unsealed(provider), redirectUri, provider.scopes);
       await repo.insertLogin({
         state_hash: hashToken(started.state),
@@ -148,7 +158,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
         redirect_uri: redirectUri,
         expires_at: new Date(Date.now() + LOGIN_TTL_MS),
       });
-      return { url: started.url, state: started.state };
+      return { url: started.url, state: started.state, protocol: 'oidc' as const };
     },
 
     /**
@@ -164,7 +174,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
       const login = await repo.consumeLogin(hashToken(state));
       if (!login) throw new AppError('UNAUTHENTICATED', 'This sign-in is unknown, expired or already used; start the sign-in again');
       const provider = await repo.providerById(login.provider_id);
-      if (!provider) throw new AppError('UNAUTHENTICATED', 'The SSO provider of this sign-in was removed');
+      if (provider?.type !== 'oidc') throw new AppError('UNAUTHENTICATED', 'The SSO provider of this sign-in was removed');
       if (typeof query.error === 'string') {
         throw new AppError('UNAUTHENTICATED', `The identity provider refused the sign-in: ${query.error}${typeof query.error_description === 'string' ? `: ${query.error_description}` : ''}`);
       }
@@ -178,31 +188,8 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
       if (!email) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person; Coffer signs people in by email`);
       if (claims.email_verified !== true) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} has not verified ${email}; only verified emails sign in`);
 
-      // Membership (provisioning, role from the claims) and the LOGIN event commit together.
-      const { user, refusal } = await db.transaction().execute(async (tx) => {
-        const admission = await admit(tx, provider, email, claims);
-        const { user } = admission;
-        await recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
-          ...admission.events,
-          ...(admission.refusal ? [] : [loginEvent(provider, claims)]),
-        ]);
-        return admission;
-      });
-      if (refusal) throw refusal;
-      return deps.openSession(user, client, provider.organization_id);
+      return signInWith(db, deps.openSession, provider, email, claims, client, context);
     },
-  };
-}
-
-/** The LOGIN event names the provider, so the audit log says how each person came in. */
-function loginEvent(provider: SsoProvider, claims: Record<string, unknown>): AuditEventInput {
-  return {
-    event_type: 'LOGIN',
-    target_type: 'sso_provider',
-    target_id: provider.id,
-    target_name: provider.name,
-    change: `Signed in with SSO provider ${provider.name}`,
-    details: { provider: { id: provider.id, type: provider.type, name: provider.name, issuer: provider.issuer }, subject: String(claims.sub) },
   };
 }
 
@@ -219,4 +206,8 @@ function parseIssuer(value: string): string {
   if (url.search || url.hash || url.username || url.password) throw invalid('body.issuer', 'must not carry a query, fragment or credentials');
   // Kept as written: discovery compares the issuer exactly, trailing slash included.
   return value;
+}
+
+function throwInvalid(field: string, reason: string): never {
+  throw invalid(field, reason);
 }

@@ -120,7 +120,7 @@ describe('SSO providers', () => {
     await server.expect(200, 'GET', `/orgs/${org}/sso/providers/${provider.id}`, { token: owner.token });
     const stored = await server.db.selectFrom('sso_providers').selectAll().execute();
     const audit = await server.expect(200, 'GET', `/orgs/${org}/audit-events`, { token: owner.token });
-    for (const text of [JSON.stringify(list.body), JSON.stringify(audit.body), JSON.stringify(stored.map((r) => ({ ...r, client_secret_sealed: r.client_secret_sealed.toString('latin1') })))]) {
+    for (const text of [JSON.stringify(list.body), JSON.stringify(audit.body), JSON.stringify(stored.map((r) => ({ ...r, client_secret_sealed: r.client_secret_sealed!.toString('latin1') })))]) {
       expect(text).not.toContain(idp.clientSecret);
     }
     expect(audit.body.items.some((e: { target_type: string; event_type: string }) => e.target_type === 'sso_provider' && e.event_type === 'CREATE')).toBe(true);
