@@ -8,7 +8,7 @@ import type { Database, SsoProvider } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
-import { changedFields, recordAudit, withAudit, type AuditEventInput } from '../audit/recorder.js';
+import { changedFields, withAudit } from '../audit/recorder.js';
 import type { AccountsService, ClientInfo } from '../accounts/service.js';
 import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
 import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';

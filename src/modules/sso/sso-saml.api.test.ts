@@ -93,6 +93,24 @@ describe('SAML 2.0 providers (IdP built with samlify)', () => {
     expect(events.filter((e) => e.target_type === 'sso_provider').map((e) => e.event_type).sort()).toEqual(['CREATE', 'DELETE', 'UPDATE']);
   });
 
+  it('needs organization:setup for SAML providers: 403 to a member without it, 404 to a stranger; the SP metadata is public', async () => {
+    const { owner, org, provider } = await samlOrg();
+    const developer = await server.member(owner.token, org, 'DEVELOPER');
+    const stranger = await server.user('stranger');
+    const calls = [
+      ['POST', `/orgs/${org}/sso/providers`, { type: 'saml', name: 'Another', idp_metadata_xml: idp.metadata() }],
+      ['GET', `/orgs/${org}/sso/providers/${provider.id}`, undefined],
+      ['PATCH', `/orgs/${org}/sso/providers/${provider.id}`, { name: 'Renamed' }],
+      ['DELETE', `/orgs/${org}/sso/providers/${provider.id}`, undefined],
+    ] as const;
+    for (const [method, path, payload] of calls) {
+      const refused = await server.request(method, path, { token: developer.token, payload });
+      expect([refused.status, refused.body.error.details.action], `${method} ${path}`).toEqual([403, 'organization:setup']);
+      expect((await server.request(method, path, { token: stranger.token, payload })).status, `${method} ${path}`).toBe(404);
+    }
+    expect((await server.request('GET', pathOf(provider.sp_metadata_url))).status).toBe(200);
+  });
+
   it('refuses metadata that is not XML, has no sign-on endpoint or no signing certificate, naming idp_metadata_xml', async () => {
     const { owner, org } = await server.org('owner');
     const good = idp.metadata();

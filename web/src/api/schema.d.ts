@@ -567,8 +567,7 @@ export interface paths {
                                 id: string;
                                 name: string;
                                 start_url: string;
-                                /** @enum {string} */
-                                type: "oidc";
+                                type: "oidc" | "saml";
                             }[];
                         };
                     };
@@ -1034,6 +1033,337 @@ export interface paths {
         };
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/saml/{provider_id}/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Coffer's SAML service provider metadata for one provider (entity ID, ACS URL), for the identity provider to import */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    provider_id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description SAML 2.0 metadata */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/samlmetadata+xml": string;
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/auth/sso/saml/acs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** SAML Assertion Consumer Service (HTTP-POST binding): verifies the IdP's response, opens a session and 302s to the console */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/x-www-form-urlencoded": {
+                        RelayState: string;
+                        SAMLResponse: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                302: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         delete?: never;
         options?: never;
         head?: never;
@@ -18508,7 +18838,9 @@ export interface paths {
                     content: {
                         "application/json": {
                             items: {
-                                client_id: string;
+                                /** @description SAML: the Assertion Consumer Service URL (HTTP-POST binding) */
+                                acs_url?: string;
+                                client_id?: string;
                                 /**
                                  * Format: date-time
                                  * @description ISO-8601, UTC
@@ -18516,13 +18848,19 @@ export interface paths {
                                 created_at: string;
                                 /** Format: uuid */
                                 id: string;
+                                /** @description SAML: the IdP's HTTP-Redirect sign-on URL, from its metadata */
+                                idp_sso_url?: string;
+                                /** @description OIDC: the issuer; SAML: the identity provider's entity ID */
                                 issuer: string;
                                 name: string;
-                                /** @description Register this as the redirect URI at the identity provider */
-                                redirect_uri: string;
-                                scopes: string[];
-                                /** @enum {string} */
-                                type: "oidc";
+                                /** @description OIDC: register this as the redirect URI at the identity provider */
+                                redirect_uri?: string;
+                                scopes?: string[];
+                                /** @description SAML: Coffer's entity ID (the audience the IdP must name); the same as sp_metadata_url */
+                                sp_entity_id?: string;
+                                /** @description SAML: Coffer's service provider metadata, for the IdP to import */
+                                sp_metadata_url?: string;
+                                type: "oidc" | "saml";
                             }[];
                         };
                     };
@@ -18657,7 +18995,7 @@ export interface paths {
         };
         put?: never;
         /**
-         * Add an OpenID Connect identity provider; the client secret is stored encrypted and never returned
+         * Add an OpenID Connect identity provider (the client secret is stored encrypted and never returned) or a SAML 2.0 one (from its metadata)
          * @description Needs `organization:setup` (Manage settings, webhooks, integrations and retention) on the organization.
          */
         post: {
@@ -18673,16 +19011,18 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        client_id: string;
-                        /** @description Stored encrypted; never returned */
-                        client_secret: string;
-                        /** @description https URL of the issuer (http only on a loopback host) */
-                        issuer: string;
+                        /** @description OIDC */
+                        client_id?: string;
+                        /** @description OIDC: stored encrypted; never returned */
+                        client_secret?: string;
+                        /** @description SAML: the identity provider's metadata XML (entity ID, HTTP-Redirect sign-on URL, signing certificate) */
+                        idp_metadata_xml?: string;
+                        /** @description OIDC: https URL of the issuer (http only on a loopback host) */
+                        issuer?: string;
                         name: string;
                         /** @description Requested in addition to 'openid' */
                         scopes?: string[];
-                        /** @enum {string} */
-                        type: "oidc";
+                        type: "oidc" | "saml";
                     };
                 };
             };
@@ -18694,7 +19034,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            client_id: string;
+                            /** @description SAML: the Assertion Consumer Service URL (HTTP-POST binding) */
+                            acs_url?: string;
+                            client_id?: string;
                             /**
                              * Format: date-time
                              * @description ISO-8601, UTC
@@ -18702,13 +19044,19 @@ export interface paths {
                             created_at: string;
                             /** Format: uuid */
                             id: string;
+                            /** @description SAML: the IdP's HTTP-Redirect sign-on URL, from its metadata */
+                            idp_sso_url?: string;
+                            /** @description OIDC: the issuer; SAML: the identity provider's entity ID */
                             issuer: string;
                             name: string;
-                            /** @description Register this as the redirect URI at the identity provider */
-                            redirect_uri: string;
-                            scopes: string[];
-                            /** @enum {string} */
-                            type: "oidc";
+                            /** @description OIDC: register this as the redirect URI at the identity provider */
+                            redirect_uri?: string;
+                            scopes?: string[];
+                            /** @description SAML: Coffer's entity ID (the audience the IdP must name); the same as sp_metadata_url */
+                            sp_entity_id?: string;
+                            /** @description SAML: Coffer's service provider metadata, for the IdP to import */
+                            sp_metadata_url?: string;
+                            type: "oidc" | "saml";
                         };
                     };
                 };
@@ -18877,7 +19225,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            client_id: string;
+                            /** @description SAML: the Assertion Consumer Service URL (HTTP-POST binding) */
+                            acs_url?: string;
+                            client_id?: string;
                             /**
                              * Format: date-time
                              * @description ISO-8601, UTC
@@ -18885,13 +19235,19 @@ export interface paths {
                             created_at: string;
                             /** Format: uuid */
                             id: string;
+                            /** @description SAML: the IdP's HTTP-Redirect sign-on URL, from its metadata */
+                            idp_sso_url?: string;
+                            /** @description OIDC: the issuer; SAML: the identity provider's entity ID */
                             issuer: string;
                             name: string;
-                            /** @description Register this as the redirect URI at the identity provider */
-                            redirect_uri: string;
-                            scopes: string[];
-                            /** @enum {string} */
-                            type: "oidc";
+                            /** @description OIDC: register this as the redirect URI at the identity provider */
+                            redirect_uri?: string;
+                            scopes?: string[];
+                            /** @description SAML: Coffer's entity ID (the audience the IdP must name); the same as sp_metadata_url */
+                            sp_entity_id?: string;
+                            /** @description SAML: Coffer's service provider metadata, for the IdP to import */
+                            sp_metadata_url?: string;
+                            type: "oidc" | "saml";
                         };
                     };
                 };
@@ -19197,10 +19553,13 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description OIDC */
                         client_id?: string;
-                        /** @description Stored encrypted; never returned */
+                        /** @description OIDC: stored encrypted; never returned */
                         client_secret?: string;
-                        /** @description https URL of the issuer (http only on a loopback host) */
+                        /** @description SAML: the identity provider's metadata XML (entity ID, HTTP-Redirect sign-on URL, signing certificate) */
+                        idp_metadata_xml?: string;
+                        /** @description OIDC: https URL of the issuer (http only on a loopback host) */
                         issuer?: string;
                         name?: string;
                         /** @description Requested in addition to 'openid' */
@@ -19216,7 +19575,9 @@ export interface paths {
                     };
                     content: {
                         "application/json": {
-                            client_id: string;
+                            /** @description SAML: the Assertion Consumer Service URL (HTTP-POST binding) */
+                            acs_url?: string;
+                            client_id?: string;
                             /**
                              * Format: date-time
                              * @description ISO-8601, UTC
@@ -19224,13 +19585,19 @@ export interface paths {
                             created_at: string;
                             /** Format: uuid */
                             id: string;
+                            /** @description SAML: the IdP's HTTP-Redirect sign-on URL, from its metadata */
+                            idp_sso_url?: string;
+                            /** @description OIDC: the issuer; SAML: the identity provider's entity ID */
                             issuer: string;
                             name: string;
-                            /** @description Register this as the redirect URI at the identity provider */
-                            redirect_uri: string;
-                            scopes: string[];
-                            /** @enum {string} */
-                            type: "oidc";
+                            /** @description OIDC: register this as the redirect URI at the identity provider */
+                            redirect_uri?: string;
+                            scopes?: string[];
+                            /** @description SAML: Coffer's entity ID (the audience the IdP must name); the same as sp_metadata_url */
+                            sp_entity_id?: string;
+                            /** @description SAML: Coffer's service provider metadata, for the IdP to import */
+                            sp_metadata_url?: string;
+                            type: "oidc" | "saml";
                         };
                     };
                 };
