@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, unwrap } from '../../api/client';
 import { ErrorText, Field, formValues } from '../../ui/form';
+import { SsoRefusal } from './SsoRefusal';
 
 type Provider = { id: string; name: string; start_url: string };
 
@@ -22,6 +23,7 @@ export function SsoSignIn() {
   return (
     <section aria-labelledby="sso-heading">
       <h2 id="sso-heading">Sign in with SSO</h2>
+      <SsoRefusal />
       <form
         onSubmit={(event) => {
           setChoices(null);
