@@ -1,9 +1,10 @@
-import { resolveTxt } from 'node:dns/promises';
+import { Resolver, resolveTxt } from 'node:dns/promises';
 import type { Kysely } from 'kysely';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import type { Database } from '../../kernel/db/schema.js';
 import type { App } from '../../kernel/http/app-types.js';
 import type { AccountsService } from '../accounts/service.js';
+import { ssoDiscoveryRoutes } from './discover.js';
 import { createSsoEnforcement } from './enforce.js';
 import { createOidc } from './oidc.js';
 import { ssoRoutes } from './routes.js';
@@ -28,10 +29,20 @@ export function register(
     sessionTtlSeconds: number;
     /** DNS TXT lookups for domain verification; tests pass their own. */
     resolveTxt?: TxtResolver;
+    /** DNS servers to ask instead of the system's (COFFER_DNS_SERVERS). */
+    dnsServers?: string[];
   },
 ) {
   const service = createSsoService({ db: deps.db, keyring: deps.keyring, oidc: createOidc(), openSession: deps.openSession });
   ssoRoutes(app, service, { apiPrefix: deps.apiPrefix, sessionTtlSeconds: deps.sessionTtlSeconds });
-  ssoSettingsRoutes(app, createSsoSettingsService({ db: deps.db, resolveTxt: deps.resolveTxt ?? resolveTxt }));
+  ssoDiscoveryRoutes(app, { db: deps.db, apiPrefix: deps.apiPrefix });
+  ssoSettingsRoutes(app, createSsoSettingsService({ db: deps.db, resolveTxt: deps.resolveTxt ?? systemResolver(deps.dnsServers) }));
   return { enforce: createSsoEnforcement(deps.db) };
+}
+
+function systemResolver(servers: string[] | undefined): TxtResolver {
+  if (!servers) return resolveTxt;
+  const resolver = new Resolver({ timeout: 5000, tries: 2 });
+  resolver.setServers(servers);
+  return (name) => resolver.resolveTxt(name);
 }
