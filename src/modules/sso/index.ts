@@ -10,6 +10,7 @@ import { createOidc } from './oidc.js';
 import { ssoRoutes } from './routes.js';
 import { createSsoService } from './service.js';
 import { ssoSettingsRoutes } from './settings-routes.js';
+import { createSsoSync, ssoSyncRoutes } from './sync.js';
 import { createSsoSettingsService, type TxtResolver } from './settings-service.js';
 
 export type { TxtResolver } from './settings-service.js';
@@ -33,8 +34,10 @@ export function register(
     dnsServers?: string[];
   },
 ) {
-  const service = createSsoService({ db: deps.db, keyring: deps.keyring, oidc: createOidc(), openSession: deps.openSession });
+  const oidc = createOidc();
+  const service = createSsoService({ db: deps.db, keyring: deps.keyring, oidc, openSession: deps.openSession });
   ssoRoutes(app, service, { apiPrefix: deps.apiPrefix, sessionTtlSeconds: deps.sessionTtlSeconds });
+  ssoSyncRoutes(app, createSsoSync({ db: deps.db, keyring: deps.keyring, oidc }));
   ssoDiscoveryRoutes(app, { db: deps.db, apiPrefix: deps.apiPrefix });
   ssoSettingsRoutes(app, createSsoSettingsService({ db: deps.db, resolveTxt: deps.resolveTxt ?? systemResolver(deps.dnsServers) }));
   return { enforce: createSsoEnforcement(deps.db) };

@@ -14,12 +14,13 @@ import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
 import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';
 import type { CreateProviderInput, UpdateProviderInput } from './schemas.js';
 import { admit } from './admit.js';
+import { rememberIdentity } from './identities.js';
 
 /** How long a started sign-in may take at the identity provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
 
 /** The secret opens only for the provider it was sealed for (a copied ciphertext fails). */
-const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
+export const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
 
 export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring; oidc: Oidc; openSession: AccountsService['openSession'] }) {
   const { db, keyring, oidc } = deps;
@@ -172,7 +173,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
       const callbackUrl = new URL(login.redirect_uri);
       for (const [name, value] of Object.entries(query)) if (typeof value === 'string') callbackUrl.searchParams.set(name, value);
       const mapping = await repo.roleClaim(provider.organization_id);
-      const claims = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier }, mapping ? [mapping.claim] : []);
+      const { claims, refreshToken } = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier }, mapping ? [mapping.claim] : []);
 
       const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined;
       if (!email) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person; Coffer signs people in by email`);
@@ -182,6 +183,7 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
       const { user, refusal } = await db.transaction().execute(async (tx) => {
         const admission = await admit(tx, provider, email, claims);
         const { user } = admission;
+        if (!admission.refusal) await rememberIdentity(tx, keyring, { provider, userId: user.id, subject: String(claims.sub), refreshToken });
         await recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
           ...admission.events,
           ...(admission.refusal ? [] : [loginEvent(provider, claims)]),
