@@ -88,7 +88,29 @@ describe('POST /orgs/{org}/sso/sync: groups re-evaluated now, against a real oid
     const again = await server.expect(200, 'POST', `/orgs/${org}/sso/sync`, { token: owner.token });
     expect(again.body.changed).toBe(0);
     expect((again.body.items as Item[]).map((item) => item.user.email).sort()).toEqual([owner.email, people.mover.email, people.stayer.email].sort());
-  });
+   }, 120_000);
+
+  it('changes nothing for a member whose IdP cannot be reached: outcome failed, membership kept', async () => {
+    const gone = await startIdp();
+    try {
+      const steps = ssoSteps(server, () => gone);
+      const { owner, org } = await steps.orgWithProvider({ scopes: ['email', 'profile', 'groups'] });
+      await server.expect(200, 'PUT', `/orgs/${org}/sso/role-mappings`, { token: owner.token, payload: { claim: 'groups', mappings: [{ value: 'dev', role: 'DEVELOPER' }] } });
+      const member = await server.member(owner.token, org, 'VIEWER');
+      gone.addAccount('outage-1', member.email, true, ['dev']);
+      expect((await steps.signIn(org, 'outage-1')).session).toBeTruthy();
+      await gone.close();
+      const synced = await server.expect(200, 'POST', `/orgs/${org}/sso/sync`, { token: owner.token });
+      expect(synced.body.changed).toBe(0);
+      expect(synced.body.items).toEqual([
+        expect.objectContaining({ user: expect.objectContaining({ email: member.email }), outcome: 'failed', before: null, after: null, reason: expect.stringContaining('could not refresh the sign-in') }),
+      ]);
+      const members = (await server.expect(200, 'GET', `/orgs/${org}/members`, { token: owner.token })).body.items as { email: string; role: string }[];
+      expect(members.find((m) => m.email === member.email)?.role).toBe('DEVELOPER');
+    } finally {
+      await gone.close();
+    }
+   }, 60_000);
 
   it('answers 422 for an organization without a provider', async () => {
     const { owner, org } = await server.org('owner');
