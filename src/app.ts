@@ -236,6 +236,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
         apiPrefix: API_PREFIX,
         sessionTtlSeconds: config.sessionTtlSeconds,
         resolveTxt: options.resolveTxt,
+        dnsServers: config.dnsServers,
       });
       resolver = variables.resolver;
     },

@@ -44,6 +44,13 @@ describe('loadConfig', () => {
     expect(problems.join('\n')).toMatch(/COFFER_ROOT_KEY must be 32 bytes encoded as base64 \(generate one with/);
   });
 
+  it('reads COFFER_DNS_SERVERS as a list of ip[:port], refusing anything else', () => {
+    expect(loadConfig({}).dnsServers).toBeUndefined();
+    expect(loadConfig({ COFFER_DNS_SERVERS: '127.0.0.1:5353, 10.0.0.2,[::1]:53' }).dnsServers).toEqual(['127.0.0.1:5353', '10.0.0.2', '[::1]:53']);
+    const { problems } = thrown(() => loadConfig({ COFFER_DNS_SERVERS: 'dns.example.com' }), ConfigError);
+    expect(problems).toEqual(['COFFER_DNS_SERVERS must be comma-separated IP addresses, each with an optional :port (got "dns.example.com")']);
+  });
+
   it('never echoes the root key in its message', () => {
     const secretish = Buffer.alloc(31, 9).toString('base64');
     expect(() => loadConfig({ COFFER_ROOT_KEY: secretish })).toThrow(ConfigError);

@@ -26,6 +26,8 @@ export interface Config {
   webhooks: { allowPrivate: boolean; pollMs: number; retryBaseMs: number; maxAttempts: number; disableAfter: number; timeoutMs: number };
   /** How often an open change stream (…/changes) looks for new changes. */
   changePollMs: number;
+  /** DNS servers (ip or ip:port) for SSO domain verification (COFFER_DNS_SERVERS, comma-separated); the system's when unset. */
+  dnsServers?: string[] | undefined;
 }
 
 export interface AttemptLimitConfig {
@@ -91,6 +93,12 @@ export function loadConfig(env: Env = process.env): Config {
     }
   }
 
+  const dnsServersRaw = read('COFFER_DNS_SERVERS');
+  const dnsServers = dnsServersRaw?.split(',').map((entry) => entry.trim()).filter((entry) => entry !== '');
+  if (dnsServers?.some((entry) => !/^(?:\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?|\[[0-9A-Fa-f:]+\](?::\d{1,5})?|[0-9A-Fa-f:]+)$/.test(entry))) {
+    problems.push(`COFFER_DNS_SERVERS must be comma-separated IP addresses, each with an optional :port (got "${dnsServersRaw}")`);
+  }
+
   const trustProxyRaw = oneOf('COFFER_TRUST_PROXY', ['true', 'false'], 'false');
 
   // COFFER_<NAME>_LIMIT_PER_IP, _PER_EMAIL and _WINDOW_SECONDS.
@@ -128,6 +136,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     changePollMs: integer('COFFER_CHANGE_POLL_MS', 500, 10, 60_000),
     checkpointDir: read('COFFER_CHECKPOINT_DIR') === undefined ? undefined : path.resolve(read('COFFER_CHECKPOINT_DIR')!),
+    dnsServers: dnsServers && dnsServers.length > 0 ? dnsServers : undefined,
   };
 
   if (problems.length > 0) throw new ConfigError(problems);

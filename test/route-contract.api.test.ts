@@ -60,6 +60,13 @@ describe('route contract: authentication', () => {
     for (const op of operations.filter((o) => o.path.startsWith('/orgs'))) expect(isPublic(op), label(op)).toBe(false);
   });
 
+  it('walks the SSO routes: the sign-in ones public, sync (which changes memberships) not', () => {
+    const labels = operations.map(label);
+    for (const route of ['GET /auth/sso/discover', 'GET /auth/sso/{org}/start', 'GET /auth/sso/callback', 'POST /orgs/{org}/sso/sync']) expect(labels).toContain(route);
+    for (const route of ['GET /auth/sso/discover', 'GET /auth/sso/{org}/start', 'GET /auth/sso/callback']) expect(publicOperations).toContain(route);
+    expect(publicOperations).not.toContain('POST /orgs/{org}/sso/sync');
+  });
+
   it('answers 401 UNAUTHENTICATED to every non-public route without credentials', async () => {
     for (const op of operations.filter((o) => !isPublic(o))) {
       const response = await server.request(op.method, url(op, () => undefined), { payload: hasBody(op) ? {} : undefined });

@@ -12,6 +12,7 @@ import { resourceCommands } from './commands/resources.js';
 import { roleCommands } from './commands/roles.js';
 import { runCommand } from './commands/run.js';
 import { sessionCommands } from './commands/session.js';
+import { ssoCommands } from './commands/sso.js';
 import { varsCommands } from './commands/vars.js';
 import { FILE_ERRORS } from './messages.js';
 
@@ -74,6 +75,7 @@ exportCommand(program);
 importCommand(program);
 auditCommands(program);
 inspectCommands(program);
+ssoCommands(program);
 
 const admin = program
   .command('admin')

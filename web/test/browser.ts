@@ -29,12 +29,12 @@ export interface Console {
 }
 
 /** The built server (and console) on a real port over a fresh embedded database, and a headless Chromium. */
-export async function startConsole(): Promise<Console> {
+export async function startConsole(env: Record<string, string> = {}): Promise<Console> {
   buildDist();
   buildWebIfStale({ quiet: true });
   const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-browser-'));
   await embeddedDirFromTemplate(path.join(scratch, 'data'));
-  const server = await startServerProcess({ COFFER_DATA_DIR: path.join(scratch, 'data'), LOG_LEVEL: 'warn' });
+  const server = await startServerProcess({ COFFER_DATA_DIR: path.join(scratch, 'data'), LOG_LEVEL: 'warn', ...env });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-background-networking', '--disable-component-update', '--disable-sync'],

@@ -15,6 +15,7 @@ import * as clientManagedKeys from './migrations/0014_client_managed_keys.js';
 import * as ssoDomainsRoles from './migrations/0016_sso_domains_roles.js';
 import * as webhooks from './migrations/0015_webhooks.js';
 import * as ssoSaml from './migrations/0017_sso_saml.js';
+import * as ssoIdentities from './migrations/0018_sso_identities.js';
 
 /**
  * Every migration, in order. One list for PGlite and PostgreSQL alike: the embedded
@@ -37,6 +38,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0015_webhooks': webhooks,
   '0016_sso_domains_roles': ssoDomainsRoles,
   '0017_sso_saml': ssoSaml,
+  '0018_sso_identities': ssoIdentities,
 };
 
 /**

@@ -371,6 +371,17 @@ export interface SsoRoleRulesTable {
   role_id: string | null;
 }
 
+/** Who signed in with which provider as which subject, and their latest refresh token, sealed (migration 0018). */
+export interface SsoIdentitiesTable {
+  organization_id: string;
+  user_id: string;
+  provider_id: string;
+  subject: string;
+  refresh_token_sealed: Buffer | null;
+  data_key_id: string | null;
+  updated_at: Generated<Date>;
+}
+
 /** One variable change (migration 0015): keys, versions and places, never a value. */
 export interface ChangesTable {
   id: Generated<number>;
@@ -456,6 +467,7 @@ export interface Database {
   sso_role_claims: SsoRoleClaimsTable;
   sso_role_rules: SsoRoleRulesTable;
   sso_saml_assertions: SsoSamlAssertionsTable;
+  sso_identities: SsoIdentitiesTable;
   project_keys: ProjectKeysTable;
   changes: ChangesTable;
   webhooks: WebhooksTable;

@@ -107,12 +107,18 @@ export async function signInWith(
   claims: Record<string, unknown>,
   client: ClientInfo,
   context: Omit<AuditContext, 'organizationId' | 'actor'>,
-  first?: (tx: Kysely<Database>) => Promise<void>,
+  hooks: {
+    /** Runs first in the sign-in's transaction (e.g. a replay check that must commit with it). */
+    first?: (tx: Kysely<Database>) => Promise<void>;
+    /** Runs when the person is admitted, in the same transaction (e.g. remembering the identity). */
+    admitted?: (tx: Kysely<Database>, userId: string) => Promise<void>;
+  } = {},
 ) {
   const { user, refusal } = await db.transaction().execute(async (tx) => {
-    await first?.(tx);
+    await hooks.first?.(tx);
     const admission = await admit(tx, provider, email, claims);
     const { user } = admission;
+    if (!admission.refusal) await hooks.admitted?.(tx, user.id);
     await recordAudit(tx, { ...context, organizationId: provider.organization_id, actor: { type: 'user', id: user.id, name: user.email } }, [
       ...admission.events,
       ...(admission.refusal ? [] : [loginEvent(provider, claims)]),

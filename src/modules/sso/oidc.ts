@@ -74,6 +74,7 @@ export function createOidc() {
       const config = await configuration(provider);
       let claims: Record<string, unknown>;
       let accessToken: string;
+      let refreshToken: string | undefined;
       try {
         const tokens = await client.authorizationCodeGrant(config, callbackUrl, {
           pkceCodeVerifier: checks.codeVerifier,
@@ -83,6 +84,7 @@ export function createOidc() {
         });
         claims = { ...tokens.claims()! };
         accessToken = tokens.access_token;
+        refreshToken = tokens.refresh_token;
       } catch (error) {
         throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(error)}`);
       }
@@ -94,7 +96,31 @@ export function createOidc() {
           throw new AppError('UNAUTHENTICATED', `The identity provider's user information was refused: ${describe(error)}`);
         }
       }
-      return claims;
+      return { claims, refreshToken };
+    },
+
+    /**
+     * The person's current claims, without them (sync now): the refresh-token grant, then the
+     * UserInfo endpoint for that subject. `refused` when the IdP refuses the grant
+     * (invalid_grant: the person was removed or disabled, or the token revoked); any other
+     * failure (the IdP unreachable …) is thrown, and must not be read as a refusal.
+     */
+    async refresh(provider: OidcClient, refreshToken: string, subject: string): Promise<{ refused: string } | { claims: Record<string, unknown>; refreshToken: string }> {
+      const config = await configuration(provider);
+      let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
+      try {
+        tokens = await client.refreshTokenGrant(config, refreshToken);
+      } catch (error) {
+        if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') return { refused: describe(error) };
+        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not refresh the sign-in: ${describe(error)}`);
+      }
+      try {
+        const info = await client.fetchUserInfo(config, tokens.access_token, subject);
+        return { claims: { ...tokens.claims(), ...info }, refreshToken: tokens.refresh_token ?? refreshToken };
+      } catch (error) {
+        if (error instanceof client.WWWAuthenticateChallengeError || (error instanceof client.ResponseBodyError && error.error === 'invalid_token')) return { refused: describe(error) };
+        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} did not answer the user information: ${describe(error)}`);
+      }
     },
   };
 }

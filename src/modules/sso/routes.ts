@@ -5,6 +5,7 @@ import { toolOf } from '../../kernel/http/audit-context.js';
 import { accessOf } from '../../kernel/http/context.js';
 import { OrgParams, errorResponses, noContent } from '../../kernel/http/schemas.js';
 import { setSessionCookies } from '../accounts/routes.js';
+import { ssoRefusalHandler } from './console-refusal.js';
 import type { SsoService } from './service.js';
 import { setSamlStateCookie } from './saml-routes.js';
 import { CallbackQuery, CreateProviderBody, ProviderParams, ProviderView, PublicProvidersView, StartParams, StartQuery, UpdateProviderBody, toProviderView } from './schemas.js';
@@ -58,8 +59,10 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
     }),
   });
 
+  // A browser reaching start or the callback is sent to the console's sign-in page when refused.
   app.get('/auth/sso/:org/start', {
     config: { access: 'public' },
+    errorHandler: ssoRefusalHandler,
     schema: { tags, summary: "Sign in through the organization's identity provider: 302 to it", params: StartParams, querystring: StartQuery, response: { 302: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       const { url, state, protocol } = await service.start(request.params.org, request.query.provider, redirectUri(request));
@@ -71,6 +74,7 @@ export function ssoRoutes(app: App, service: SsoService, options: { apiPrefix: s
 
   app.get('/auth/sso/callback', {
     config: { access: 'public' },
+    errorHandler: ssoRefusalHandler,
     schema: { tags, summary: "Where the identity provider returns: opens a session and 302s to the console", querystring: CallbackQuery, response: { 302: Type.Null(), ...errorResponses } },
     handler: async (request, reply) => {
       const client = { ip: request.ip ?? null, userAgent: request.headers['user-agent'] ?? null };

@@ -1,3 +1,4 @@
+import { ssoRefusalHandler } from './console-refusal.js';
 import { Type } from 'typebox';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/http/app-types.js';
@@ -46,6 +47,8 @@ export function samlRoutes(app: App, service: SamlService, options: { apiPrefix:
     });
     scope.post(SAML_ACS_PATH, {
       config: { access: 'public' },
+      // A browser the IdP posted here lands on the sign-in page with the refusal, like OIDC's callback.
+      errorHandler: ssoRefusalHandler,
       schema: {
         tags,
         summary: "SAML Assertion Consumer Service (HTTP-POST binding): verifies the IdP's response, opens a session and 302s to the console",

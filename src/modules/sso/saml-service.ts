@@ -142,7 +142,7 @@ export function createSamlService(deps: { db: Kysely<Database>; openSession: Acc
       // SAML has no email_verified: the organization's IdP asserting the address is its word for it.
       if (!email || !email.includes('@')) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person (an email attribute or an emailAddress NameID); Coffer signs people in by email`);
 
-      return signInWith(db, deps.openSession, provider, email, identity.claims, client, context, async (tx) => {
+      return signInWith(db, deps.openSession, provider, email, identity.claims, client, context, { first: async (tx) => {
         // Replay: an assertion is used once, on every instance (the table is shared).
         await tx.deleteFrom('sso_saml_assertions').where('expires_at', '<', new Date()).execute();
         const fresh = await tx
@@ -160,7 +160,7 @@ export function createSamlService(deps: { db: Kysely<Database>; openSession: Acc
           .returning('state_hash')
           .executeTakeFirst();
         if (!used) throw new AppError('UNAUTHENTICATED', 'This sign-in is unknown, expired or already used; start the sign-in again');
-      });
+      } });
     },
   };
 }

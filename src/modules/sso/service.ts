@@ -14,13 +14,14 @@ import { isLoopbackHttp, type Oidc, type OidcClient } from './oidc.js';
 import { SSO_CONSTRAINTS, createSsoRepo } from './repo.js';
 import type { CreateProviderInput, UpdateProviderInput } from './schemas.js';
 import { signInWith } from './admit.js';
+import { rememberIdentity } from './identities.js';
 import type { SamlService } from './saml-service.js';
 
 /** How long a started sign-in may take at the identity provider. */
 const LOGIN_TTL_MS = 10 * 60_000;
 
 /** The secret opens only for the provider it was sealed for (a copied ciphertext fails). */
-const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
+export const secretAad = (providerId: string) => `sso-provider-secret:${providerId}`;
 
 export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring; oidc: Oidc; saml: SamlService; openSession: AccountsService['openSession'] }) {
   const { db, keyring, oidc } = deps;
@@ -182,13 +183,15 @@ export function createSsoService(deps: { db: Kysely<Database>; keyring: Keyring;
       const callbackUrl = new URL(login.redirect_uri);
       for (const [name, value] of Object.entries(query)) if (typeof value === 'string') callbackUrl.searchParams.set(name, value);
       const mapping = await repo.roleClaim(provider.organization_id);
-      const claims = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier }, mapping ? [mapping.claim] : []);
+      const { claims, refreshToken } = await oidc.finish(await unsealed(provider), callbackUrl, { state, nonce: login.nonce, codeVerifier: login.code_verifier }, mapping ? [mapping.claim] : []);
 
       const email = typeof claims.email === 'string' ? claims.email.trim().toLowerCase() : undefined;
       if (!email) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} sent no email for this person; Coffer signs people in by email`);
       if (claims.email_verified !== true) throw new AppError('FORBIDDEN', `The identity provider ${provider.name} has not verified ${email}; only verified emails sign in`);
 
-      return signInWith(db, deps.openSession, provider, email, claims, client, context);
+      return signInWith(db, deps.openSession, provider, email, claims, client, context, {
+        admitted: (tx, userId) => rememberIdentity(tx, keyring, { provider, userId, subject: String(claims.sub), refreshToken }),
+      });
     },
   };
 }

@@ -5,7 +5,7 @@ import type { RoleRule } from './role-rules.js';
 import { txtRecordName } from './settings-service.js';
 
 // A DNS name of at least two labels (example.com), lower or upper case; stored lower case.
-const DOMAIN_PATTERN = '^(?=.{1,253}\\.?$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}\\.?$';
+export const DOMAIN_PATTERN = '^(?=.{1,253}\\.?$)([A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}\\.?$';
 
 export const AddDomainBody = Type.Object(
   { domain: Type.String({ pattern: DOMAIN_PATTERN, maxLength: 254, description: 'An email domain, e.g. example.com' }) },
