@@ -37,7 +37,10 @@ export function createProjectKeysService(deps: { db: Kysely<Database>; keyring: 
     if (project.encryption !== 'client') {
       throw conflict(`Project ${project.slug} is server-managed: Coffer holds its keys and there is no client key to retrieve or change`, { encryption: 'server' });
     }
-    return (await createProjectKeysRepo(tx).find(project.id, lock))!;
+    const key = await createProjectKeysRepo(tx).find(project.id, lock);
+    // The request read the project before a conversion to server-managed keys committed.
+    if (!key) throw conflict(`Project ${project.slug} was converted to server-managed keys: it has no client key any more`, { encryption: 'server' });
+    return key;
   }
 
   const target = (project: Project) => ({ target_type: 'project', target_id: project.id, target_name: project.slug });
