@@ -5,7 +5,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callListening } from '../../test/harness.js';
-import { PSQL, coffer, ok, printEnv, psqlReachable, type CliOptions } from '../../test/cli.js';
+import { PSQL, coffer, ok, printEnv, psqlReachable, server, url, type CliOptions } from '../../test/cli.js';
+import { unwrapProjectKey } from './client-keys.js';
 import { canary } from '../../test/fixtures/encryption.js';
 import { loadConfig } from '../config.js';
 import { runServer } from '../server.js';
@@ -168,4 +169,16 @@ describe('coffer projects encryption: converting a project with the CLI', () => 
     expect(result.code).not.toBe(0);
     expect(result.stderr).toMatch(/--to must be client or server \(got "sideways"\)/);
   });
+
+  it('coffer projects create --encryption client binds the first wrap to the organization and the project', async () => {
+    const tree = await server.tree();
+    const place: Place = { url, token: tree.owner.token, userId: tree.owner.id, org: tree.org };
+    await ok(['projects', 'create', 'vault', '--encryption', 'client'], as(place));
+    const material = (await server.expect(200, 'GET', `/orgs/${tree.org}/projects/vault/key`, { token: tree.owner.token })).body;
+    const projectId = (await server.expect(200, 'GET', `/orgs/${tree.org}/projects/vault`, { token: tree.owner.token })).body.id;
+    expect(material.project_id).toBe(projectId);
+    await unwrapProjectKey(material, PASSPHRASE, { organizationId: material.organization_id, projectId });
+    const shop = (await server.expect(200, 'GET', `/orgs/${tree.org}/projects/shop`, { token: tree.owner.token })).body.id;
+    await expect(unwrapProjectKey(material, PASSPHRASE, { organizationId: material.organization_id, projectId: shop })).rejects.toThrow(/Wrong passphrase/);
+  }, 120_000);
 });
