@@ -228,7 +228,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerWebhooks(typed, { db, keyring, allowPrivate: config.webhooks.allowPrivate });
       registerChanges(typed, { db, pollMs: config.changePollMs });
-      registerProjectKeys(typed, { db, keyring, changed: variables.changed });
+      registerProjectKeys(typed, { db, keyring, changed: variables.changed, hierarchyChanged });
       modules.sso = registerSso(typed, {
         db,
         keyring,

@@ -56,8 +56,9 @@ export async function createProjectKey(passphrase: string, context: ProjectKeyCo
 }
 
 /**
- * Wraps `key` under `passphrase`. A project that does not exist yet has no ids to bind
- * (`context` null): its first wrap binds only the key version; every later wrap binds the ids.
+ * Wraps `key` under `passphrase`, bound to the organization and project (`context`). The CLI
+ * chooses a new project's id, so even the first wrap is bound; `context` null (an unbound wrap,
+ * binding only the key version) is what projects created before that hold, and unwrap still reads.
  */
 export async function wrapProjectKey(key: Buffer, passphrase: string, context: ProjectKeyContext | null, keyVersion: number, kdf: KdfParams = DEFAULT_KDF): Promise<WrappedProjectKey> {
   const salt = randomBytes(SALT_BYTES.min);
@@ -72,6 +73,7 @@ export async function unwrapProjectKey(material: WrappedProjectKey, passphrase: 
   if (problem && !problem[0].startsWith('key.kdf')) throw new ClientKeyError(`The server sent unusable key material: ${problem[0]} ${problem[1]}`);
   const kek = await deriveKek(passphrase, Buffer.from(material.salt, 'base64url'), material.kdf);
   const sealed = Buffer.from(material.wrapped_key, 'base64url');
+  // Bound first; then the unbound first wrap of a project created before creation wraps were bound.
   for (const aad of [wrapAad(context.organizationId, context.projectId, material.key_version), wrapAad('', '', material.key_version)]) {
     try {
       return open(kek, sealed, aad);

@@ -124,7 +124,9 @@ export function decryptResolution(resolution: ClientResolution, project: OpenedP
     return asCliError(error);
   }
   const variables = [...expanded.values()].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { variables, pg_services: resolution.pg_services, omitted: [...omitted].sort() };
+  // pg_service entries reaching a client-managed project are server-managed (organization scope), in clear.
+  const pgServices = resolution.pg_services.map(({ encryption: _server, ...entry }) => entry);
+  return { variables, pg_services: pgServices, omitted: [...omitted].sort() };
 }
 
 /** Where `vars` commands act, when it is in a client-managed project: the opened project and how values there are bound. */

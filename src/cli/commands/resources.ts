@@ -67,8 +67,8 @@ export function resourceCommands(program: Command) {
     .action(inOrganization(async ({ api, org: orgSlug }, slug: string, options: { encryption: string; passphraseFile?: string }) => {
       const org = encodeURIComponent(orgSlug);
       if (options.encryption !== 'server' && options.encryption !== 'client') throw new CliError(`--encryption must be server or client (got "${options.encryption}")`, EXIT.usage);
-      const clientKey = options.encryption === 'client' ? await newClientKey(options.passphraseFile) : undefined;
-      await api.request('POST', `/orgs/${org}/projects`, { slug, ...(clientKey ? { encryption: 'client', client_key: clientKey } : {}) });
+      const clientKey = options.encryption === 'client' ? await newClientKey(api, orgSlug, options.passphraseFile) : undefined;
+      await api.request('POST', `/orgs/${org}/projects`, { slug, ...(clientKey ? { encryption: 'client', client_key: clientKey.wrapped, id: clientKey.id } : {}) });
       process.stderr.write(`Created project ${slug}${clientKey ? ' with client-managed keys: keep the passphrase safe, Coffer cannot recover it' : ''}\n`);
     }));
   clientKeyCommands(projects);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { expectError, expectInvalidField, useTestServer } from '../../../test/harness.js';
 import { createProjectKey, decryptValue, encryptValue, unwrapProjectKey, wrapProjectKey } from '../../cli/client-keys.js';
@@ -102,6 +103,35 @@ describe('client-managed projects: happy path', () => {
 });
 
 describe('client-managed projects: errors', () => {
+  it('binds the first wrap to the organization and the project id the client chose; an unbound wrap of an older project still opens', async () => {
+    const { owner, org } = await server.org();
+    const organizationId = (await server.expect(200, 'GET', `/orgs/${org}`, { token: owner.token })).body.id as string;
+    const id = randomUUID();
+    const { key, wrapped } = await createProjectKey(PASSPHRASE, { organizationId, projectId: id });
+    const created = await server.expect(201, 'POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'bound', encryption: 'client', client_key: wrapped, id } });
+    expect(created.body.id).toBe(id);
+    const material = (await server.expect(200, 'GET', `/orgs/${org}/projects/bound/key`, { token: owner.token })).body;
+    expect(await unwrapProjectKey(material, PASSPHRASE, { organizationId, projectId: id })).toEqual(key);
+    // Presented as another project's key (a server swapping wrapped keys), the bound wrap does not open.
+    await expect(unwrapProjectKey(material, PASSPHRASE, { organizationId, projectId: randomUUID() })).rejects.toThrow(/Wrong passphrase/);
+    const again = await server.request('POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'other', encryption: 'client', client_key: wrapped, id } });
+    expectError(again, 409, 'CONFLICT', { field: 'body.id' });
+    expectInvalidField(await server.request('POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'plain', id: randomUUID() } }), 'body.id');
+    expectInvalidField(await server.request('POST', `/orgs/${org}/projects`, { token: owner.token, payload: { slug: 'odd', encryption: 'client', client_key: wrapped, id: 'not-a-uuid' } }), 'body.id');
+  });
+
+  it('refuses a pg_service entry in the project with 409 naming it, while an organization entry reaches its resolution marked server-managed', async () => {
+    const { owner, org, base } = await clientProject();
+    const entry = { service: 'main', host: 'db.internal', dbname: 'app', user: 'app', password: 'fake-pg-password' };
+    const refused = await server.request('POST', `${base}/environments/production/variables`, { token: owner.token, payload: { type: 'pg_service', pg_service: entry } });
+    expectError(refused, 409, 'CONFLICT', { encryption: 'client', project: 'vault', field: 'body.type' });
+    expect(refused.body.error.message).toMatch(/Project vault is client-managed: it cannot hold pg_service entries.*organization scope/);
+    await server.expect(201, 'POST', `/orgs/${org}/variables`, { token: owner.token, payload: { type: 'pg_service', pg_service: entry } });
+    const resolved = (await server.expect(200, 'GET', `${base}/environments/production/services/api/resolve`, { token: owner.token })).body;
+    expect(resolved.pg_services).toEqual([expect.objectContaining({ service: 'main', password: 'fake-pg-password', scope: 'organization', encryption: 'server' })]);
+    expect(resolved.variables.find((v: { key: string }) => v.key === 'COFFER_APPLICATION_API_URL')).toMatchObject({ encryption: 'server', scope: 'builtin' });
+  });
+
   it('refuses a client project without a key, a server project with one, and absurd Argon2 parameters, naming the field', async () => {
     const { owner, org } = await server.org();
     const { wrapped } = await createProjectKey(PASSPHRASE, null);

@@ -10,13 +10,14 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit } from '../audit/recorder.js';
 import { checkClientValue } from '../variables/client-values.js';
 import { createVariablesRepo } from '../variables/repo.js';
+import { pairValues, type SentValue } from './conversion.js';
 import { createProjectKeysRepo } from './repo.js';
 import { toProjectKeyView } from './schemas.js';
 
 export interface RotateInput {
   current_key_version: number;
   key: WrappedProjectKey;
-  values: { variable_id: string; version: number; value: string }[];
+  values: SentValue[];
 }
 
 function checkKey(key: WrappedProjectKey, field: string): void {
@@ -36,7 +37,10 @@ export function createProjectKeysService(deps: { db: Kysely<Database>; keyring: 
     if (project.encryption !== 'client') {
       throw conflict(`Project ${project.slug} is server-managed: Coffer holds its keys and there is no client key to retrieve or change`, { encryption: 'server' });
     }
-    return (await createProjectKeysRepo(tx).find(project.id, lock))!;
+    const key = await createProjectKeysRepo(tx).find(project.id, lock);
+    // The request read the project before a conversion to server-managed keys committed.
+    if (!key) throw conflict(`Project ${project.slug} was converted to server-managed keys: it has no client key any more`, { encryption: 'server' });
+    return key;
   }
 
   const target = (project: Project) => ({ target_type: 'project', target_id: project.id, target_name: project.slug });
@@ -102,25 +106,12 @@ export function createProjectKeysService(deps: { db: Kysely<Database>; keyring: 
         const next = current.key_version + 1;
         if (input.key.key_version !== next) throw invalid('body.key.key_version', `must be ${next}, the version after the current key`);
         const live = await keys.liveVariablesForUpdate(project.id);
-        const sent = new Map<string, RotateInput['values'][number]>();
-        for (const [index, value] of input.values.entries()) {
-          if (sent.has(value.variable_id)) throw invalid(`body.values.${index}.variable_id`, 'names a variable twice');
-          sent.set(value.variable_id, value);
-        }
-        const missing = live.filter((variable) => !sent.has(variable.id));
-        if (missing.length > 0 || sent.size !== live.length) {
-          throw conflict(
-            `A rotation re-encrypts every live value of ${project.slug}: ${missing.length > 0 ? `missing ${missing.map((v) => v.name).join(', ')}` : 'some values name no live variable of this project'}. Read the variables again and retry`,
-            { missing: missing.map((v) => v.id) },
-          );
-        }
+        const paired = pairValues(live, input.values, project, 'A rotation');
         const repo = createVariablesRepo(tx);
         const dataKey = await deps.keyring.forOwner(tx, access.scope.organization.id, project.id);
         const actor = { actor_type: access.audit.actor.type, actor_id: access.audit.actor.id, actor_name: access.audit.actor.name };
-        for (const variable of live) {
-          const value = sent.get(variable.id)!;
-          const version = variable.version + 1;
-          if (value.version !== version) throw conflict(`${variable.name} changed since you read it: the rotation would create version ${version}, not ${value.version}`, { variable_id: variable.id });
+        for (const { variable, value } of paired) {
+          const version = value.version;
           const envelope = checkClientValue(value.value, variable.type, next, `body.values (${variable.name})`);
           // Sealed under the project's data key, as every value; older rows may use the same key id.
           const ciphertext = seal(dataKey.key, envelope, valueAad(variable.id, version));

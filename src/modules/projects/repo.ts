@@ -4,13 +4,13 @@ import type { WrappedProjectKey } from '../../kernel/crypto/client-envelope.js';
 import type { Database, ProjectEncryption } from '../../kernel/db/schema.js';
 
 /** Constraints whose violation the service answers in its own words (see translateConstraints). */
-export const PROJECT_CONSTRAINTS = { slug: 'projects_organization_id_slug_key' } as const;
+export const PROJECT_CONSTRAINTS = { slug: 'projects_organization_id_slug_key', id: 'projects_pkey' } as const;
 
 export function createProjectsRepo(db: Kysely<Database>) {
   return {
     list: (organizationId: string, afterSlug: string | undefined, limit: number) =>
       pageAfter(db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId), 'slug', afterSlug, limit),
-    insert: (project: { organization_id: string; slug: string; name: string; description: string; encryption: ProjectEncryption }) =>
+    insert: (project: { id?: string; organization_id: string; slug: string; name: string; description: string; encryption: ProjectEncryption }) =>
       db.insertInto('projects').values(project).returningAll().executeTakeFirstOrThrow(),
     insertKey: (projectId: string, key: WrappedProjectKey) => db.insertInto('project_keys').values({ project_id: projectId, ...keyColumns(key) }).execute(),
     update: (id: string, changes: { slug?: string; name?: string; description?: string }) =>

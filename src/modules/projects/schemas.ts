@@ -32,6 +32,12 @@ export const CreateProjectBody = Type.Object(
     description: Type.Optional(Description),
     encryption: Type.Optional(Encryption),
     client_key: Type.Optional(WrappedKeyBody),
+    id: Type.Optional(
+      Type.String({
+        format: 'uuid',
+        description: 'encryption client only: the id the client chose for the project (a random UUID), so that the first wrap of its key is bound to the project too',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

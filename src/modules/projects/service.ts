@@ -34,13 +34,16 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
       });
     },
 
-    async create(access: RequestAccess, input: { slug: string; name?: string; description?: string; encryption?: ProjectEncryption; client_key?: WrappedProjectKey }) {
+    async create(access: RequestAccess, input: { slug: string; name?: string; description?: string; encryption?: ProjectEncryption; client_key?: WrappedProjectKey; id?: string }) {
       const encryption = input.encryption ?? 'server';
       const clientKey = checkClientKey(encryption, input.client_key);
+      // Issue #13: a client that chose the id can bind the first wrap of the key to it (cli/client-keys.ts wrapProjectKey).
+      if (input.id !== undefined && encryption !== 'client') throw invalid('body.id', 'is only for projects with encryption client, whose key the client wraps bound to it');
       try {
         return await withAudit(deps.db, access.audit, async (tx, note) => {
           const repo = createProjectsRepo(tx);
           const project = await repo.insert({
+            ...(input.id === undefined ? {} : { id: input.id }),
             organization_id: access.scope.organization.id,
             slug: input.slug,
             name: input.name ?? input.slug,
@@ -53,7 +56,10 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
           return project;
         });
       } catch (error) {
-        throw translateConstraint(error, { [PROJECT_CONSTRAINTS.slug]: () => slugTaken(input.slug) });
+        throw translateConstraint(error, {
+          [PROJECT_CONSTRAINTS.slug]: () => slugTaken(input.slug),
+          [PROJECT_CONSTRAINTS.id]: () => conflict('A project with this id already exists: choose another random id', { field: 'body.id' }),
+        });
       }
     },
 

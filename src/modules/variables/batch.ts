@@ -6,7 +6,7 @@ import { AppError, conflict, invalid } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { withAudit, type AuditEventInput } from '../audit/recorder.js';
 import { placeOf, requireWriteEverywhereInProject } from './place.js';
-import { clientManagedRefusal, clientProjectOf } from './client-values.js';
+import { clientManagedRefusal, clientProjectOf, holdEncryption } from './client-values.js';
 import { VARIABLE_CONSTRAINTS, createVariablesRepo } from './repo.js';
 import { contentOf, type VariableContent } from './rules.js';
 import { openValue } from './sealed-value.js';
@@ -71,6 +71,7 @@ export function createVariablesBatch(deps: {
     const outcome: BatchOutcome = { dry_run: input.dry_run === true, created: [], updated: [], unchanged: [] };
     try {
       await withAudit(db, access.audit, async (tx, note) => {
+        await holdEncryption(tx, access, level);
         const repo = createVariablesRepo(tx);
         const existing = new Map<string, Variable>();
         for (const variable of await repo.sharedForUpdate(place)) if (variable.type !== 'pg_service') existing.set(variable.name, variable);

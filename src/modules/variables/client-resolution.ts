@@ -17,14 +17,15 @@ export interface ClientResolution {
   references: 'client';
   binding: ClientBinding;
   variables: (ResolvedVariable & { encryption: 'client' | 'server' })[];
-  pg_services: ResolvedPgService[];
+  /** Only organization entries reach a client-managed project, server-managed (pgServiceRefusal). */
+  pg_services: (ResolvedPgService & { encryption: 'server' })[];
   omitted: string[];
 }
 
 /**
  * The merged set of a client-managed project, unexpanded: the project's own values as the
  * client's ciphertext with the version each is bound to, and what stays server-managed
- * (organization variables, built-in service outputs) in clear, marked `server`. Credentials
+ * (organization variables and pg_service entries, built-in service outputs) in clear, marked `server`. Credentials
  * the caller may not read are left out as in every resolution.
  */
 export function clientResolution(definitions: readonly Definition[], builtins: readonly Builtin[], mayReadCredentials: (serviceId: string) => boolean, binding: ClientBinding): ClientResolution {
@@ -33,5 +34,6 @@ export function clientResolution(definitions: readonly Definition[], builtins: r
     .filter(({ variable }) => !omitted.has(variable.key))
     .map(({ variable }) => ({ ...variable, encryption: variable.version !== undefined ? ('client' as const) : ('server' as const) }))
     .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-  return { encryption: 'client', references: 'client', binding, variables, pg_services: pgServices, omitted: [...omitted].sort() };
+  const services = pgServices.map((entry) => ({ ...entry, encryption: 'server' as const }));
+  return { encryption: 'client', references: 'client', binding, variables, pg_services: services, omitted: [...omitted].sort() };
 }

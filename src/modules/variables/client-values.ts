@@ -29,6 +29,21 @@ export function clientManagedRefusal(project: Pick<Project, 'slug'>, what = 'dec
   );
 }
 
+/**
+ * pg_service entries stay out of client-managed projects: the server merges them field by field
+ * and renders them as pg_service.conf, which it cannot do with ciphertext, and storing one
+ * server-readable there would break the project's promise silently. Built-in service outputs
+ * do reach such a project's resolutions, server-managed and marked `encryption: "server"`.
+ */
+export function pgServiceRefusal(project: Pick<Project, 'slug'>): AppError {
+  return new AppError(
+    'CONFLICT',
+    `Project ${project.slug} is client-managed: it cannot hold pg_service entries, which the server would have to read to merge and render as pg_service.conf. ` +
+      'Define the entry at organization scope (server-managed, it reaches this project marked encryption "server"), or keep its fields as secret variables here',
+    { encryption: 'client', project: project.slug, field: 'body.type' },
+  );
+}
+
 /** The project's current key version, held (FOR SHARE) so that no rotation commits under this write. */
 export async function currentKeyVersion(tx: Kysely<Database>, project: Pick<Project, 'id' | 'slug'>): Promise<number> {
   const row = await tx.selectFrom('project_keys').select('key_version').where('project_id', '=', project.id).forShare().executeTakeFirst();
@@ -59,4 +74,19 @@ export function checkBoundVersion(sent: number | undefined, creates: number, nam
 export function shownClientValue(type: VariableType, envelope: string | null) {
   if (envelope === null) return { value: null };
   return { value: type === 'plain' ? envelope : CLIENT_PLACEHOLDER };
+}
+
+/**
+ * Holds (FOR SHARE) the encryption model of the project a write at `level` lands in, and refuses
+ * the write when a conversion (project-keys/conversion.ts) changed it since the request read it:
+ * otherwise a value sealed for a server-managed project could land, readable, in a client one.
+ */
+export async function holdEncryption(tx: Kysely<Database>, access: RequestAccess, level: VariableScopeLevel): Promise<void> {
+  if (level === 'organization') return;
+  const project = (access.scope as { project?: Project }).project;
+  if (!project) return;
+  const row = await tx.selectFrom('projects').select('encryption').where('id', '=', project.id).forShare().executeTakeFirst();
+  if (row && row.encryption !== project.encryption) {
+    throw conflict(`Project ${project.slug} was converted to ${row.encryption}-managed keys while this request ran: nothing was written; read it again and retry`, { encryption: row.encryption, project: project.slug });
+  }
 }

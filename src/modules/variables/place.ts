@@ -3,6 +3,7 @@ import { ENVIRONMENT_TYPES } from '../../kernel/db/schema.js';
 import { AppError } from '../../kernel/errors.js';
 import type { RequestAccess } from '../../kernel/http/guard.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
+import type { Action } from '../../kernel/authz/catalogue.js';
 import type { PlaceIds } from './repo.js';
 
 /* Where a variable request acts, who may see and write there, and what a listing shows: shared by single and batch writes. */
@@ -46,14 +47,15 @@ function placeName(access: RequestAccess, level: VariableScopeLevel): string {
  * secret:write on every environment type there, not only on one (the route checks "some").
  * Organization variables are checked the same way by the evaluator itself.
  */
-function typesMissingWrite(access: RequestAccess): string[] {
+function typesMissing(access: RequestAccess, action: Action = 'secret:write'): string[] {
   const { organization, project } = resourceOf(access.scope, 'project');
   const now = new Date();
   return ENVIRONMENT_TYPES.filter((type) => {
     const environment: Environment = { id: NIL_UUID, project_id: project.id, slug: '', name: '', type, cluster_id: null, created_at: now, updated_at: now };
-    return !access.can('secret:write', { kind: 'environment', organization, project, environment });
+    return !access.can(action, { kind: 'environment', organization, project, environment });
   });
 }
+const typesMissingWrite = (access: RequestAccess) => typesMissing(access);
 
 /**
  * A member's assigned variables are theirs: listed to them, and to whoever manages the
@@ -62,6 +64,15 @@ function typesMissingWrite(access: RequestAccess): string[] {
 export function assignedVisibleTo(access: RequestAccess, level: VariableScopeLevel): 'all' | string | null {
   if (level !== 'project' || typesMissingWrite(access).length === 0) return 'all';
   return access.principal.kind === 'user' ? access.principal.user.id : null;
+}
+
+/** `action` on every environment type of the request's project, or a 403 naming the types without it; `why` says what needs it. */
+export function requireEverywhereInProject(access: RequestAccess, action: Action, why: string): void {
+  const { organization, project } = resourceOf(access.scope, 'project');
+  const missing = typesMissing(access, action);
+  if (missing.length > 0) {
+    access.refuse(action, { kind: 'project', organization, project }, new AppError('FORBIDDEN', `${why}: it needs ${action} on ${missing.join(', ')} environments of ${project.slug} too`, { action, environment_types: missing }));
+  }
 }
 
 export function requireWriteEverywhereInProject(access: RequestAccess): void {

@@ -11,7 +11,7 @@ import type { ValueHmac } from '../audit/value-hmac.js';
 import type { Keyring } from '../../kernel/crypto/keyring.js';
 import { assignedVisibleTo, eventTarget, placeOf, requireWriteEverywhereInProject } from './place.js';
 import { shownValue } from './shown-value.js';
-import { checkBoundVersion, checkClientValue, clientManagedRefusal, clientProjectOf, currentKeyVersion } from './client-values.js';
+import { checkBoundVersion, checkClientValue, clientManagedRefusal, clientProjectOf, currentKeyVersion, holdEncryption, pgServiceRefusal } from './client-values.js';
 import { VARIABLE_CONSTRAINTS, createVariablesRepo, listKeyOf } from './repo.js';
 import { contentOf, type PgServiceInput, type VariableContent } from './rules.js';
 import { openValue } from './sealed-value.js';
@@ -95,7 +95,7 @@ export function createVariablesService(deps: {
     async create(access: RequestAccess, level: VariableScopeLevel, input: CreateInput) {
       requireWrite(access, level);
       const client = clientProjectOf(access, level);
-      if (client && input.type === 'pg_service') throw invalid('body.type', 'pg_service entries are not yet supported in client-managed projects');
+      if (client && input.type === 'pg_service') throw pgServiceRefusal(client);
       // A client value is ciphertext: its key, type and mount path are checked here, the envelope below.
       const content = contentOf({ ...input, type: input.type ?? 'plain', ...(client && input.value !== undefined ? { value: '' } : {}) });
       if (client) checkBoundVersion(input.version ?? 1, 1, content.name);
@@ -110,6 +110,7 @@ export function createVariablesService(deps: {
       }
       try {
         const created = await withAudit(db, access.audit, async (tx, note) => {
+          await holdEncryption(tx, access, level);
           const repo = createVariablesRepo(tx);
           if (client) content.plaintext = checkClientValue(input.value, content.type, await currentKeyVersion(tx, client));
           const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
@@ -131,6 +132,7 @@ export function createVariablesService(deps: {
       const client = clientProjectOf(access, level);
       if (!client && input.version !== undefined) throw invalid('body.version', 'is only for client-managed projects');
       const updated = await withAudit(db, access.audit, async (tx, note) => {
+        await holdEncryption(tx, access, level);
         const repo = createVariablesRepo(tx);
         const current = await loadLive(tx, access, level, id, true);
         if (current.immutable) throw conflict(`${label(current)} is immutable: it can be deleted, never edited`, { field: 'body.immutable' });
@@ -183,6 +185,7 @@ export function createVariablesService(deps: {
       const place = placeOf(access, level);
       try {
         const restored = await withAudit(db, access.audit, async (tx, note) => {
+          await holdEncryption(tx, access, level);
           const repo = createVariablesRepo(tx);
           const current = await load(tx, access, level, id, true);
           if (current.deleted_at === null && current.immutable) {

@@ -7198,6 +7198,11 @@ export interface paths {
                          * @enum {unknown}
                          */
                         encryption?: "server" | "client";
+                        /**
+                         * Format: uuid
+                         * @description encryption client only: the id the client chose for the project (a random UUID), so that the first wrap of its key is bound to the project too
+                         */
+                        id?: string;
                         name?: string;
                         /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
                         slug: string;
@@ -7939,6 +7944,417 @@ export interface paths {
                             services: number;
                             /** @description Live variables deleted with it (member-assigned ones included), their history with them */
                             variables: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/encryption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Convert a project between server- and client-managed keys, in one audited transaction
+         * @description values must hold every live variable of the project at its next version: to client, encrypted under the new key (sent wrapped in key); to server, in clear. Older versions and deleted variables are purged, never re-encrypted; a value that changed since it was read refuses the whole request with 409.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description to server: the key version the values were decrypted with */
+                        current_key_version?: number;
+                        key?: {
+                            kdf: {
+                                /** @enum {string} */
+                                algorithm: "argon2id";
+                                /** @description 2 to 16 */
+                                iterations: number;
+                                /** @description 19456 (OWASP minimum) to 1048576 */
+                                memory_kib: number;
+                                /** @description 1 to 16 */
+                                parallelism: number;
+                            };
+                            key_version: number;
+                            /** @description base64url, 16 to 64 bytes */
+                            salt: string;
+                            /** @description base64url of the AES-256-GCM-sealed 32-byte project key */
+                            wrapped_key: string;
+                        };
+                        /** @description The encryption model the project converts to */
+                        to: "client" | "server";
+                        /** @description Every live variable of the project, at its next version */
+                        values: {
+                            /** @description to client: ciphertext under the new key; to server: the value in clear (sent over TLS, sealed by the server) */
+                            value: string;
+                            /** Format: uuid */
+                            variable_id: string;
+                            /** @description The version this write creates (the current one + 1); to client, bound into the ciphertext */
+                            version: number;
+                        }[];
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            encryption: "client" | "server";
+                            /** @description Deleted variables of the project removed with their history */
+                            purged_deleted_variables: number;
+                            /** @description Older versions deleted: none is re-encrypted, so no value readable under the old model survives */
+                            purged_versions: number;
+                            /** @description Live values rewritten under the new model, each as a new version */
+                            reencrypted: number;
+                        };
+                    };
+                };
+                /** @description Default Response */
+                400: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                401: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                403: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                404: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                409: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                413: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+                /** @description Default Response */
+                429: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            error: {
+                                code: string;
+                                details?: {
+                                    [key: string]: unknown;
+                                };
+                                message: string;
+                                request_id: string;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/encryption/values": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every live value of a project, for a conversion of its encryption
+         * @description In clear for a server-managed project (needs secret:decrypt on every environment type), client ciphertext for a client-managed one (needs key:retrieve likewise). Recorded as READ_SECRET.
+         *
+         *     Needs `project:write` (Edit or delete a project) on the project.
+         */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    org: string;
+                    /** @description Lower-case letters, digits and dashes; starts with a letter or digit; at most 63 characters */
+                    project: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            encryption: "client" | "server";
+                            items: {
+                                /** Format: uuid */
+                                assignee_user_id: string | null;
+                                /** Format: uuid */
+                                environment_id: string | null;
+                                key: string;
+                                mount_path: string | null;
+                                scope: string;
+                                /** Format: uuid */
+                                service_id: string | null;
+                                type: string;
+                                /** @description In clear for a server-managed project; client ciphertext for a client-managed one */
+                                value: string;
+                                /** Format: uuid */
+                                variable_id: string;
+                                version: number;
+                            }[];
+                            key_version: number | null;
+                            /** Format: uuid */
+                            organization_id: string;
+                            /** Format: uuid */
+                            project_id: string;
                         };
                     };
                 };
