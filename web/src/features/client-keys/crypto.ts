@@ -85,7 +85,7 @@ export function toBase64url(bytes: Uint8Array): string {
 }
 
 /** Strict base64url: null unless `text` is the canonical encoding of some bytes. */
-export function fromBase64url(text: string): Uint8Array | null {
+export function fromBase64url(text: string): Uint8Array<ArrayBuffer> | null {
   if (!/^[A-Za-z0-9_-]*$/.test(text) || text.length % 4 === 1) return null;
   const binary = atob(text.replace(/-/g, '+').replace(/_/g, '/') + '='.repeat((4 - (text.length % 4)) % 4));
   const bytes = Uint8Array.from(binary, (c) => c.charCodeAt(0));
@@ -145,7 +145,7 @@ async function seal(key: CryptoKey, plaintext: Uint8Array, aad: string): Promise
 }
 
 /** The plaintext, or null when the envelope does not open under `key` and `aad`. */
-async function open(key: CryptoKey, envelope: Uint8Array, aad: string): Promise<Uint8Array | null> {
+async function open(key: CryptoKey, envelope: Uint8Array<ArrayBuffer>, aad: string): Promise<Uint8Array | null> {
   if (envelope.length < ENVELOPE_OVERHEAD || envelope[0] !== VERSION) return null;
   try {
     const plain = await crypto.subtle.decrypt(
