@@ -65,9 +65,12 @@ export class ClientKeyError extends Error {
   }
 }
 
+/** A WebCrypto CryptoKey, named so that Node's types (which check web/test) and the DOM's agree. */
+export type AesKey = Awaited<ReturnType<typeof crypto.subtle.importKey>>;
+
 /** An unlocked project: its key (non-extractable) and what values are bound to. */
 export interface UnlockedProject {
-  key: CryptoKey;
+  key: AesKey;
   keyVersion: number;
   organizationId: string;
   projectId: string;
@@ -126,7 +129,7 @@ export async function deriveKekBytes(passphrase: string, salt: Uint8Array, kdf: 
 }
 
 /** Raw key bytes as a non-extractable AES-256-GCM key; the bytes are zeroed. */
-async function importKey(bytes: Uint8Array): Promise<CryptoKey> {
+async function importKey(bytes: Uint8Array): Promise<AesKey> {
   try {
     return await crypto.subtle.importKey('raw', bytes as Uint8Array<ArrayBuffer>, { name: 'AES-GCM' }, false, ['encrypt', 'decrypt']);
   } finally {
@@ -134,7 +137,7 @@ async function importKey(bytes: Uint8Array): Promise<CryptoKey> {
   }
 }
 
-async function seal(key: CryptoKey, plaintext: Uint8Array, aad: string): Promise<Uint8Array> {
+async function seal(key: AesKey, plaintext: Uint8Array, aad: string): Promise<Uint8Array> {
   const nonce = crypto.getRandomValues(new Uint8Array(NONCE_BYTES));
   const body = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv: nonce, additionalData: utf8.encode(aad), tagLength: 128 }, key, plaintext as Uint8Array<ArrayBuffer>));
   const envelope = new Uint8Array(1 + NONCE_BYTES + body.length);
@@ -145,7 +148,7 @@ async function seal(key: CryptoKey, plaintext: Uint8Array, aad: string): Promise
 }
 
 /** The plaintext, or null when the envelope does not open under `key` and `aad`. */
-async function open(key: CryptoKey, envelope: Uint8Array<ArrayBuffer>, aad: string): Promise<Uint8Array | null> {
+async function open(key: AesKey, envelope: Uint8Array<ArrayBuffer>, aad: string): Promise<Uint8Array | null> {
   if (envelope.length < ENVELOPE_OVERHEAD || envelope[0] !== VERSION) return null;
   try {
     const plain = await crypto.subtle.decrypt(
@@ -179,18 +182,18 @@ export async function unwrapProjectKey(material: WrappedProjectKey & { organizat
 }
 
 /** Raw project key bytes (e.g. from the CLI) as a non-extractable key; the bytes are zeroed. */
-export function importProjectKey(bytes: Uint8Array): Promise<CryptoKey> {
+export function importProjectKey(bytes: Uint8Array): Promise<AesKey> {
   if (bytes.length !== 32) throw new ClientKeyError('A project key is 32 bytes');
   return importKey(bytes);
 }
 
 /** Encrypts one value, bound to where it lives, its key name, the version it will be and the key version. */
-export async function encryptValue(key: CryptoKey, plaintext: string, binding: ValueBinding): Promise<string> {
+export async function encryptValue(key: AesKey, plaintext: string, binding: ValueBinding): Promise<string> {
   return `${ENVELOPE_PREFIX}${binding.keyVersion}:${toBase64url(await seal(key, utf8.encode(plaintext), valueBindingAad(binding)))}`;
 }
 
 /** Decrypts one value; anything altered, truncated, replayed from another version or moved from another key or scope is an error naming the key. */
-export async function decryptValue(key: CryptoKey, envelope: string, binding: Omit<ValueBinding, 'keyVersion'>, currentKeyVersion: number): Promise<string> {
+export async function decryptValue(key: AesKey, envelope: string, binding: Omit<ValueBinding, 'keyVersion'>, currentKeyVersion: number): Promise<string> {
   const where = `The value of ${binding.key} (version ${binding.version})`;
   const match = ENVELOPE.exec(envelope);
   const sealed = match ? fromBase64url(match[2]!) : null;
