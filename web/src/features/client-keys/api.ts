@@ -18,7 +18,8 @@ export function useEncryption(org: string, project: string | undefined): 'client
     queryFn: async () => unwrap(await api.GET('/api/v1/orgs/{org}/projects/{project}', { params: { path: { org, project: project! } } })),
     enabled: Boolean(project),
   });
-  if (!project) return 'server';
+  // Not allowed to read the project itself: the pages behave as for a server-managed one (the resolution still says which it is).
+  if (!project || answer.error) return 'server';
   return answer.data?.encryption;
 }
 

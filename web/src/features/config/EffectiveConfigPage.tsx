@@ -24,19 +24,21 @@ export function EffectiveConfigPage() {
   const canResolve = useCan(place.org, 'secret:decrypt', resource);
   const canAskForOthers = useCan(place.org, 'authz:check');
   const [member, setMember] = useState('');
-  const encryption = useEncryption(place.org, place.project);
+  const asked = useEncryption(place.org, place.project);
   const title = place.service ? `Effective configuration of service ${place.service}` : `Effective configuration of environment ${place.env}`;
   const back = `/orgs/${place.org}/projects/${place.project}/environments/${place.env}`;
   const explained = useQuery({
     queryKey: ['explain', place.org, place.project, place.env, place.service ?? '', member],
     queryFn: () => explain(place, member || undefined),
     // A client-managed project's answer is ciphertext, with nothing to explain: ClientEffective reads it.
-    enabled: canResolve && encryption === 'server',
+    enabled: canResolve && asked === 'server',
     // Each look is a recorded resolution: asked for when the page opens, not behind the person's back.
     staleTime: Infinity,
     refetchOnWindowFocus: false,
   });
-  const data = explained.data;
+  // A client-managed answer has no explanation, only ciphertext: ClientEffective reads it.
+  const encryption = explained.data && 'encryption' in explained.data ? 'client' : asked;
+  const data = encryption === 'client' ? undefined : explained.data;
   const own = data?.variables.filter((v) => v.scope !== 'builtin') ?? [];
   const builtins = data?.variables.filter((v) => v.scope === 'builtin') ?? [];
   return (
