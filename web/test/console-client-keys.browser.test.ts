@@ -15,6 +15,8 @@ const PASSPHRASE = `vault passphrase ${randomBytes(6).toString('hex')}`;
 const SECRET = 'tok-canary-7f3a1c';
 let consoleUnderTest: Console;
 let fixture: { org: string; email: string; call: Awaited<ReturnType<typeof signedUp>>; key: Buffer; ids: { organizationId: string; projectId: string; environmentId: string } };
+// A loaded machine re-renders slowly: wait for what the page should show, with room (nothing is timed).
+const poll = <T,>(read: () => Promise<T>) => expect.poll(read, { timeout: 30_000 });
 const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 const valueOf = (page: Page, key: string) => page.getByRole('row', { name: new RegExp(`^${key}\\b`) }).getByTestId('value');
 
@@ -48,13 +50,13 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     const envPage = `${consoleUnderTest.url}/orgs/${org}/projects/vault/environments/dev/variables`;
     await page.goto(envPage);
     await page.getByRole('heading', { level: 2, name: 'Client-managed encryption' }).waitFor();
-    await expect.poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('encrypted (unlock to read)');
+    await poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('encrypted (unlock to read)');
     expect(await page.getByRole('button', { name: 'Add variable' }).count()).toBe(0);
 
     // A wrong passphrase: a clear error, still locked.
     await page.getByLabel('Project passphrase').fill('not the passphrase');
     await page.getByRole('button', { name: 'Unlock with passphrase' }).click();
-    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Wrong passphrase for this project');
+    await poll(() => page.getByRole('alert').first().textContent()).toContain('Wrong passphrase for this project');
     await expectAccessible(page, 'client-managed wrong passphrase');
 
     await page.getByLabel('Project passphrase').fill(PASSPHRASE);
@@ -63,10 +65,10 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     await status.waitFor();
     const took = /in (\d+) ms/.exec((await status.textContent()) ?? '')?.[1];
     console.log(`Argon2id (hash-wasm, default parameters 19 MiB / 2 passes / 1 lane) + unwrap in Chromium: ${took} ms (key fetch and WebAssembly load not included)`);
-    await expect.poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://${HOST}/app');
+    await poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://${HOST}/app');
     expect(await valueOf(page, 'API_TOKEN').textContent()).toBe('********');
     await page.getByRole('button', { name: 'Reveal API_TOKEN' }).click();
-    await expect.poll(() => valueOf(page, 'API_TOKEN').textContent()).toBe(SECRET);
+    await poll(() => valueOf(page, 'API_TOKEN').textContent()).toBe(SECRET);
     await expectAccessible(page, 'client-managed variables unlocked');
 
     // Written from the page: encrypted here, bound to its place and version; the CLI's code reads it back.
@@ -74,7 +76,7 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     await page.getByLabel('Key', { exact: true }).fill('MADE_IN_BROWSER');
     await page.getByLabel('Value').fill('hello from ${HOST}');
     await page.getByRole('button', { name: 'Add', exact: true }).click();
-    await expect.poll(() => valueOf(page, 'MADE_IN_BROWSER').textContent()).toBe('hello from ${HOST}');
+    await poll(() => valueOf(page, 'MADE_IN_BROWSER').textContent()).toBe('hello from ${HOST}');
     const listed = await call('GET', `/orgs/${org}/projects/vault/environments/dev/variables`);
     const made = listed.items.find((v: { key: string }) => v.key === 'MADE_IN_BROWSER');
     expect(made.value).toMatch(/^cfr-cmk:v1:1:/);
@@ -86,7 +88,7 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     expect(await page.getByLabel('Value').inputValue()).toBe('hello from ${HOST}');
     await page.getByLabel('Value').fill('edited in the browser');
     await page.getByRole('button', { name: 'Save' }).click();
-    await expect.poll(() => valueOf(page, 'MADE_IN_BROWSER').textContent()).toBe('edited in the browser');
+    await poll(() => valueOf(page, 'MADE_IN_BROWSER').textContent()).toBe('edited in the browser');
     const edited = (await call('GET', `/orgs/${org}/projects/vault/environments/dev/variables`)).items.find((v: { key: string }) => v.key === 'MADE_IN_BROWSER');
     expect(edited.version).toBe(2);
     expect(decryptValue(key, edited.value, { ...where, key: 'MADE_IN_BROWSER', version: 2 }, 1)).toBe('edited in the browser');
@@ -94,7 +96,7 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     // The effective configuration, reached in the page (the key stays in memory): decrypted, references expanded.
     await page.getByRole('link', { name: 'Effective configuration' }).click();
     await page.getByRole('heading', { level: 1, name: 'Effective configuration of environment dev' }).waitFor();
-    await expect.poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://db.internal/app');
+    await poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://db.internal/app');
     expect(await valueOf(page, 'MADE_IN_BROWSER').textContent()).toBe('edited in the browser');
     expect(await valueOf(page, 'API_TOKEN').textContent()).toBe('********');
     await expectAccessible(page, 'client-managed effective configuration unlocked');
@@ -105,11 +107,11 @@ describe.runIf(chromiumAvailable())('a client-managed project in the console (Ch
     expect(await page.content()).not.toContain('db.internal/app');
     await page.getByLabel('Project passphrase').fill(PASSPHRASE);
     await page.getByRole('button', { name: 'Unlock with passphrase' }).click();
-    await expect.poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://db.internal/app');
+    await poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('postgres://db.internal/app');
     console.log(`Argon2id again (WebAssembly already compiled): ${/in (\d+) ms/.exec((await status.textContent()) ?? '')?.[1]} ms`);
     await page.goto(envPage);
     await page.getByRole('button', { name: 'Unlock with passphrase' }).waitFor();
-    await expect.poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('encrypted (unlock to read)');
+    await poll(() => valueOf(page, 'DATABASE_URL').textContent()).toBe('encrypted (unlock to read)');
     const html = await page.content();
     for (const clear of [SECRET, 'db.internal', 'edited in the browser']) expect(html).not.toContain(clear);
 
