@@ -7,7 +7,8 @@
 // node bench/cli-run.mjs (after npm run build)
 import { spawnSync } from 'node:child_process';
 import { client, seedTree, startServer } from './lib.mjs';
-import { createProjectKey, encryptValue } from '../dist/cli/client-keys.js';
+import { DEFAULT_KDF, createProjectKey, deriveKek, encryptValue } from '../dist/cli/client-keys.js';
+import { randomBytes } from 'node:crypto';
 
 const runs = Number(process.argv[2] ?? 20);
 const server = await startServer();
@@ -48,8 +49,17 @@ try {
     timed(args, env); // warm the file cache
     return [label, median(Array.from({ length: runs }, () => timed(args, env)))];
   });
+  // What the client-managed run spends on Argon2id alone (in-process, same parameters as the CLI's default).
+  const derive = [];
+  for (let i = 0; i < runs; i += 1) {
+    const start = performance.now();
+    await deriveKek(passphrase, randomBytes(16), DEFAULT_KDF);
+    derive.push(performance.now() - start);
+  }
   console.log(`\nMedian of ${runs} runs each:`);
   for (const [label, ms] of medians) console.log(`  ${label.padEnd(36)} ${ms.toFixed(0).padStart(5)} ms   (+${(ms - medians[0][1]).toFixed(0)} ms over node -e 0)`);
+  console.log(`  Argon2id alone, in-process (${DEFAULT_KDF.memory_kib} KiB, ${DEFAULT_KDF.iterations} passes, ${DEFAULT_KDF.parallelism} lane): ${median(derive).toFixed(0)} ms`);
+  console.log(`  (load average at the end: ${(await import('node:os')).loadavg().map((n) => n.toFixed(1)).join(' ')})`);
 } finally {
   await server.stop();
 }

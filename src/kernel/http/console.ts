@@ -11,11 +11,12 @@ export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(impor
 /**
  * Scripts, styles, fonts and API calls from this origin only; no inline script, no plugins,
  * no framing (clickjacking), no <base> or form posts elsewhere. The console ships everything
- * it needs, so an air-gapped network loses nothing.
+ * it needs, so an air-gapped network loses nothing. 'wasm-unsafe-eval' lets the console compile
+ * WebAssembly (Argon2id for client-managed projects, issue #13) and nothing else: no eval of JS.
  */
 export const CONTENT_SECURITY_POLICY = [
   "default-src 'self'",
-  "script-src 'self'",
+  "script-src 'self' 'wasm-unsafe-eval'",
   "style-src 'self'",
   "img-src 'self' data:",
   "font-src 'self'",

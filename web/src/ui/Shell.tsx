@@ -4,6 +4,7 @@ import { Navigate, NavLink, Outlet, useLocation, useNavigate, useParams } from '
 import { api, unwrap } from '../api/client';
 import { useMe } from '../features/auth/session';
 import { useCan } from '../features/authz/can';
+import { lockAll } from '../features/client-keys/store';
 
 /** The signed-in frame: organization switcher, navigation, sign-out; strangers go to sign-in. */
 export function Shell() {
@@ -20,6 +21,7 @@ export function Shell() {
     onSettled: () => {
       // Nothing of the session outlives it in the page.
       queries.clear();
+      lockAll();
       navigate('/signin');
     },
   });

@@ -6,6 +6,8 @@ import { useMe } from '../auth/session';
 import { useCan } from '../authz/can';
 import { ErrorText, Page } from '../../ui/form';
 import { Table } from '../../ui/table';
+import { useEncryption } from '../client-keys/api';
+import { ClientEffective } from '../client-keys/ClientEffective';
 import { DOWNLOADS, download, explain, revealOne, type Download, type Explanation, type Place, type PgEntry, type Provenance } from './api';
 
 const overridden = (overrides: Provenance[]) => (overrides.length === 0 ? 'nothing' : overrides.map((o) => o.scope).join(', '));
@@ -22,17 +24,21 @@ export function EffectiveConfigPage() {
   const canResolve = useCan(place.org, 'secret:decrypt', resource);
   const canAskForOthers = useCan(place.org, 'authz:check');
   const [member, setMember] = useState('');
+  const asked = useEncryption(place.org, place.project);
   const title = place.service ? `Effective configuration of service ${place.service}` : `Effective configuration of environment ${place.env}`;
   const back = `/orgs/${place.org}/projects/${place.project}/environments/${place.env}`;
   const explained = useQuery({
     queryKey: ['explain', place.org, place.project, place.env, place.service ?? '', member],
     queryFn: () => explain(place, member || undefined),
-    enabled: canResolve,
+    // A client-managed project's answer is ciphertext, with nothing to explain: ClientEffective reads it.
+    enabled: canResolve && asked === 'server',
     // Each look is a recorded resolution: asked for when the page opens, not behind the person's back.
     staleTime: Infinity,
     refetchOnWindowFocus: false,
   });
-  const data = explained.data;
+  // A client-managed answer has no explanation, only ciphertext: ClientEffective reads it.
+  const encryption = explained.data && 'encryption' in explained.data ? 'client' : asked;
+  const data = encryption === 'client' ? undefined : explained.data;
   const own = data?.variables.filter((v) => v.scope !== 'builtin') ?? [];
   const builtins = data?.variables.filter((v) => v.scope === 'builtin') ?? [];
   return (
@@ -50,9 +56,10 @@ export function EffectiveConfigPage() {
       {canResolve && (
         <>
           {canAskForOthers && <MemberPicker org={place.org} value={member} onChange={setMember} />}
-          <Downloads place={place} member={member || undefined} />
+          {encryption === 'client' && <ClientEffective place={place} member={member || undefined} />}
+          {encryption === 'server' && <Downloads place={place} member={member || undefined} />}
           <ErrorText error={explained.error} />
-          {explained.isPending && <p role="status">Resolving…</p>}
+          {encryption !== 'client' && explained.isPending && <p role="status">Resolving…</p>}
           {data && (
             <>
               <h2>Variables</h2>

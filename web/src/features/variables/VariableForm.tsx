@@ -5,12 +5,22 @@ import { ErrorText, Field, Select, formValues } from '../../ui/form';
 import { useMe } from '../auth/session';
 import { createVariable, updateVariable, type CreateVariable, type Scope, type Variable } from './api';
 import { PgServiceFields, pgServiceBody, type PgMode } from './PgServiceFields';
+import { encryptAt, valueScope } from '../client-keys/api';
+import type { UnlockedProject } from '../client-keys/crypto';
+
+/** A client-managed project, unlocked: values are encrypted here, bound to where they live and the version the write creates. */
+export interface ClientWrite {
+  opened: UnlockedProject;
+  ids: { environmentId: string | null; serviceId: string | null };
+  /** The decrypted current value of a plain variable being edited. */
+  plain?: { value: string } | { error: string };
+}
 
 const TYPES = ['plain', 'secret', 'file', 'pg_service'] as const;
 type Kind = (typeof TYPES)[number];
 
 /** Adds a variable, or changes one (a new version); the server validates keys, types, paths and pg_service entries. */
-export function VariableForm({ scope, variable, onDone }: { scope: Scope; variable?: Variable; onDone: () => void }) {
+export function VariableForm({ scope, variable, onDone, client }: { scope: Scope; variable?: Variable; onDone: () => void; client?: ClientWrite }) {
   const [type, setType] = useState<Kind>((variable?.type as Kind | undefined) ?? 'plain');
   const [mode, setMode] = useState<PgMode>('simple');
   // Member-assigned variables live at the project (SPEC §3): they win for that member only.
@@ -23,8 +33,18 @@ export function VariableForm({ scope, variable, onDone }: { scope: Scope; variab
         if (variable) return updateVariable(scope, variable.id, { type, ...entry });
         return createVariable(scope, { type, ...entry, ...assignee, ...(values.immutable === 'on' ? { immutable: true } : {}) });
       }
-      const value = values.value ?? '';
+      let value = values.value ?? '';
       const mount = type === 'file' ? { mount_path: values.mount_path ?? '' } : {};
+      if (client) {
+        // Encrypted in the page; the server stores ciphertext bound to this key name, place and version.
+        const name = variable?.key ?? values.key ?? '';
+        const assigneeId = variable ? variable.assignee_user_id : values.assignee || null;
+        const level = assigneeId ? 'member' : variable ? variable.scope : scope.service ? 'service' : scope.env ? 'environment' : 'project';
+        const version = variable ? variable.version + 1 : 1;
+        value = await encryptAt(client.opened, value, valueScope(level, { ...client.ids, memberId: assigneeId }), name, version);
+        if (variable) return updateVariable(scope, variable.id, { type, value, ...mount, version });
+        return createVariable(scope, { key: name, type, value, version, ...mount, ...assignee, ...(values.immutable === 'on' ? { immutable: true } : {}) });
+      }
       if (variable) return updateVariable(scope, variable.id, { type, value, ...mount });
       const body: CreateVariable = { key: values.key ?? '', type, value, ...mount, ...assignee, ...(values.immutable === 'on' ? { immutable: true } : {}) };
       return createVariable(scope, body);
@@ -36,7 +56,7 @@ export function VariableForm({ scope, variable, onDone }: { scope: Scope; variab
     <form className="create" onSubmit={(event) => save.mutate(formValues(event))}>
       <fieldset>
         <legend>{variable ? `Edit ${name}` : 'New variable'}</legend>
-        <Select label="Type" name="type" options={variable?.type === 'pg_service' ? ['pg_service'] : TYPES} value={type} onChange={(event) => setType(event.target.value as Kind)} />
+        <Select label="Type" name="type" options={variable?.type === 'pg_service' ? ['pg_service'] : client ? TYPES.filter((t) => t !== 'pg_service') : TYPES} value={type} onChange={(event) => setType(event.target.value as Kind)} />
         {type === 'pg_service' ? (
           <PgServiceFields mode={mode} onMode={setMode} current={variable} />
         ) : (
@@ -48,7 +68,7 @@ export function VariableForm({ scope, variable, onDone }: { scope: Scope; variab
               name="value"
               type={type === 'plain' ? 'text' : 'password'}
               autoComplete="off"
-              defaultValue={variable && variable.type === 'plain' ? (variable.value ?? '') : ''}
+              defaultValue={variable && variable.type === 'plain' ? (client ? (client.plain && 'value' in client.plain ? client.plain.value : '') : (variable.value ?? '')) : ''}
             />
             {type === 'file' && <Field label="Mount path" name="mount_path" required defaultValue={variable?.mount_path ?? ''} hint="An absolute path, e.g. /etc/app/key.pem" />}
           </>

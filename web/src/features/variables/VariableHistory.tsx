@@ -7,6 +7,8 @@ import { listVersions, rollbackVariable, type Scope, type VariableVersion } from
 /** What changed in a plain value from the version before; secrets and others only say that they changed. */
 function change(version: VariableVersion, previous: VariableVersion | undefined): string {
   if (!previous) return 'created';
+  // A client-managed project's values are ciphertext bound to each version: comparing them says nothing.
+  if (version.encryption === 'client') return version.type === previous.type ? 'value changed (client-encrypted, not shown)' : `type ${previous.type} → ${version.type}`;
   if (version.type !== 'plain' || previous.type !== 'plain') return version.type === previous.type ? 'value changed (not shown)' : `type ${previous.type} → ${version.type}`;
   if (version.value === previous.value) return 'value unchanged';
   return `${previous.value ?? '∅'} → ${version.value ?? '∅'}`;

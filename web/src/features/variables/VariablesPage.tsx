@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { memo, useCallback, useDeferredValue, useMemo, useRef, useState } from 'react';
+import { memo, useCallback, useDeferredValue, useEffect, useMemo, useRef, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { QueryResult, Table, When } from '../../ui/table';
 import { ErrorText, Field, Page } from '../../ui/form';
@@ -9,6 +9,10 @@ import { useMe } from '../auth/session';
 import { BulkPaste } from './BulkPaste';
 import { VariableForm } from './VariableForm';
 import { VariableHistory } from './VariableHistory';
+import { clientResolution, decryptResolved, useEncryption, usePlaceIds } from '../client-keys/api';
+import { useUnlocked } from '../client-keys/store';
+import { UnlockPanel } from '../client-keys/UnlockPanel';
+import { useDecryptedListing } from '../client-keys/useDecrypted';
 
 function scopeTitle(scope: Scope): string {
   if (scope.service) return `Variables of service ${scope.service}`;
@@ -27,6 +31,11 @@ export function VariablesPage() {
   const canWrite = useCan(scope.org, 'secret:write', resource);
   // Reveal goes through resolution, which exists for environments and services only.
   const canDecrypt = useCan(scope.org, 'secret:decrypt', resource) && Boolean(scope.env);
+  // A client-managed project: values are the clients' ciphertext, read and written here only once unlocked.
+  const client = useEncryption(scope.org, scope.project) === 'client';
+  const opened = useUnlocked(scope.org, client ? scope.project : undefined);
+  const ids = usePlaceIds(scope, Boolean(opened));
+  const decrypted = useDecryptedListing(list.data, opened, ids);
   const [editing, setEditing] = useState<Variable | 'new' | 'paste' | null>(null);
   const [filter, setFilter] = useState('');
   const [mine, setMine] = useState(false);
@@ -48,11 +57,24 @@ export function VariablesPage() {
   const [revealed, setRevealed] = useState<{ id: string; value: string | null } | null>(null);
   const [confirming, setConfirming] = useState<string | null>(null);
   const reveal = useMutation({
-    mutationFn: async (id: string) => ({ id, value: (await revealVariable(scope, id)) ?? null }),
+    mutationFn: async (id: string) => {
+      if (!client) return { id, value: (await revealVariable(scope, id)) ?? null };
+      if (!opened) throw new Error('Unlock the project with its passphrase first');
+      const resolution = await clientResolution(scope as Required<Scope>);
+      const found = resolution.variables.find((v) => v.variable_id === id);
+      return { id, value: found ? await decryptResolved(opened, resolution, found) : null };
+    },
     onSuccess: setRevealed,
     // Not kept in the mutation cache once the page is gone.
     gcTime: 0,
   });
+  // Locking forgets what was revealed with the key, too.
+  useEffect(() => {
+    if (client && !opened) {
+      setRevealed(null);
+      mutate.current.resetReveal();
+    }
+  }, [client, opened]);
   const remove = useMutation({ mutationFn: (id: string) => deleteVariable(scope, id), onSuccess: () => { setConfirming(null); void refresh(); } });
   const mutate = useRef({ reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset });
   mutate.current = { reveal: reveal.mutate, remove: remove.mutate, resetReveal: reveal.reset };
@@ -68,10 +90,11 @@ export function VariablesPage() {
   const hasAssigned = Boolean(scope.project && !scope.env);
 
   return (
-    <Page title={scopeTitle(scope)} actions={canWrite && editing === null ? (
+    <Page title={scopeTitle(scope)} actions={canWrite && editing === null && (!client || opened) ? (
       <span>
         <button type="button" onClick={() => setEditing('new')}>Add variable</button>
-        <button type="button" onClick={() => setEditing('paste')}>Paste a .env file</button>
+        {/* A batch would have to be read by the server: client values are encrypted one by one. */}
+        {!client && <button type="button" onClick={() => setEditing('paste')}>Paste a .env file</button>}
       </span>
     ) : undefined}>
       {scope.project && (
@@ -87,6 +110,7 @@ export function VariablesPage() {
           )}
         </p>
       )}
+      {client && scope.project && <UnlockPanel org={scope.org} project={scope.project} />}
       {editing === 'paste' && list.data && (
         <BulkPaste scope={scope} existing={list.data} onDone={() => { setEditing(null); void refresh(); }} />
       )}
@@ -94,6 +118,7 @@ export function VariablesPage() {
         <VariableForm
           scope={scope}
           variable={editing === 'new' ? undefined : editing}
+          client={opened && ids ? { opened, ids, plain: editing !== 'new' ? decrypted?.get(editing.id) : undefined } : undefined}
           onDone={() => {
             setEditing(null);
             void refresh();
@@ -117,7 +142,8 @@ export function VariablesPage() {
       {shown && shown.length > 0 && (
         <Table caption={scopeTitle(scope)} columns={['Key', 'Type', 'Value', 'Immutable', 'Version', 'Updated', hasAssigned && 'For', 'Actions']}>
           {shown.map((v) => (
-            <Row key={v.id} variable={v} canWrite={canWrite} canDecrypt={canDecrypt} actions={actions}
+            <Row key={v.id} variable={v} canWrite={canWrite && (!client || Boolean(opened))} canDecrypt={canDecrypt && (!client || Boolean(opened))} actions={actions}
+              clear={v.encryption === 'client' ? (opened ? decrypted?.get(v.id) ?? { pending: true } : { locked: true }) : undefined}
               revealed={revealed?.id === v.id ? revealed.value : undefined} confirming={confirming === v.id}
               error={(reveal.variables === v.id && reveal.error) || (remove.variables === v.id && remove.error) || undefined}
               forWhom={hasAssigned ? (v.assignee_user_id === null ? 'everyone' : v.assignee_user_id === me ? 'me' : 'a member') : undefined} />
@@ -151,6 +177,8 @@ const Row = memo(function Row(props: {
   canWrite: boolean;
   canDecrypt: boolean;
   forWhom?: string;
+  /** A client-managed value: decrypted in the page, or why not (yet). */
+  clear?: { value: string } | { error: string } | { locked: true } | { pending: true };
   /** Revealed: the value, or null when a lower scope overrides it here. */
   revealed?: string | null;
   confirming: boolean;
@@ -160,6 +188,10 @@ const Row = memo(function Row(props: {
   const { variable: v, actions, revealed } = props;
   const name = v.key ?? v.pg_service?.service ?? v.id;
   const secret = v.type === 'secret' || v.type === 'file';
+  const clear = props.clear;
+  const shown = clear && v.type === 'plain'
+    ? 'value' in clear ? clear.value : 'locked' in clear ? 'encrypted (unlock to read)' : 'pending' in clear ? 'decrypting…' : ''
+    : v.value;
   return (
     <tr>
       <th scope="row">
@@ -167,7 +199,8 @@ const Row = memo(function Row(props: {
       </th>
       <td>{v.type}</td>
       <td>
-        <code data-testid="value">{revealed ?? v.value ?? (v.pg_service ? `service ${v.pg_service.service}` : '')}</code>
+        <code data-testid="value">{revealed ?? shown ?? (v.pg_service ? `service ${v.pg_service.service}` : '')}</code>
+        {clear && 'error' in clear && <span role="alert" className="error">{clear.error}</span>}
         {revealed === null && <small> Overridden at a lower scope: reveal it where it wins.</small>}
       </td>
       <td>{v.immutable ? 'yes' : 'no'}</td>
