@@ -13,6 +13,7 @@ import { installErrorHandler } from './kernel/http/error-handler.js';
 import { installGuard } from './kernel/http/guard.js';
 import { useStrictFormats } from './kernel/http/schemas.js';
 import { installTextInputCheck } from './kernel/http/text-input.js';
+import { lazyChildLogger } from './kernel/http/logging.js';
 import { refuseUnknownQueryParameters } from './kernel/http/query.js';
 import { registerOpenApi } from './kernel/http/openapi.js';
 import { installSecurityHeaders, registerConsole } from './kernel/http/console.js';
@@ -122,7 +123,7 @@ function lazily(compile: () => Validator): Validator {
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, db } = options;
   const app = Fastify({
-    ...(options.logger ? { loggerInstance: options.logger } : { logger: false }),
+    ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: lazyChildLogger } : { logger: false }),
     trustProxy: config.trustProxy,
     // Variables of type file may hold 1 MiB, which JSON escaping can grow.
     bodyLimit: 3 * 1024 * 1024,
@@ -137,8 +138,10 @@ export async function buildApp(options: AppOptions): Promise<App> {
     schemaController: { compilersFactory: { buildValidator: strictBodies as never, buildSerializer: lazySerializers as never } },
   }).withTypeProvider<TypeBoxTypeProvider>();
 
-  app.addHook('onSend', async (request, reply) => {
+  // Hooks on every request take `done` rather than returning a promise: one less promise and tick each.
+  app.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
   installSecurityHeaders(app);
   // Before any route is registered: the hook completes each route's querystring schema.

@@ -89,7 +89,8 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       deps.authorizer,
       principal,
       scope,
-      auditContextOf(request, principal, scope.organization.id),
+      // Built when first used: most requests are reads that record nothing.
+      () => auditContextOf(request, principal, scope.organization.id),
       (action, resource) => (request.denied = { action, resource }),
     );
     request.access.require(access.action, resourceOf(scope, access.resource));
@@ -131,10 +132,11 @@ export function createRequestAccess(
   authorizer: Authorizer,
   principal: Principal,
   scope: OrgScope,
-  audit: AuditContext,
+  audit: AuditContext | (() => AuditContext),
   onDenied: (action: Action, resource: Resource) => void = () => {},
 ): RequestAccess {
   const subject = { principal, membership: scope.membership, grants: scope.grants };
+  let context = typeof audit === 'function' ? undefined : audit;
   const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
   const requireVisible = (resource: Resource) => {
     if (!sees(authorizer, subject, resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
@@ -142,7 +144,9 @@ export function createRequestAccess(
   return {
     principal,
     scope,
-    audit,
+    get audit() {
+      return (context ??= (audit as () => AuditContext)());
+    },
     can,
     requireVisible,
     require(action, resource) {

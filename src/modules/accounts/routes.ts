@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { App } from '../../kernel/http/app-types.js';
 import { userOf } from '../../kernel/http/context.js';
 import { errorResponses } from '../../kernel/http/schemas.js';
+import { renderedJson } from '../../kernel/http/rendered.js';
 import type { AccountsService } from './service.js';
 import { LoginBody, LoginResponse, MeResponse, SessionParams, SessionView, SignupBody, UserView, toUserView } from './schemas.js';
 
@@ -12,6 +13,7 @@ export const CSRF_COOKIE = 'coffer_csrf';
 const tags = ['accounts'];
 
 export function accountsRoutes(app: App, service: AccountsService, sessionTtlSeconds: number) {
+  const renderMe = renderedJson<Awaited<ReturnType<AccountsService['me']>>>();
   const client = (request: FastifyRequest) => ({
     ip: request.ip ?? null,
     userAgent: request.headers['user-agent'] ?? null,
@@ -59,9 +61,10 @@ export function accountsRoutes(app: App, service: AccountsService, sessionTtlSec
   app.get('/me', {
     config: { access: 'authenticated' },
     schema: { tags, summary: 'The signed-in user and their organizations', response: { 200: MeResponse, ...errorResponses } },
-    handler: async (request) => {
-      const { user, organizations } = await service.me(userOf(request));
-      return { user: toUserView(user), organizations };
+    // The cached answer per user (see service.me) is sent as the bytes rendered from it.
+    handler: async (request, reply) => {
+      const me = await service.me(userOf(request));
+      return renderMe(reply, me, () => ({ user: toUserView(me.user), organizations: me.organizations }));
     },
   });
 

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { Config } from '../../config.js';
 import { translateConstraint } from '../../kernel/db/errors.js';
 import { AppError, conflict, notFound } from '../../kernel/errors.js';
-import { hashToken, randomToken } from '../../kernel/crypto/random-token.js';
+import { hashToken, randomToken, tokenHashKey } from '../../kernel/crypto/random-token.js';
 import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
@@ -144,8 +144,7 @@ export function createAccountsService(deps: {
     /** The principal of a session token, or null when it is unknown, expired or idle too long. */
     async authenticate(token: string, via: 'cookie' | 'header'): Promise<UserPrincipal | null> {
       if (!token.startsWith(SESSION_PREFIX)) return null;
-      const tokenHash = hashToken(token);
-      const key = tokenHash.toString('base64');
+      const key = tokenHashKey(token);
       const now = Date.now();
       const principal = (entry: CachedSession): UserPrincipal => ({
         kind: 'user',
@@ -158,7 +157,7 @@ export function createAccountsService(deps: {
       if (cached && cached.expiresAt > now && now - cached.touchedAt < TOUCH_INTERVAL_MS) return principal(cached);
       cache.delete(key);
 
-      const row = await repo.liveSession(tokenHash, config.sessionIdleSeconds);
+      const row = await repo.liveSession(Buffer.from(key, 'base64'), config.sessionIdleSeconds);
       if (!row) return null;
       if (now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
       const entry: CachedSession = {

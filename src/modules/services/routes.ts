@@ -8,11 +8,15 @@ import {
   UpdateServiceBody,
 } from './schemas.js';
 import type { ServicesService } from './service.js';
+import type { Service } from '../../kernel/db/schema.js';
+import { renderedJson } from '../../kernel/http/rendered.js';
 
 const tags = ['services'];
 
 export function serviceRoutes(app: App, service: ServicesService) {
   const base = '/orgs/:org/projects/:project/environments/:env/services';
+  const renderWithCredentials = renderedJson<Service>();
+  const renderMasked = renderedJson<Service>();
 
   app.get(base, {
     config: { access: { action: 'service:read', resource: 'environment' } },
@@ -29,7 +33,14 @@ export function serviceRoutes(app: App, service: ServicesService) {
   app.get(`${base}/:service`, {
     config: { access: { action: 'service:read', resource: 'service' } },
     schema: { tags, summary: 'One service', params: ServiceParams, response: { 200: ServiceView, ...errorResponses } },
-    handler: async (request) => service.view(accessOf(request, 'service'), await service.opened(scopeOf(request, 'service').service)),
+    // The service row is the placement cache's (a new object after any change): its view is
+    // rendered once per row and per what the caller may see of its credentials.
+    handler: async (request, reply) => {
+      const access = accessOf(request, 'service');
+      const sealed = scopeOf(request, 'service').service;
+      const render = service.readsCredentials(access, sealed) ? renderWithCredentials : renderMasked;
+      return render(reply, sealed, async () => service.view(access, await service.opened(sealed)));
+    },
   });
 
   app.patch(`${base}/:service`, {

@@ -31,10 +31,11 @@ export function createServicesService(deps: {
   const slugTaken = (slug: string) =>
     conflict(`A service with slug "${slug}" already exists in this environment`, { field: 'slug' });
   /** What this caller is shown of a service: credentials only where it may read them. */
-  const view = (access: RequestAccess<'environment'>, service: Service) => {
+  const readsCredentials = (access: RequestAccess<'environment'>, service: Service) => {
     const { organization, project, environment } = access.scope;
-    return toServiceView(service, access.can('database:read_credentials', { kind: 'service', organization, project, environment, service }));
+    return access.can('database:read_credentials', { kind: 'service', organization, project, environment, service });
   };
+  const view = (access: RequestAccess<'environment'>, service: Service) => toServiceView(service, readsCredentials(access, service));
 
   return {
     list(access: RequestAccess<'environment'>, cursor: string | undefined, limit: number) {
@@ -77,6 +78,9 @@ export function createServicesService(deps: {
     opened,
 
     view,
+
+    /** Whether `view` shows this caller the service's credentials (a database's user) in clear. */
+    readsCredentials,
 
     async update(access: RequestAccess<'environment'>, sealed: Service, { outputs, ...changes }: ServiceChanges) {
       const service = await opened(sealed);

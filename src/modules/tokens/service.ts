@@ -4,7 +4,7 @@ import { LRUCache } from 'lru-cache';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
-import { hashToken } from '../../kernel/crypto/random-token.js';
+import { hashToken, tokenHashKey } from '../../kernel/crypto/random-token.js';
 import { translateConstraint } from '../../kernel/db/errors.js';
 import { ENVIRONMENT_TYPES, type Database, type Environment, type Project } from '../../kernel/db/schema.js';
 import { AppError, conflict, invalid, notFound } from '../../kernel/errors.js';
@@ -233,11 +233,11 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
      */
     async authenticate(raw: string): Promise<TokenPrincipal | null> {
       if (!isWellFormedApiToken(raw)) return null;
-      const tokenHash = hashToken(raw);
-      const key = tokenHash.toString('base64');
+      const key = tokenHashKey(raw);
       const now = Date.now();
       let entry = invalidation.healthy ? cache.get(key) : undefined;
       if (!entry) {
+        const tokenHash = Buffer.from(key, 'base64');
         const row = await repo.byHash(tokenHash);
         if (!row) {
           // Only a holder of the token can compute its hash: telling them it was revoked leaks nothing.

@@ -19,6 +19,7 @@ import {
   VersionView,
 } from './schemas.js';
 import type { VariablesService } from './service.js';
+import { renderedJson } from '../../kernel/http/rendered.js';
 
 const tags = ['variables'];
 
@@ -33,6 +34,7 @@ const withId = (params: TObject) => Type.Object({ ...params.properties, id: Type
 
 /** The same seven routes at each of the four scopes (SPEC §7), and resolution of environments and services. */
 export function variableRoutes(app: App, service: VariablesService, resolver: Resolver) {
+  const renderPage = renderedJson<Awaited<ReturnType<VariablesService['list']>>>();
   for (const { level, base, params, resource } of LEVELS) {
     const url = `${base}/variables`;
     const read = { access: { action: 'secret:read' as const, resource } };
@@ -42,9 +44,11 @@ export function variableRoutes(app: App, service: VariablesService, resolver: Re
     app.get(url, {
       config: read,
       schema: { tags, summary: `Variables of ${where} (secrets masked)`, params, querystring: VariableListQuery, response: { 200: Page(VariableView), ...errorResponses } },
-      handler: async (request) => {
+      // A warm page is the list cache's object (withListCache): rendered once, then sent as bytes.
+      handler: async (request, reply) => {
         const query = request.query as { cursor?: string; limit?: number };
-        return service.list(accessOf(request), level, query.cursor, query.limit ?? 100);
+        const page = await service.list(accessOf(request), level, query.cursor, query.limit ?? 100);
+        return renderPage(reply, page, () => page);
       },
     });
 
