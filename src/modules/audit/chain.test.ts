@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalJson } from './chain.js';
+import { GENESIS_HASH, canonicalEvent, canonicalJson, chainHash, type ChainedEvent } from './chain.js';
+import { chainRows, type ChainItem } from './recorder.js';
+import { CANONICAL, rowsAsJson } from './repo.js';
 
 /** The definition canonicalJson must keep to, however it is optimised: sorted keys at every depth. */
 function reference(value: unknown): string {
@@ -25,5 +27,47 @@ describe('canonicalJson', () => {
   it('gives the same text whatever the order of object keys', () => {
     expect(canonicalJson({ b: 1, a: { d: [1, 'x'], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, 'x'] }, b: 1 }));
     expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+});
+
+const text = fc.string({ unit: 'binary' });
+const optionalText = fc.option(text, { nil: null });
+const details = fc.dictionary(text, fc.jsonValue()) as fc.Arbitrary<Record<string, unknown>>;
+const events = fc.record({
+  organization_id: text, seq: fc.nat(), occurred_at: fc.date({ noInvalidDate: true, min: new Date(0), max: new Date(8.64e15) }),
+  event_type: text, target_type: text, target_id: optionalText, target_name: optionalText, change: text,
+  actor_type: text, actor_id: optionalText, actor_name: text, tool: text, source_ip: optionalText, request_id: optionalText, details,
+}) as fc.Arbitrary<ChainedEvent>;
+
+describe('the chain of read events', () => {
+  it('hashes from canonical text built in the constant key order exactly as from canonicalJson of the whole event', () => {
+    fc.assert(fc.property(events, (event) => {
+      expect(canonicalEvent(event, canonicalJson(event.details))).toBe(canonicalJson({ ...event, occurred_at: event.occurred_at.toISOString() }));
+    }), { numRuns: 300 });
+  });
+
+  it('chainRows hashes each row as chainHash does, and rowsAsJson sends the same values with or without the kept canonical text', () => {
+    const items = fc.array(fc.record({
+      event: fc.record({ event_type: text, target_type: text, target_id: optionalText, target_name: optionalText, change: text, details }),
+      context: fc.record({
+        organizationId: text,
+        actor: fc.record({ type: fc.constantFrom('user', 'token', 'system'), id: optionalText, name: text }),
+        tool: fc.constantFrom('API', 'CLI'), ip: optionalText, requestId: optionalText,
+      }),
+    }), { minLength: 1, maxLength: 5 }) as fc.Arbitrary<ChainItem[]>;
+    fc.assert(fc.property(items, fc.nat(), (list, seq) => {
+      const rows = chainRows('org', list, { seq, hash: GENESIS_HASH });
+      let previous: Buffer = GENESIS_HASH;
+      rows.forEach((row, index) => {
+        const { prev_hash, hash, details: _json, ...rest } = row;
+        expect(prev_hash.equals(previous)).toBe(true);
+        expect(hash.equals(chainHash({ ...rest, details: list[index]!.event.details ?? {} }, prev_hash))).toBe(true);
+        previous = hash;
+      });
+      const kept = JSON.parse(rowsAsJson(rows)) as unknown[];
+      const plain = JSON.parse(rowsAsJson(rows.map(({ [CANONICAL]: _text, ...row }) => row))) as unknown[];
+      expect(rows.every((row) => typeof row[CANONICAL] === 'string')).toBe(true);
+      expect(kept).toEqual(plain);
+    }), { numRuns: 200 });
   });
 });

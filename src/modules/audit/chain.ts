@@ -20,20 +20,40 @@ export function canonicalJson(value: unknown): string {
   return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
 }
 
+/** The fields of a chained event in canonical (sorted) order: every one, checked at compile time. */
+const CHAINED_KEYS = [
+  'actor_id', 'actor_name', 'actor_type', 'change', 'details', 'event_type', 'occurred_at', 'organization_id',
+  'request_id', 'seq', 'source_ip', 'target_id', 'target_name', 'target_type', 'tool',
+] as const satisfies readonly (keyof ChainedEvent)[];
+const everyKeyListed: Exclude<keyof ChainedEvent, (typeof CHAINED_KEYS)[number]> extends never ? true : never = true;
+void everyKeyListed;
+
 /**
- * SPEC §6: hash = SHA-256(canonical event ‖ previous hash). `canonicalDetails`, when the
- * caller has it (canonicalJson(event.details), kept for a details object that repeats, like
- * a cached resolution's), is used as is: the same text, not computed again per event.
+ * The canonical text of an event whose details' canonical text is already known (kept for a
+ * details object that repeats, like a cached resolution's): canonicalJson of the event, built
+ * from the constant key order instead of sorting each event's keys again. Only the
+ * ChainedEvent fields of `event` count (a row's own `details` text and hashes are not read).
  */
-export function chainHash(event: ChainedEvent, previous: Buffer, canonicalDetails?: string): Buffer {
-  const record: Record<string, unknown> = { ...event, occurred_at: event.occurred_at.toISOString() };
-  const canonical =
-    canonicalDetails === undefined
-      ? canonicalJson(record)
-      : `{${Object.keys(record)
-          .filter((key) => record[key] !== undefined)
-          .sort()
-          .map((key) => `${JSON.stringify(key)}:${key === 'details' ? canonicalDetails : canonicalJson(record[key])}`)
-          .join(',')}}`;
+export function canonicalEvent(event: Omit<ChainedEvent, 'details'>, canonicalDetails: string): string {
+  let text = '';
+  for (const key of CHAINED_KEYS) {
+    if (key === 'details') {
+      text += `${text === '' ? '{' : ','}"details":${canonicalDetails}`;
+      continue;
+    }
+    const value = key === 'occurred_at' ? event.occurred_at.toISOString() : event[key];
+    if (value === undefined) continue;
+    text += `${text === '' ? '{' : ','}"${key}":${canonicalJson(value)}`;
+  }
+  return `${text}}`;
+}
+
+/** SPEC §6: hash = SHA-256(canonical event ‖ previous hash), from the event's canonical text. */
+export function hashCanonical(canonical: string, previous: Buffer): Buffer {
   return createHash('sha256').update(canonical).update(previous).digest();
+}
+
+/** SPEC §6: hash = SHA-256(canonical event ‖ previous hash). */
+export function chainHash(event: ChainedEvent, previous: Buffer): Buffer {
+  return hashCanonical(canonicalJson({ ...event, occurred_at: event.occurred_at.toISOString() }), previous);
 }

@@ -72,9 +72,9 @@ export function createReadAuditBatcher(db: Kysely<Database>, options: { windowMs
 
     const outcome = (async (): Promise<ChainHead> => {
       if (from && rows && after) {
-        if (await appendRowsIfHeadIs(db, organizationId, items, rows, from)) return after;
+        if (await appendRowsIfHeadIs(db, organizationId, rows, from)) return after;
         // Sent while the batch before was committing, it may have reached the head row first: once more after it.
-        if (racing && sameHead(await previous, from) && (await appendRowsIfHeadIs(db, organizationId, items, rows, from))) return after;
+        if (racing && sameHead(await previous, from) && (await appendRowsIfHeadIs(db, organizationId, rows, from))) return after;
       }
       await previous;
       locked += 1;

@@ -1,8 +1,8 @@
 import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
-import { canonicalJson, chainHash, type ChainedEvent } from './chain.js';
+import { canonicalEvent, canonicalJson, hashCanonical, type ChainedEvent } from './chain.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
-import { createAuditRepo } from './repo.js';
+import { CANONICAL, createAuditRepo } from './repo.js';
 
 /** One thing that happened, as a service describes it. */
 export interface AuditEventInput {
@@ -35,7 +35,11 @@ export interface ChainHead {
   hash: Buffer;
 }
 
-export type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer };
+/**
+ * A row to insert: `details` as JSON text. CANONICAL (a symbol: the query builder, which
+ * inserts a row's string keys, never sees it) is the canonical text the hash covers, when kept.
+ */
+export type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer; [CANONICAL]?: string };
 
 /**
  * A details object's canonical text and its JSON, kept per object: a cached resolution
@@ -52,13 +56,18 @@ function detailsText(details: Record<string, unknown>) {
   return text;
 }
 
-/** The rows that extend the chain from `head`, hashed in order. */
+/**
+ * The rows that extend the chain from `head`, hashed in order. Read events come by the
+ * thousand a second: each row is one object literal (no spreads), and its canonical text,
+ * which the hash covers, is kept on it (CANONICAL) for rowsAsJson to send.
+ */
 export function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
   let seq = head.seq;
   let previous = head.hash;
   return items.map(({ context, event: input }) => {
     seq += 1;
-    const event: ChainedEvent = {
+    const text = detailsText(input.details ?? {});
+    const row: ChainRow = {
       organization_id: organizationId,
       seq,
       occurred_at: new Date(),
@@ -73,12 +82,15 @@ export function chainRows(organizationId: string, items: ChainItem[], head: Chai
       tool: context.tool,
       source_ip: context.ip,
       request_id: context.requestId,
-      details: input.details ?? {},
+      details: text.json,
+      prev_hash: previous,
+      hash: previous,
+      [CANONICAL]: '',
     };
-    const text = detailsText(event.details);
-    const hash = chainHash(event, previous, text.canonical);
-    const row = { ...event, details: text.json, prev_hash: previous, hash };
-    previous = hash;
+    const canonical = canonicalEvent(row, text.canonical);
+    row[CANONICAL] = canonical;
+    row.hash = hashCanonical(canonical, previous);
+    previous = row.hash;
     return row;
   });
 }
@@ -112,13 +124,14 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
  * trip instead of four is what group-committed read events wait on.
  */
 export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
-  return appendRowsIfHeadIs(db, organizationId, items, chainRows(organizationId, items, head), head);
-}
-
-/** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits). */
-export async function appendRowsIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], rows: ChainRow[], head: ChainHead): Promise<AuditEvent[] | null> {
+  const rows = chainRows(organizationId, items, head);
   const returned = await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head);
   return returned.length === rows.length ? recorded(rows, items, returned) : null;
+}
+
+/** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits): were they appended? */
+export async function appendRowsIfHeadIs(db: Kysely<Database>, organizationId: string, rows: ChainRow[], head: ChainHead): Promise<boolean> {
+  return (await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head)).length === rows.length;
 }
 
 /**

@@ -13,7 +13,7 @@ export interface AuditFilters {
   tool?: string;
 }
 
-const COLUMN_TYPES: [keyof ChainRow, string][] = [
+const COLUMN_TYPES: [Exclude<keyof ChainRow, symbol>, string][] = [
   ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
   ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
   ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
@@ -25,16 +25,29 @@ const RECORD_COLUMNS = COLUMN_TYPES.map(([column, type]) => `${column} ${type ==
 const RECORD_INSERT = COLUMN_TYPES.map(([column]) => column).join(', ');
 const RECORD_SELECT = COLUMN_TYPES.map(([column, type]) => (type === 'bytea' ? `decode(r.${column}, 'hex')` : `r.${column}`)).join(', ');
 
-/** The rows as one JSON array; `details` is already JSON text (ChainRow), so it is spliced in, not re-serialised. */
+/**
+ * Where chainRows keeps a row's canonical text (what its hash covers: every column but the
+ * hashes, as JSON), so that rowsAsJson need not serialise the row a second time.
+ */
+export const CANONICAL: unique symbol = Symbol('canonical text');
+
+/**
+ * The rows as one JSON array. A row's canonical text already holds every column but the
+ * hashes as a JSON object (details in canonical key order: the same jsonb), so the hashes are
+ * appended to it; a row without one is serialised here, `details` (already JSON text) spliced in.
+ */
 export function rowsAsJson(rows: ChainRow[]): string {
   const parts = rows.map((row) => {
+    const hashes = `"prev_hash":"${row.prev_hash.toString('hex')}","hash":"${row.hash.toString('hex')}"}`;
+    const canonical = row[CANONICAL];
+    if (canonical !== undefined) return `${canonical.slice(0, -1)},${hashes}`;
     const fields: Record<string, unknown> = {};
     for (const [column, type] of COLUMN_TYPES) {
-      if (column === 'details') continue;
+      if (column === 'details' || type === 'bytea') continue;
       const value = row[column];
-      fields[column] = type === 'bytea' ? (value as Buffer).toString('hex') : value instanceof Date ? value.toISOString() : value;
+      fields[column] = value instanceof Date ? value.toISOString() : value;
     }
-    return `${JSON.stringify(fields).slice(0, -1)},"details":${row.details}}`;
+    return `${JSON.stringify(fields).slice(0, -1)},"details":${row.details},${hashes}`;
   });
   return `[${parts.join(',')}]`;
 }
