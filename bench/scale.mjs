@@ -13,7 +13,7 @@
 // the keyring's data keys and the app's seal/valueAad, inserted by the variables repo.
 //
 //   npm run build && node bench/scale.mjs          (PGlite, or DATABASE_URL if set)
-//   node bench/scale.mjs --pg                      (a fresh PostgreSQL database, dropped after)
+//   node bench/scale.mjs --pg                      (a fresh PostgreSQL database, dropped after unless BENCH_KEEP_DB=1)
 // BENCH_SCALE=0.1 seeds a tenth of everything (a quick try).
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -326,5 +326,7 @@ try {
 } finally {
   await server?.stop();
   fs.rmSync(dataDir, { recursive: true, force: true });
-  if (createdDatabase) await adminQuery(`drop database if exists ${createdDatabase} with (force)`);
+  // BENCH_KEEP_DB=1 keeps the PostgreSQL database for EXPLAIN (drop it yourself).
+  if (createdDatabase && process.env.BENCH_KEEP_DB === '1') console.log(`kept ${process.env.DATABASE_URL} (drop database ${createdDatabase} when done)`);
+  else if (createdDatabase) await adminQuery(`drop database if exists ${createdDatabase} with (force)`);
 }

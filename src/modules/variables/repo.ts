@@ -27,11 +27,19 @@ export interface PathIds {
 export function reachingPath(eb: ExpressionBuilder<Database, 'variables'>, ids: PathIds) {
   return eb.and([
     eb('variables.organization_id', '=', ids.organizationId),
+    // Each arm names a project (none: the organization's own, as the table's scope check
+    // says), so each is an index range of variables_placement_idx: `scope` alone would read
+    // every variable of the organization, and a large one has 100,000.
     eb.or([
-      eb('variables.scope', '=', 'organization'),
-      eb.and([eb('variables.scope', '=', 'project'), eb('variables.project_id', '=', ids.projectId)]),
-      eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
-      ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
+      eb.and([eb('variables.project_id', 'is', null), eb('variables.scope', '=', 'organization')]),
+      eb.and([
+        eb('variables.project_id', '=', ids.projectId),
+        eb.or([
+          eb('variables.scope', '=', 'project'),
+          eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
+          ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
+        ]),
+      ]),
     ]),
     ids.memberId === null
       ? eb('variables.assignee_user_id', 'is', null)
