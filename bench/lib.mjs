@@ -8,10 +8,14 @@ import autocannon from 'autocannon';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 5);
 
-export async function startServer() {
+/**
+ * `dataDir`: an embedded data directory to use (and keep on stop) instead of a fresh one,
+ * so a bench can stop the server, seed the database directly and start it again.
+ */
+export async function startServer(options = {}) {
   const port = 18000 + Math.floor(Math.random() * 1000);
   const base = `http://127.0.0.1:${port}`;
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-'));
   // BENCH_CPU_PROF=dir writes the server's V8 CPU profile there when it stops (node --cpu-prof);
   // BENCH_NODE_ARGS adds any other node flags.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
@@ -34,7 +38,7 @@ export async function startServer() {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((resolve) => child.on('exit', resolve));
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }

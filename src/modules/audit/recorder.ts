@@ -24,9 +24,6 @@ export function recordAudit(tx: Kysely<Database>, context: AuditContext, events:
   return appendToChain(tx, context.organizationId, events.map((event) => ({ context, event })));
 }
 
-/** Rows an append inserts a statement (17 columns each, under PostgreSQL's parameter limit). */
-const APPEND_SLICE = 2000;
-
 export type ChainItem = { context: AuditContext; event: AuditEventInput };
 
 /** Where an organization's chain ends: the last sequence number and hash. */
@@ -110,10 +107,8 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
   if (items.length === 0) return [];
   const repo = createAuditRepo(tx);
   const rows = chainRows(organizationId, items, await repo.lockHead(organizationId));
-  // PostgreSQL binds at most 65,535 parameters a statement: a batch of thousands of changes goes in slices.
-  const returned: { id: string; seq: number }[] = [];
-  for (let at = 0; at < rows.length; at += APPEND_SLICE) returned.push(...(await repo.append(organizationId, rows.slice(at, at + APPEND_SLICE))));
-  return recorded(rows, items, returned);
+  // One statement whatever the number of events: the rows travel as one parameter (repo.append).
+  return recorded(rows, items, await repo.append(organizationId, rows));
 }
 
 /**

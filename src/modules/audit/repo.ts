@@ -64,17 +64,20 @@ export function createAuditRepo(db: Kysely<Database>) {
       return { seq: Number(head.rows[0]!.last_seq), hash: Buffer.from(head.rows[0]!.last_hash) };
     },
 
-    /** Inserts chained rows under the locked head; the head moves in the same statement (a data-modifying CTE). */
-    append(organizationId: string, rows: ChainRow[]) {
+    /**
+     * Inserts chained rows under the locked head; the head moves in the same statement (a
+     * data-modifying CTE). The rows travel as one jsonb parameter, as in appendIfHeadIs.
+     */
+    async append(organizationId: string, rows: ChainRow[]): Promise<{ id: string; seq: number }[]> {
       const last = rows.at(-1)!;
-      return db
-        .with('moved_head', (db) =>
-          db.updateTable('audit_chains').set({ last_seq: last.seq, last_hash: last.hash }).where('organization_id', '=', organizationId),
+      const returned = await sql<{ id: string; seq: number }>`
+        with moved_head as (
+          update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash} where organization_id = ${organizationId}
         )
-        .insertInto('audit_events')
-        .values(rows)
-        .returning(['id', 'seq'])
-        .execute();
+        insert into audit_events (${sql.raw(RECORD_INSERT)})
+        select ${sql.raw(RECORD_SELECT)} from jsonb_to_recordset(${rowsAsJson(rows)}::jsonb) as r(${sql.raw(RECORD_COLUMNS)})
+        returning id, seq`.execute(db);
+      return returned.rows;
     },
 
     /**

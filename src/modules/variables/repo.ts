@@ -1,6 +1,7 @@
 import { sql, type ExpressionBuilder, type Kysely } from 'kysely';
 import type { Database, Variable, VariableScopeLevel, VariableType, VariableVersion } from '../../kernel/db/schema.js';
 import { invalid } from '../../kernel/errors.js';
+import { columnNames, recordset, type RecordColumn } from '../../kernel/db/recordset.js';
 import { isUuid } from '../../kernel/ids.js';
 import type { NewVariable } from './writes.js';
 import { recordVariableChange, recordVariableChanges } from '../changes/record.js';
@@ -26,11 +27,19 @@ export interface PathIds {
 export function reachingPath(eb: ExpressionBuilder<Database, 'variables'>, ids: PathIds) {
   return eb.and([
     eb('variables.organization_id', '=', ids.organizationId),
+    // Each arm names a project (none: the organization's own, as the table's scope check
+    // says), so each is an index range of variables_placement_idx: `scope` alone would read
+    // every variable of the organization, and a large one has 100,000.
     eb.or([
-      eb('variables.scope', '=', 'organization'),
-      eb.and([eb('variables.scope', '=', 'project'), eb('variables.project_id', '=', ids.projectId)]),
-      eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
-      ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
+      eb.and([eb('variables.project_id', 'is', null), eb('variables.scope', '=', 'organization')]),
+      eb.and([
+        eb('variables.project_id', '=', ids.projectId),
+        eb.or([
+          eb('variables.scope', '=', 'project'),
+          eb.and([eb('variables.scope', '=', 'environment'), eb('variables.environment_id', '=', ids.environmentId)]),
+          ...(ids.serviceId === null ? [] : [eb.and([eb('variables.scope', '=', 'service'), eb('variables.service_id', '=', ids.serviceId)])]),
+        ]),
+      ]),
     ]),
     ids.memberId === null
       ? eb('variables.assignee_user_id', 'is', null)
@@ -57,8 +66,16 @@ export interface VersionActor {
 export type ListKey = readonly [name: string, id: string];
 export const listKeyOf = (variable: Pick<Variable, 'name' | 'id'>): ListKey => [variable.name, variable.id];
 
-/** Rows a batch insert carries a statement (at most 14 columns each). */
-const SLICE = 1000;
+/** The columns a batch writes (the others take their defaults), as recordset sends them. */
+const VARIABLE_COLUMNS: RecordColumn[] = [
+  ['id', 'uuid'], ['organization_id', 'uuid'], ['project_id', 'uuid'], ['environment_id', 'uuid'], ['service_id', 'uuid'],
+  ['assignee_user_id', 'uuid'], ['scope', 'text'], ['type', 'text'], ['name', 'text'], ['mount_path', 'text'],
+  ['immutable', 'boolean'], ['version', 'integer'], ['data_key_id', 'uuid'], ['ciphertext', 'bytea'],
+];
+const VERSION_COLUMNS: RecordColumn[] = [
+  ['variable_id', 'uuid'], ['version', 'integer'], ['operation', 'text'], ['type', 'text'], ['mount_path', 'text'], ['ciphertext', 'bytea'],
+  ['rolled_back_from', 'integer'], ['actor_type', 'text'], ['actor_id', 'uuid'], ['actor_name', 'text'],
+];
 
 function rowOf(row: NewVariable) {
   const { place, ...values } = row;
@@ -112,16 +129,16 @@ export function createVariablesRepo(db: Kysely<Database>) {
       return db.insertInto('variables').values(rowOf(row)).returningAll().executeTakeFirstOrThrow();
     },
 
-    /** Many new variables (a batch), in slices under PostgreSQL's 65,535 bound parameters a statement. */
+    /** Many new variables (a batch) in one statement, whatever their number (see recordset). */
     async insertMany(rows: NewVariable[]) {
-      for (let at = 0; at < rows.length; at += SLICE) {
-        await db.insertInto('variables').values(rows.slice(at, at + SLICE).map(rowOf)).execute();
-      }
+      if (rows.length === 0) return;
+      await db.insertInto('variables').columns(columnNames(VARIABLE_COLUMNS)).expression(recordset(VARIABLE_COLUMNS, rows.map(rowOf))).execute();
     },
 
     /** Many new versions (a batch) and their change records, like addVersion's. */
     async addVersions(rows: Omit<VariableVersion, 'created_at'>[]) {
-      for (let at = 0; at < rows.length; at += SLICE) await db.insertInto('variable_versions').values(rows.slice(at, at + SLICE)).execute();
+      if (rows.length === 0) return;
+      await db.insertInto('variable_versions').columns(columnNames(VERSION_COLUMNS)).expression(recordset(VERSION_COLUMNS, rows)).execute();
       await recordVariableChanges(db, rows);
     },
 
