@@ -1,7 +1,8 @@
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import { ROOT_KEY_CHECK } from '../crypto/root-key-check.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { earlierDataEvidence, inspectPgdata, notTheDatabase, PGDATA, unopenable } from './embedded-files.js';
@@ -23,15 +24,19 @@ export interface DatabaseHandle {
 
 const INT8_OID = 20;
 
+const require = createRequire(import.meta.url);
+
 /** Opens PostgreSQL at `url` (a pool; timestamps in UTC, int8 as number). */
 export function openPostgres(url: string, options: { max?: number } = {}): DatabaseHandle {
-  const pool = new pg.Pool({
+  // Loaded here, not at start: the embedded database never needs the driver.
+  const { Pool, types } = require('pg') as typeof pg;
+  const pool = new Pool({
     connectionString: url,
     max: options.max ?? 10,
     options: '-c TimeZone=UTC',
     types: {
       getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-        oid === INT8_OID ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        oid === INT8_OID ? Number : types.getTypeParser(oid, format)) as typeof types.getTypeParser,
     },
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
