@@ -7,6 +7,11 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+/**
+ * The server to measure: BENCH_SERVER=path/to/main.js runs another build (a copy of an earlier
+ * dist/ inside this tree, so it finds node_modules) to compare before and after in one sitting.
+ */
+export const serverMain = process.env.BENCH_SERVER ?? 'dist/main.js';
 
 /**
  * `dataDir`: an embedded data directory to use (and keep on stop) instead of a fresh one,
@@ -20,7 +25,7 @@ export async function startServer(options = {}) {
   // BENCH_NODE_ARGS adds any other node flags.
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF] : [];
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...profile, ...nodeArgs, 'dist/main.js'], {
+  const child = spawn(process.execPath, [...profile, ...nodeArgs, serverMain], {
     // Every run signs up from 127.0.0.1 into a PostgreSQL database that keeps its sign-up
     // counters between runs: without room, the eleventh run in an hour would get 429.
     env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },

@@ -3,13 +3,14 @@
 // new embedded database (the first start) and then on that same, existing one (median of N
 // later starts, 5 by default), each stopped with SIGTERM before the next. Beside the wall-clock
 // time it reports the CPU time the server process used until ready (Linux /proc), which other
-// jobs on a busy machine do not inflate: on an idle machine the wall time approaches it.
-// node bench/start.mjs [N]   (after npm run build)
+// jobs on a busy machine do not inflate: on an idle machine the wall time approaches it; and
+// the server's idle RSS two seconds after it was ready.
+// node bench/start.mjs [N]   (after npm run build; BENCH_SERVER=other/main.js for another build)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMs } from './lib.mjs';
+import { cpuMs, serverMain } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-start-'));
@@ -18,7 +19,7 @@ const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.l
 async function start() {
   const port = 19000 + Math.floor(Math.random() * 1000);
   const began = performance.now();
-  const child = spawn(process.execPath, ['dist/main.js'], {
+  const child = spawn(process.execPath, [serverMain], {
     env: { PATH: process.env.PATH, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn' },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -31,9 +32,21 @@ async function start() {
   }
   const ms = performance.now() - began;
   const cpu = cpuMs(child.pid);
+  // Idle RSS: two seconds after ready, with no request but the probe's.
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const rss = rssMb(child.pid);
   child.kill('SIGTERM');
   await exited;
-  return { ms, cpu };
+  return { ms, cpu, rss };
+}
+
+/** Resident set size of a live process in MB (Linux /proc; NaN elsewhere). */
+function rssMb(pid) {
+  try {
+    return Number(/VmRSS:\s+(\d+)/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))[1]) / 1024;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 try {
@@ -44,6 +57,7 @@ try {
   console.log(`first start (creates the database): ${first.ms.toFixed(0)} ms (CPU ${first.cpu.toFixed(0)} ms)`);
   console.log(`later starts: median ${median(later.map((r) => r.ms)).toFixed(0)} ms of ${runs} (${list(later.map((r) => r.ms))} ms)`);
   console.log(`  CPU time until ready: median ${median(later.map((r) => r.cpu)).toFixed(0)} ms (${list(later.map((r) => r.cpu))} ms)`);
+  console.log(`  idle RSS 2 s after ready: median ${median(later.map((r) => r.rss)).toFixed(0)} MB (${list(later.map((r) => r.rss))} MB)`);
   console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0].toFixed(2)}`);
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });

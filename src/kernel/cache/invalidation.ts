@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 
 /**
  * Tells every instance that cached state is stale. Caches subscribe by topic and evict
@@ -57,6 +57,8 @@ const ACK_TIMEOUT_MS = 2000;
  * does not answer within two seconds is logged and no longer waited for.
  */
 export async function createPostgresInvalidation(url: string, log?: (message: string) => void): Promise<Invalidation> {
+  // Loaded here: the embedded database never needs the PostgreSQL driver.
+  const { default: pg } = await import('pg');
   const subscribers = new Subscribers();
   const instanceId = randomUUID();
   const publisher = new pg.Pool({ connectionString: url, max: 1 });

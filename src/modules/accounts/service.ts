@@ -3,7 +3,7 @@ import type { Config } from '../../config.js';
 import { translateConstraint } from '../../kernel/db/errors.js';
 import { AppError, conflict, notFound } from '../../kernel/errors.js';
 import { hashToken, randomToken, tokenHashKey } from '../../kernel/crypto/random-token.js';
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import { EVERY_MEMBER, MEMBERSHIP_TOPIC } from '../authz/membership-cache.js';
@@ -60,7 +60,7 @@ export function createAccountsService(deps: {
   // Live sessions by token hash: authentication costs no database round trip once warm.
   // Logout and revocation publish the session id, which evicts it on every instance.
   // Entries older than a minute are never served (see authenticate), so that is their TTL too.
-  const cache = new LRUCache<string, CachedSession>({ max: MAX_CACHED_SESSIONS, ttl: TOUCH_INTERVAL_MS });
+  const cache = boundedCache<string, CachedSession>(MAX_CACHED_SESSIONS, { ttl: TOUCH_INTERVAL_MS });
   invalidation.subscribe(
     SESSION_TOPIC,
     (sessionId) => {
@@ -71,7 +71,7 @@ export function createAccountsService(deps: {
   // GET /me by user: the user row never changes once created, and the organizations listed
   // change only through the messages subscribed to here (membership added, changed or
   // removed; an organization renamed or deleted). A read racing such a message is not kept.
-  const mine = new LRUCache<string, Awaited<ReturnType<typeof readMe>>>({ max: MAX_CACHED_SESSIONS, ttl: ME_TTL_MS });
+  const mine = boundedCache<string, Awaited<ReturnType<typeof readMe>>>(MAX_CACHED_SESSIONS, { ttl: ME_TTL_MS });
   let meEpoch = 0;
   const forgetMe = (userId?: string) => {
     meEpoch += 1;

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Database } from '../../kernel/db/schema.js';
 import { createAuditRepo } from './repo.js';
 
@@ -14,7 +14,7 @@ const MAX_REMEMBERED = 100_000;
 /** Stores each distinct key list once per organization (see migration 0007). */
 export function createKeySets(db: Kysely<Database>) {
   // Lists known to be stored: a warm resolution adds no statement for its key list.
-  const stored = new LRUCache<string, true>({ max: MAX_REMEMBERED });
+  const stored = boundedCache<string, true>(MAX_REMEMBERED);
   const repo = createAuditRepo(db);
   return {
     async ensure(organizationId: string, keys: readonly string[]): Promise<string> {

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Membership } from '../../kernel/db/schema.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition, type Grants } from './grants.js';
 import { isSystemRole } from './system-roles.js';
@@ -14,7 +14,7 @@ const CACHED_ROLE_TTL_MS = 60 * 60_000;
  * next request on every instance, with no message between instances.
  */
 export function createGrantsLoader(loadDefinition: (roleId: string) => Promise<(CustomRoleDefinition & { version: number }) | undefined>) {
-  const cache = new LRUCache<string, { version: number; grants: Grants }>({ max: MAX_CACHED_ROLES, ttl: CACHED_ROLE_TTL_MS });
+  const cache = boundedCache<string, { version: number; grants: Grants }>(MAX_CACHED_ROLES, { ttl: CACHED_ROLE_TTL_MS });
 
   return {
     async load(membership: Membership, roleVersion: number | null): Promise<Grants | null> {

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { Membership } from '../../kernel/db/schema.js';
@@ -50,7 +50,7 @@ export function createMembershipCache(
   invalidation: Invalidation,
   maxEntries = 100_000,
 ) {
-  const entries = new LRUCache<string, CachedMembership>({ max: maxEntries, ttl: MEMBERSHIP_TTL_MS });
+  const entries = boundedCache<string, CachedMembership>(maxEntries, { ttl: MEMBERSHIP_TTL_MS });
   // A read that raced with a change must not store what it read before the change.
   let epoch = 0;
   const clear = () => {

@@ -1,4 +1,4 @@
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { MembershipCache } from './membership-cache.js';
 import { NO_USER } from './resolve-scope.js';
@@ -18,7 +18,7 @@ const PLACEMENT_TTL_MS = 10 * 60_000;
  * invalidate anything.
  */
 export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, memberships: MembershipCache, maxEntries = 10_000) {
-  const entries = new LRUCache<string, Placement>({ max: maxEntries, ttl: PLACEMENT_TTL_MS });
+  const entries = boundedCache<string, Placement>(maxEntries, { ttl: PLACEMENT_TTL_MS });
   let epoch = 0;
   const clear = () => {
     epoch += 1;

@@ -1,4 +1,4 @@
-import * as client from 'openid-client';
+import type * as OpenIdClient from 'openid-client';
 import { AppError } from '../../kernel/errors.js';
 
 /** What the protocol needs of a stored provider, the secret already unsealed. */
@@ -16,6 +16,10 @@ export function isLoopbackHttp(issuer: URL): boolean {
 
 const DISCOVERY_TTL_MS = 10 * 60_000;
 
+/** openid-client (and jose, oauth4webapi) load on the first sign-in, not at every start. */
+let loading: Promise<typeof OpenIdClient> | undefined;
+const openIdClient = () => (loading ??= import('openid-client'));
+
 /**
  * The protocol half of OpenID Connect sign-in, on openid-client: discovery (cached per
  * provider for ten minutes), the authorization URL with PKCE S256, state and nonce, and the
@@ -23,12 +27,13 @@ const DISCOVERY_TTL_MS = 10 * 60_000;
  * iss, aud, exp, nonce).
  */
 export function createOidc() {
-  const discovered = new Map<string, { config: client.Configuration; at: number; secret: string }>();
+  const discovered = new Map<string, { config: OpenIdClient.Configuration; at: number; secret: string }>();
 
-  async function configuration(provider: OidcClient): Promise<client.Configuration> {
+  async function configuration(provider: OidcClient): Promise<OpenIdClient.Configuration> {
     const hit = discovered.get(provider.id);
     if (hit && Date.now() - hit.at < DISCOVERY_TTL_MS && hit.secret === provider.clientSecret) return hit.config;
     const issuer = new URL(provider.issuer);
+    const client = await openIdClient();
     try {
       const config = await client.discovery(issuer, provider.clientId, undefined, client.ClientSecretBasic(provider.clientSecret), {
         ...(isLoopbackHttp(issuer) ? { execute: [client.allowInsecureRequests] } : {}),
@@ -40,7 +45,7 @@ export function createOidc() {
       discovered.set(provider.id, { config, at: Date.now(), secret: provider.clientSecret });
       return config;
     } catch (error) {
-      throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not be discovered: ${describe(error)}`);
+      throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not be discovered: ${describe(client, error)}`);
     }
   }
 
@@ -50,6 +55,7 @@ export function createOidc() {
     /** The URL to send the browser to, with the values the callback must present again. */
     async start(provider: OidcClient, redirectUri: string, scopes: string) {
       const config = await configuration(provider);
+      const client = await openIdClient();
       const codeVerifier = client.randomPKCECodeVerifier();
       const state = client.randomState();
       const nonce = client.randomNonce();
@@ -72,6 +78,7 @@ export function createOidc() {
      */
     async finish(provider: OidcClient, callbackUrl: URL, checks: { state: string; nonce: string; codeVerifier: string }, wanted: readonly string[] = []) {
       const config = await configuration(provider);
+      const client = await openIdClient();
       let claims: Record<string, unknown>;
       let accessToken: string;
       let refreshToken: string | undefined;
@@ -86,14 +93,14 @@ export function createOidc() {
         accessToken = tokens.access_token;
         refreshToken = tokens.refresh_token;
       } catch (error) {
-        throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(error)}`);
+        throw new AppError('UNAUTHENTICATED', `The identity provider's answer was refused: ${describe(client, error)}`);
       }
       if (typeof claims.email !== 'string' || wanted.some((name) => claims[name] === undefined)) {
         try {
           const info = await client.fetchUserInfo(config, accessToken, String(claims.sub));
           claims = { ...info, ...claims, email: info.email, email_verified: info.email_verified };
         } catch (error) {
-          throw new AppError('UNAUTHENTICATED', `The identity provider's user information was refused: ${describe(error)}`);
+          throw new AppError('UNAUTHENTICATED', `The identity provider's user information was refused: ${describe(client, error)}`);
         }
       }
       return { claims, refreshToken };
@@ -107,19 +114,20 @@ export function createOidc() {
      */
     async refresh(provider: OidcClient, refreshToken: string, subject: string): Promise<{ refused: string } | { claims: Record<string, unknown>; refreshToken: string }> {
       const config = await configuration(provider);
+      const client = await openIdClient();
       let tokens: Awaited<ReturnType<typeof client.refreshTokenGrant>>;
       try {
         tokens = await client.refreshTokenGrant(config, refreshToken);
       } catch (error) {
-        if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') return { refused: describe(error) };
-        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not refresh the sign-in: ${describe(error)}`);
+        if (error instanceof client.ResponseBodyError && error.error === 'invalid_grant') return { refused: describe(client, error) };
+        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} could not refresh the sign-in: ${describe(client, error)}`);
       }
       try {
         const info = await client.fetchUserInfo(config, tokens.access_token, subject);
         return { claims: { ...tokens.claims(), ...info }, refreshToken: tokens.refresh_token ?? refreshToken };
       } catch (error) {
-        if (error instanceof client.WWWAuthenticateChallengeError || (error instanceof client.ResponseBodyError && error.error === 'invalid_token')) return { refused: describe(error) };
-        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} did not answer the user information: ${describe(error)}`);
+        if (error instanceof client.WWWAuthenticateChallengeError || (error instanceof client.ResponseBodyError && error.error === 'invalid_token')) return { refused: describe(client, error) };
+        throw new AppError('UNAVAILABLE', `The identity provider ${provider.issuer} did not answer the user information: ${describe(client, error)}`);
       }
     },
   };
@@ -128,7 +136,7 @@ export function createOidc() {
 export type Oidc = ReturnType<typeof createOidc>;
 
 /** openid-client's message (it names the failed check: state, nonce, aud …), or the IdP's error. */
-function describe(error: unknown): string {
+function describe(client: typeof OpenIdClient, error: unknown): string {
   if (error instanceof client.AuthorizationResponseError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
   if (error instanceof client.ResponseBodyError) return `${error.error}${error.error_description ? `: ${error.error_description}` : ''}`;
   if (error instanceof client.WWWAuthenticateChallengeError) {

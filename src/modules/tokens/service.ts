@@ -1,6 +1,6 @@
 import { isUuid, splitHierarchyPath } from '../../kernel/ids.js';
 import type { Kysely } from 'kysely';
-import { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import { apiTokenPrefix, generateApiToken, isWellFormedApiToken } from '../../kernel/crypto/api-token.js';
@@ -53,7 +53,7 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
   const { invalidation } = deps;
 
   // Live tokens by hash: once warm, a token costs no database round trip (SPEC §5, issue 5).
-  const cache = new LRUCache<string, { principal: TokenPrincipal; expiresAt: number; touchedAt: number }>({ max: MAX_CACHED_TOKENS, ttl: CACHED_TOKEN_TTL_MS });
+  const cache = boundedCache<string, { principal: TokenPrincipal; expiresAt: number; touchedAt: number }>(MAX_CACHED_TOKENS, { ttl: CACHED_TOKEN_TTL_MS });
   invalidation.subscribe(
     TOKEN_TOPIC,
     (tokenId) => {

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedCache } from '../../kernel/cache/bounded.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 
@@ -27,7 +28,7 @@ export class ResolutionCache<T> {
     private readonly invalidation: Invalidation,
     maxEntries = 2000,
   ) {
-    this.entries = new LRUCache({ max: maxEntries, ttl: RESOLUTION_TTL_MS });
+    this.entries = boundedCache(maxEntries, { ttl: RESOLUTION_TTL_MS });
     invalidation.subscribe(RESOLUTION_TOPIC, (organizationId) => this.drop(organizationId), () => this.clear());
   }
 
