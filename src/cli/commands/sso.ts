@@ -6,7 +6,10 @@ type SyncItem = { user: { email: string }; outcome: string; before: { role: stri
 
 /** Single sign-on chores that an admin runs by hand. */
 export function ssoCommands(program: Command) {
-  const sso = program.command('sso').description('Single sign-on of the organization');
+  const sso = program
+    .command('sso')
+    .description('Single sign-on of the organization (providers, domains and role mappings: the API or the console)')
+    .addHelpText('after', '\nExamples:\n  coffer sso sync\n  coffer sso sync --org acme --json');
 
   orgCommand(
     sso,
