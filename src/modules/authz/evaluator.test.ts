@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT_TYPES, type Environment, type EnvironmentType, type Organization, type Project } from '../../kernel/db/schema.js';
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { ACTIONS, actionLevel, type Action } from '../../kernel/authz/catalogue.js';
-import { can } from './evaluator.js';
+import { can, listedProjectIds } from './evaluator.js';
 import { explain } from './explain.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition } from './grants.js';
 import {
@@ -163,6 +163,19 @@ describe('custom roles', () => {
       environments: new Map(),
     });
     expect(can(grants, 'project:read', { kind: 'project', organization, project: project('p1') })).toBe(false);
+  });
+
+  it('list, when they list projects at all, every project they let their holder read (issue #16)', () => {
+    fc.assert(
+      fc.property(customRole, (role) => {
+        const grants = grantsOfCustomRole(role);
+        const ids = listedProjectIds(grants);
+        const readable = PROJECTS.filter((p) => can(grants, 'project:read', { kind: 'project', organization, project: project(p) }));
+        if (role.clusters.size > 0) expect(ids).toBeNull();
+        else expect([...ids!].sort()).toEqual(readable);
+      }),
+    );
+    for (const role of SYSTEM_ROLES) expect(listedProjectIds(grantsOfSystemRole(role))).toBeNull();
   });
 
   it('explain agrees with can and names the custom role when it allows', () => {

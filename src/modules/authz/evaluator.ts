@@ -64,6 +64,20 @@ export function can(grants: Grants, action: Action, resource: Resource): boolean
   }
 }
 
+/**
+ * The only projects on which `can(grants, 'project:read', …)` can hold, or null when the
+ * grants reach projects not listed by id (a role over all projects: every built-in role) or
+ * hold cluster grants, where a listing keeps reading them all. A superset: callers still
+ * check each project; the ids only narrow what they read (issue #16).
+ */
+export function listedProjectIds(grants: Grants): readonly string[] | null {
+  if (grants.allProjects !== null || grants.allClusters.size > 0 || grants.clusters.size > 0) return null;
+  const ids = new Set<string>();
+  for (const [id, grant] of grants.projects) if (grant.project.has('project:read')) ids.add(id);
+  for (const id of grants.environmentsByProject.keys()) ids.add(id);
+  return [...ids];
+}
+
 /** The authorization engine: a member's compiled grants, evaluated in the resource's organization. */
 export const engineAuthorizer: Authorizer = {
   can: (subject, action, resource) =>

@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { pageAfter } from '../../kernel/db/keyset.js';
 import type { WrappedProjectKey } from '../../kernel/crypto/client-envelope.js';
 import type { Database, ProjectEncryption } from '../../kernel/db/schema.js';
@@ -8,8 +8,11 @@ export const PROJECT_CONSTRAINTS = { slug: 'projects_organization_id_slug_key', 
 
 export function createProjectsRepo(db: Kysely<Database>) {
   return {
-    list: (organizationId: string, afterSlug: string | undefined, limit: number) =>
-      pageAfter(db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId), 'slug', afterSlug, limit),
+    /** `ids`, when given, narrows the read to those projects (one array parameter, the same keyset order). */
+    list: (organizationId: string, afterSlug: string | undefined, limit: number, ids?: readonly string[]) => {
+      const query = db.selectFrom('projects').selectAll().where('organization_id', '=', organizationId);
+      return pageAfter(ids === undefined ? query : query.where(sql<boolean>`id = any(${ids}::uuid[])`), 'slug', afterSlug, limit);
+    },
     insert: (project: { id?: string; organization_id: string; slug: string; name: string; description: string; encryption: ProjectEncryption }) =>
       db.insertInto('projects').values(project).returningAll().executeTakeFirstOrThrow(),
     insertKey: (projectId: string, key: WrappedProjectKey) => db.insertInto('project_keys').values({ project_id: projectId, ...keyColumns(key) }).execute(),

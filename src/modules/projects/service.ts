@@ -10,6 +10,7 @@ import type { ProjectEncryption } from '../../kernel/db/schema.js';
 import { invalid } from '../../kernel/errors.js';
 import { toProjectView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
+import { listedProjectIds } from '../authz/evaluator.js';
 
 /**
  * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
@@ -23,11 +24,14 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
 
   return {
     list(access: RequestAccess, cursor: string | undefined, limit: number) {
-      const { organization } = access.scope;
+      const { organization, grants } = access.scope;
+      // A member whose role lists its projects reads only those (issue #16); a token, or a role
+      // over every project, reads them all. Either way each row still passes the check below.
+      const ids = access.principal.kind === 'user' && grants !== null ? (listedProjectIds(grants) ?? undefined) : undefined;
       return visiblePage({
         cursor,
         limit,
-        fetch: (after, count) => repo.list(organization.id, after, count),
+        fetch: (after, count) => repo.list(organization.id, after, count, ids),
         key: (project) => project.slug,
         visible: (project) => access.can('project:read', { kind: 'project', organization, project }),
         shape: toProjectView,

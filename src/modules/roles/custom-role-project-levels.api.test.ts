@@ -183,3 +183,43 @@ describe('custom roles: project levels per environment type', () => {
     expect(list.body.items.map((p: { slug: string }) => p.slug)).toEqual([listed]);
   });
 });
+
+describe('custom roles: the projects list of a member who holds a few of many (issue #16)', () => {
+  it('lists exactly the projects the role makes visible, in slug order, across pages, and the owner still sees them all', async () => {
+    const f = await fixture();
+    const organization = await server.db.selectFrom('organizations').select('id').where('slug', '=', f.org).executeTakeFirstOrThrow();
+    const rows = Array.from({ length: 120 }, (_, i) => `s${String(i).padStart(3, '0')}`).map((slug) => ({
+      organization_id: organization.id,
+      slug,
+      name: slug,
+      description: '',
+    }));
+    const ids = new Map((await server.db.insertInto('projects').values(rows).returning(['id', 'slug']).execute()).map((p) => [p.slug, p.id]));
+    const level = (DEVELOPMENT: string) => typeLevels({ DEVELOPMENT, PREVIEW: 'NO_ACCESS', STAGING: 'NO_ACCESS', PRODUCTION: 'NO_ACCESS' });
+    const member = await memberWithRole(f.owner, f.org, {
+      project_permissions: [
+        ...['s010', 's050', 's119'].map((slug) => ({ project_id: ids.get(slug), is_admin: false, permissions: level('VIEWER') })),
+        { project_id: ids.get('s090'), is_admin: true, permissions: level('NO_ACCESS') },
+        // Listed with every type NO_ACCESS: invisible (SPEC §2.3).
+        { project_id: ids.get('s070'), is_admin: false, permissions: level('NO_ACCESS') },
+      ],
+      // One environment of the fixture's project makes that project visible too.
+      environment_permissions: [{ environment_id: f.environments.PRODUCTION, permissions: ['BASIC_VISIBILITY'] }],
+    });
+    const expected = [f.project, 's010', 's050', 's090', 's119'].sort();
+
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const query: string = cursor === null ? '' : `&cursor=${cursor}`;
+      const page = await server.expect(200, 'GET', `/orgs/${f.org}/projects?limit=2${query}`, { token: member.token });
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.body.items.map((p: { slug: string }) => p.slug));
+      cursor = page.body.next_cursor;
+    } while (cursor !== null && seen.length < 20);
+    expect(seen).toEqual(expected);
+
+    const all = await server.expect(200, 'GET', `/orgs/${f.org}/projects?limit=200`, { token: f.owner.token });
+    expect(all.body.items).toHaveLength(121);
+  });
+});
