@@ -106,7 +106,7 @@ export async function signedUp(url: string, email: string, password: string, nam
 /** Signs in through the console's own form and waits for the projects page. */
 export async function signInThroughForm(page: Page, consoleUrl: string, email: string, password: string): Promise<void> {
   await page.goto(`${consoleUrl}/signin`);
-  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('heading', { level: 1, name: 'Projects' }).waitFor();
@@ -115,7 +115,7 @@ export async function signInThroughForm(page: Page, consoleUrl: string, email: s
 /** Fills the console's sign-up form (already open) and submits it. */
 export async function submitSignUp(page: Page, account: { name: string; email: string; password: string }): Promise<void> {
   await page.getByLabel('Name').fill(account.name);
-  await page.getByLabel('Email').fill(account.email);
+  await page.getByLabel('Email', { exact: true }).fill(account.email);
   await page.getByLabel('Password').fill(account.password);
   await page.getByRole('button', { name: 'Create account' }).click();
 }

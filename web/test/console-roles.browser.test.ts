@@ -29,7 +29,7 @@ const unique = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`
 async function signedInPage(email: string) {
   const opened = await openPage(consoleUnderTest.browser);
   await opened.page.goto(`${consoleUnderTest.url}/signin`);
-  await opened.page.getByLabel('Email').fill(email);
+  await opened.page.getByLabel('Email', { exact: true }).fill(email);
   await opened.page.getByLabel('Password').fill(password);
   await opened.page.getByRole('button', { name: 'Sign in' }).click();
   await heading(opened.page, 'Projects').waitFor();
