@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
-import { TestServer } from './harness.js';
+import { TestServer, callListening } from './harness.js';
 import { buildDist, ROOT } from './processes.js';
 
 /**
@@ -196,3 +196,20 @@ export const HOSTILE = {
 } satisfies Record<string, string>;
 
 // ---------------------------------------------------------------------------------------------
+
+/** An owner of a new organization on a server listening at `address` (one started by the test itself). */
+export interface Place {
+  url: string;
+  token: string;
+  userId: string;
+  org: string;
+}
+
+export async function signUp(address: string, org: string): Promise<Place> {
+  const credentials = { email: `${org}@example.test`, password: PASSWORD };
+  await callListening(address, 'POST', '/auth/signup', { ...credentials, name: org });
+  const login = await callListening(address, 'POST', '/auth/login', credentials);
+  const token = login.token as string;
+  await callListening(address, 'POST', '/orgs', { slug: org }, token);
+  return { url: address, token, userId: (login.user as { id: string }).id, org };
+}

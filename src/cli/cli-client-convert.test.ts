@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { callListening } from '../../test/harness.js';
-import { PSQL, coffer, ok, printEnv, psqlReachable, server, url, type CliOptions } from '../../test/cli.js';
+import { PSQL, coffer, ok, printEnv, psqlReachable, server, signUp, url, type CliOptions, type Place } from '../../test/cli.js';
 import { unwrapProjectKey } from './client-keys.js';
 import { canary } from '../../test/fixtures/encryption.js';
 import { loadConfig } from '../config.js';
@@ -21,22 +21,6 @@ import { runServer } from '../server.js';
 const PASSPHRASE = 'fake conversion passphrase';
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-convert-'));
 afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
-
-interface Place {
-  url: string;
-  token: string;
-  userId: string;
-  org: string;
-}
-
-async function signUp(address: string, org: string): Promise<Place> {
-  const credentials = { email: `${org}@example.test`, password: 'correct horse battery staple' };
-  await callListening(address, 'POST', '/auth/signup', { ...credentials, name: org });
-  const login = await callListening(address, 'POST', '/auth/login', credentials);
-  const token = login.token as string;
-  await callListening(address, 'POST', '/orgs', { slug: org }, token);
-  return { url: address, token, userId: (login.user as { id: string }).id, org };
-}
 
 const as = (place: Place, env: Record<string, string | undefined> = {}): CliOptions => ({ token: place.token, env: { COFFER_URL: place.url, COFFER_ORG: place.org, COFFER_PASSPHRASE: PASSPHRASE, ...env } });
 const RUN = ['run', '--path', 'shop/production/api', '--'];
