@@ -3,6 +3,9 @@ import { api, ApiError, unwrap } from '../../api/client';
 
 export const ME_KEY = ['/api/v1/me'] as const;
 
+/** What the session's answer holds: the user and the organizations they belong to. */
+export type Me = NonNullable<ReturnType<typeof useMe>['data']>;
+
 /** The signed-in user and their organizations; null when nobody is signed in. */
 export function useMe() {
   return useQuery({

@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { useNavigate, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ErrorText, Field, Page, formValues } from '../../ui/form';
-import { ME_KEY, useMe } from '../auth/session';
+import { ME_KEY, type Me, useMe } from '../auth/session';
 import { useCan } from '../authz/can';
 import { TransferOwnership } from './TransferOwnership';
 
@@ -41,8 +41,12 @@ export function OrgSettings() {
   const remove = useMutation({
     mutationFn: async () => unwrap(await api.DELETE('/api/v1/orgs/{org}', { params: { path } })),
     onSuccess: () => {
-      queries.clear();
-      navigate('/');
+      // Forget the organization in the session's answer, then leave its pages. Clearing the cache
+      // here instead made the still-mounted pages ask again for what was just deleted (404s).
+      queries.setQueryData(ME_KEY, (current: Me | null | undefined) =>
+        current && { ...current, organizations: current.organizations.filter((o) => o.slug !== org) });
+      navigate('/', { replace: true });
+      void queries.invalidateQueries({ queryKey: ME_KEY });
     },
   });
 
