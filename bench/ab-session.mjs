@@ -33,7 +33,7 @@ try {
   for (const w of which) {
     const [url0, body] = servers[0].paths[w];
     const sample = await fetch(url0, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${servers[0].token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
-    const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers.get('content-type'));
+    const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers);
     const acc = [{ n: 0, cpu: 0 }, { n: 0, cpu: 0 }, { n: 0, cpu: 0 }];
     const p99 = [[], [], []];
     for (let r = 0; r < rounds; r++) {

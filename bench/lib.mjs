@@ -137,12 +137,15 @@ export async function inParallel(items, parallel, task, label) {
 }
 
 /** A bare node:http server (a child process, like Coffer) answering `body` to every request: a path's ceiling. */
-export async function bareServer(body, contentType) {
+export async function bareServer(body, headers) {
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bare-')), 'body');
   fs.writeFileSync(file, body);
   const port = 19000 + Math.floor(Math.random() * 1000);
+  const { fixed, requestId } = ceilingHeaders(headers);
   const source = `const body = require('fs').readFileSync(${JSON.stringify(file)});
-require('http').createServer((req, res) => { res.writeHead(200, { 'content-type': ${JSON.stringify(contentType)}, 'content-length': body.length }); res.end(body); }).listen(${port}, '127.0.0.1');`;
+const fixed = ${JSON.stringify(fixed)};
+const { randomUUID } = require('crypto');
+require('http').createServer((req, res) => { res.writeHead(200, ${requestId ? "{ ...fixed, 'content-length': body.length, 'x-request-id': randomUUID() }" : "{ ...fixed, 'content-length': body.length }"}); res.end(body); }).listen(${port}, '127.0.0.1');`;
   const child = spawn(process.execPath, ['-e', source], { stdio: 'inherit' });
   await waitReady(`http://127.0.0.1:${port}`, '/');
   return {
@@ -154,6 +157,23 @@ require('http').createServer((req, res) => { res.writeHead(200, { 'content-type'
       fs.rmSync(path.dirname(file), { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * The ceiling answers the same bytes as Coffer: the body and every header Coffer sent (its
+ * security headers weigh as much on the wire and in the load generator's parser as a small
+ * body), a fresh request id per answer where Coffer sends one; Node adds date and keep-alive
+ * itself. A bare content type (older callers) means only that header.
+ */
+function ceilingHeaders(headers) {
+  if (typeof headers === 'string' || headers == null) return { fixed: headers ? { 'content-type': headers } : {}, requestId: false };
+  const fixed = {};
+  let requestId = false;
+  for (const [name, value] of headers) {
+    if (name === 'x-request-id') requestId = true;
+    else if (!['date', 'connection', 'keep-alive', 'content-length', 'transfer-encoding'].includes(name)) fixed[name] = value;
+  }
+  return { fixed, requestId };
 }
 
 /** CPU seconds (user + system) a process has used so far; NaN where /proc is missing. */

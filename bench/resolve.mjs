@@ -57,7 +57,7 @@ try {
 
   const sample = await fetch(resolveUrl, { headers: { authorization: `Bearer ${ci}` } });
   const body = Buffer.from(await sample.arrayBuffer());
-  const bare = await bareServer(body, sample.headers.get('content-type'));
+  const bare = await bareServer(body, sample.headers);
   let ceiling;
   let resolved;
   try {

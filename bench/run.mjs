@@ -28,7 +28,7 @@ async function versusBare(title, url, token, { body, target = null, maxP99 = nul
     body: body ? JSON.stringify(body) : undefined,
   });
   if (!sample.ok) throw new Error(`${title}: ${sample.status} ${await sample.text()}`);
-  const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers.get('content-type'));
+  const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers);
   const slice = { connections, body, seconds: Math.max(1, Math.round(seconds / rounds)) };
   let ceiling = 0;
   let coffer = 0;
