@@ -3,7 +3,8 @@
 // holding dist/ and node_modules/), alternating round by round with a bare node:http ceiling,
 // reporting req/s ratios and the CPU each server spent per request. DB0/DB1: a PostgreSQL URL per
 // build (each its own fresh database; COFFER_ROOT_KEY set), else each runs on its own embedded one.
-// Usage: node bench/ab-session.mjs <dirA> <dirB> [me,service,vars,check]   (ROUNDS=4, S=2 seconds)
+// Usage: node bench/ab-session.mjs <dirA> <dirB> [me,service,vars,check,tokenservice]   (ROUNDS=4, S=2 seconds)
+// (tokenservice: GET service with an API token, the path CI takes, for comparison.)
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -23,8 +24,9 @@ async function start(dir, i) {
   const serviceUrl = `/orgs/${org}/projects/shop/environments/production/services/backend`;
   const variables = Array.from({ length: 30 }, (_, i) => ({ key: `BENCH_${i}`, type: i % 3 === 0 ? 'secret' : 'plain', value: `value-${i}-${'x'.repeat(30)}` }));
   await inParallel(variables, 4, (body) => call('POST', `${serviceUrl}/variables`, body, token));
+  const { token: apiToken } = await call('POST', `/orgs/${org}/tokens`, { name: 'bench', preset: 'ci', path: 'shop/production' }, token);
   const api = `${base}/api/v1`;
-  return { child, token, dataDir, paths: { me: [`${api}/me`], service: [`${api}${serviceUrl}`], vars: [`${api}${serviceUrl}/variables`], check: [`${api}/orgs/${org}/authz/check`, { action: 'deployment:trigger', resource: 'shop/production/backend' }] } };
+  return { child, token, dataDir, paths: { me: [`${api}/me`], service: [`${api}${serviceUrl}`], vars: [`${api}${serviceUrl}/variables`], check: [`${api}/orgs/${org}/authz/check`, { action: 'deployment:trigger', resource: 'shop/production/backend' }], tokenservice: [`${api}${serviceUrl}`, undefined, apiToken] } };
 }
 const servers = [];
 for (const [i, d] of dirs.entries()) servers.push(await start(d, i));
@@ -32,12 +34,13 @@ const out = [];
 try {
   for (const w of which) {
     const [url0, body] = servers[0].paths[w];
-    const sample = await fetch(url0, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${servers[0].token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+    const tokenOf = (s) => s.paths[w][2] ?? s.token;
+    const sample = await fetch(url0, { method: body ? 'POST' : 'GET', headers: { authorization: `Bearer ${tokenOf(servers[0])}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
     const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers);
     const acc = [{ n: 0, cpu: 0 }, { n: 0, cpu: 0 }, { n: 0, cpu: 0 }];
     const p99 = [[], [], []];
     for (let r = 0; r < rounds; r++) {
-      const targets = [[bare.pid, bare.url, undefined], ...servers.map((s) => [s.child.pid, s.paths[w][0], s.token])];
+      const targets = [[bare.pid, bare.url, undefined], ...servers.map((s) => [s.child.pid, s.paths[w][0], tokenOf(s)])];
       for (let i = 0; i < 3; i++) {
         const [pid, url, token] = targets[i];
         const before = cpuMs(pid);

@@ -46,6 +46,7 @@ import { register as registerVault, vaultCredential } from './modules/vault/inde
 import type { Resolver } from './modules/variables/resolver.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { AppError } from './kernel/errors.js';
+import { andThen } from './kernel/maybe.js';
 import { createLocalInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
 import { LocalKeyProvider, type KeyProvider } from './kernel/crypto/key-provider.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
@@ -172,23 +173,25 @@ export async function buildApp(options: AppOptions): Promise<App> {
     sso: ReturnType<typeof registerSso>;
   };
   installGuard(app, {
-    async authenticate(request) {
+    authenticate(request) {
       const credential = sessionCredential(request) ?? vaultCredential(request);
       if (!credential) return null;
       // One authentication step for people and programs: API tokens by their prefix.
       const principal = credential.token.startsWith(API_TOKEN_PREFIX)
         ? credential.via === 'header'
-          ? await modules.tokens.authenticate(credential.token)
+          ? modules.tokens.authenticate(credential.token)
           : null
-        : await modules.accounts.authenticate(credential.token, credential.via);
-      if (!principal) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
-      return principal;
+        : modules.accounts.authenticate(credential.token, credential.via);
+      return andThen(principal, (found) => {
+        if (!found) throw new AppError('UNAUTHENTICATED', 'The session or token is invalid or has expired; sign in again');
+        return found;
+      });
     },
-    async resolveScope(principal, params) {
-      const scope = await modules.scopes.resolveScope(principal, params);
-      // An organization that enforces single sign-on refuses its members' password sessions.
-      await modules.sso.enforce(principal, scope);
-      return scope;
+    resolveScope(principal, params) {
+      return andThen(modules.scopes.resolveScope(principal, params), (scope) =>
+        // An organization that enforces single sign-on refuses its members' password sessions.
+        andThen(modules.sso.enforce(principal, scope), () => scope),
+      );
     },
     authorizer: options.authorizer ?? engineAuthorizer,
   });

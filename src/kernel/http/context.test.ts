@@ -10,9 +10,8 @@ function guarded(access: Access, scope: Partial<OrgScope>): FastifyRequest {
   return {
     method: 'GET',
     url: '/orgs/acme/projects/shop',
-    routeOptions: { config: { access } },
     scope: orgScope,
-    access: { scope: orgScope } as RequestAccess,
+    access: { scope: orgScope, declared: typeof access === 'object' ? access.resource : undefined } as RequestAccess,
   } as unknown as FastifyRequest;
 }
 

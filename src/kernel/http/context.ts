@@ -19,8 +19,8 @@ export function principalOf(request: FastifyRequest): Principal {
 function requireDeclared<T>(request: FastifyRequest, kind: ResourceKind | undefined, what: 'scope' | 'access', value: T | null | undefined): T {
   if (!value) throw new Error(`${request.method} ${request.url}: no ${what}; does the route declare an action?`);
   if (kind === undefined) return value;
-  const access = request.routeOptions.config.access;
-  const declared = typeof access === 'object' ? access.resource : undefined;
+  // The guard set both from the route's declaration, which its access remembers.
+  const declared = request.access?.declared;
   if (declared !== kind) {
     const route = declared === undefined ? 'no resource' : `the ${declared} resource`;
     throw new Error(`${request.method} ${request.url}: the handler asks for the ${kind} scope, but the route declares ${route}`);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Action } from '../authz/catalogue.js';
-import { sees, type Authorizer, type Resource, type ResourceKind } from '../authz/authorizer.js';
+import { sees, type Authorizer, type Resource, type ResourceKind, type Subject } from '../authz/authorizer.js';
+import { andThen, isPromise, type MaybePromise } from '../maybe.js';
 import { tokenRefusal } from '../authz/token-scopes.js';
 import { resourceOf, type OrgScope, type ScopeOf, type ScopeParams } from '../authz/scope.js';
 import { AppError, notFound } from '../errors.js';
@@ -34,13 +35,18 @@ declare module 'fastify' {
 }
 
 export interface GuardDeps {
-  /** Returns the principal behind the request's credentials, null when it has none; throws 401 for bad ones. */
-  authenticate(request: FastifyRequest): Promise<Principal | null>;
-  resolveScope(principal: Principal, params: ScopeParams): Promise<OrgScope>;
+  /**
+   * Returns the principal behind the request's credentials, null when it has none; throws 401
+   * for bad ones. Both this and resolveScope answer synchronously when their caches can.
+   */
+  authenticate(request: FastifyRequest): MaybePromise<Principal | null>;
+  resolveScope(principal: Principal, params: ScopeParams): MaybePromise<OrgScope>;
   authorizer: Authorizer;
 }
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+type Done = (error?: Error) => void;
 
 export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('principal', null);
@@ -49,19 +55,28 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
   app.decorateRequest('denied', null);
 
   // A route that does not say what it needs cannot be registered: deny by default, at build time.
-  app.addHook('onRoute', (route) => {
-    if (route.config?.access === undefined) {
-      throw new Error(`Route ${route.method} ${route.url} declares no access (config.access)`);
-    }
-  });
-
+  // The others get the guard as their own onRequest hook (after the application's, so after
+  // cookies are parsed), made for what the route declared: reading the declaration on every
+  // request (request.routeOptions) builds a dozen-field object each time.
   // onRequest runs before the body is read: strangers are turned away before parsing,
   // and a 404 for a hidden resource never depends on what the body contained.
-  app.addHook('onRequest', async (request) => {
-    const access = request.routeOptions.config.access;
-    if (access === undefined || access === 'public') return;
+  app.addHook('onRoute', (route) => {
+    const access = route.config?.access;
+    if (access === undefined) {
+      throw new Error(`Route ${route.method} ${route.url} declares no access (config.access)`);
+    }
+    if (access === 'public') return;
+    const own = route.onRequest === undefined ? [] : Array.isArray(route.onRequest) ? route.onRequest : [route.onRequest];
+    route.onRequest = [guardOf(deps, access), ...own];
+  });
+}
 
-    const principal = await deps.authenticate(request);
+/**
+ * The onRequest hook of a route declared with `access`. With `done` rather than async: a warm
+ * request (session, placement and membership cached) runs through without a promise.
+ */
+function guardOf(deps: GuardDeps, access: Exclude<Access, 'public'>) {
+  const admit = (request: FastifyRequest, principal: Principal | null): MaybePromise<void> => {
     if (!principal) {
       throw new AppError('UNAUTHENTICATED', 'Sign in (POST /api/v1/auth/login) or send Authorization: Bearer <token>');
     }
@@ -81,20 +96,25 @@ export function installGuard(app: FastifyInstance, deps: GuardDeps): void {
       requireUser(principal);
       return;
     }
-
     checkParams(request);
-    const scope = await deps.resolveScope(principal, request.params as ScopeParams);
-    request.scope = scope;
-    request.access = createRequestAccess(
-      deps.authorizer,
-      principal,
-      scope,
-      // Built when first used: most requests are reads that record nothing.
-      () => auditContextOf(request, principal, scope.organization.id),
-      (action, resource) => (request.denied = { action, resource }),
-    );
-    request.access.require(access.action, resourceOf(scope, access.resource));
-  });
+    return andThen(deps.resolveScope(principal, request.params as ScopeParams), (scope) => {
+      request.scope = scope;
+      request.access = new GuardedAccess(deps.authorizer, principal, scope, access.resource, request);
+      request.access.require(access.action, resourceOf(scope, access.resource));
+    });
+  };
+
+  return (request: FastifyRequest, _reply: unknown, done: Done): void => {
+    let pending: MaybePromise<void>;
+    try {
+      pending = andThen(deps.authenticate(request), (principal) => admit(request, principal));
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    if (isPromise(pending)) pending.then(() => done(), done);
+    else done();
+  };
 }
 
 /**
@@ -126,39 +146,52 @@ export interface RequestAccess<K extends ResourceKind = 'organization'> {
   requireVisible(resource: Resource): void;
   /** Refuses with `error` a check a service made itself, recorded like the guard's (ACCESS_DENIED). */
   refuse(action: Action, resource: Resource, error: AppError): never;
+  /** The kind of resource the route declared: accessOf and scopeOf check a handler asks for that one. */
+  readonly declared: ResourceKind;
 }
 
-export function createRequestAccess(
-  authorizer: Authorizer,
-  principal: Principal,
-  scope: OrgScope,
-  audit: AuditContext | (() => AuditContext),
-  onDenied: (action: Action, resource: Resource) => void = () => {},
-): RequestAccess {
-  const subject = { principal, membership: scope.membership, grants: scope.grants };
-  let context = typeof audit === 'function' ? undefined : audit;
-  const can = (action: Action, resource: Resource) => authorizer.can(subject, action, resource);
-  const requireVisible = (resource: Resource) => {
-    if (!sees(authorizer, subject, resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
-  };
-  return {
-    principal,
-    scope,
-    get audit() {
-      return (context ??= (audit as () => AuditContext)());
-    },
-    can,
-    requireVisible,
-    require(action, resource) {
-      if (can(action, resource)) return;
-      onDenied(action, resource);
-      requireVisible(resource);
-      if (principal.kind === 'user') throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
-      throw tokenRefusal(principal.token, action, resource);
-    },
-    refuse(action, resource, error) {
-      onDenied(action, resource);
-      throw error;
-    },
-  };
+/**
+ * The guard's RequestAccess, a class rather than closures: one object per request. Refusals
+ * are recorded on the request (`request.denied`, for the ACCESS_DENIED event), and the audit
+ * context is built when first used: most requests are reads that record nothing.
+ */
+class GuardedAccess implements RequestAccess {
+  readonly subject: Subject;
+  #audit: AuditContext | undefined;
+
+  constructor(
+    private readonly authorizer: Authorizer,
+    readonly principal: Principal,
+    readonly scope: OrgScope,
+    /** The kind of resource the route declared (see accessOf). */
+    readonly declared: ResourceKind,
+    private readonly request: FastifyRequest,
+  ) {
+    this.subject = { principal, membership: scope.membership, grants: scope.grants };
+  }
+
+  get audit(): AuditContext {
+    return (this.#audit ??= auditContextOf(this.request, this.principal, this.scope.organization.id));
+  }
+
+  can(action: Action, resource: Resource): boolean {
+    return this.authorizer.can(this.subject, action, resource);
+  }
+
+  requireVisible(resource: Resource): void {
+    if (!sees(this.authorizer, this.subject, resource)) throw notFound(resource.kind[0]!.toUpperCase() + resource.kind.slice(1));
+  }
+
+  require(action: Action, resource: Resource): void {
+    if (this.can(action, resource)) return;
+    this.request.denied = { action, resource };
+    this.requireVisible(resource);
+    if (this.principal.kind === 'user') throw new AppError('FORBIDDEN', `Missing permission ${action} on this ${resource.kind}`, { action });
+    throw tokenRefusal(this.principal.token, action, resource);
+  }
+
+  refuse(action: Action, resource: Resource, error: AppError): never {
+    this.request.denied = { action, resource };
+    throw error;
+  }
 }

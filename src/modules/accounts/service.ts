@@ -9,6 +9,7 @@ import { evictWhere } from '../../kernel/cache/evict.js';
 import { EVERY_MEMBER, MEMBERSHIP_TOPIC } from '../authz/membership-cache.js';
 import { HIERARCHY_TOPIC } from '../authz/placement-cache.js';
 import type { UserPrincipal } from '../../kernel/principal.js';
+import type { MaybePromise } from '../../kernel/maybe.js';
 import { hashPassword, verifyPassword } from './passwords.js';
 import type { AttemptLimits } from './rate-limit.js';
 import { ACCOUNT_CONSTRAINTS, type AccountsRepo } from './repo.js';
@@ -46,6 +47,16 @@ interface CachedSession {
   csrfToken: string;
   /** When this instance last wrote last_seen_at (it writes at most once a minute). */
   touchedAt: number;
+  /** The principal per way the token came, built once: requests only read it. */
+  principals: { cookie?: UserPrincipal; header?: UserPrincipal };
+}
+
+function principalOf(entry: CachedSession, via: 'cookie' | 'header'): UserPrincipal {
+  return (entry.principals[via] ??= {
+    kind: 'user',
+    user: entry.user,
+    session: { id: entry.sessionId, via, csrfToken: entry.csrfToken, ssoOrganizationId: entry.ssoOrganizationId },
+  });
 }
 
 export function createAccountsService(deps: {
@@ -105,6 +116,23 @@ export function createAccountsService(deps: {
     return { token, csrfToken: csrfTokenFor(token), session, user };
   }
 
+  async function authenticateFromDatabase(token: string, key: string, via: 'cookie' | 'header', now: number): Promise<UserPrincipal | null> {
+    const row = await repo.liveSession(Buffer.from(key, 'base64'), config.sessionIdleSeconds);
+    if (!row) return null;
+    if (now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
+    const entry: CachedSession = {
+      sessionId: row.session_id,
+      ssoOrganizationId: row.sso_organization_id,
+      user: { id: row.user_id, email: row.email, name: row.name },
+      expiresAt: row.expires_at.getTime(),
+      csrfToken: csrfTokenFor(token),
+      touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
+      principals: {},
+    };
+    cache.set(key, entry);
+    return principalOf(entry, via);
+  }
+
   return {
     async signup(input: { email: string; password: string; name: string }, client: ClientInfo) {
       const email = normaliseEmail(input.email);
@@ -141,35 +169,19 @@ export function createAccountsService(deps: {
 
     openSession,
 
-    /** The principal of a session token, or null when it is unknown, expired or idle too long. */
-    async authenticate(token: string, via: 'cookie' | 'header'): Promise<UserPrincipal | null> {
+    /**
+     * The principal of a session token, or null when it is unknown, expired or idle too long:
+     * at once from the cache (the common case), through the database otherwise.
+     */
+    authenticate(token: string, via: 'cookie' | 'header'): MaybePromise<UserPrincipal | null> {
       if (!token.startsWith(SESSION_PREFIX)) return null;
       const key = tokenHashKey(token);
       const now = Date.now();
-      const principal = (entry: CachedSession): UserPrincipal => ({
-        kind: 'user',
-        user: entry.user,
-        session: { id: entry.sessionId, via, csrfToken: entry.csrfToken, ssoOrganizationId: entry.ssoOrganizationId },
-      });
-
       const cached = invalidation.healthy ? cache.get(key) : undefined;
       // Within a minute of its last write the session cannot have gone idle, and its expiry is known.
-      if (cached && cached.expiresAt > now && now - cached.touchedAt < TOUCH_INTERVAL_MS) return principal(cached);
+      if (cached && cached.expiresAt > now && now - cached.touchedAt < TOUCH_INTERVAL_MS) return principalOf(cached, via);
       cache.delete(key);
-
-      const row = await repo.liveSession(Buffer.from(key, 'base64'), config.sessionIdleSeconds);
-      if (!row) return null;
-      if (now - row.last_seen_at.getTime() > TOUCH_INTERVAL_MS) await repo.touchSession(row.session_id);
-      const entry: CachedSession = {
-        sessionId: row.session_id,
-        ssoOrganizationId: row.sso_organization_id,
-        user: { id: row.user_id, email: row.email, name: row.name },
-        expiresAt: row.expires_at.getTime(),
-        csrfToken: csrfTokenFor(token),
-        touchedAt: now > row.last_seen_at.getTime() + TOUCH_INTERVAL_MS ? now : row.last_seen_at.getTime(),
-      };
-      cache.set(key, entry);
-      return principal(entry);
+      return authenticateFromDatabase(token, key, via, now);
     },
 
     async logout(principal: UserPrincipal) {

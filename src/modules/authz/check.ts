@@ -6,7 +6,7 @@ import type { Resource } from '../../kernel/authz/authorizer.js';
 import { isAction } from '../../kernel/authz/catalogue.js';
 import { explain, explainToken, type Decision } from './explain.js';
 import type { GrantsLoader } from './grants-loader.js';
-import type { ScopeRepo } from './scope-repo.js';
+import type { PlacingRepo } from './scope-repo.js';
 
 /** Finds an API token of an organization by id; the tokens module provides it, so authz does not import it. */
 export interface TokenLookup {
@@ -25,7 +25,7 @@ export interface CheckInput {
  * to see the resource, so the answer never reveals what they could not find otherwise.
  */
 export function createAuthzCheck(deps: {
-  scopeRepo: ScopeRepo;
+  scopeRepo: PlacingRepo;
   grantsLoader: GrantsLoader;
   tokens: TokenLookup;
 }) {

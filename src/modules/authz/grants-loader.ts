@@ -1,5 +1,6 @@
 import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Membership } from '../../kernel/db/schema.js';
+import type { MaybePromise } from '../../kernel/maybe.js';
 import { grantsOfCustomRole, grantsOfSystemRole, type CustomRoleDefinition, type Grants } from './grants.js';
 import { isSystemRole } from './system-roles.js';
 
@@ -17,19 +18,24 @@ export function createGrantsLoader(loadDefinition: (roleId: string) => Promise<(
   const cache = boundedCache<string, { version: number; grants: Grants }>(MAX_CACHED_ROLES, { ttl: CACHED_ROLE_TTL_MS });
 
   return {
-    async load(membership: Membership, roleVersion: number | null): Promise<Grants | null> {
+    /** At once for a system role or a custom role compiled at this version; through the database otherwise. */
+    load(membership: Membership, roleVersion: number | null): MaybePromise<Grants | null> {
       if (membership.role_id === null) {
         return isSystemRole(membership.role) ? grantsOfSystemRole(membership.role) : null;
       }
       const cached = cache.get(membership.role_id);
       if (cached && cached.version === roleVersion) return cached.grants;
-      const definition = await loadDefinition(membership.role_id);
-      if (!definition) return null;
-      const grants = grantsOfCustomRole(definition);
-      cache.set(membership.role_id, { version: definition.version, grants });
-      return grants;
+      return compile(membership.role_id);
     },
   };
+
+  async function compile(roleId: string): Promise<Grants | null> {
+    const definition = await loadDefinition(roleId);
+    if (!definition) return null;
+    const grants = grantsOfCustomRole(definition);
+    cache.set(roleId, { version: definition.version, grants });
+    return grants;
+  }
 }
 
 export type GrantsLoader = ReturnType<typeof createGrantsLoader>;

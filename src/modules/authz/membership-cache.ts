@@ -2,6 +2,7 @@ import { boundedCache } from '../../kernel/cache/bounded.js';
 import { evictWhere } from '../../kernel/cache/evict.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { Membership } from '../../kernel/db/schema.js';
+import type { MaybePromise } from '../../kernel/maybe.js';
 import { HIERARCHY_TOPIC } from './placement-cache.js';
 
 export const MEMBERSHIP_TOPIC = 'membership';
@@ -71,17 +72,19 @@ export function createMembershipCache(
 
   return {
     /** The user's membership of the organization, undefined for a stranger. */
-    async get(organizationId: string, userId: string): Promise<CachedMembership | undefined> {
+    get(organizationId: string, userId: string): MaybePromise<CachedMembership | undefined> {
       if (!invalidation.healthy) return load(organizationId, userId);
       const key = membershipKey(organizationId, userId);
-      const hit = entries.get(key);
-      if (hit) return hit;
-      const started = epoch;
-      const found = await load(organizationId, userId);
-      if (found && started === epoch && invalidation.healthy) entries.set(key, found);
-      return found;
+      return entries.get(key) ?? read(key, organizationId, userId);
     },
   };
+
+  async function read(key: string, organizationId: string, userId: string): Promise<CachedMembership | undefined> {
+    const started = epoch;
+    const found = await load(organizationId, userId);
+    if (found && started === epoch && invalidation.healthy) entries.set(key, found);
+    return found;
+  }
 }
 
 export type MembershipCache = ReturnType<typeof createMembershipCache>;

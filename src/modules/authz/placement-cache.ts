@@ -2,7 +2,10 @@ import { boundedCache } from '../../kernel/cache/bounded.js';
 import type { Invalidation } from '../../kernel/cache/invalidation.js';
 import type { MembershipCache } from './membership-cache.js';
 import { NO_USER } from './resolve-scope.js';
-import type { Placement, ScopeRepo } from './scope-repo.js';
+import type { Placement, PlacingRepo, ScopeRepo } from './scope-repo.js';
+import { andThen, type MaybePromise } from '../../kernel/maybe.js';
+
+type Slugs = Parameters<ScopeRepo['place']>[1];
 
 export const HIERARCHY_TOPIC = 'hierarchy';
 
@@ -26,11 +29,13 @@ export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, 
   };
   invalidation.subscribe(HIERARCHY_TOPIC, clear, clear);
 
-  /** The rows the slugs name, from the cache or (kept when complete) the database. */
-  async function hierarchy(slugs: Parameters<ScopeRepo['place']>[1]): Promise<Placement> {
+  /** The rows the slugs name, from the cache (at once) or (kept when complete) the database. */
+  function hierarchy(slugs: Slugs): MaybePromise<Placement> {
     const key = `${slugs.org}|${slugs.project ?? ''}|${slugs.env ?? ''}|${slugs.service ?? ''}`;
-    const hit = entries.get(key);
-    if (hit) return hit;
+    return entries.get(key) ?? read(key, slugs);
+  }
+
+  async function read(key: string, slugs: Slugs): Promise<Placement> {
     const started = epoch;
     const placement = await repo.place(NO_USER, slugs);
     const complete =
@@ -43,16 +48,23 @@ export function withPlacementCache(repo: ScopeRepo, invalidation: Invalidation, 
     return placement;
   }
 
-  const cached: ScopeRepo & { hierarchyChanged(): Promise<void> } = {
+  /** A placement with a person's membership in its organization. */
+  const withMember = (userId: string, placement: Placement): MaybePromise<Placement> => {
+    if (userId === NO_USER) return placement;
+    // Something named does not exist: the organization is all a membership needs.
+    if (placement.organization === null) return placement;
+    return andThen(memberships.get(placement.organization.id, userId), (member) => ({
+      ...placement,
+      membership: member?.membership ?? null,
+      roleVersion: member?.roleVersion ?? null,
+    }));
+  };
+
+  const cached: PlacingRepo & { hierarchyChanged(): Promise<void> } = {
     ...repo,
-    async place(userId, slugs) {
+    place(userId, slugs) {
       if (!invalidation.healthy) return repo.place(userId, slugs);
-      const placement = await hierarchy(slugs);
-      if (userId === NO_USER) return placement;
-      // Something named does not exist: the organization is all a membership needs.
-      if (placement.organization === null) return placement;
-      const member = await memberships.get(placement.organization.id, userId);
-      return { ...placement, membership: member?.membership ?? null, roleVersion: member?.roleVersion ?? null };
+      return andThen(hierarchy(slugs), (placement) => withMember(userId, placement));
     },
     hierarchyChanged: () => invalidation.publish(HIERARCHY_TOPIC, '*'),
   };

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import type { MaybePromise } from '../../kernel/maybe.js';
 import type { Cluster, Database, Environment, Membership, Organization, Project, Service } from '../../kernel/db/schema.js';
 
 export interface Placement {
@@ -79,3 +80,11 @@ export function createScopeRepo(db: Kysely<Database>) {
 }
 
 export type ScopeRepo = ReturnType<typeof createScopeRepo>;
+
+/**
+ * The repo as the rest of Coffer places requests: `place` answers at once from the placement
+ * cache when it can (placement-cache.ts), so callers `await` it or pass it to andThen.
+ */
+export type PlacingRepo = Omit<ScopeRepo, 'place'> & {
+  place(...args: Parameters<ScopeRepo['place']>): MaybePromise<Placement>;
+};

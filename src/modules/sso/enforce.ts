@@ -11,10 +11,15 @@ import type { Principal } from '../../kernel/principal.js';
  * unaffected; strangers get the usual 404 further on.
  */
 export function createSsoEnforcement(db: Kysely<Database>) {
-  return async function enforce(principal: Principal, scope: OrgScope): Promise<void> {
+  // Not async: on every request of every organization, and almost none enforces single sign-on.
+  return function enforce(principal: Principal, scope: OrgScope): Promise<void> | undefined {
     const { organization, membership } = scope;
     if (principal.kind !== 'user' || !organization.enforce_sso || !membership || membership.role === 'OWNER') return;
     if (principal.session.ssoOrganizationId === organization.id) return;
+    return refuse(organization);
+  };
+
+  async function refuse(organization: OrgScope['organization']): Promise<void> {
     const providers = await db.selectFrom('sso_providers').select('name').where('organization_id', '=', organization.id).orderBy('created_at').execute();
     const names = providers.map((p) => p.name).join(', ') || 'its identity provider';
     throw new AppError(
@@ -22,5 +27,5 @@ export function createSsoEnforcement(db: Kysely<Database>) {
       `Organization ${organization.slug} requires single sign-on: sign in with ${names} (GET /api/v1/auth/sso/${organization.slug}/start); a password session cannot act in it`,
       { sso_required: true, providers: providers.map((p) => p.name) },
     );
-  };
+  }
 }

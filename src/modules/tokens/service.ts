@@ -12,7 +12,8 @@ import type { RequestAccess } from '../../kernel/http/guard.js';
 import { requireUser, type TokenPath, type TokenPrincipal } from '../../kernel/principal.js';
 import type { Resource } from '../../kernel/authz/authorizer.js';
 import { actionLevel, type Action } from '../../kernel/authz/catalogue.js';
-import type { ScopeRepo } from '../authz/scope-repo.js';
+import type { PlacingRepo } from '../authz/scope-repo.js';
+import type { MaybePromise } from '../../kernel/maybe.js';
 import { TOKEN_CONSTRAINTS, createTokensRepo, type TokenRow } from './repo.js';
 import { PRESETS, expandScopes, type Preset } from './scopes.js';
 import { withAudit } from '../audit/recorder.js';
@@ -48,7 +49,7 @@ function toPrincipal(row: TokenRow): TokenPrincipal {
   };
 }
 
-export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: ScopeRepo; invalidation: Invalidation }) {
+export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: PlacingRepo; invalidation: Invalidation }) {
   const repo = createTokensRepo(deps.db);
   const { invalidation } = deps;
 
@@ -122,6 +123,35 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
         ? ({ kind: 'service', organization: access.scope.organization, project: placed.project!, environment: placed.environment!, service: placed.service } as const)
         : undefined,
     };
+  }
+
+  async function authenticateFromDatabase(key: string): Promise<TokenPrincipal | null> {
+    const tokenHash = Buffer.from(key, 'base64');
+    const row = await repo.byHash(tokenHash);
+    if (!row) {
+      // Only a holder of the token can compute its hash: telling them it was revoked leaks nothing.
+      const revokedAt = await repo.revokedAt(tokenHash);
+      if (revokedAt) throw refused('revoked', revokedAt);
+      return null;
+    }
+    const entry = {
+      principal: toPrincipal(row),
+      expiresAt: row.expires_at?.getTime() ?? Number.POSITIVE_INFINITY,
+      touchedAt: row.last_used_at?.getTime() ?? 0,
+    };
+    cache.set(key, entry);
+    return admit(entry);
+  }
+
+  /** The principal of a known token, unless it expired; last_used_at written at most once a minute. */
+  function admit(entry: { principal: TokenPrincipal; expiresAt: number; touchedAt: number }): TokenPrincipal {
+    const now = Date.now();
+    if (entry.expiresAt <= now) throw refused('expired', new Date(entry.expiresAt));
+    if (now - entry.touchedAt > TOUCH_INTERVAL_MS) {
+      entry.touchedAt = now;
+      void repo.touch(entry.principal.token.id).catch(() => {});
+    }
+    return entry.principal;
   }
 
   return {
@@ -231,35 +261,15 @@ export function createTokensService(deps: { db: Kysely<Database>; scopeRepo: Sco
      * before any lookup; a warm token needs no database round trip; last_used_at is
      * written at most once a minute per token.
      */
-    async authenticate(raw: string): Promise<TokenPrincipal | null> {
+    authenticate(raw: string): MaybePromise<TokenPrincipal | null> {
       if (!isWellFormedApiToken(raw)) return null;
       const key = tokenHashKey(raw);
-      const now = Date.now();
-      let entry = invalidation.healthy ? cache.get(key) : undefined;
-      if (!entry) {
-        const tokenHash = Buffer.from(key, 'base64');
-        const row = await repo.byHash(tokenHash);
-        if (!row) {
-          // Only a holder of the token can compute its hash: telling them it was revoked leaks nothing.
-          const revokedAt = await repo.revokedAt(tokenHash);
-          if (revokedAt) throw refused('revoked', revokedAt);
-          return null;
-        }
-        entry = {
-          principal: toPrincipal(row),
-          expiresAt: row.expires_at?.getTime() ?? Number.POSITIVE_INFINITY,
-          touchedAt: row.last_used_at?.getTime() ?? 0,
-        };
-        cache.set(key, entry);
-      }
-      if (entry.expiresAt <= now) throw refused('expired', new Date(entry.expiresAt));
-      if (now - entry.touchedAt > TOUCH_INTERVAL_MS) {
-        entry.touchedAt = now;
-        void repo.touch(entry.principal.token.id).catch(() => {});
-      }
-      return entry.principal;
+      const entry = invalidation.healthy ? cache.get(key) : undefined;
+      // Warm: no promise at all (this is every request of CI); cold: through the database.
+      return entry ? admit(entry) : authenticateFromDatabase(key);
     },
   };
+
 }
 
 export type TokensService = ReturnType<typeof createTokensService>;
