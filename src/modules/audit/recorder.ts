@@ -126,7 +126,7 @@ export async function appendIfHeadIs(db: Kysely<Database>, organizationId: strin
 
 /** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits): were they appended? */
 export async function appendRowsIfHeadIs(db: Kysely<Database>, organizationId: string, rows: ChainRow[], head: ChainHead): Promise<boolean> {
-  return (await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head)).length === rows.length;
+  return (await createAuditRepo(db).appendCountIfHeadIs(organizationId, rows, head)) === rows.length;
 }
 
 /**
