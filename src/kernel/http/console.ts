@@ -5,8 +5,16 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 
-/** The console Vite builds: dist/web, next to the compiled server (this file is dist/kernel/http/console.js). */
-export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+/**
+ * The console Vite builds: dist/web, next to the compiled server. This file is
+ * dist/kernel/http/console.js, or part of the bundle dist/main.js (scripts/bundle.mjs), which
+ * sits beside web/ itself.
+ */
+export const DEFAULT_CONSOLE_DIR = consoleDirBeside(path.dirname(fileURLToPath(import.meta.url)));
+
+function consoleDirBeside(moduleDir: string): string {
+  return path.basename(moduleDir) === 'http' ? path.resolve(moduleDir, '../../web') : path.resolve(moduleDir, 'web');
+}
 
 /**
  * Scripts, styles, fonts and API calls from this origin only; no inline script, no plugins,

@@ -1,0 +1,24 @@
+import fs from 'node:fs';
+
+type ServerModule = typeof import('./server.js');
+
+const BUNDLE = new URL('./server.bundle.js', import.meta.url);
+const TSC_BUILD = new URL('./.tsbuildinfo', import.meta.url);
+
+/**
+ * The server's modules: from the bundle scripts/bundle.mjs writes beside this file when it is
+ * there and no older than tsc's last build, else from tsc's files. Loading one file instead of
+ * some 800 takes about a second off every start (issue #16); a bundle older than the compiled
+ * files (tsc run since, without bundling) would be old code, so it is passed over.
+ */
+export function loadServer(): Promise<ServerModule> {
+  return bundleIsCurrent() ? (import(BUNDLE.href) as Promise<ServerModule>) : import('./server.js');
+}
+
+function bundleIsCurrent(): boolean {
+  const bundle = fs.statSync(BUNDLE, { throwIfNoEntry: false });
+  if (!bundle) return false;
+  // No build info (a package without it): the bundle is all there is to compare.
+  const tsc = fs.statSync(TSC_BUILD, { throwIfNoEntry: false });
+  return !tsc || bundle.mtimeMs >= tsc.mtimeMs;
+}
