@@ -26,8 +26,8 @@ if (newestSource(path.resolve('src')) > built) {
   });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
 }
-// The one-file server dist/main.js prefers (src/load-server.ts), after every tsc build.
-const bundled = fs.statSync(path.resolve('dist/server.bundle.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+// The bundled server dist/main.js prefers (src/load-server.ts), after every tsc build.
+const bundled = fs.statSync(path.resolve('dist/bundle/server.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
 if (bundled < fs.statSync(buildInfo).mtimeMs) {
   try {
     // Imported only here: esbuild is needed to build, not to start.

@@ -7,14 +7,10 @@ import { AppError } from '../errors.js';
 
 /**
  * The console Vite builds: dist/web, next to the compiled server. This file is
- * dist/kernel/http/console.js, or part of the bundle dist/main.js (scripts/bundle.mjs), which
- * sits beside web/ itself.
+ * dist/kernel/http/console.js, or part of the bundle in dist/bundle/ (scripts/bundle.mjs).
  */
-export const DEFAULT_CONSOLE_DIR = consoleDirBeside(path.dirname(fileURLToPath(import.meta.url)));
-
-function consoleDirBeside(moduleDir: string): string {
-  return path.basename(moduleDir) === 'http' ? path.resolve(moduleDir, '../../web') : path.resolve(moduleDir, 'web');
-}
+const MODULE_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_CONSOLE_DIR = path.resolve(MODULE_DIR, path.basename(MODULE_DIR) === 'bundle' ? '../web' : '../../web');
 
 /**
  * Scripts, styles, fonts and API calls from this origin only; no inline script, no plugins,
