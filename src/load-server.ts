@@ -13,13 +13,14 @@ const TSC_BUILD = new URL('./.tsbuildinfo', import.meta.url);
  * is passed over.
  */
 export function loadServer(): Promise<ServerModule> {
-  return bundleIsCurrent() ? (import(BUNDLE.href) as Promise<ServerModule>) : import('./server.js');
+  return bundleIsCurrent(BUNDLE, TSC_BUILD) ? (import(BUNDLE.href) as Promise<ServerModule>) : import('./server.js');
 }
 
-function bundleIsCurrent(): boolean {
-  const bundle = fs.statSync(BUNDLE, { throwIfNoEntry: false });
+/** Is there a bundle, written no earlier than tsc's build info (when there is one)? */
+export function bundleIsCurrent(bundleFile: URL | string, tscBuildInfo: URL | string): boolean {
+  const bundle = fs.statSync(bundleFile, { throwIfNoEntry: false });
   if (!bundle) return false;
   // No build info (a package without it): the bundle is all there is to compare.
-  const tsc = fs.statSync(TSC_BUILD, { throwIfNoEntry: false });
+  const tsc = fs.statSync(tscBuildInfo, { throwIfNoEntry: false });
   return !tsc || bundle.mtimeMs >= tsc.mtimeMs;
 }
