@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// `npm start`: rebuilds dist/ (the server, and the web console into dist/web) only when a
-// source file is newer than the last build, then runs the server in this process (so signals
+// `npm start`: rebuilds dist/ (the server, its bundle, and the web console into dist/web) only
+// when a source file is newer than the last build, then runs the server in this process (so signals
 // reach it directly).
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -25,6 +25,18 @@ if (newestSource(path.resolve('src')) > built) {
     stdio: 'inherit',
   });
   if (tsc.status !== 0) process.exit(tsc.status ?? 1);
+}
+// The bundled server dist/main.js prefers (src/load-server.ts), after every tsc build.
+const bundled = fs.statSync(path.resolve('dist/bundle/server.js'), { throwIfNoEntry: false })?.mtimeMs ?? 0;
+if (bundled < fs.statSync(buildInfo).mtimeMs) {
+  try {
+    // Imported only here: esbuild is needed to build, not to start.
+    const { bundleServer } = await import('./bundle.mjs');
+    await bundleServer();
+  } catch (error) {
+    console.error(error.message);
+    process.exit(1);
+  }
 }
 
 try {

@@ -1,7 +1,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
-import { buildApp } from './app.js';
 import { loadConfig, type Config } from './config.js';
 import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
@@ -27,6 +26,10 @@ export interface RunningServer {
 /** Opens the database, applies migrations, checks the root key and serves the API until closed. */
 export async function runServer(config: Config, log: Logger = createServerLogger(config.logLevel).log): Promise<RunningServer> {
   const started = performance.now();
+  // Loaded while the database opens (issue #16): PGlite compiles its WebAssembly off the main
+  // thread, which meanwhile compiles the HTTP app's modules instead of waiting.
+  const appModule = import('./app.js');
+  appModule.catch(() => {}); // awaited below; an open that fails first must not leave it unhandled
   log.info(`opening ${describeDatabase(config)}`);
   const database = await openDatabase(config);
 
@@ -51,6 +54,7 @@ export async function runServer(config: Config, log: Logger = createServerLogger
     const invalidation = config.databaseUrl
       ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
       : createLocalInvalidation();
+    const { buildApp } = await appModule;
     const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, audit });
     app.addHook('onClose', () => invalidation.close());
 

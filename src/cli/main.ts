@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { Command, CommanderError } from 'commander';
 import { VERSION } from '../version.js';
+import { loadServer } from '../load-server.js';
 import { CliError, EXIT, useTimeoutFlags } from './api-client.js';
 import { auditCommands } from './commands/audit.js';
 import { clusterCommands } from './commands/clusters.js';
@@ -36,7 +37,7 @@ program
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
     // Server modules load only for the commands that need them: `coffer run` starts fast.
-    const { serveFromEnvironment } = await import('../server.js');
+    const { serveFromEnvironment } = await loadServer();
     await serveFromEnvironment();
   });
 

@@ -5,8 +5,12 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { AppError } from '../errors.js';
 
-/** The console Vite builds: dist/web, next to the compiled server (this file is dist/kernel/http/console.js). */
-export const DEFAULT_CONSOLE_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../web');
+/**
+ * The console Vite builds: dist/web, next to the compiled server. This file is
+ * dist/kernel/http/console.js, or part of the bundle in dist/bundle/ (scripts/bundle.mjs).
+ */
+const MODULE_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_CONSOLE_DIR = path.resolve(MODULE_DIR, path.basename(MODULE_DIR) === 'bundle' ? '../web' : '../../web');
 
 /**
  * Scripts, styles, fonts and API calls from this origin only; no inline script, no plugins,

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { DOMParser } from '@xmldom/xmldom';
-import { SAML, ValidateInResponseTo, generateServiceProviderMetadata, type CacheProvider, type Profile } from '@node-saml/node-saml';
+import type * as NodeSaml from '@node-saml/node-saml';
+import type { CacheProvider, Profile } from '@node-saml/node-saml';
 import * as xpath from 'xpath';
 import { AppError, invalid } from '../../kernel/errors.js';
 
@@ -24,6 +25,10 @@ const MD = 'urn:oasis:names:tc:SAML:2.0:metadata';
 const select = xpath.useNamespaces({ md: MD, ds: 'http://www.w3.org/2000/09/xmldsig#' });
 /** A clock that drifts a minute from the IdP's still signs people in. */
 const CLOCK_SKEW_MS = 60_000;
+
+/** node-saml (and xml-crypto, xml2js, xmlbuilder, xml-encryption) load on the first SAML request, not at every start. */
+let loading: Promise<typeof NodeSaml> | undefined;
+const nodeSaml = () => (loading ??= import('@node-saml/node-saml'));
 
 /** Parses XML, throwing on anything xmldom complains about instead of logging it. */
 function parseXml(xml: string): Document | undefined {
@@ -90,7 +95,8 @@ function oneRequest(expected?: { id: string; createdAt: Date }) {
   return { cache, captured: () => captured };
 }
 
-function client(idp: IdpMetadata, sp: SpEndpoints, cacheProvider: CacheProvider, requestTtlMs: number) {
+async function client(idp: IdpMetadata, sp: SpEndpoints, cacheProvider: CacheProvider, requestTtlMs: number) {
+  const { SAML, ValidateInResponseTo } = await nodeSaml();
   return new SAML({
     entryPoint: idp.ssoUrl,
     idpIssuer: idp.entityId,
@@ -127,13 +133,13 @@ export interface SamlIdentity {
  * Destination are this ACS URL, and the assertion has an ID to remember.
  */
 export const saml = {
-  spMetadata: (sp: SpEndpoints) =>
-    generateServiceProviderMetadata({ issuer: sp.entityId, callbackUrl: sp.acsUrl, wantAssertionsSigned: true, identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' }),
+  spMetadata: async (sp: SpEndpoints) =>
+    (await nodeSaml()).generateServiceProviderMetadata({ issuer: sp.entityId, callbackUrl: sp.acsUrl, wantAssertionsSigned: true, identifierFormat: 'urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress' }),
 
   /** The IdP URL to send the browser to, and the AuthnRequest ID its answer must be InResponseTo. */
   async start(idp: IdpMetadata, sp: SpEndpoints, relayState: string, requestTtlMs: number) {
     const { cache, captured } = oneRequest();
-    const url = await client(idp, sp, cache, requestTtlMs).getAuthorizeUrlAsync(relayState, undefined, {});
+    const url = await (await client(idp, sp, cache, requestTtlMs)).getAuthorizeUrlAsync(relayState, undefined, {});
     const requestId = captured();
     if (!requestId) throw new Error('node-saml did not record the AuthnRequest ID');
     return { url, requestId };
@@ -143,7 +149,7 @@ export const saml = {
     const { cache } = oneRequest(request);
     let profile: Profile | null;
     try {
-      ({ profile } = await client(idp, sp, cache, requestTtlMs).validatePostResponseAsync({ SAMLResponse: samlResponse }));
+      ({ profile } = await (await client(idp, sp, cache, requestTtlMs)).validatePostResponseAsync({ SAMLResponse: samlResponse }));
     } catch (error) {
       throw refused(error instanceof Error ? error.message : 'unknown error');
     }
