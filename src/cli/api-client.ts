@@ -20,6 +20,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: number = EXIT.failure,
+    /** The request field a refusal names (`body.variables[500].key`), when it names one. */
+    readonly field?: string,
   ) {
     super(message);
     this.name = 'CliError';
@@ -225,7 +227,7 @@ async function explain(client: ApiClient, response: ApiResponse, request: { meth
       const field = details?.field;
       const reason = details?.reason;
       const text = typeof field === 'string' && typeof reason === 'string' ? explainInvalid({ field, reason }, request) : message;
-      return new CliError(text, EXIT.rejected);
+      return new CliError(text, EXIT.rejected, typeof field === 'string' ? field : undefined);
     }
     default:
       return new CliError(message, EXIT.failure);

@@ -156,6 +156,16 @@ describe('client-managed keys: what the client refuses', () => {
     expect(replayed.stderr).toMatch(/The value of FIRST \(version 2\) does not decrypt/);
   }, 120_000);
 
+  it('vars import in a client-managed project encrypts each value here, one request each (the batch route takes no ciphertext)', async () => {
+    const place = await clientProject();
+    const file = path.join(scratch, 'client.env');
+    fs.writeFileSync(file, 'FIRST=fake-first-changed\nTHIRD=fake-third\n');
+    const result = await ok(['vars', 'import', file, '--path', 'vault/production', '--secret'], as(place));
+    expect(result.stderr).toContain(`Imported 2 variables from ${file}: 1 created, 1 updated`);
+    const ran = await ok(['run', '--path', 'vault/production', '--', ...printEnv(['FIRST', 'SECOND', 'THIRD'])], as(place));
+    expect(JSON.parse(ran.stdout)).toEqual({ FIRST: 'fake-first-changed', SECOND: 'fake-second', THIRD: 'fake-third' });
+  }, 120_000);
+
   it('refuses absurd Argon2 parameters from a malicious server, and a wrong passphrase writes nothing', async () => {
     const place = await clientProject();
     const wrong = await coffer(['vars', 'set', '--path', 'vault/production', 'FIRST=fake-changed'], as(place, { COFFER_PASSPHRASE: 'not the passphrase' }));

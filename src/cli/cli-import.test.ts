@@ -96,7 +96,7 @@ describe('coffer import', () => {
     expect((await variableEvents(tree.org, token)).length).toBe(1);
   });
 
-  it('refuses a file with invalid keys before sending anything, listing each without its value', async () => {
+  it('refuses a file with invalid keys before sending anything, listing each with its line, without its value', async () => {
     const tree = await server.tree();
     const token = tree.owner.token;
     const file = fresh('bad.env');
@@ -104,9 +104,9 @@ describe('coffer import', () => {
     const result = await coffer(['import', file, '--from', 'dotenv', '--path', 'shop/production'], { token });
     expect(result.code).toBe(6);
     expect(result.stderr).toContain('2 of 3 variables cannot be stored; nothing was imported');
-    expect(result.stderr).toContain('"lower.case": the key must match');
+    expect(result.stderr).toContain('"lower.case" (line 2): the key must match');
     expect(result.stderr).toContain('e.g. LOWER_CASE');
-    expect(result.stderr).toContain('"9LIVES"');
+    expect(result.stderr).toContain('"9LIVES" (line 3)');
     expect(result.stderr).not.toContain('fake-secret-value');
     expect(await listed(token, envUrl(tree.org))).toEqual({});
   });

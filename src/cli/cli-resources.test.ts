@@ -194,22 +194,66 @@ describe('management commands', () => {
     fs.appendFileSync(file, 'NEW_ONE=1\nNEW_TWO=2\nPLAIN_ONE=changed\n');
     const second = await ok(['vars', 'import', file, '--path', PLACE, '--secret'], { token });
     expect(second.stderr).toContain('22 variables');
-    expect(second.stderr).toContain('2 created, 20 updated');
+    // A key that already holds its value and type is left alone (no new version, no event).
+    expect(second.stderr).toContain('2 created, 1 updated, 19 unchanged');
     const after = JSON.parse(await resolved(tree)) as { variables: { key: string; value: string }[] };
     expect(after.variables.find((v) => v.key === 'PLAIN_ONE')!.value).toBe('changed');
   });
 
-  it('vars import stops at the first entry the server refuses (exit 6, naming the key), saying what it imported before', async () => {
+  it('vars import checks every key before sending any: invalid ones are listed with their lines (exit 6), nothing is imported', async () => {
     const tree = await server.tree();
     const token = tree.owner.token;
     const file = fresh('bad.env');
-    fs.writeFileSync(file, 'GOOD_ONE=1\nGOOD_TWO=2\nbad.key=3\nNEVER_REACHED=4\n');
+    fs.writeFileSync(file, 'GOOD_ONE=1\n# a comment\nGOOD_TWO=2\n\nbad.key=3\nNEVER_REACHED=4\nlower=5\n');
     const result = await coffer(['vars', 'import', file, '--path', PLACE], { token });
     expect(result.code).toBe(6);
-    expect(result.stderr).toContain('bad.key: ');
-    expect(result.stderr).toContain('Imported 2 of 4 before it (2 created, 0 updated)');
+    expect(result.stderr).toContain(`${file}: 2 of 5 variables cannot be stored; nothing was imported`);
+    expect(result.stderr).toContain('"bad.key" (line 5): the key must match');
+    expect(result.stderr).toContain('"lower" (line 7): the key must match');
+    expect(result.stderr).toContain('e.g. BAD_KEY');
     const keys = (JSON.parse((await ok(['vars', 'ls', '--path', PLACE, '--json'], { token })).stdout) as { key: string }[]).map((v) => v.key);
-    expect(keys.sort()).toEqual(['GOOD_ONE', 'GOOD_TWO']);
+    expect(keys).toEqual([]);
+  });
+
+  it('vars import sends batches of 1,000, each one transaction: a refused key stops it naming its line and what earlier batches wrote', async () => {
+    const tree = await server.tree();
+    const token = tree.owner.token;
+    const file = fresh('big.env');
+    const keys = Array.from({ length: 2500 }, (_, i) => `KEY_${String(i).padStart(4, '0')}`);
+    fs.writeFileSync(file, keys.map((key) => `${key}=value-${key}\n`).join(''));
+    // KEY_1500 (line 1501, in the second batch) is immutable with another value: the server refuses that batch.
+    await server.expect(201, 'POST', `${serviceUrl(tree.org)}/variables`, { token, payload: { key: 'KEY_1500', value: 'kept', immutable: true } });
+    const result = await coffer(['vars', 'import', file, '--path', PLACE], { token });
+    expect(result.code).toBe(6);
+    expect(result.stderr).toContain('KEY_1500 (line 1501): ');
+    expect(result.stderr).toContain('immutable');
+    expect(result.stderr).toContain('Imported 1000 of 2500 in the batches before its own, of which nothing was written (1000 created, 0 updated, 0 unchanged)');
+    const listed = async () => {
+      const all: string[] = [];
+      let cursor = '';
+      do {
+        const page = (await server.expect(200, 'GET', `${serviceUrl(tree.org)}/variables?limit=500${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`, { token })).body as { items: { key: string }[]; next_cursor: string | null };
+        all.push(...page.items.map((item) => item.key));
+        cursor = page.next_cursor ?? '';
+      } while (cursor);
+      return all;
+    };
+    expect((await listed()).length).toBe(1001);
+
+    // Without the refusal the rerun writes the rest, leaves the first batch alone, and audits each change once.
+    fs.writeFileSync(file, keys.map((key) => `${key}=value-${key}\n`).join('').replace('KEY_1500=value-KEY_1500', 'KEY_1500=kept'));
+    const rerun = await ok(['vars', 'import', file, '--path', PLACE], { token });
+    expect(rerun.stderr).toContain(`Imported 2500 variables from ${file}: 1499 created, 0 updated, 1001 unchanged`);
+    expect((await listed()).length).toBe(2500);
+    const events = await server.db
+      .selectFrom('audit_events')
+      .innerJoin('organizations', 'organizations.id', 'audit_events.organization_id')
+      .select(['event_type', (eb) => eb.fn.countAll<string>().as('count')])
+      .where('organizations.slug', '=', tree.org)
+      .where('target_type', '=', 'variable')
+      .groupBy('event_type')
+      .execute();
+    expect(Object.fromEntries(events.map((row) => [row.event_type, Number(row.count)]))).toEqual({ CREATE: 2500 });
   });
 
   it('tokens create prints the cfr_ token once on stdout; tokens ls never shows it', async () => {

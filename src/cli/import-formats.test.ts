@@ -2,7 +2,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { CliError } from './api-client.js';
-import { parseExport, secretMatcher, type Source } from './import-formats.js';
+import { parse as parseDotenv } from 'dotenv';
+import { dotenvLines, parseExport, secretMatcher, type Source } from './import-formats.js';
 
 const FIXTURES = path.resolve(import.meta.dirname, '../../test/fixtures/imports');
 const EXPECTED = {
@@ -65,5 +66,20 @@ describe('coffer import: reading other managers’ exports', () => {
     expect(secretMatcher(undefined)('API_URL')).toBe(true);
     expect(secretMatcher('')('STRIPE_KEY')).toBe(false);
     expect(secretMatcher('A.B')('AXB')).toBe(false);
+  });
+});
+
+describe('dotenvLines: where each key of a .env file is, for messages', () => {
+  it('names the line of each key dotenv reads, across comments, blank lines, multi-line values and CRLF; a repeated key its last line', () => {
+    const text = ['# comment', '', 'FIRST=1', 'export SECOND="two', 'lines"', "  THIRD = 'x' # note", 'FIRST=again', 'bad.key=3', 'LAST:  colon'].join('\r\n');
+    const content = Buffer.from(text);
+    const lines = dotenvLines(content);
+    expect([...lines.keys()].sort()).toEqual(Object.keys(parseDotenv(content)).sort());
+    expect(Object.fromEntries(lines)).toEqual({ FIRST: 7, SECOND: 4, THIRD: 6, 'bad.key': 8, LAST: 9 });
+  });
+
+  it('parseExport gives the lines for dotenv only', () => {
+    expect(parseExport('dotenv', Buffer.from('\nA=1\n'), 'a.env').lines).toEqual(new Map([['A', 2]]));
+    expect(parseExport('json', Buffer.from('{"A": "1"}'), 'a.json').lines).toBeUndefined();
   });
 });

@@ -15,6 +15,8 @@ export interface Parsed {
   entries: [key: string, value: string][];
   /** Keys left out on purpose, with why (shown to the person). */
   skipped: { key: string; why: string }[];
+  /** Where each key is in the file, when the format has lines worth naming (dotenv). */
+  lines?: Map<string, number>;
 }
 
 /** Doppler adds these to every download: they name the Doppler place, not the application's configuration. */
@@ -88,6 +90,28 @@ function fromVault(text: string, file: string): [string, string][] {
   return stringsOf(data, file, 'data', hint);
 }
 
+/**
+ * npm dotenv 17's line rule (lib/main.js, BSD-2-Clause), as web/src/features/variables/dotenv.ts
+ * repeats it: only to say on which line of a .env file a key is, the values come from dotenv itself.
+ */
+const DOTENV_LINE = /(?:^|^)\s*(?:export\s+)?([\w.-]+)(?:\s*=\s*?|:\s+?)(\s*'(?:\\'|[^'])*'|\s*"(?:\\"|[^"])*"|\s*`(?:\\`|[^`])*`|[^#\r\n]+)?\s*(?:#.*)?(?:$|$)/dgm;
+
+/** The line (from 1) each key of a .env file is set on: its last one, the one dotenv keeps. */
+export function dotenvLines(content: Buffer): Map<string, number> {
+  // dotenv reads \r\n and a lone \r as one line break.
+  const text = content.toString('utf8').replace(/\r\n?/gm, '\n');
+  const lines = new Map<string, number>();
+  let line = 1;
+  let counted = 0;
+  for (const match of text.matchAll(DOTENV_LINE)) {
+    const at = match.indices![1]![0];
+    for (let i = counted; i < at; i++) if (text.charCodeAt(i) === 10) line += 1;
+    counted = at;
+    lines.set(match[1]!, line);
+  }
+  return lines;
+}
+
 export function parseExport(source: Source, content: Buffer, file: string): Parsed {
   const text = content.toString('utf8');
   let entries: [string, string][];
@@ -114,7 +138,8 @@ export function parseExport(source: Source, content: Buffer, file: string): Pars
     seen.add(key);
   }
   const skipped = source === 'doppler' ? entries.filter(([key]) => DOPPLER_OWN.has(key)).map(([key]) => ({ key, why: "Doppler's own, naming its project and config" })) : [];
-  return { entries: entries.filter(([key]) => !skipped.some((s) => s.key === key)), skipped };
+  const kept = entries.filter(([key]) => !skipped.some((s) => s.key === key));
+  return { entries: kept, skipped, ...(source === 'dotenv' ? { lines: dotenvLines(content) } : {}) };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import { CliError, EXIT } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
+import { lineOf, refuseInvalid } from '../import-checks.js';
 import { parseExport, secretMatcher, SOURCES, type Source } from '../import-formats.js';
 import { readInputFile } from '../messages.js';
 import { ORG_OPTION } from '../org-command.js';
@@ -25,27 +26,6 @@ interface Outcome {
 
 /** The server's batch limit (MAX_BATCH in the variables schemas): one request, so one transaction. */
 const MAX_VARIABLES = 10_000;
-
-/**
- * Every key and value checked with the server's own rules before anything is sent, so one
- * refusal lists every bad key at once (never a value: they may be secrets).
- */
-async function problemsOf(variables: { key: string; value: string; type: string }[]): Promise<string[]> {
-  const { checkKey, checkValue } = await import('../../modules/variables/rules.js');
-  const problems: string[] = [];
-  for (const { key, value, type } of variables) {
-    try {
-      checkKey(key, 'key');
-      checkValue(value, type as 'plain', 'value');
-    } catch (error) {
-      const { field, reason } = (error as { details?: { field: string; reason: string } }).details ?? { field: 'key', reason: String(error) };
-      const renamed = key.toUpperCase().replace(/[^A-Z0-9_]/g, '_').replace(/^(\d)/, '_$1');
-      const fix = field === 'key' && renamed !== key && renamed !== '' ? ` (rename it in the file, e.g. ${renamed})` : '';
-      problems.push(`${JSON.stringify(key)}: the ${field} ${reason}${fix}`);
-    }
-  }
-  return problems;
-}
 
 const HELP = `
 The write is one transaction: every variable is created or updated, or nothing is (an invalid key,
@@ -95,12 +75,7 @@ export function importCommand(program: Command) {
       }
       const secret = secretMatcher(options.secretKeys);
       const variables = parsed.entries.map(([key, value]) => ({ key, value, type: secret(key) ? 'secret' : 'plain' }));
-      const problems = await problemsOf(variables);
-      if (problems.length > 0) {
-        const shown = problems.slice(0, 10).map((line) => `\n  ${line}`).join('');
-        const more = problems.length > 10 ? `\n  … and ${problems.length - 10} more` : '';
-        throw new CliError(`${file}: ${problems.length} of ${variables.length} variables cannot be stored; nothing was imported:${shown}${more}`, EXIT.rejected);
-      }
+      await refuseInvalid(file, variables, lineOf(parsed.lines));
       // One transaction of thousands of writes can outlast the 30 s default on a busy server; --timeout still wins.
       process.env.COFFER_TIMEOUT ??= '600';
       const api = apiFromEnvironment();

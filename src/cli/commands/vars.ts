@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { CliError, EXIT, type ApiClient } from '../api-client.js';
 import { apiFromEnvironment, organizationOf } from '../context.js';
 import { readInputFile } from '../messages.js';
+import { lineOf, refuseInvalid, refusedItem, type Locator } from '../import-checks.js';
 import { printJson, progress, table } from '../output.js';
 import { pgServiceFromArguments, pgServiceFromFile, type PgServiceBody } from '../pg-service-args.js';
 import { ORG_OPTION } from '../org-command.js';
@@ -118,6 +119,91 @@ async function setPgService(api: ApiClient, assignments: string[], options: Scop
   process.stderr.write(`${current ? 'Updated' : 'Created'} pg_service ${saved.pg_service?.service ?? name} (version ${saved.version}); psql service=${saved.pg_service?.service ?? name} under coffer run\n`);
 }
 
+/** Variables a vars import sends a request: one transaction each, and a progress tick each. */
+const IMPORT_BATCH = 1000;
+
+interface Imported {
+  created: number;
+  updated: number;
+  unchanged: number;
+}
+
+/** What a refusal midway says: which key (and line), and what earlier requests already wrote. */
+function stoppedAt(error: CliError, key: string, where: Locator, done: Imported, total: number, batch: boolean): CliError {
+  const before = done.created + done.updated + done.unchanged;
+  const what = batch ? `in the batches before its own, of which nothing was written` : 'before it';
+  return new CliError(
+    `${key}${where(key)}: ${error.message}. Imported ${before} of ${total} ${what} (${done.created} created, ${done.updated} updated, ${done.unchanged} unchanged); ` +
+      'fix it and run the import again (what is already there is left alone)',
+    error.exitCode,
+  );
+}
+
+/**
+ * A dotenv file's variables through the batch route, IMPORT_BATCH at a time: a few requests
+ * instead of one per variable, each one transaction with its versions and audit events.
+ * Without --secret a new variable is plain and an existing one keeps its type, as vars set does.
+ */
+async function importInBatches(api: ApiClient, base: string, file: string, entries: [string, string][], options: { secret?: boolean }, where: Locator): Promise<Imported> {
+  const done: Imported = { created: 0, updated: 0, unchanged: 0 };
+  const bar = progress(`Importing ${file}`, entries.length);
+  try {
+    for (let start = 0; start < entries.length; start += IMPORT_BATCH) {
+      const part = entries.slice(start, start + IMPORT_BATCH);
+      const variables = part.map(([key, value]) => ({ key, value, ...(options.secret ? { type: 'secret' } : {}) }));
+      let answer: { created: string[]; updated: string[]; unchanged: string[] };
+      try {
+        answer = (await api.request('POST', `${base}/batch`, { variables })).json() as typeof answer;
+      } catch (error) {
+        if (!(error instanceof CliError)) throw error;
+        const index = refusedItem(error);
+        const key = index === undefined ? `${part[0]![0]}…${part.at(-1)![0]}` : part[index]![0];
+        throw stoppedAt(error, key, index === undefined ? () => '' : where, done, entries.length, true);
+      }
+      done.created += answer.created.length;
+      done.updated += answer.updated.length;
+      done.unchanged += answer.unchanged.length;
+      bar.tick(part.length);
+    }
+  } finally {
+    bar.finish();
+  }
+  return done;
+}
+
+/**
+ * A client-managed project: each value is encrypted here and bound to the version its write
+ * creates, which the batch route cannot take, so one request per variable.
+ */
+async function importOneByOne(api: ApiClient, base: string, client: ClientScope, file: string, entries: [string, string][], options: { secret?: boolean }, where: Locator): Promise<Imported> {
+  const existing = await shared(api, base);
+  const done: Imported = { created: 0, updated: 0, unchanged: 0 };
+  const bar = progress(`Importing ${file}`, entries.length);
+  let key = '';
+  try {
+    for (const [entryKey, value] of entries) {
+      key = entryKey;
+      const current = existing.get(key);
+      if (current) {
+        // Without --secret an update keeps the type, as vars set does.
+        await api.request('PATCH', `${base}/${current.id}`, { ...(options.secret ? { type: 'secret' } : {}), ...valueFields(client, key, value, current, null) });
+        done.updated += 1;
+      } else {
+        await api.request('POST', base, { key, type: options.secret ? 'secret' : 'plain', ...valueFields(client, key, value, undefined, null) });
+        done.created += 1;
+      }
+      bar.tick();
+    }
+  } catch (error) {
+    // Say what is already done: a rerun updates those and carries on.
+    if (!(error instanceof CliError)) throw error;
+    throw stoppedAt(error, key, where, done, entries.length, false);
+  } finally {
+    bar.finish();
+  }
+  return done;
+}
+
 export function varsCommands(program: Command) {
   const vars = program.command('vars').description('Manage variables and secrets at one scope (secrets are shown masked)').addHelpText('after', '\nExamples:\n  coffer vars ls --path shop/production\n  coffer vars set --path shop/production --secret API_KEY=…');
 
@@ -212,40 +298,26 @@ export function varsCommands(program: Command) {
       .description('Create or update every variable of a dotenv file, with a progress bar')
       .option('--secret', 'store them as secrets'),
   )
-    .addHelpText('after', '\nOne request per variable: an error stops it midway. coffer import FILE --from dotenv writes all or nothing, with --dry-run.\n\nExamples:\n  coffer vars import .env --path shop/staging --secret')
+    .addHelpText(
+      'after',
+      `\nSent in batches of ${IMPORT_BATCH}, each one transaction: a key that already holds the value is left alone, each change is a new version with its own audit event. ` +
+        'Every key and value is checked before anything is sent; a refusal from the server stops the import between batches, saying what was imported before it ' +
+        '(run it again once fixed: what is already there is left alone). coffer import FILE --from dotenv writes a whole file in one transaction, with --dry-run.\n\n' +
+        'Examples:\n  coffer vars import .env --path shop/staging --secret',
+    )
     .action(async (file: string, options: ScopeOptions & { secret?: boolean }) => {
       const { parse } = await import('dotenv');
-      const entries = Object.entries(parse(readInputFile(file, 'coffer vars import')));
+      const { dotenvLines } = await import('../import-formats.js');
+      const content = readInputFile(file, 'coffer vars import');
+      const entries = Object.entries(parse(content));
+      const where = lineOf(dotenvLines(content));
+      await refuseInvalid(file, entries.map(([key, value]) => ({ key, value, type: options.secret ? 'secret' : 'plain' })), where);
       const api = apiFromEnvironment();
       const base = await collection(api, options);
       const client = await clientOf(api, options);
-      const existing = await shared(api, base);
-      const bar = progress(`Importing ${file}`, entries.length);
-      let created = 0;
-      let updated = 0;
-      let key = '';
-      try {
-        for (const [entryKey, value] of entries) {
-          key = entryKey;
-          const current = existing.get(key);
-          if (current) {
-            // Without --secret an update keeps the type, as vars set does.
-            await api.request('PATCH', `${base}/${current.id}`, { ...(options.secret ? { type: 'secret' } : {}), ...valueFields(client, key, value, current, null) });
-            updated += 1;
-          } else {
-            await api.request('POST', base, { key, type: options.secret ? 'secret' : 'plain', ...valueFields(client, key, value, undefined, null) });
-            created += 1;
-          }
-          bar.tick();
-        }
-      } catch (error) {
-        // Say what is already done: a rerun updates those and carries on.
-        if (!(error instanceof CliError)) throw error;
-        throw new CliError(`${key}: ${error.message}. Imported ${created + updated} of ${entries.length} before it (${created} created, ${updated} updated); fix it and run the import again`, error.exitCode);
-      } finally {
-        bar.finish();
-      }
-      process.stderr.write(`Imported ${entries.length} variables from ${file}: ${created} created, ${updated} updated\n`);
+      const outcome = client ? await importOneByOne(api, base, client, file, entries, options, where) : await importInBatches(api, base, file, entries, options, where);
+      const unchanged = outcome.unchanged > 0 ? `, ${outcome.unchanged} unchanged` : '';
+      process.stderr.write(`Imported ${entries.length} variables from ${file}: ${outcome.created} created, ${outcome.updated} updated${unchanged}\n`);
     });
 
   withScope(vars.command('rm').argument('<keys...>').description('Delete variables (their history is kept)'))

@@ -15,7 +15,7 @@ function encoded(value: unknown, type: string): unknown {
  * of one parameter per cell that the query builder, the driver and the parser each walk (and
  * that PostgreSQL caps at 65,535 a statement). Columns left out take their defaults.
  */
-export function recordset(columns: readonly RecordColumn[], rows: readonly object[]): RawBuilder<unknown> {
+export function recordset<Row = unknown>(columns: readonly RecordColumn[], rows: readonly object[]): RawBuilder<Row> {
   const json = JSON.stringify(
     rows.map((row) => {
       const fields: Record<string, unknown> = {};
@@ -24,8 +24,9 @@ export function recordset(columns: readonly RecordColumn[], rows: readonly objec
     }),
   );
   const definitions = columns.map(([name, type]) => `${name} ${type === 'bytea' ? 'text' : type}`).join(', ');
-  const selected = columns.map(([name, type]) => (type === 'bytea' ? `decode(r.${name}, 'hex')` : `r.${name}`)).join(', ');
-  return sql`select ${sql.raw(selected)} from json_to_recordset(${json}::json) as r(${sql.raw(definitions)})`;
+  // Each column keeps its name, so the set can also be joined by name (`update … from`).
+  const selected = columns.map(([name, type]) => (type === 'bytea' ? `decode(r.${name}, 'hex') as ${name}` : `r.${name}`)).join(', ');
+  return sql<Row>`select ${sql.raw(selected)} from json_to_recordset(${json}::json) as r(${sql.raw(definitions)})`;
 }
 
 /** The column names of `columns`, for `insertInto(…).columns(…)`. */

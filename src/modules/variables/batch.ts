@@ -74,12 +74,13 @@ export function createVariablesBatch(deps: {
         await holdEncryption(tx, access, level);
         const repo = createVariablesRepo(tx);
         const existing = new Map<string, Variable>();
-        for (const variable of await repo.sharedForUpdate(place)) if (variable.type !== 'pg_service') existing.set(variable.name, variable);
+        for (const variable of await repo.sharedForUpdate(place, contents.map((content) => content.name))) if (variable.type !== 'pg_service') existing.set(variable.name, variable);
         const keys = await keyring.byIds(tx, [...new Set([...existing.values()].map((variable) => variable.data_key_id))]);
         const dataKey = await keyring.forOwner(tx, place.organizationId, place.projectId);
         const creates: ReturnType<VariableWrites['prepareCreate']>[] = [];
         const events: AuditEventInput[] = [];
         const versions = [];
+        const states: Parameters<typeof repo.setStates>[0] = [];
         for (const [index, item] of input.variables.entries()) {
           const content = contents[index]!;
           const current = existing.get(content.name);
@@ -98,12 +99,13 @@ export function createVariablesBatch(deps: {
             continue;
           }
           const prepared = about(index, () => writes.prepareUpdate(access, level, current, before, { type: item.type, value: item.value }, key));
-          await repo.setState(current.id, prepared.state);
+          states.push({ id: current.id, ...prepared.state });
           versions.push(prepared.version);
           events.push(prepared.event);
           outcome.updated.push(content.name);
         }
         await repo.insertMany(creates.map((prepared) => prepared.row));
+        await repo.setStates(states);
         await repo.addVersions(versions);
         events.forEach(note);
         if (outcome.dry_run) throw new DryRun();

@@ -77,6 +77,9 @@ const VERSION_COLUMNS: RecordColumn[] = [
   ['rolled_back_from', 'integer'], ['actor_type', 'text'], ['actor_id', 'uuid'], ['actor_name', 'text'],
 ];
 
+type NewState = { id: string; version: number; type: VariableType; mount_path: string | null; ciphertext: Buffer };
+const STATE_COLUMNS: RecordColumn[] = [['id', 'uuid'], ['version', 'integer'], ['type', 'text'], ['mount_path', 'text'], ['ciphertext', 'bytea']];
+
 function rowOf(row: NewVariable) {
   const { place, ...values } = row;
   return {
@@ -142,9 +145,19 @@ export function createVariablesRepo(db: Kysely<Database>) {
       await recordVariableChanges(db, rows);
     },
 
-    /** The live variables shared at this place (no member's own), held for the transaction: a batch compares against them. */
-    sharedForUpdate(place: PlaceIds) {
-      return atPlace(place).where('deleted_at', 'is', null).where('assignee_user_id', 'is', null).forUpdate().execute();
+    /**
+     * The live variables shared at this place (no member's own) among `names`, held for the
+     * transaction: a batch compares against them. Only the batch's names: an import in parts
+     * would otherwise read and lock the whole place again for each part.
+     */
+    sharedForUpdate(place: PlaceIds, names: string[]) {
+      return atPlace(place)
+        .where('deleted_at', 'is', null)
+        .where('assignee_user_id', 'is', null)
+        // One array parameter, whatever the number of names (a batch has up to 10,000).
+        .where(sql<boolean>`name = any(${names}::text[])`)
+        .forUpdate()
+        .execute();
     },
 
     /** A new current state (an update, rollback, restore or delete), with its version number. */
@@ -155,6 +168,24 @@ export function createVariablesRepo(db: Kysely<Database>) {
         .where('id', '=', id)
         .returningAll()
         .executeTakeFirstOrThrow();
+    },
+
+    /** New current states of many variables (a batch's updates) in one statement, as setState writes each. */
+    async setStates(rows: NewState[]) {
+      if (rows.length === 0) return;
+      await db
+        .updateTable('variables')
+        .from(sql<NewState>`(${recordset(STATE_COLUMNS, rows)})`.as('r'))
+        .set((eb) => ({
+          version: eb.ref('r.version'),
+          type: eb.ref('r.type'),
+          mount_path: eb.ref('r.mount_path'),
+          ciphertext: eb.ref('r.ciphertext'),
+          deleted_at: null,
+          updated_at: new Date(),
+        }))
+        .whereRef('variables.id', '=', 'r.id')
+        .execute();
     },
 
     /** A new version and, in the same transaction, its change record and webhook deliveries (the outbox). */

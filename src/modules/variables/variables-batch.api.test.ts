@@ -104,6 +104,33 @@ describe('variables: batch writes', () => {
     expect(await listAll(owner.token, url)).toEqual([]);
   });
 
+  it('updates many variables at once, each to its own value and version, touching only the keys given at this place', async () => {
+    const { owner, org } = await tree();
+    const url = URLS.environment(org);
+    const keys = Array.from({ length: 300 }, (_, i) => `KEY_${i}`);
+    const send = (value: (i: number) => string, type?: 'secret') =>
+      server.expect(200, 'POST', `${url}/batch`, { token: owner.token, payload: { variables: keys.map((key, i) => ({ key, value: value(i), ...(type ? { type } : {}) })) } });
+    await send((i) => `old-${i}`);
+    await create(owner.token, url, { key: 'NOT_IN_BATCH', value: 'left' });
+    await create(owner.token, URLS.project(org), { key: 'KEY_0', value: 'project-value' });
+    const answer = await send((i) => (i % 3 === 0 ? `old-${i}` : `new-${i}`), undefined);
+    expect(answer.body.updated).toHaveLength(200);
+    expect(answer.body.unchanged).toEqual(keys.filter((_, i) => i % 3 === 0));
+    const values = await resolved(org, owner.token);
+    for (const [i, key] of keys.entries()) expect(values[key], key).toBe(i % 3 === 0 ? `old-${i}` : `new-${i}`);
+    expect(values.NOT_IN_BATCH).toBe('left');
+    const versions = await versionsOf(owner.token, url);
+    expect(keys.map((key) => versions[key])).toEqual(keys.map((_, i) => (i % 3 === 0 ? 1 : 2)));
+    expect(versions.NOT_IN_BATCH).toBe(1);
+    expect(await versionsOf(owner.token, URLS.project(org))).toEqual({ KEY_0: 1 });
+    const id = (await listAll(owner.token, url)).find((v) => v.key === 'KEY_1')!.id;
+    const history = (await server.expect(200, 'GET', `${url}/${id}/versions`, { token: owner.token })).body.items as { version: number; value: string }[];
+    expect(history.map((v) => [v.version, v.value])).toEqual([[2, 'new-1'], [1, 'old-1']]);
+    const updates = await auditEvents(org, owner.token, 'target_type=variable&event_type=UPDATE');
+    expect(updates).toHaveLength(200);
+    expect(updates.find((e) => e.change.includes('KEY_1 '))!.details).toMatchObject({ before: { value: 'old-1' }, after: { value: 'new-1' }, version: 2 });
+  });
+
   it('makes new values visible to resolution at once (the cache is dropped)', async () => {
     const { owner, org } = await tree();
     const url = URLS.environment(org);

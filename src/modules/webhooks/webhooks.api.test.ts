@@ -92,6 +92,30 @@ describe('webhooks', () => {
     expect(log.body.items[0]).toMatchObject({ status: 'succeeded', attempts: 1, last_status_code: 200, latency_ms: expect.any(Number) });
   });
 
+  it('delivers one change per variable a batch creates or updates (an import), none for what it left alone', async () => {
+    const { org, owner, hook, bodies } = await hooked();
+    await server.expect(201, 'POST', `/orgs/${org}${ENV}/variables`, { token: owner.token, payload: { key: 'SAME', value: 'same' } });
+    await server.expect(201, 'POST', `/orgs/${org}${ENV}/variables`, { token: owner.token, payload: { key: 'CHANGED', value: 'old' } });
+    const variables = [
+      { key: 'SAME', value: 'same' },
+      { key: 'CHANGED', value: 'new' },
+      { key: 'NEW_ONE', value: 'fake-new', type: 'secret' },
+    ];
+    await server.expect(200, 'POST', `/orgs/${org}${ENV}/variables/batch`, { token: owner.token, payload: { variables } });
+    await until('four deliveries logged', async () => {
+      const log = await server.expect(200, 'GET', `/orgs/${org}/webhooks/${hook.id}/deliveries`, { token: owner.token });
+      return log.body.items.filter((item: { status: string }) => item.status === 'succeeded').length === 4;
+    });
+    const changes = bodies().map((body) => [body.change.key, body.change.version, body.change.operation]);
+    expect(changes.sort()).toEqual([
+      ['CHANGED', 1, 'CREATE'],
+      ['CHANGED', 2, 'UPDATE'],
+      ['NEW_ONE', 1, 'CREATE'],
+      ['SAME', 1, 'CREATE'],
+    ]);
+    expect(bodies().every((body) => body.path === 'shop/production')).toBe(true);
+  });
+
   it('writes a change record for member-assigned and organization variables, and none for a refused write', async () => {
     const { org, owner } = await server.tree();
     const member = await server.member(owner.token, org, 'DEVELOPER');
