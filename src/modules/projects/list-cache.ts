@@ -8,8 +8,8 @@ export const PROJECTS_TOPIC = 'projects';
 
 /** An organization with more projects than this is listed from the database, page by page. */
 const MAX_CACHED_PER_ORGANIZATION = 5000;
-/** All organizations' cached projects together, in rows. */
-const MAX_CACHED_ROWS = 100_000;
+/** All organizations' cached projects together, in rows (a few hundred bytes each: at most some 10 MB). */
+const MAX_CACHED_ROWS = 20_000;
 /** Invalidation keeps lists current; the TTL only lets organizations nobody lists go. */
 const LIST_TTL_MS = 10 * 60_000;
 
