@@ -14,6 +14,7 @@
 //
 //   npm run build && node bench/scale.mjs          (PGlite, or DATABASE_URL if set)
 //   node bench/scale.mjs --pg                      (a fresh PostgreSQL database, dropped after unless BENCH_KEEP_DB=1)
+// BENCH_KEEP_DB=1 keeps the PGlite directory too (for EXPLAIN), and prints where.
 // BENCH_SCALE=0.1 seeds a tenth of everything (a quick try).
 import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
@@ -327,8 +328,9 @@ try {
   printTable();
 } finally {
   await server?.stop();
-  fs.rmSync(dataDir, { recursive: true, force: true });
-  // BENCH_KEEP_DB=1 keeps the PostgreSQL database for EXPLAIN (drop it yourself).
+  // BENCH_KEEP_DB=1 keeps the database for EXPLAIN: PostgreSQL's (drop it yourself), or PGlite's directory (and its root key).
+  if (!createdDatabase && process.env.BENCH_KEEP_DB === '1') console.log(`kept ${dataDir} (COFFER_ROOT_KEY=${process.env.COFFER_ROOT_KEY}; rm -r it when done)`);
+  else fs.rmSync(dataDir, { recursive: true, force: true });
   if (createdDatabase && process.env.BENCH_KEEP_DB === '1') console.log(`kept ${process.env.DATABASE_URL} (drop database ${createdDatabase} when done)`);
   else if (createdDatabase) await adminQuery(`drop database if exists ${createdDatabase} with (force)`);
 }

@@ -254,7 +254,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerAudit(typed, { db, audit });
       registerClusters(typed, { db });
       registerCascade(typed, { db });
-      registerProjects(typed, { db, hierarchyChanged });
+      registerProjects(typed, { db, hierarchyChanged, invalidation });
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });

@@ -11,13 +11,14 @@ import { invalid } from '../../kernel/errors.js';
 import { toProjectView } from './schemas.js';
 import { changedFields, withAudit } from '../audit/recorder.js';
 import { listedProjectIds } from '../authz/evaluator.js';
+import type { ProjectListing } from './list-cache.js';
 
 /**
  * `hierarchyChanged` runs after an edit or deletion commits and before the caller answers:
- * cached token placements hold the old rows, and every instance drops them first.
+ * cached token placements and project lists hold the old rows, and every instance drops
+ * them first; `listing.created`, after a creation, drops the organization's list.
  */
-export function createProjectsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void> }) {
-  const repo = createProjectsRepo(deps.db);
+export function createProjectsService(deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void>; listing: ProjectListing }) {
   const fields = (p: Project) => ({ slug: p.slug, name: p.name, description: p.description });
   const slugTaken = (slug: string) =>
     conflict(`A project with slug "${slug}" already exists in this organization`, { field: 'slug' });
@@ -31,7 +32,7 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
       return visiblePage({
         cursor,
         limit,
-        fetch: (after, count) => repo.list(organization.id, after, count, ids),
+        fetch: (after, count) => deps.listing.list(organization.id, after, count, ids),
         key: (project) => project.slug,
         visible: (project) => access.can('project:read', { kind: 'project', organization, project }),
         shape: toProjectView,
@@ -44,7 +45,7 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
       // Issue #13: a client that chose the id can bind the first wrap of the key to it (cli/client-keys.ts wrapProjectKey).
       if (input.id !== undefined && encryption !== 'client') throw invalid('body.id', 'is only for projects with encryption client, whose key the client wraps bound to it');
       try {
-        return await withAudit(deps.db, access.audit, async (tx, note) => {
+        const project = await withAudit(deps.db, access.audit, async (tx, note) => {
           const repo = createProjectsRepo(tx);
           const project = await repo.insert({
             ...(input.id === undefined ? {} : { id: input.id }),
@@ -59,6 +60,8 @@ export function createProjectsService(deps: { db: Kysely<Database>; hierarchyCha
           note({ event_type: 'CREATE', target_type: 'project', target_id: project.id, target_name: project.slug, change: `Created project ${project.slug}${model}`, details: { after: { ...fields(project), encryption } } });
           return project;
         });
+        await deps.listing.created(project.organization_id);
+        return project;
       } catch (error) {
         throw translateConstraint(error, {
           [PROJECT_CONSTRAINTS.slug]: () => slugTaken(input.slug),

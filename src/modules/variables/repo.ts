@@ -28,8 +28,9 @@ export function reachingPath(eb: ExpressionBuilder<Database, 'variables'>, ids: 
   return eb.and([
     eb('variables.organization_id', '=', ids.organizationId),
     // Each arm names a project (none: the organization's own, as the table's scope check
-    // says), so each is an index range of variables_placement_idx: `scope` alone would read
-    // every variable of the organization, and a large one has 100,000.
+    // says), so with statistics each is an index range of variables_placement_idx: `scope`
+    // alone would read every variable of the organization, and a large one has 100,000.
+    // Resolution reads through reachingQuery, whose plan needs no statistics.
     eb.or([
       eb.and([eb('variables.project_id', 'is', null), eb('variables.scope', '=', 'organization')]),
       eb.and([
@@ -45,6 +46,33 @@ export function reachingPath(eb: ExpressionBuilder<Database, 'variables'>, ids: 
       ? eb('variables.assignee_user_id', 'is', null)
       : eb.or([eb('variables.assignee_user_id', 'is', null), eb('variables.assignee_user_id', '=', ids.memberId)]),
   ]);
+}
+
+/**
+ * Every live definition that reaches an environment (or one of its services), in one query:
+ * the organization's, the project's, the environment's, the service's, and the member's
+ * assigned ones. One arm per place, each naming every column of variables_placement_idx (the
+ * table's scope check makes `scope` follow from which are null), so each is an index range
+ * whatever the planner knows: embedded PGlite has no autovacuum, hence no statistics, and
+ * planned from reachingPath's OR it read all 100,000 variables of a large organization to
+ * keep 300 (issue #16).
+ */
+export function reachingQuery(db: Kysely<Database>, ids: PathIds) {
+  const at = (projectId: string | null, environmentId: string | null, serviceId: string | null) =>
+    db
+      .selectFrom('variables')
+      .select(['id', 'scope', 'type', 'name', 'mount_path', 'version', 'data_key_id', 'ciphertext', 'assignee_user_id'])
+      .where('deleted_at', 'is', null)
+      .where('organization_id', '=', ids.organizationId)
+      .where('project_id', projectId === null ? 'is' : '=', projectId)
+      .where('environment_id', environmentId === null ? 'is' : '=', environmentId)
+      .where('service_id', serviceId === null ? 'is' : '=', serviceId);
+  // Only project variables are ever assigned to a member (the table's check).
+  const project = at(ids.projectId, null, null).where((eb) =>
+    ids.memberId === null ? eb('assignee_user_id', 'is', null) : eb.or([eb('assignee_user_id', 'is', null), eb('assignee_user_id', '=', ids.memberId)]),
+  );
+  const query = at(null, null, null).unionAll(project).unionAll(at(ids.projectId, ids.environmentId, null));
+  return ids.serviceId === null ? query : query.unionAll(at(ids.projectId, ids.environmentId, ids.serviceId));
 }
 
 /** Where a variable hangs: the scope level and the ids along its path. */
@@ -214,19 +242,8 @@ export function createVariablesRepo(db: Kysely<Database>) {
         .then((row) => row !== undefined);
     },
 
-    /**
-     * Every live definition that reaches an environment (or one of its services), in one
-     * query: the organization's, the project's, the environment's, the service's, and the
-     * member's assigned ones.
-     */
-    reaching(ids: PathIds) {
-      return db
-        .selectFrom('variables')
-        .select(['id', 'scope', 'type', 'name', 'mount_path', 'version', 'data_key_id', 'ciphertext', 'assignee_user_id'])
-        .where('deleted_at', 'is', null)
-        .where((eb) => reachingPath(eb, ids))
-        .execute();
-    },
+    /** Every live definition that reaches an environment or one of its services (see reachingQuery). */
+    reaching: (ids: PathIds) => reachingQuery(db, ids).execute(),
 
     servicesOf(environmentId: string) {
       return db.selectFrom('services').selectAll().where('environment_id', '=', environmentId).orderBy('slug').execute();

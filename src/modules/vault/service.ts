@@ -7,6 +7,8 @@ import type { Principal } from '../../kernel/principal.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
 import { createEnvironmentsService } from '../environments/service.js';
 import { createProjectsService } from '../projects/service.js';
+import { createProjectListing } from '../projects/list-cache.js';
+import { createProjectsRepo } from '../projects/repo.js';
 import { createServicesService } from '../services/service.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { Resolver } from '../variables/resolver.js';
@@ -52,7 +54,7 @@ export function createVaultService(deps: { db: Kysely<Database>; resolver: Resol
   const repo = createVaultRepo(deps.db);
   // Path versions change only when variables do: dropped on the same signal as resolved sets.
   const versions = new ResolutionCache<{ count: number; last: Date | null }>(deps.invalidation);
-  const projects = createProjectsService({ db: deps.db, hierarchyChanged: noop });
+  const projects = createProjectsService({ db: deps.db, hierarchyChanged: noop, listing: createProjectListing(createProjectsRepo(deps.db), deps.invalidation) });
   const environments = createEnvironmentsService({ db: deps.db, hierarchyChanged: noop });
   const services = createServicesService({ db: deps.db, outputs: deps.outputs, hierarchyChanged: noop });
 
