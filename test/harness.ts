@@ -266,11 +266,36 @@ export function useTestServer(overrides: Partial<Config> = {}, deps: TestDeps = 
     started = await TestServer.start(overrides, undefined, undefined, deps);
   });
   afterAll(() => started?.close());
+  return standIn(() => started);
+}
+
+/**
+ * For cache tests: the file's server, where writes go, and `reader`, where the cache under test
+ * is read — a second instance on the same PostgreSQL database (so an invalidation must cross
+ * instances), the same instance on PGlite. Started before the file's tests, closed after them.
+ */
+export function useServerAndReader(): { server: TestServer; reader: TestServer } {
+  let server: TestServer | undefined;
+  let reader: TestServer | undefined;
+  beforeAll(async () => {
+    server = await TestServer.start();
+    reader = process.env.COFFER_TEST_BACKEND === 'postgres' ? await server.sibling() : server;
+  });
+  afterAll(async () => {
+    if (reader !== server) await reader?.close();
+    await server?.close();
+  });
+  return { server: standIn(() => server), reader: standIn(() => reader) };
+}
+
+/** An object that reads through to the server started in beforeAll, so a file needs no setup block. */
+function standIn(started: () => TestServer | undefined): TestServer {
   return new Proxy({} as TestServer, {
     get(_, property) {
-      if (!started) throw new Error('the test server starts in beforeAll: use it inside hooks and tests');
-      const value: unknown = Reflect.get(started, property, started);
-      return typeof value === 'function' ? value.bind(started) : value;
+      const server = started();
+      if (!server) throw new Error('the test server starts in beforeAll: use it inside hooks and tests');
+      const value: unknown = Reflect.get(server, property, server);
+      return typeof value === 'function' ? value.bind(server) : value;
     },
   });
 }

@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useServerAndReader } from '../../../test/harness.js';
 
 const onPostgres = process.env.COFFER_TEST_BACKEND === 'postgres';
-let server: TestServer;
 /** Where people's memberships and sessions are cached: a second instance on PostgreSQL, the same one on PGlite. */
-let reader: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-  reader = onPostgres ? await server.sibling() : server;
-});
-afterAll(async () => {
-  if (reader !== server) await reader.close();
-  await server.close();
-});
+const { server, reader } = useServerAndReader();
 
 const service = (org: string) => `/orgs/${org}/projects/shop/environments/production/services/backend`;
 

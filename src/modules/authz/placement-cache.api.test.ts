@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { TestServer } from '../../../test/harness.js';
+import { describe, expect, it } from 'vitest';
+import { useServerAndReader } from '../../../test/harness.js';
 
 const onPostgres = process.env.COFFER_TEST_BACKEND === 'postgres';
-let server: TestServer;
 /** Where the token's placements are cached: a second instance on PostgreSQL, the same one on PGlite. */
-let reader: TestServer;
-beforeAll(async () => {
-  server = await TestServer.start();
-  reader = onPostgres ? await server.sibling() : server;
-});
-afterAll(async () => {
-  if (reader !== server) await reader.close();
-  await server.close();
-});
+const { server, reader } = useServerAndReader();
 
 describe(`cached token placements (${onPostgres ? 'two instances' : 'one instance'})`, () => {
   // No retries: the write answers only once every instance has dropped the old placements.
