@@ -5,6 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
 import { createPGlite } from '../src/kernel/db/connect.js';
+import { bundleIsCurrent } from '../src/load-server.js';
 
 /**
  * The built server (`node dist/main.js`) as a separate process, for what only a real process
@@ -37,6 +38,10 @@ export function buildDist(): void {
   }
   try {
     execFileSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: ROOT, stdio: 'pipe' });
+    // `node dist/main.js` runs the bundle when it is current: the tests run what production runs.
+    if (!bundleIsCurrent(path.join(ROOT, 'dist/bundle/server.js'), path.join(ROOT, 'dist/.tsbuildinfo'))) {
+      execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'pipe' });
+    }
   } finally {
     fs.rmSync(lock, { recursive: true, force: true });
   }

@@ -28,7 +28,10 @@ const CLOCK_SKEW_MS = 60_000;
 
 /** node-saml (and xml-crypto, xml2js, xmlbuilder, xml-encryption) load on the first SAML request, not at every start. */
 let loading: Promise<typeof NodeSaml> | undefined;
-const nodeSaml = () => (loading ??= import('@node-saml/node-saml'));
+// A CommonJS package: Node's import finds its exports by name, but in the server's bundle
+// (scripts/bundle.mjs) the import answers only `default`; module.exports is there either way.
+const nodeSaml = () =>
+  (loading ??= import('@node-saml/node-saml').then((module) => (module as typeof NodeSaml & { default?: typeof NodeSaml }).default ?? module));
 
 /** Parses XML, throwing on anything xmldom complains about instead of logging it. */
 function parseXml(xml: string): Document | undefined {
