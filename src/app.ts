@@ -44,6 +44,7 @@ import { register as registerWebhooks } from './modules/webhooks/index.js';
 import { register as registerChanges } from './modules/changes/index.js';
 import { register as registerVault, vaultCredential } from './modules/vault/index.js';
 import type { Resolver } from './modules/variables/resolver.js';
+import type { ProjectListing } from './modules/projects/list-cache.js';
 import { API_TOKEN_PREFIX } from './kernel/crypto/api-token.js';
 import { AppError } from './kernel/errors.js';
 import { andThen } from './kernel/maybe.js';
@@ -233,6 +234,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   });
 
   let resolver: Resolver | undefined;
+  let projectListing: ProjectListing | undefined;
   await app.register(
     async (api) => {
       const typed = api as unknown as App;
@@ -254,7 +256,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerAudit(typed, { db, audit });
       registerClusters(typed, { db });
       registerCascade(typed, { db });
-      registerProjects(typed, { db, hierarchyChanged, invalidation });
+      projectListing = registerProjects(typed, { db, hierarchyChanged, invalidation }).listing;
       registerEnvironments(typed, { db, hierarchyChanged });
       const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
@@ -278,7 +280,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   await registerConsole(app, options.consoleDir);
 
   // Vault's KV v2 read API at Vault's own paths, in its own context: its errors are Vault-shaped.
-  await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, outputs, scopes: modules.scopes, invalidation }), { prefix: '/v1' });
+  await app.register(async (vault) => registerVault(vault as unknown as App, { db, resolver: resolver!, projectListing: projectListing!, outputs, scopes: modules.scopes, invalidation }), { prefix: '/v1' });
 
   return app;
 }

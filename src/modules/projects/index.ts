@@ -11,4 +11,6 @@ import { createProjectsRepo } from './repo.js';
 export function register(app: App, deps: { db: Kysely<Database>; hierarchyChanged: () => Promise<void>; invalidation: Invalidation }) {
   const listing = createProjectListing(createProjectsRepo(deps.db), deps.invalidation);
   projectRoutes(app, createProjectsService({ db: deps.db, hierarchyChanged: deps.hierarchyChanged, listing }));
+  // Vault's project list reads the same cache rather than keeping a second one.
+  return { listing };
 }

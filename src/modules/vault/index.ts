@@ -7,12 +7,13 @@ import type { App } from '../../kernel/http/app-types.js';
 import type { Scopes } from '../authz/index.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { Resolver } from '../variables/resolver.js';
+import type { ProjectListing } from '../projects/list-cache.js';
 import { recordDeniedRequests } from '../audit/access-denied.js';
 import { vaultRoutes } from './routes.js';
 import { createVaultService } from './service.js';
 
 /** The Vault-compatible KV v2 read API; register it under the /v1 prefix, in its own context (Vault-shaped errors). */
-export function register(app: App, deps: { db: Kysely<Database>; resolver: Resolver; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'>; invalidation: Invalidation }) {
+export function register(app: App, deps: { db: Kysely<Database>; resolver: Resolver; projectListing: ProjectListing; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'>; invalidation: Invalidation }) {
   // The audit module's hook lives in the /api/v1 context: refusals here are recorded by their own.
   recordDeniedRequests(app, deps.db);
   vaultRoutes(app, createVaultService(deps));

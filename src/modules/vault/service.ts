@@ -7,8 +7,7 @@ import type { Principal } from '../../kernel/principal.js';
 import { resourceOf } from '../../kernel/authz/scope.js';
 import { createEnvironmentsService } from '../environments/service.js';
 import { createProjectsService } from '../projects/service.js';
-import { createProjectListing } from '../projects/list-cache.js';
-import { createProjectsRepo } from '../projects/repo.js';
+import type { ProjectListing } from '../projects/list-cache.js';
 import { createServicesService } from '../services/service.js';
 import type { ServiceOutputs } from '../services/outputs.js';
 import type { Resolver } from '../variables/resolver.js';
@@ -50,11 +49,11 @@ async function all<T>(page: (cursor: string | undefined) => Promise<{ items: T[]
  * precedence, references, member rules, cache and READ_SECRET event), lists from the modules
  * that own projects, environments and services (same visibility).
  */
-export function createVaultService(deps: { db: Kysely<Database>; resolver: Resolver; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'>; invalidation: Invalidation }) {
+export function createVaultService(deps: { db: Kysely<Database>; resolver: Resolver; projectListing: ProjectListing; outputs: ServiceOutputs; scopes: Pick<Scopes, 'resolveScope'>; invalidation: Invalidation }) {
   const repo = createVaultRepo(deps.db);
   // Path versions change only when variables do: dropped on the same signal as resolved sets.
   const versions = new ResolutionCache<{ count: number; last: Date | null }>(deps.invalidation);
-  const projects = createProjectsService({ db: deps.db, hierarchyChanged: noop, listing: createProjectListing(createProjectsRepo(deps.db), deps.invalidation) });
+  const projects = createProjectsService({ db: deps.db, hierarchyChanged: noop, listing: deps.projectListing });
   const environments = createEnvironmentsService({ db: deps.db, hierarchyChanged: noop });
   const services = createServicesService({ db: deps.db, outputs: deps.outputs, hierarchyChanged: noop });
 
