@@ -1,6 +1,7 @@
 // Shared by the benchmarks: the real server (dist/) in a child process on a fresh embedded
 // database (or DATABASE_URL), an HTTP helper, and autocannon runs.
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -28,11 +29,23 @@ export async function startServer(options = {}) {
   const child = spawn(process.execPath, [...profile, ...nodeArgs, serverMain], {
     // Every run signs up from 127.0.0.1 into a PostgreSQL database that keeps its sign-up
     // counters between runs: without room, the eleventh run in an hour would get 429.
-    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', COFFER_DATA_DIR: dataDir, LOG_LEVEL: 'warn', COFFER_SIGNUP_LIMIT_PER_IP: '1000000', COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000' },
+    env: {
+      ...process.env,
+      // PostgreSQL needs the root key given; each bench database is new, so any key will do.
+      ...(process.env.DATABASE_URL && !process.env.COFFER_ROOT_KEY ? { COFFER_ROOT_KEY: randomBytes(32).toString('base64') } : {}),
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      COFFER_DATA_DIR: dataDir,
+      LOG_LEVEL: 'warn',
+      COFFER_SIGNUP_LIMIT_PER_IP: '1000000',
+      COFFER_SIGNUP_LIMIT_PER_EMAIL: '1000000',
+    },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
+  const exited = new Promise((_, reject) => child.once('exit', (code) => reject(new Error(`the server exited (${code}) before it was ready`))));
+  exited.catch(() => {});
   try {
-    await waitReady(base);
+    await Promise.race([waitReady(base), exited]);
   } catch (error) {
     child.kill('SIGTERM');
     throw error;
@@ -214,4 +227,58 @@ export function printTable(file) {
   const failed = rows.filter((r) => !passes(r)).length;
   if (failed > 0) process.exitCode = 1;
   return failed;
+}
+
+export const benchConnections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+export const benchRounds = Number(process.env.BENCH_ROUNDS ?? 3);
+
+/**
+ * Measures `url` on the running Coffer `server` and on a bare server answering the bytes
+ * Coffer answered, in alternating rounds (a burst of load from elsewhere then hits both
+ * alike); records the row and returns it, with each side's CPU time per request (µs).
+ */
+export async function versusBare(server, title, url, token, { body, target = null, maxP99 = null, connections = benchConnections, rounds = benchRounds } = {}) {
+  const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
+  const sample = await fetch(url, {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  if (!sample.ok) throw new Error(`${title}: ${sample.status} ${await sample.text()}`);
+  const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers);
+  const slice = { connections, body, seconds: Math.max(1, Math.round(seconds / rounds)) };
+  let ceiling = 0;
+  let coffer = 0;
+  let ceilingCpu = 0;
+  let cofferCpu = 0;
+  const p99s = [];
+  try {
+    // Unmeasured: the first requests of a path run before V8 has optimised its code.
+    await measure(`warm-up of ${title}`, url, token, { ...slice, seconds: 1 });
+    for (let round = 0; round < rounds; round += 1) {
+      let before = cpuSeconds(bare.pid);
+      ceiling += (await measure(`bare node:http, same bytes as ${title}`, bare.url, undefined, slice)).rps;
+      ceilingCpu += cpuSeconds(bare.pid) - before;
+      before = cpuSeconds(server.pid);
+      const result = await measure(title, url, token, slice);
+      cofferCpu += cpuSeconds(server.pid) - before;
+      coffer += result.rps;
+      p99s.push(result.p99);
+    }
+  } finally {
+    await bare.stop();
+  }
+  const p99 = p99s.sort((a, b) => a - b)[Math.floor(p99s.length / 2)];
+  const perRequestUs = (cpu, rps) => (cpu * 1e6) / (rps * slice.seconds);
+  const row = {
+    path: `${title} (${backend})`,
+    reqs: coffer / rounds,
+    ratio: coffer / ceiling,
+    target,
+    p99,
+    maxP99,
+    cpuRatio: ceilingCpu > 0 && cofferCpu > 0 ? ceilingCpu / ceiling / (cofferCpu / coffer) : null,
+  };
+  recordRow(row);
+  return { ...row, ceilingReqs: ceiling / rounds, cpuUs: perRequestUs(cofferCpu, coffer), ceilingCpuUs: perRequestUs(ceilingCpu, ceiling) };
 }

@@ -5,9 +5,8 @@
 // service read through the Vault-compatible API (issue 14). Then how
 // resolve latency grows from 100 to 10,000 variables, cold (just after a write) and warm.
 import os from 'node:os';
-import { bareServer, client, cpuMs, inParallel, measure, seconds, printTable, recordRow, seedTree, startServer } from './lib.mjs';
+import { benchConnections, client, inParallel, printTable, seedTree, startServer, versusBare } from './lib.mjs';
 
-const connections = 50;
 const server = await startServer();
 const call = client(server.base);
 /** The organization seedTree made for this run. */
@@ -26,14 +25,6 @@ async function seedVariables(token, env, service, count, label) {
     body: { key: `VAR_${env.toUpperCase().replace(/-/g, '_')}_${i}`, type: i % 3 === 0 ? 'secret' : 'plain', value: `value-${i}-${'x'.repeat(40)}` },
   }));
   await inParallel(items, 8, (item) => call('POST', item.url, item.body, token), label);
-}
-
-/** `measure`, plus the CPU the server process spent per request (ms): what other jobs on a busy machine do not inflate. */
-async function measureCpu(pid, ...args) {
-  const before = cpuMs(pid);
-  const result = await measure(...args);
-  result.cpu = (cpuMs(pid) - before) / (result.rps * (args[3]?.seconds ?? seconds));
-  return result;
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
@@ -55,28 +46,18 @@ try {
   const { token: ci } = await call('POST', `/orgs/${org}/tokens`, { name: 'ci', preset: 'ci' }, token);
   const resolveUrl = `${server.base}/api/v1/orgs/${org}/projects/shop/environments/production/services/backend/resolve`;
 
-  const sample = await fetch(resolveUrl, { headers: { authorization: `Bearer ${ci}` } });
-  const body = Buffer.from(await sample.arrayBuffer());
-  const bare = await bareServer(body, sample.headers);
-  let ceiling;
-  let resolved;
-  try {
-    ceiling = await measureCpu(bare.pid, 'bare node:http, same bytes @50', bare.url, undefined, { connections });
-  } finally {
-    await bare.stop();
-  }
-  resolved = await measureCpu(server.pid, 'resolve 300 variables, CI token @50', resolveUrl, ci, { connections });
-  // Issue 14: the same service through the Vault-compatible KV v2 API (what node-vault or ESO would read).
-  const vaulted = process.env.BENCH_VAULT === '0' ? undefined : await measureCpu(server.pid, 'vault KV v2 read, same service @50', `${server.base}/v1/${org}/data/shop/production/backend`, ci, { connections });
-
+  // Alternating rounds against the bare ceiling, as for the people paths (bench/run.mjs): on a
+  // machine whose speed drifts from minute to minute, one long run of each compares two moments.
   const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
-  console.log(`\nResolve bench — ${backend}, ${connections} connections, body ${body.length} bytes, load average ${os.loadavg()[0].toFixed(1)}`);
-  console.log('path'.padEnd(40), 'req/s'.padStart(9), 'ratio'.padStart(7), 'p50 ms'.padStart(7), 'p99 ms'.padStart(7), 'server CPU µs/req'.padStart(18));
-  for (const r of [ceiling, resolved, vaulted].filter(Boolean)) {
-    console.log(r.title.padEnd(40), r.rps.toFixed(0).padStart(9), (r.rps / ceiling.rps).toFixed(2).padStart(7), String(r.p50).padStart(7), String(r.p99).padStart(7), (r.cpu * 1000).toFixed(0).padStart(18));
+  const measured = [await versusBare(server, 'resolve 300 variables, CI token @50', resolveUrl, ci, { target: backend === 'PGlite' ? 0.4 : 0.6 })];
+  // Issue 14: the same service through the Vault-compatible KV v2 API (what node-vault or ESO would read).
+  if (process.env.BENCH_VAULT !== '0') measured.push(await versusBare(server, 'vault KV v2 read, same service @50', `${server.base}/v1/${org}/data/shop/production/backend`, ci));
+
+  console.log(`\nResolve bench — ${backend}, ${benchConnections} connections, load average ${os.loadavg()[0].toFixed(1)}`);
+  console.log('path'.padEnd(52), 'req/s'.padStart(9), 'ceiling'.padStart(9), 'ratio'.padStart(7), 'p99 ms'.padStart(7), 'CPU µs/req'.padStart(11), 'ceiling CPU'.padStart(12));
+  for (const r of measured) {
+    console.log(r.path.padEnd(52), r.reqs.toFixed(0).padStart(9), r.ceilingReqs.toFixed(0).padStart(9), r.ratio.toFixed(2).padStart(7), String(r.p99).padStart(7), r.cpuUs.toFixed(0).padStart(11), r.ceilingCpuUs.toFixed(0).padStart(12));
   }
-  recordRow({ path: `resolve 300 variables, CI token @50 (${backend})`, reqs: resolved.rps, ratio: resolved.rps / ceiling.rps, target: backend === 'PGlite' ? 0.4 : 0.6, p99: resolved.p99 });
-  if (vaulted) recordRow({ path: `vault KV v2 read, same service @50 (${backend})`, reqs: vaulted.rps, ratio: vaulted.rps / ceiling.rps, target: undefined, p99: vaulted.p99 });
   printTable();
 
   // Growth: one environment and service per size; cold = the first resolve after a write.

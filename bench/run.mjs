@@ -9,54 +9,13 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { bareServer, client, cpuSeconds, inParallel, measure, printTable, recordRow, seconds, seedTree, startServer } from './lib.mjs';
+import { benchConnections, benchRounds, client, inParallel, printTable, seconds, seedTree, startServer, versusBare as versusBareOf } from './lib.mjs';
 
-const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
-const rounds = Number(process.env.BENCH_ROUNDS ?? 3);
-const backend = process.env.DATABASE_URL ? 'PostgreSQL' : 'PGlite';
 const table = process.env.BENCH_TABLE ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-bench-table-')), 'rows.json');
 process.env.BENCH_TABLE = table;
 
-/**
- * Measures `url` on Coffer and on a bare server answering the bytes Coffer answered, in
- * alternating rounds (a burst of load from elsewhere then hits both alike); records the row.
- */
-async function versusBare(title, url, token, { body, target = null, maxP99 = null } = {}) {
-  const sample = await fetch(url, {
-    method: body ? 'POST' : 'GET',
-    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!sample.ok) throw new Error(`${title}: ${sample.status} ${await sample.text()}`);
-  const bare = await bareServer(Buffer.from(await sample.arrayBuffer()), sample.headers);
-  const slice = { connections, body, seconds: Math.max(1, Math.round(seconds / rounds)) };
-  let ceiling = 0;
-  let coffer = 0;
-  let ceilingCpu = 0;
-  let cofferCpu = 0;
-  const p99s = [];
-  try {
-    // Unmeasured: the first requests of a path run before V8 has optimised its code.
-    await measure(`warm-up of ${title}`, url, token, { ...slice, seconds: 1 });
-    for (let round = 0; round < rounds; round += 1) {
-      let before = cpuSeconds(bare.pid);
-      ceiling += (await measure(`bare node:http, same bytes as ${title}`, bare.url, undefined, slice)).rps;
-      ceilingCpu += cpuSeconds(bare.pid) - before;
-      before = cpuSeconds(server.pid);
-      const result = await measure(title, url, token, slice);
-      cofferCpu += cpuSeconds(server.pid) - before;
-      coffer += result.rps;
-      p99s.push(result.p99);
-    }
-  } finally {
-    await bare.stop();
-  }
-  const p99 = p99s.sort((a, b) => a - b)[Math.floor(p99s.length / 2)];
-  const cpuRatio = ceilingCpu > 0 && cofferCpu > 0 ? ceilingCpu / ceiling / (cofferCpu / coffer) : null;
-  recordRow({ path: `${title} (${backend})`, reqs: coffer / rounds, ratio: coffer / ceiling, target, p99, maxP99, cpuRatio });
-}
-
 const server = await startServer();
+const versusBare = (title, url, token, options) => versusBareOf(server, title, url, token, options);
 const base = `${server.base}/api/v1`;
 const call = client(server.base);
 try {
@@ -91,7 +50,7 @@ if (!process.argv.includes('--only-people')) {
   }
 }
 
-console.log(`\nCoffer bench — ${connections} connections, ${rounds} alternating rounds of ${Math.max(1, Math.round(seconds / rounds))} s per path and ceiling (p99: median round), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}`);
+console.log(`\nCoffer bench — ${benchConnections} connections, ${benchRounds} alternating rounds of ${Math.max(1, Math.round(seconds / benchRounds))} s per path and ceiling (p99: median round), ${new Date().toISOString().slice(0, 10)}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'CPU'}`);
 const failed = printTable(table);
 if (failed > 0) {
   console.log(`${failed} row(s) under target`);
