@@ -100,7 +100,8 @@ describe('secrets are never printed by coffer itself', () => {
     const exported = await ok(['export', '--path', PLACE, '--format', 'env-json'], ci(tree));
     expect(JSON.parse(exported.stdout)).toMatchObject({ CANARY: canary });
     expect(exported.stderr).not.toContain(canary);
-  });
+    // Some twenty CLI processes one after another: on a slow or busy machine more than the default 30 s.
+  }, 120_000);
 
   // Was a product bug (fixed): vars.ts's "Expected KEY=VALUE" error echoes the argument up to its first '=',
   // i.e. the whole argument when it has none, so `coffer vars set --secret "$TOKEN"` (the key
