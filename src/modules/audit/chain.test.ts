@@ -59,7 +59,7 @@ describe('the chain of read events', () => {
       const rows = chainRows('org', list, { seq, hash: GENESIS_HASH });
       let previous: Buffer = GENESIS_HASH;
       rows.forEach((row, index) => {
-        const { prev_hash, hash, details: _json, ...rest } = row;
+        const { prev_hash, hash, details: _json, id: _id, ...rest } = row;
         expect(prev_hash.equals(previous)).toBe(true);
         expect(hash.equals(chainHash({ ...rest, details: list[index]!.event.details ?? {} }, prev_hash))).toBe(true);
         previous = hash;

@@ -3,6 +3,7 @@ import type { AuditEvent, Database } from '../../kernel/db/schema.js';
 import { canonicalEvent, canonicalJson, hashCanonical, type ChainedEvent } from './chain.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { CANONICAL, createAuditRepo } from './repo.js';
+import { eventId } from './event-id.js';
 
 /** One thing that happened, as a service describes it. */
 export interface AuditEventInput {
@@ -33,10 +34,11 @@ export interface ChainHead {
 }
 
 /**
- * A row to insert: `details` as JSON text. CANONICAL (a symbol: the query builder, which
- * inserts a row's string keys, never sees it) is the canonical text the hash covers, when kept.
+ * A row to insert: `details` as JSON text, `id` made here (time-ordered, see eventId; not
+ * hashed). CANONICAL (a symbol: the query builder, which inserts a row's string keys, never
+ * sees it) is the canonical text the hash covers, when kept.
  */
-export type ChainRow = Omit<ChainedEvent, 'details'> & { details: string; prev_hash: Buffer; hash: Buffer; [CANONICAL]?: string };
+export type ChainRow = Omit<ChainedEvent, 'details'> & { id: string; details: string; prev_hash: Buffer; hash: Buffer; [CANONICAL]?: string };
 
 /**
  * A details object's canonical text and its JSON, kept per object: a cached resolution
@@ -64,10 +66,12 @@ export function chainRows(organizationId: string, items: ChainItem[], head: Chai
   return items.map(({ context, event: input }) => {
     seq += 1;
     const text = detailsText(input.details ?? {});
+    const now = Date.now();
     const row: ChainRow = {
+      id: eventId(now),
       organization_id: organizationId,
       seq,
-      occurred_at: new Date(),
+      occurred_at: new Date(now),
       event_type: input.event_type,
       target_type: input.target_type,
       target_id: input.target_id ?? null,
@@ -92,10 +96,9 @@ export function chainRows(organizationId: string, items: ChainItem[], head: Chai
   });
 }
 
-// Only ids come back: echoing whole rows (read events list every key) would double what a batch costs.
-export function recorded(rows: ChainRow[], items: ChainItem[], returned: { id: string; seq: number }[]): AuditEvent[] {
-  const idOf = new Map(returned.map((row) => [Number(row.seq), row.id]));
-  return rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {}, id: idOf.get(row.seq)! }));
+// Nothing comes back from the insert: the ids are made here (chainRows).
+export function recorded(rows: ChainRow[], items: ChainItem[]): AuditEvent[] {
+  return rows.map((row, index): AuditEvent => ({ ...row, details: items[index]!.event.details ?? {} }));
 }
 
 /**
@@ -108,7 +111,8 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
   const repo = createAuditRepo(tx);
   const rows = chainRows(organizationId, items, await repo.lockHead(organizationId));
   // One statement whatever the number of events: the rows travel as one parameter (repo.append).
-  return recorded(rows, items, await repo.append(organizationId, rows));
+  await repo.append(organizationId, rows);
+  return recorded(rows, items);
 }
 
 /**
@@ -120,8 +124,8 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
  */
 export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
   const rows = chainRows(organizationId, items, head);
-  const returned = await createAuditRepo(db).appendIfHeadIs(organizationId, rows, head);
-  return returned.length === rows.length ? recorded(rows, items, returned) : null;
+  const appended = await createAuditRepo(db).appendCountIfHeadIs(organizationId, rows, head);
+  return appended === rows.length ? recorded(rows, items) : null;
 }
 
 /** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits): were they appended? */

@@ -14,7 +14,7 @@ export interface AuditFilters {
 }
 
 const COLUMN_TYPES: [Exclude<keyof ChainRow, symbol>, string][] = [
-  ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
+  ['id', 'uuid'], ['organization_id', 'uuid'], ['seq', 'bigint'], ['occurred_at', 'timestamptz'], ['event_type', 'text'],
   ['target_type', 'text'], ['target_id', 'text'], ['target_name', 'text'], ['change', 'text'],
   ['actor_type', 'text'], ['actor_id', 'text'], ['actor_name', 'text'], ['tool', 'text'],
   ['source_ip', 'text'], ['request_id', 'text'], ['details', 'jsonb'], ['prev_hash', 'bytea'], ['hash', 'bytea'],
@@ -38,12 +38,12 @@ export const CANONICAL: unique symbol = Symbol('canonical text');
  */
 export function rowsAsJson(rows: ChainRow[]): string {
   const parts = rows.map((row) => {
-    const hashes = `"prev_hash":"${row.prev_hash.toString('hex')}","hash":"${row.hash.toString('hex')}"}`;
+    const hashes = `"id":"${row.id}","prev_hash":"${row.prev_hash.toString('hex')}","hash":"${row.hash.toString('hex')}"}`;
     const canonical = row[CANONICAL];
     if (canonical !== undefined) return `${canonical.slice(0, -1)},${hashes}`;
     const fields: Record<string, unknown> = {};
     for (const [column, type] of COLUMN_TYPES) {
-      if (column === 'details' || type === 'bytea') continue;
+      if (column === 'details' || column === 'id' || type === 'bytea') continue;
       const value = row[column];
       fields[column] = value instanceof Date ? value.toISOString() : value;
     }
@@ -82,16 +82,14 @@ export function createAuditRepo(db: Kysely<Database>) {
      * Inserts chained rows under the locked head; the head moves in the same statement (a
      * data-modifying CTE). The rows travel as one jsonb parameter, as in appendIfHeadIs.
      */
-    async append(organizationId: string, rows: ChainRow[]): Promise<{ id: string; seq: number }[]> {
+    async append(organizationId: string, rows: ChainRow[]): Promise<void> {
       const last = rows.at(-1)!;
-      const returned = await sql<{ id: string; seq: number }>`
+      await sql`
         with moved_head as (
           update audit_chains set last_seq = ${last.seq}, last_hash = ${last.hash} where organization_id = ${organizationId}
         )
         insert into audit_events (${sql.raw(RECORD_INSERT)})
-        select ${sql.raw(RECORD_SELECT)} from jsonb_to_recordset(${rowsAsJson(rows)}::jsonb) as r(${sql.raw(RECORD_COLUMNS)})
-        returning id, seq`.execute(db);
-      return returned.rows;
+        select ${sql.raw(RECORD_SELECT)} from jsonb_to_recordset(${rowsAsJson(rows)}::jsonb) as r(${sql.raw(RECORD_COLUMNS)})`.execute(db);
     },
 
     /**
