@@ -8,6 +8,9 @@ import path from 'node:path';
 import autocannon from 'autocannon';
 
 export const seconds = Number(process.env.BENCH_SECONDS ?? 5);
+// PostgreSQL needs the root key given. A bench database is new, so any key will do — but one
+// key for the run: bench/run.mjs's scripts start servers on the same database one after another.
+if (process.env.DATABASE_URL && !process.env.COFFER_ROOT_KEY) process.env.COFFER_ROOT_KEY = randomBytes(32).toString('base64');
 /**
  * The server to measure: BENCH_SERVER=path/to/main.js runs another build (a copy of an earlier
  * dist/ inside this tree, so it finds node_modules) to compare before and after in one sitting.
@@ -31,8 +34,6 @@ export async function startServer(options = {}) {
     // counters between runs: without room, the eleventh run in an hour would get 429.
     env: {
       ...process.env,
-      // PostgreSQL needs the root key given; each bench database is new, so any key will do.
-      ...(process.env.DATABASE_URL && !process.env.COFFER_ROOT_KEY ? { COFFER_ROOT_KEY: randomBytes(32).toString('base64') } : {}),
       PORT: String(port),
       HOST: '127.0.0.1',
       COFFER_DATA_DIR: dataDir,
