@@ -124,8 +124,7 @@ export async function appendToChain(tx: Kysely<Database>, organizationId: string
  */
 export async function appendIfHeadIs(db: Kysely<Database>, organizationId: string, items: ChainItem[], head: ChainHead): Promise<AuditEvent[] | null> {
   const rows = chainRows(organizationId, items, head);
-  const appended = await createAuditRepo(db).appendCountIfHeadIs(organizationId, rows, head);
-  return appended === rows.length ? recorded(rows, items) : null;
+  return (await appendRowsIfHeadIs(db, organizationId, rows, head)) ? recorded(rows, items) : null;
 }
 
 /** appendIfHeadIs with the rows already chained from `head` (the read batcher chains ahead of commits): were they appended? */

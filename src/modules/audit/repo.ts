@@ -80,7 +80,7 @@ export function createAuditRepo(db: Kysely<Database>) {
 
     /**
      * Inserts chained rows under the locked head; the head moves in the same statement (a
-     * data-modifying CTE). The rows travel as one jsonb parameter, as in appendIfHeadIs.
+     * data-modifying CTE). The rows travel as one jsonb parameter, as in appendCountIfHeadIs.
      */
     async append(organizationId: string, rows: ChainRow[]): Promise<void> {
       const last = rows.at(-1)!;
@@ -94,19 +94,10 @@ export function createAuditRepo(db: Kysely<Database>) {
 
     /**
      * Inserts chained rows only if the head row moves from exactly `head` (see appendIfHeadIs
-     * in recorder.ts); else none. The rows travel as ONE jsonb parameter whatever their
-     * number: a constant statement with four parameters, instead of seventeen per row that
-     * the query builder and the driver would each walk on every batch.
-     */
-    async appendIfHeadIs(organizationId: string, rows: ChainRow[], head: ChainHead): Promise<{ id: string; seq: number }[]> {
-      const returned = await sql<{ id: string; seq: number }>`${insertIfHeadIs(organizationId, rows, head)} returning id, seq`.execute(db);
-      return returned.rows;
-    },
-
-    /**
-     * appendIfHeadIs answering only how many rows it inserted (all or none): the read batcher
-     * needs no ids, and echoing a row per event cost PGlite about a tenth of a batch of 25
-     * (measured with bench/audit-batch.mjs).
+     * in recorder.ts), else none; answers how many it inserted (all or none). The rows travel
+     * as ONE jsonb parameter whatever their number: a constant statement with four parameters,
+     * instead of seventeen per row that the query builder and the driver would each walk on
+     * every batch. Nothing is echoed back: the ids are made before the insert (chainRows).
      */
     async appendCountIfHeadIs(organizationId: string, rows: ChainRow[], head: ChainHead): Promise<number> {
       const result = await insertIfHeadIs(organizationId, rows, head).execute(db);
