@@ -6,6 +6,7 @@ import type pg from 'pg';
 import { ROOT_KEY_CHECK } from '../crypto/root-key-check.js';
 import { lockDataDir } from './data-dir-lock.js';
 import { earlierDataEvidence, inspectPgdata, notTheDatabase, PGDATA, unopenable } from './embedded-files.js';
+import { placeTemplate } from './embedded-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Database } from './schema.js';
 
@@ -93,13 +94,16 @@ export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<D
 /**
  * Opens the embedded database in `dataDir`, holding an exclusive lock on it while open.
  * Damaged or missing data is refused (EmbeddedDatabaseError) before PGlite touches a file.
+ * A new database starts as a copy of the build's template when there is a usable one
+ * (embedded-template.ts; `templateDir` names another, for tests), else PGlite's initdb.
  */
-export async function openEmbedded(dataDir: string): Promise<DatabaseHandle> {
+export async function openEmbedded(dataDir: string, options: { templateDir?: string } = {}): Promise<DatabaseHandle> {
   const lock = lockDataDir(dataDir);
   try {
     const evidence = earlierDataEvidence(dataDir, lock);
     const pgdata = path.join(dataDir, PGDATA);
     const state = inspectPgdata(pgdata, evidence);
+    if (state === 'new') placeTemplate(pgdata, options.templateDir);
     const pglite = createPGlite({ dataDir: pgdata });
     try {
       await pglite.waitReady;

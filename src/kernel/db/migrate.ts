@@ -41,6 +41,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0018_sso_identities': ssoIdentities,
 };
 
+/** This version's migrations, oldest first. */
+export const migrationNames = (): string[] => Object.keys(MIGRATIONS);
+
 /**
  * Each migration runs inside a savepoint, so a failing one leaves the surrounding transaction
  * usable: Kysely releases its migration lock after the failure, and only then do we roll

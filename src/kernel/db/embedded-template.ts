@@ -1,0 +1,74 @@
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrationNames } from './migrate.js';
+
+/**
+ * A new embedded database made at build time instead of at the first start (issue #16).
+ * PGlite's initdb takes 3.5–5 s of CPU and the migrations more, every first start; the
+ * template is that same work done once by `npm run build` (scripts/embedded-template.mjs):
+ * a closed, migrated data directory that a first start copies (~0.2 s) and then opens like
+ * any existing database. It holds the schema and nothing else: no key, no row, no setting
+ * of any install (keys are made at the first start, as before).
+ *
+ * A template is used only when it was made by the PGlite installed now and knows no
+ * migration this version does not (meta.json says which); the migrations it lacks are applied
+ * at start like on any older database. Otherwise, or without a template, initdb as before.
+ */
+
+/** dist/embedded-template, next to the compiled server: this file is dist/kernel/db/…, or part of the bundle in dist/bundle/. */
+const MODULE_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const DEFAULT_TEMPLATE_DIR = path.resolve(MODULE_DIR, path.basename(MODULE_DIR) === 'bundle' ? '../embedded-template' : '../../embedded-template');
+
+export const TEMPLATE_META = 'meta.json';
+export const TEMPLATE_PGDATA = 'pgdata';
+
+export interface TemplateMeta {
+  pglite: string;
+  migrations: string[];
+}
+
+/** The installed PGlite's version: a data directory is only safe to open with the PGlite that wrote it. */
+export function installedPGliteVersion(): string {
+  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
+  let dir = path.dirname(entry);
+  // The entry point is …/pglite/dist/index.cjs: its package.json is a level or two up.
+  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
+  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+}
+
+/** The template's data directory, or undefined when there is none this version may use. */
+export function usableTemplate(templateDir: string = DEFAULT_TEMPLATE_DIR): string | undefined {
+  let meta: TemplateMeta;
+  try {
+    meta = JSON.parse(fs.readFileSync(path.join(templateDir, TEMPLATE_META), 'utf8')) as TemplateMeta;
+  } catch {
+    return undefined;
+  }
+  const known = new Set(migrationNames());
+  if (meta.pglite !== installedPGliteVersion() || !Array.isArray(meta.migrations) || !meta.migrations.every((name) => known.has(name))) {
+    return undefined;
+  }
+  const pgdata = path.join(templateDir, TEMPLATE_PGDATA);
+  return fs.existsSync(path.join(pgdata, 'PG_VERSION')) ? pgdata : undefined;
+}
+
+/**
+ * Places a copy of the template at `pgdata` (which must not exist): copied beside it, then
+ * renamed, so an interrupted copy never leaves a half database where the next start would
+ * find one. Answers whether it did; false means there is no usable template (initdb then).
+ */
+export function placeTemplate(pgdata: string, templateDir?: string): boolean {
+  const template = usableTemplate(templateDir);
+  if (!template) return false;
+  const copying = `${pgdata}.copying`;
+  // A copy an earlier start left unfinished (the caller holds the data directory's lock).
+  fs.rmSync(copying, { recursive: true, force: true });
+  fs.cpSync(template, copying, { recursive: true });
+  // PostgreSQL's own rule for a data directory: its owner only.
+  fs.chmodSync(copying, 0o700);
+  if (fs.existsSync(pgdata)) fs.rmdirSync(pgdata); // an empty directory (inspectPgdata said 'new'): replaced
+  fs.renameSync(copying, pgdata);
+  return true;
+}

@@ -1,0 +1,13 @@
+import fs from 'node:fs';
+import { createPGlite } from './dist/kernel/db/connect.js';
+const dir = `/tmp/tl-${process.pid}`;
+let t = performance.now();
+fs.cpSync('/tmp/tpldir/pgdata', dir + '.tmp', { recursive: true });
+fs.renameSync(dir + '.tmp', dir);
+console.log('copy', Math.round(performance.now() - t)); t = performance.now();
+const q = createPGlite({ dataDir: dir });
+await q.waitReady;
+console.log('open', Math.round(performance.now() - t)); t = performance.now();
+console.log((await q.query('select count(*) from kysely_migration')).rows);
+await q.close();
+fs.rmSync(dir, { recursive: true });

@@ -1,0 +1,12 @@
+import fs from 'node:fs';
+import { createPGlite, usePGlite } from './dist/kernel/db/connect.js';
+import { migrateToLatest } from './dist/kernel/db/migrate.js';
+let t = performance.now();
+fs.rmSync('/tmp/tpldir', { recursive: true, force: true }); fs.mkdirSync('/tmp/tpldir');
+const pglite = createPGlite({ dataDir: '/tmp/tpldir/pgdata' });
+const handle = await usePGlite(pglite);
+console.log('initdb', Math.round(performance.now() - t)); t = performance.now();
+await migrateToLatest(handle.db);
+console.log('migrate', Math.round(performance.now() - t)); t = performance.now();
+await handle.close();
+console.log('close', Math.round(performance.now() - t)); t = performance.now();
