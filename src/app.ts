@@ -258,7 +258,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerCascade(typed, { db });
       projectListing = registerProjects(typed, { db, hierarchyChanged, invalidation }).listing;
       registerEnvironments(typed, { db, hierarchyChanged });
-      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation, embedded: config.databaseUrl === undefined });
+      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerWebhooks(typed, { db, keyring, allowPrivate: config.webhooks.allowPrivate });
       registerChanges(typed, { db, pollMs: config.changePollMs });

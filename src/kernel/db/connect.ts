@@ -8,6 +8,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { earlierDataEvidence, inspectPgdata, notTheDatabase, PGDATA, unopenable } from './embedded-files.js';
 import { placeTemplate } from './embedded-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { sendPreparedByName } from './prepared.js';
 import type { Database } from './schema.js';
 
 export type Backend = 'pglite' | 'postgres';
@@ -42,6 +43,7 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
   });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on('error', () => {});
+  sendPreparedByName(pool);
   const db = new Kysely<Database>({
     dialect: new PostgresDialect({ pool }),
   });

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
 import { openTestDatabase, type TestDatabase } from '../../../test/harness.js';
+import { openPostgres } from '../../kernel/db/connect.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { GENESIS_HASH, chainHash } from './chain.js';
 import { createReadAuditBatcher } from './read-batcher.js';
@@ -133,5 +135,54 @@ describe('read audit batcher', () => {
     expect(await appendIfHeadIs(database.db, organization, [{ context: context(organization, 'r'), event: { event_type: 'READ_SECRET', target_type: 'environment', change: 'late' } }], stale)).toBeNull();
     const changes = await database.db.selectFrom('audit_events').select('change').where('organization_id', '=', organization).orderBy('seq').execute();
     expect(changes.map((r) => r.change)).toEqual(['one', 'two']);
+  });
+
+  it('commits one batch at a time: reads that arrive while it commits wait, then go together', async () => {
+    const organization = await newOrganization('batch-one-at-a-time');
+    const batcher = createReadAuditBatcher(database.db);
+    const read = (i: number) => batcher.record(context(organization, `r${i}`), { event_type: 'READ_SECRET', target_type: 'environment', change: `read ${i}` });
+    await read(0); // the chain's head row exists from here
+    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+    // Another writer holds the head row (on PGlite, its one connection): the next batch cannot commit.
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const holding = database.db.transaction().execute(async (tx) => {
+      await tx.selectFrom('audit_chains').select('last_seq').where('organization_id', '=', organization).forUpdate().execute();
+      await released;
+    });
+    await pause(20);
+    const before = batcher.flushes;
+    const reads = [read(1)];
+    for (let i = 2; i <= 5; i++) {
+      await pause(10);
+      reads.push(read(i));
+    }
+    release();
+    await holding;
+    await Promise.all(reads);
+    // Read 1's batch, then one more with reads 2–5 (with batches in flight at once, each read would be one).
+    expect(batcher.flushes - before).toBe(2);
+    const changes = await database.db.selectFrom('audit_events').select('change').where('organization_id', '=', organization).orderBy('seq').execute();
+    expect(changes.map((r) => r.change)).toEqual(['read 0', 'read 1', 'read 2', 'read 3', 'read 4', 'read 5']);
+  });
+
+  it.runIf(process.env.COFFER_TEST_BACKEND === 'postgres')('has PostgreSQL plan its batch insert once per connection, not per batch', async () => {
+    const organization = await newOrganization('batch-prepared');
+    // One connection, so that pg_prepared_statements (per session) shows what the batches used.
+    const single = openPostgres(database.url!, { max: 1 });
+    try {
+      const batcher = createReadAuditBatcher(single.db);
+      for (let i = 0; i < 3; i++) {
+        await batcher.record(context(organization, `p${i}`), { event_type: 'READ_SECRET', target_type: 'environment', change: `prepared ${i}` });
+      }
+      const prepared = await sql<{ name: string; statement: string }>`select name, statement from pg_prepared_statements`.execute(single.db);
+      expect(prepared.rows).toHaveLength(1);
+      expect(prepared.rows[0]!.name).toMatch(/^coffer_[0-9a-f]{24}$/);
+      expect(prepared.rows[0]!.statement).toContain('insert into audit_events');
+      const count = await single.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('organization_id', '=', organization).executeTakeFirstOrThrow();
+      expect(Number(count.n)).toBe(3);
+    } finally {
+      await single.close();
+    }
   });
 });

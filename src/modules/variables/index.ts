@@ -16,19 +16,17 @@ import { createVariablesService } from './service.js';
 /**
  * Variables and their resolution. Resolved sets are cached per organization, so whatever
  * changes an answer from elsewhere (service outputs feed built-in variables) calls `changed`.
- * Read events commit with several batches in flight on PostgreSQL (the server works while
- * a commit waits for the disk) but one at a time on the embedded database, which runs on
- * this thread: there more batches in flight only make each one smaller (bench/resolve.mjs).
+ * Read events commit one batch at a time (see createReadAuditBatcher for why).
  */
 export function register(
   app: App,
-  deps: { db: Kysely<Database>; keyring: Keyring; valueHmac: ValueHmac; outputs: ServiceOutputs; invalidation: Invalidation; embedded: boolean },
+  deps: { db: Kysely<Database>; keyring: Keyring; valueHmac: ValueHmac; outputs: ServiceOutputs; invalidation: Invalidation },
 ) {
   const { db, keyring, outputs } = deps;
   const resolutions = new ResolutionCache<ResolutionInputs>(deps.invalidation);
   const changed = (organizationId: string) => resolutions.changed(organizationId);
   const variables = withListCache(createVariablesService({ db, keyring, valueHmac: deps.valueHmac, changed }), deps.invalidation);
-  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db, { maxInFlight: deps.embedded ? 1 : 4 }), keySets: createKeySets(db), outputs, cache: resolutions });
+  const resolver = createResolver({ db, keyring, readAudit: createReadAuditBatcher(db), keySets: createKeySets(db), outputs, cache: resolutions });
   variableRoutes(app, variables, resolver);
   return { changed, resolver };
 }

@@ -1,0 +1,33 @@
+import { createHash } from 'node:crypto';
+import type pg from 'pg';
+
+/**
+ * Statements PostgreSQL parses and plans once per connection instead of on every execution
+ * (issue #16). Kysely sends every query unnamed, so PostgreSQL plans it anew each time; for
+ * the read events' batch insert that planning cost more CPU than inserting twenty events
+ * (measured: 1,180 → 490 µs of backend CPU per batch of 20). A statement registered here by its
+ * exact text goes out under a name derived from that text; node-postgres then prepares it on
+ * each connection the first time and only binds and executes it after.
+ *
+ * PGlite has no named statements in its API: there this changes nothing.
+ */
+const names = new Map<string, string>();
+
+/** Prepares `text` on every PostgreSQL connection that runs it (the text must be constant: parameters as $n). */
+export function prepareOnPostgres(text: string): void {
+  if (!names.has(text)) names.set(text, `coffer_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
+}
+
+/**
+ * Makes a pool's clients send registered statements by name. Kysely calls
+ * `client.query(text, values)`; the rest goes through untouched.
+ */
+export function sendPreparedByName(pool: pg.Pool): void {
+  pool.on('connect', (client) => {
+    const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown;
+    (client as { query: unknown }).query = (config: unknown, values?: unknown) => {
+      const name = typeof config === 'string' ? names.get(config) : undefined;
+      return name ? query({ name, text: config, values }) : query(config, values);
+    };
+  });
+}
