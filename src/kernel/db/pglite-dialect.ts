@@ -12,6 +12,7 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { normaliseRow } from './normalise.js';
+import { preparedName } from './prepared.js';
 
 /**
  * A Kysely dialect over PGlite 0.5 (PostgreSQL 18 in WASM). kysely-pglite-dialect only
@@ -83,19 +84,49 @@ class PGliteDriver implements Driver {
 }
 
 class PGliteConnection implements DatabaseConnection {
+  /** Statements PREPAREd in this PGlite's one session (see prepared.ts). */
+  private readonly prepared = new Set<string>();
+  private standardConformingStrings: boolean | undefined;
+
   constructor(readonly pglite: PGlite) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
+    const name = preparedName(compiledQuery.sql);
+    const literals = name === undefined || !(await this.standardStrings()) ? undefined : sqlLiterals(compiledQuery.parameters);
     // Without parameters use the simple protocol, which (like pg) accepts several
     // statements at once: migrations are written as SQL scripts.
     const result =
-      compiledQuery.parameters.length === 0
-        ? lastResult(await this.pglite.exec(compiledQuery.sql))
-        : await this.pglite.query<Record<string, unknown>>(compiledQuery.sql, [...compiledQuery.parameters]);
+      name !== undefined && literals !== undefined
+        ? await this.executePrepared(name, compiledQuery.sql, literals)
+        : compiledQuery.parameters.length === 0
+          ? lastResult(await this.pglite.exec(compiledQuery.sql))
+          : await this.pglite.query<Record<string, unknown>>(compiledQuery.sql, [...compiledQuery.parameters]);
     const rows = result.rows.map(normaliseRow) as R[];
     return result.affectedRows === undefined
       ? { rows }
       : { rows, numAffectedRows: BigInt(result.affectedRows) };
+  }
+
+  /**
+   * A registered statement, planned once: PGlite's query() parses it and asks for its
+   * parameters' types on every call, which for the read events' batch insert cost more than
+   * the insert. Its parameters travel as SQL literals in one EXECUTE (the simple protocol).
+   */
+  private async executePrepared(name: string, text: string, literals: string[]): Promise<Results<Record<string, unknown>>> {
+    if (!this.prepared.has(name)) {
+      await this.pglite.exec(`prepare ${name} as ${text}`);
+      this.prepared.add(name);
+    }
+    return lastResult(await this.pglite.exec(`execute ${name}(${literals.join(', ')})`));
+  }
+
+  /** sqlLiterals writes standard strings (a backslash is just a backslash): PostgreSQL's default, checked once. */
+  private async standardStrings(): Promise<boolean> {
+    if (this.standardConformingStrings === undefined) {
+      const setting = await this.pglite.query<{ standard_conforming_strings: string }>('show standard_conforming_strings');
+      this.standardConformingStrings = setting.rows[0]?.standard_conforming_strings === 'on';
+    }
+    return this.standardConformingStrings;
   }
 
   // eslint-disable-next-line require-yield
@@ -106,4 +137,24 @@ class PGliteConnection implements DatabaseConnection {
 
 function lastResult(results: Results[]): Results<Record<string, unknown>> {
   return (results.at(-1) ?? { rows: [], fields: [] }) as Results<Record<string, unknown>>;
+}
+
+/**
+ * Parameters as SQL literals (standard_conforming_strings is on: inside '…' only a quote is
+ * special, and it is doubled), or undefined for a value of another kind, which then goes as
+ * a bound parameter instead. A literal's type is the prepared statement's parameter's.
+ */
+export function sqlLiterals(parameters: readonly unknown[]): string[] | undefined {
+  const literals: string[] = [];
+  for (const value of parameters) {
+    if (value === null || value === undefined) literals.push('null');
+    else if (typeof value === 'number' && Number.isFinite(value)) literals.push(String(value));
+    else if (typeof value === 'bigint') literals.push(value.toString());
+    else if (typeof value === 'boolean') literals.push(value ? 'true' : 'false');
+    else if (typeof value === 'string' && !value.includes('\0')) literals.push(`'${value.replaceAll("'", "''")}'`);
+    else if (Buffer.isBuffer(value)) literals.push(`'\\x${value.toString('hex')}'`);
+    else if (value instanceof Date && !Number.isNaN(value.getTime())) literals.push(`'${value.toISOString()}'`);
+    else return undefined;
+  }
+  return literals;
 }

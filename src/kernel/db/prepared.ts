@@ -7,9 +7,8 @@ import type pg from 'pg';
  * the read events' batch insert that planning cost more CPU than inserting twenty events
  * (measured: 1,180 → 490 µs of backend CPU per batch of 20). A statement registered here by its
  * exact text goes out under a name derived from that text; node-postgres then prepares it on
- * each connection the first time and only binds and executes it after.
- *
- * PGlite has no named statements in its API: there this changes nothing.
+ * each connection the first time and only binds and executes it after. PGlite's API has no
+ * named statements: its dialect PREPAREs the text once in SQL and EXECUTEs it (pglite-dialect.ts).
  */
 const names = new Map<string, string>();
 
@@ -17,6 +16,9 @@ const names = new Map<string, string>();
 export function prepareOnPostgres(text: string): void {
   if (!names.has(text)) names.set(text, `coffer_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
 }
+
+/** The name `text` is prepared under, if it was registered. */
+export const preparedName = (text: string): string | undefined => names.get(text);
 
 /**
  * Makes a pool's clients send registered statements by name. Kysely calls
@@ -26,7 +28,7 @@ export function sendPreparedByName(pool: pg.Pool): void {
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown;
     (client as { query: unknown }).query = (config: unknown, values?: unknown) => {
-      const name = typeof config === 'string' ? names.get(config) : undefined;
+      const name = typeof config === 'string' ? preparedName(config) : undefined;
       return name ? query({ name, text: config, values }) : query(config, values);
     };
   });
