@@ -26,10 +26,11 @@ export const preparedName = (text: string): string | undefined => names.get(text
  */
 export function sendPreparedByName(pool: pg.Pool): void {
   pool.on('connect', (client) => {
-    const query = client.query.bind(client) as (config: unknown, values?: unknown) => unknown;
-    (client as { query: unknown }).query = (config: unknown, values?: unknown) => {
+    const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+    (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
       const name = typeof config === 'string' ? preparedName(config) : undefined;
-      return name ? query({ name, text: config, values }) : query(config, values);
+      // Kysely's call is (text, values); any other form (a callback, a config object) goes through as it came.
+      return name && rest.length === 1 ? query({ name, text: config, values: rest[0] }) : query(config, ...rest);
     };
   });
 }
