@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { createPGlite, usePGlite, type DatabaseHandle } from './connect.js';
 import { sqlLiterals } from './pglite-dialect.js';
-import { prepareOnPostgres, preparedName } from './prepared.js';
+import { prepareOnce, preparedName } from './prepared.js';
 
 /**
  * Issue #16: on PGlite a registered statement is PREPAREd once and EXECUTEd with its
@@ -47,7 +47,7 @@ describe('PGlite prepared statements', () => {
   it('prepares a registered statement once and executes it with its parameters', async () => {
     await sql`create table prepared_probe (id int primary key, note text)`.execute(database.db);
     const insert = (id: number, note: string) => sql`insert into prepared_probe (id, note) values (${id}, ${note})`.compile(database.db);
-    prepareOnPostgres(insert(0, '').sql);
+    prepareOnce(insert(0, '').sql);
     for (const [id, note] of [[1, "it's"], [2, 'back\\slash']] as const) {
       const result = await database.db.executeQuery(insert(id, note));
       expect(result.numAffectedRows).toBe(1n);

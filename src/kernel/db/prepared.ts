@@ -12,8 +12,8 @@ import type pg from 'pg';
  */
 const names = new Map<string, string>();
 
-/** Prepares `text` on every PostgreSQL connection that runs it (the text must be constant: parameters as $n). */
-export function prepareOnPostgres(text: string): void {
+/** Has `text` planned once per connection (per PGlite) that runs it; the text must be constant, parameters as $n. */
+export function prepareOnce(text: string): void {
   if (!names.has(text)) names.set(text, `coffer_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`);
 }
 

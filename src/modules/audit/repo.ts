@@ -1,6 +1,6 @@
 import { sql, type Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
-import { prepareOnPostgres } from '../../kernel/db/prepared.js';
+import { prepareOnce } from '../../kernel/db/prepared.js';
 import { GENESIS_HASH } from './chain.js';
 import type { ChainHead, ChainRow } from './recorder.js';
 
@@ -103,7 +103,7 @@ export function createAuditRepo(db: Kysely<Database>) {
     async appendCountIfHeadIs(organizationId: string, rows: ChainRow[], head: ChainHead): Promise<number> {
       const query = insertIfHeadIs(organizationId, rows, head).compile(db);
       // Its text never changes (the rows are a parameter): planned once per connection.
-      prepareOnPostgres(query.sql);
+      prepareOnce(query.sql);
       const result = await db.executeQuery(query);
       return Number(result.numAffectedRows ?? 0);
     },
