@@ -31,23 +31,28 @@ export interface TemplateMeta {
 
 /** The installed PGlite's version: a data directory is only safe to open with the PGlite that wrote it. */
 export function installedPGliteVersion(): string {
-  const entry = createRequire(import.meta.url).resolve('@electric-sql/pglite');
-  let dir = path.dirname(entry);
-  // The entry point is …/pglite/dist/index.cjs: its package.json is a level or two up.
-  while (!fs.existsSync(path.join(dir, 'package.json'))) dir = path.dirname(dir);
-  return (JSON.parse(fs.readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
+  // The entry point is …/pglite/dist/index.cjs: the package's own package.json is some levels up.
+  for (let dir = path.dirname(createRequire(import.meta.url).resolve('@electric-sql/pglite')); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const file = path.join(dir, 'package.json');
+    if (!fs.existsSync(file)) continue;
+    const manifest = JSON.parse(fs.readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (manifest.name === '@electric-sql/pglite' && manifest.version) return manifest.version;
+  }
+  throw new Error("Cannot find @electric-sql/pglite's package.json");
 }
 
 /** The template's data directory, or undefined when there is none this version may use. */
 export function usableTemplate(templateDir: string = DEFAULT_TEMPLATE_DIR): string | undefined {
   let meta: TemplateMeta;
+  let pglite: string;
   try {
     meta = JSON.parse(fs.readFileSync(path.join(templateDir, TEMPLATE_META), 'utf8')) as TemplateMeta;
+    pglite = installedPGliteVersion();
   } catch {
-    return undefined;
+    return undefined; // no template, or nothing to compare it with: initdb, as without one
   }
   const known = new Set(migrationNames());
-  if (meta.pglite !== installedPGliteVersion() || !Array.isArray(meta.migrations) || !meta.migrations.every((name) => known.has(name))) {
+  if (meta.pglite !== pglite || !Array.isArray(meta.migrations) || !meta.migrations.every((name) => known.has(name))) {
     return undefined;
   }
   const pgdata = path.join(templateDir, TEMPLATE_PGDATA);
