@@ -112,12 +112,19 @@ class PGliteConnection implements DatabaseConnection {
    * parameters' types on every call, which for the read events' batch insert cost more than
    * the insert. Its parameters travel as SQL literals in one EXECUTE (the simple protocol).
    */
-  private async executePrepared(name: string, text: string, literals: string[]): Promise<Results<Record<string, unknown>>> {
+  private async executePrepared(name: string, text: string, literals: string[], again = false): Promise<Results<Record<string, unknown>>> {
     if (!this.prepared.has(name)) {
       await this.pglite.exec(`prepare ${name} as ${text}`);
       this.prepared.add(name);
     }
-    return lastResult(await this.pglite.exec(`execute ${name}(${literals.join(', ')})`));
+    try {
+      return lastResult(await this.pglite.exec(`execute ${name}(${literals.join(', ')})`));
+    } catch (error) {
+      // Gone from the session (deallocated by someone else's DEALLOCATE ALL): prepared again, once.
+      if (again || (error as { code?: string }).code !== INVALID_STATEMENT_NAME) throw error;
+      this.prepared.delete(name);
+      return this.executePrepared(name, text, literals, true);
+    }
   }
 
   /** sqlLiterals writes standard strings (a backslash is just a backslash): PostgreSQL's default, checked once. */
@@ -134,6 +141,9 @@ class PGliteConnection implements DatabaseConnection {
     throw new Error('PGlite dialect does not stream; page with keyset queries instead');
   }
 }
+
+/** SQLSTATE 26000: EXECUTE of a statement the session does not have. */
+const INVALID_STATEMENT_NAME = '26000';
 
 function lastResult(results: Results[]): Results<Record<string, unknown>> {
   return (results.at(-1) ?? { rows: [], fields: [] }) as Results<Record<string, unknown>>;

@@ -56,5 +56,8 @@ describe('PGlite prepared statements', () => {
     expect(rows).toEqual([{ id: 1, note: "it's" }, { id: 2, note: 'back\\slash' }]);
     const prepared = await sql<{ name: string }>`select name from pg_prepared_statements`.execute(database.db);
     expect(prepared.rows.map((row) => row.name)).toEqual([preparedName(insert(0, '').sql)]);
+    // Deallocated behind the dialect's back: prepared again on the next execution.
+    await sql`deallocate all`.execute(database.db);
+    expect((await database.db.executeQuery(insert(3, 'again'))).numAffectedRows).toBe(1n);
   });
 });
