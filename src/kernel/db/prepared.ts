@@ -25,12 +25,24 @@ export const preparedName = (text: string): string | undefined => names.get(text
  * `client.query(text, values)`; the rest goes through untouched.
  */
 export function sendPreparedByName(pool: pg.Pool): void {
+  let unnamedOnly = false;
   pool.on('connect', (client) => {
     const query = client.query.bind(client) as (...args: unknown[]) => unknown;
     (client as { query: unknown }).query = (config: unknown, ...rest: unknown[]) => {
-      const name = typeof config === 'string' ? preparedName(config) : undefined;
       // Kysely's call is (text, values); any other form (a callback, a config object) goes through as it came.
-      return name && rest.length === 1 ? query({ name, text: config, values: rest[0] }) : query(config, ...rest);
+      const name = !unnamedOnly && typeof config === 'string' && rest.length === 1 ? preparedName(config) : undefined;
+      if (name === undefined) return query(config, ...rest);
+      return (query({ name, text: config, values: rest[0] }) as Promise<unknown>).catch((error: unknown) => {
+        if (!STATEMENT_LOST.has((error as { code?: string }).code ?? '')) throw error;
+        // A connection pooler in transaction mode (PgBouncer before 1.21, or without
+        // max_prepared_statements) runs each statement on whichever server connection is free,
+        // where the name means nothing: from now on this pool sends every statement unnamed.
+        unnamedOnly = true;
+        return query(config, ...rest);
+      });
     };
   });
 }
+
+/** SQLSTATE 26000 (no such prepared statement) and 42P05 (one by that name exists already). */
+const STATEMENT_LOST = new Set(['26000', '42P05']);

@@ -179,8 +179,12 @@ describe('read audit batcher', () => {
       expect(prepared.rows).toHaveLength(1);
       expect(prepared.rows[0]!.name).toMatch(/^coffer_[0-9a-f]{24}$/);
       expect(prepared.rows[0]!.statement).toContain('insert into audit_events');
+      // Behind a pooler that moves statements between server connections a name is lost: the
+      // read must still be recorded (sent unnamed from then on), not fail.
+      await sql`deallocate all`.execute(single.db);
+      await batcher.record(context(organization, 'p3'), { event_type: 'READ_SECRET', target_type: 'environment', change: 'prepared 3' });
       const count = await single.db.selectFrom('audit_events').select((eb) => eb.fn.countAll<number>().as('n')).where('organization_id', '=', organization).executeTakeFirstOrThrow();
-      expect(Number(count.n)).toBe(3);
+      expect(Number(count.n)).toBe(4);
     } finally {
       await single.close();
     }
