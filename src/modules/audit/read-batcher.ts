@@ -35,10 +35,11 @@ const sameHead = (a: ChainHead | null, b: ChainHead) => a !== null && a.seq === 
  * each smaller, and PostgreSQL pays per statement — measured on PostgreSQL (bench/resolve.mjs,
  * two alternated runs each): 4 in flight, 10–12 events a batch, 155–243 µs of PostgreSQL CPU
  * per read, 2,100–2,900 reads/s; 1 in flight, 15–25 events, 111–124 µs, 3,200–3,800 reads/s.
- * With `maxInFlight` above one, up to that many batches commit at once. The chain stays one line: each batch is hashed in memory from where
- * the batch before it will leave the chain, and its statement inserts only if the head row
- * is exactly there — so it commits after that batch (on PostgreSQL it waits for that row's
- * lock) or not at all. A batch that could not (it ran before the earlier one reached the
+ *
+ * With `maxInFlight` above one, up to that many batches commit at once. The chain stays one
+ * line: each batch is hashed in memory from where the batch before it will leave the chain,
+ * and its statement inserts only if the head row is exactly there — so it commits after that
+ * batch (on PostgreSQL it waits for that row's lock) or not at all. A batch that could not (it ran before the earlier one reached the
  * row, the earlier one failed, or another writer moved the head) waits for every earlier
  * batch to settle and appends under the head row's lock, hashing again from the real head.
  * A batch that fails fails its own reads only.
