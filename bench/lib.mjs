@@ -206,7 +206,18 @@ export function cpuSeconds(pid) {
 const ownRows = [];
 
 export function recordRow({ path: title, reqs, ratio, target = null, p99 = null, maxP99 = null, cpuRatio = null }) {
-  const row = { path: title, reqs, ratio, target, p99, maxP99, cpuRatio };
+  keepRow({ path: title, reqs, ratio, target, p99, maxP99, cpuRatio });
+}
+
+/**
+ * A measured quantity with an upper bound rather than a ratio (a start time, an idle RSS),
+ * judged in the same table: `max` null shows it without judging it.
+ */
+export function recordLimit({ path: title, value, unit, max = null }) {
+  keepRow({ path: title, value, unit, max });
+}
+
+function keepRow(row) {
   if (!process.env.BENCH_TABLE) return void ownRows.push(row);
   const file = process.env.BENCH_TABLE;
   const rows = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
@@ -218,12 +229,20 @@ export function printTable(file) {
   // Inside `npm run bench` the script that set BENCH_TABLE prints everyone's rows once.
   if (!file && process.env.BENCH_TABLE) return 0;
   const rows = file && fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : ownRows;
-  const passes = (r) => (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
-  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(6), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
+  const isLimit = (r) => r.max !== undefined;
+  const judged = (r) => (isLimit(r) ? r.max !== null : r.target !== null || r.maxP99 !== null);
+  const passes = (r) =>
+    isLimit(r) ? r.max === null || r.value < r.max : (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
+  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(9), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
   for (const r of rows) {
+    const result = !judged(r) ? '' : passes(r) ? 'pass' : 'FAIL';
+    if (isLimit(r)) {
+      const target = r.max === null ? '—' : `< ${r.max} ${r.unit}`;
+      console.log([r.path.padEnd(52), ''.padStart(8), `${r.value.toFixed(0)} ${r.unit}`.padStart(9), target.padStart(12), ''.padStart(7), ''.padStart(9), ` ${result}`].join(' '));
+      continue;
+    }
     const target = [r.target === null ? '' : `≥ ${r.target}`, r.maxP99 === null ? '' : `p99<${r.maxP99}`].filter(Boolean).join(', ') || '—';
-    const result = r.target === null && r.maxP99 === null ? '' : passes(r) ? 'pass' : 'FAIL';
-    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(6), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
+    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(9), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
   }
   const failed = rows.filter((r) => !passes(r)).length;
   if (failed > 0) process.exitCode = 1;

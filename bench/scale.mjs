@@ -21,7 +21,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { client, measure, printTable, recordRow, startServer } from './lib.mjs';
+import { client, measure, printTable, recordLimit, recordRow, startServer } from './lib.mjs';
 
 const factor = Number(process.env.BENCH_SCALE ?? 1);
 const LARGE = { projects: Math.round(1000 * factor), members: Math.round(10_000 * factor), roles: 100, variables: Math.round(100_000 * factor) };
@@ -324,7 +324,7 @@ try {
   }
   console.log(`member's first page: ${results.small.listedProjects} projects (small), ${results.large.listedProjects} (large)`);
   console.log(`server RSS: ${idle.rss.toFixed(0)} MB after the restart, ${memory.rss.toFixed(0)} MB after the measurements, peak ${memory.peak.toFixed(0)} MB`);
-  recordRow({ path: `scale: server RSS MB, peak (${backend}), ratio = 400/peak`, reqs: memory.peak, ratio: 400 / memory.peak, target: backend === 'PostgreSQL' ? 1 : null });
+  recordLimit({ path: `scale: server RSS, peak (${backend})`, value: memory.peak, unit: 'MB', max: backend === 'PostgreSQL' ? 400 : null });
   printTable();
 } finally {
   await server?.stop();

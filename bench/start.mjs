@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { cpuMs, serverMain } from './lib.mjs';
+import { cpuMs, printTable, recordLimit, serverMain } from './lib.mjs';
 
 const runs = Number(process.argv[2] ?? 5);
 const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'coffer-start-'));
@@ -59,6 +59,11 @@ try {
   console.log(`  CPU time until ready: median ${median(later.map((r) => r.cpu)).toFixed(0)} ms (${list(later.map((r) => r.cpu))} ms)`);
   console.log(`  idle RSS 2 s after ready: median ${median(later.map((r) => r.rss)).toFixed(0)} MB (${list(later.map((r) => r.rss))} MB)`);
   console.log(`node ${process.version}, ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, load average ${os.loadavg()[0].toFixed(2)}`);
+  // Issue #16's bounds, in the bench's one table (npm run bench exits 1 when one is missed).
+  recordLimit({ path: `later start to /readyz, median of ${runs} (embedded)`, value: median(later.map((r) => r.ms)), unit: 'ms', max: 1000 });
+  recordLimit({ path: 'first start to /readyz (embedded)', value: first.ms, unit: 'ms', max: 5000 });
+  recordLimit({ path: 'idle RSS 2 s after ready (embedded)', value: median(later.map((r) => r.rss)), unit: 'MB', max: 250 });
+  printTable();
 } finally {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
