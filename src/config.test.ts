@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { thrown } from '../test/unit.js';
-import { ConfigError, loadConfig } from './config.js';
+import { ConfigError, loadConfig, usesEmbeddedDatabase } from './config.js';
 
 describe('loadConfig', () => {
   it('defaults to port 8080 on the embedded database in ./data with open sign-up', () => {
@@ -72,6 +72,14 @@ describe('loadConfig', () => {
     expect(config.rateLimits.signup.windowSeconds).toBe(60);
     expect(config.rateLimits.invitationAccept.perIp).toBe(7);
     expect(() => loadConfig({ COFFER_LOGIN_LIMIT_PER_IP: '0' })).toThrow(/COFFER_LOGIN_LIMIT_PER_IP must be a whole number from 1/);
+  });
+
+  it('tells the embedded database from PostgreSQL before the whole configuration is read, as loadConfig does', () => {
+    for (const env of [{}, { DATABASE_URL: '' }, { DATABASE_URL: '  ' }]) {
+      expect(usesEmbeddedDatabase(env)).toBe(true);
+      expect(loadConfig(env).databaseUrl).toBeUndefined();
+    }
+    expect(usesEmbeddedDatabase({ DATABASE_URL: ' postgres://db/coffer ' })).toBe(false);
   });
 
   it('bounds the shutdown at COFFER_SHUTDOWN_TIMEOUT seconds, 10 by default', () => {

@@ -49,12 +49,20 @@ export class ConfigError extends Error {
 
 type Env = Record<string, string | undefined>;
 
+/** A variable's value, trimmed; unset, empty and blank are all unset. */
+function readVariable(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+/** Does this environment name no PostgreSQL (DATABASE_URL), so the server runs on the embedded database? */
+export function usesEmbeddedDatabase(env: Env = process.env): boolean {
+  return readVariable(env, 'DATABASE_URL') === undefined;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
-  const read = (name: string): string | undefined => {
-    const value = env[name];
-    return value === undefined || value.trim() === '' ? undefined : value.trim();
-  };
+  const read = (name: string): string | undefined => readVariable(env, name);
 
   const integer = (name: string, fallback: number, min: number, max: number): number => {
     const raw = read(name);

@@ -23,15 +23,20 @@ export interface RunningServer {
   readonly closing: string | undefined;
 }
 
+export interface ServeOptions {
+  /** PGlite's WebAssembly, compiling since the process started (main.ts; see kernel/db/pglite-wasm.ts). */
+  pgliteWasm?: Promise<WebAssembly.Module | undefined> | undefined;
+}
+
 /** Opens the database, applies migrations, checks the root key and serves the API until closed. */
-export async function runServer(config: Config, log: Logger = createServerLogger(config.logLevel).log): Promise<RunningServer> {
+export async function runServer(config: Config, log: Logger = createServerLogger(config.logLevel).log, options: ServeOptions = {}): Promise<RunningServer> {
   const started = performance.now();
   // Loaded while the database opens (issue #16): PGlite compiles its WebAssembly off the main
   // thread, which meanwhile compiles the HTTP app's modules instead of waiting.
   const appModule = import('./app.js');
   appModule.catch(() => {}); // awaited below; an open that fails first must not leave it unhandled
   log.info(`opening ${describeDatabase(config)}`);
-  const database = await openDatabase(config);
+  const database = await openDatabase(config, { pgliteWasm: options.pgliteWasm });
 
   try {
     const applied = await migrateToLatest(database.db, describeDatabase(config));
@@ -135,10 +140,10 @@ function startHousekeeping(config: Config, database: DatabaseHandle, audit: Audi
 }
 
 /** `npm start` and `coffer server`: configured from the environment, logging to stdout, until SIGTERM/SIGINT. */
-export async function serveFromEnvironment(): Promise<void> {
+export async function serveFromEnvironment(options: ServeOptions = {}): Promise<void> {
   const config = loadConfig();
   const { log, flush } = createServerLogger(config.logLevel);
-  closeOnSignals(await runServer(config, log), log, { timeoutSeconds: config.shutdownTimeoutSeconds, flush });
+  closeOnSignals(await runServer(config, log, options), log, { timeoutSeconds: config.shutdownTimeoutSeconds, flush });
 }
 
 export interface ShutdownOptions {

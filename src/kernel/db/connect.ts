@@ -60,11 +60,12 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
 const PGLITE_SHARED_BUFFERS = '16MB';
 
 /** A PGlite instance with Coffer's type parsers: on disk, in memory, or from a dumped data directory. */
-export function createPGlite(options: { dataDir?: string; loadDataDir?: Blob } = {}): PGlite {
+export function createPGlite(options: { dataDir?: string; loadDataDir?: Blob; wasmModule?: WebAssembly.Module | undefined } = {}): PGlite {
   // One options object: PGlite ignores the second argument when the first is undefined.
   return new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
+    ...(options.wasmModule ? { pgliteWasmModule: options.wasmModule } : {}),
     // PGlite's own parameters (single-user mode, fsync on, …) with one setting added.
     startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
     parsers: { [INT8_OID]: (value: string) => Number(value) },
@@ -93,20 +94,27 @@ export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<D
   };
 }
 
+export interface EmbeddedOptions {
+  /** The build's template for a new database (embedded-template.ts) when not the default one: for tests. */
+  templateDir?: string;
+  /** PGlite's WebAssembly, compiling since the process started (pglite-wasm.ts); else PGlite compiles it as it opens. */
+  pgliteWasm?: Promise<WebAssembly.Module | undefined> | undefined;
+}
+
 /**
  * Opens the embedded database in `dataDir`, holding an exclusive lock on it while open.
  * Damaged or missing data is refused (EmbeddedDatabaseError) before PGlite touches a file.
  * A new database starts as a copy of the build's template when there is a usable one
  * (embedded-template.ts; `templateDir` names another, for tests), else PGlite's initdb.
  */
-export async function openEmbedded(dataDir: string, options: { templateDir?: string } = {}): Promise<DatabaseHandle> {
+export async function openEmbedded(dataDir: string, options: EmbeddedOptions = {}): Promise<DatabaseHandle> {
   const lock = lockDataDir(dataDir);
   try {
     const evidence = earlierDataEvidence(dataDir, lock);
     const pgdata = path.join(dataDir, PGDATA);
     const state = inspectPgdata(pgdata, evidence);
     if (state === 'new') placeTemplate(pgdata, options.templateDir);
-    const pglite = createPGlite({ dataDir: pgdata });
+    const pglite = createPGlite({ dataDir: pgdata, wasmModule: await options.pgliteWasm });
     try {
       await pglite.waitReady;
     } catch (error) {
@@ -140,8 +148,8 @@ export async function ping(db: Kysely<Database>): Promise<void> {
 }
 
 /** The database the configuration names: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
-export function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }): Promise<DatabaseHandle> {
-  return config.databaseUrl ? Promise.resolve(openPostgres(config.databaseUrl)) : openEmbedded(config.dataDir);
+export function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }, embedded: EmbeddedOptions = {}): Promise<DatabaseHandle> {
+  return config.databaseUrl ? Promise.resolve(openPostgres(config.databaseUrl)) : openEmbedded(config.dataDir, embedded);
 }
 
 /** Where the data lives, for log lines: never the connection string (it may hold a password). */
