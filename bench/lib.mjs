@@ -233,16 +233,18 @@ export function printTable(file) {
   const judged = (r) => (isLimit(r) ? r.max !== null : r.target !== null || r.maxP99 !== null);
   const passes = (r) =>
     isLimit(r) ? r.max === null || r.value < r.max : (r.target === null || r.ratio >= r.target) && (r.maxP99 === null || r.p99 < r.maxP99);
-  console.log(['path'.padEnd(52), 'req/s'.padStart(8), 'ratio'.padStart(9), 'target'.padStart(12), 'p99 ms'.padStart(7), 'cpu ratio'.padStart(9), ' result'].join(' '));
+  const line = (title, reqs, ratio, target, p99, cpuRatio, result) =>
+    console.log([title.padEnd(52), reqs.padStart(8), ratio.padStart(9), target.padStart(12), p99.padStart(7), cpuRatio.padStart(9), ` ${result}`].join(' '));
+  line('path', 'req/s', 'ratio', 'target', 'p99 ms', 'cpu ratio', 'result');
   for (const r of rows) {
     const result = !judged(r) ? '' : passes(r) ? 'pass' : 'FAIL';
     if (isLimit(r)) {
       const target = r.max === null ? '—' : `< ${r.max} ${r.unit}`;
-      console.log([r.path.padEnd(52), ''.padStart(8), `${r.value.toFixed(0)} ${r.unit}`.padStart(9), target.padStart(12), ''.padStart(7), ''.padStart(9), ` ${result}`].join(' '));
+      line(r.path, '', `${r.value.toFixed(0)} ${r.unit}`, target, '', '', result);
       continue;
     }
     const target = [r.target === null ? '' : `≥ ${r.target}`, r.maxP99 === null ? '' : `p99<${r.maxP99}`].filter(Boolean).join(', ') || '—';
-    console.log([r.path.padEnd(52), r.reqs.toFixed(0).padStart(8), r.ratio.toFixed(2).padStart(9), target.padStart(12), String(r.p99 ?? '').padStart(7), (r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2)).padStart(9), ` ${result}`].join(' '));
+    line(r.path, r.reqs.toFixed(0), r.ratio.toFixed(2), target, String(r.p99 ?? ''), r.cpuRatio == null ? '' : r.cpuRatio.toFixed(2), result);
   }
   const failed = rows.filter((r) => !passes(r)).length;
   if (failed > 0) process.exitCode = 1;

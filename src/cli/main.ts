@@ -37,8 +37,7 @@ program
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
     // Server modules load only for the commands that need them: `coffer run` starts fast.
-    const [{ usesEmbeddedDatabase }, { compilePGliteWasm }] = await Promise.all([import('../config.js'), import('../kernel/db/pglite-wasm.js')]);
-    const pgliteWasm = usesEmbeddedDatabase() ? compilePGliteWasm() : undefined;
+    const pgliteWasm = (await import('../kernel/db/pglite-wasm.js')).compilePGliteWasmIfEmbedded();
     const { serveFromEnvironment } = await loadServer();
     await serveFromEnvironment({ pgliteWasm });
   });

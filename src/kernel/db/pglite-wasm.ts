@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { usesEmbeddedDatabase } from '../../config.js';
 
 /**
  * PGlite's WebAssembly (9 MB), read and compiled. Left to itself, PGlite compiles it only when
@@ -12,4 +13,9 @@ export function compilePGliteWasm(): Promise<WebAssembly.Module | undefined> {
     .then(() => fs.readFile(new URL('pglite.wasm', import.meta.resolve('@electric-sql/pglite'))))
     .then((bytes) => WebAssembly.compile(bytes))
     .catch(() => undefined);
+}
+
+/** compilePGliteWasm when the environment names no PostgreSQL, for the server's entry points. */
+export function compilePGliteWasmIfEmbedded(env: Record<string, string | undefined> = process.env): Promise<WebAssembly.Module | undefined> | undefined {
+  return usesEmbeddedDatabase(env) ? compilePGliteWasm() : undefined;
 }
