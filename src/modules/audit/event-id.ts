@@ -4,8 +4,7 @@ const BYTES = 10; // 74 random bits used of 80
 // Random bits for many ids at once: one call into OpenSSL per 512 ids instead of one per id.
 const pool = Buffer.alloc(BYTES * 512);
 let offset = pool.length;
-
-const hex = (value: number, digits: number) => value.toString(16).padStart(digits, '0');
+const VARIANT_DIGITS = '89ab';
 
 /**
  * A time-ordered UUID (RFC 9562 version 7: 48 bits of Unix milliseconds, then 74 random
@@ -20,11 +19,11 @@ export function eventId(now = Date.now()): string {
     randomFillSync(pool);
     offset = 0;
   }
-  const time = hex(now, 12);
-  const a = pool.readUInt16BE(offset) & 0x0fff;
-  const b = (pool.readUInt16BE(offset + 2) & 0x3fff) | 0x8000;
-  const c = pool.readUInt32BE(offset + 4);
-  const d = pool.readUInt16BE(offset + 8);
+  // The 10 random bytes as 20 hex digits, read in one call: the first digit is dropped for
+  // the version's, and the fifth's top two bits become the variant's (binary 10).
+  const random = pool.toString('hex', offset, offset + BYTES);
   offset += BYTES;
-  return `${time.slice(0, 8)}-${time.slice(8)}-7${hex(a, 3)}-${hex(b, 4)}-${hex(c, 8)}${hex(d, 4)}`;
+  const time = now.toString(16).padStart(12, '0');
+  const variant = VARIANT_DIGITS[parseInt(random[4]!, 16) & 3];
+  return `${time.slice(0, 8)}-${time.slice(8)}-7${random.slice(1, 4)}-${variant}${random.slice(5, 8)}-${random.slice(8)}`;
 }

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { AuditEvent, Database } from '../../kernel/db/schema.js';
-import { canonicalEvent, canonicalJson, hashCanonical, type ChainedEvent } from './chain.js';
+import { canonicalJson, canonicalRow, eventParts, hashCanonical, type ChainedEvent, type EventParts } from './chain.js';
 import type { AuditContext } from '../../kernel/http/audit-context.js';
 import { CANONICAL, createAuditRepo } from './repo.js';
 import { eventId } from './event-id.js';
@@ -41,16 +41,19 @@ export interface ChainHead {
 export type ChainRow = Omit<ChainedEvent, 'details'> & { id: string; details: string; prev_hash: Buffer; hash: Buffer; [CANONICAL]?: string };
 
 /**
- * A details object's canonical text and its JSON, kept per object: a cached resolution
- * records the same details object on every read, so it is serialised once, not per event.
- * Details are never changed once recorded, which is what makes identity a safe key.
+ * What an input contributes to its rows, kept per input: its details as JSON and its parts of
+ * the canonical text. A cached resolution records the same input object on every read, so it
+ * is serialised once, not per event. Inputs are never changed once recorded, which is what
+ * makes identity a safe key.
  */
-const detailsTexts = new WeakMap<object, { canonical: string; json: string }>();
-function detailsText(details: Record<string, unknown>) {
-  let text = detailsTexts.get(details);
+const inputTexts = new WeakMap<AuditEventInput, { json: string; parts: EventParts }>();
+function inputText(input: AuditEventInput) {
+  let text = inputTexts.get(input);
   if (!text) {
-    text = { canonical: canonicalJson(details), json: JSON.stringify(details) };
-    detailsTexts.set(details, text);
+    const details = input.details ?? {};
+    const row = { ...input, target_id: input.target_id ?? null, target_name: input.target_name ?? null };
+    text = { json: JSON.stringify(details), parts: eventParts(row, canonicalJson(details)) };
+    inputTexts.set(input, text);
   }
   return text;
 }
@@ -58,14 +61,16 @@ function detailsText(details: Record<string, unknown>) {
 /**
  * The rows that extend the chain from `head`, hashed in order. Read events come by the
  * thousand a second: each row is one object literal (no spreads), and its canonical text,
- * which the hash covers, is kept on it (CANONICAL) for rowsAsJson to send.
+ * which the hash covers, is kept on it (CANONICAL) for rowsAsJson to send. A field the
+ * context leaves undefined is stored as null, so it is hashed as null too: the verifier
+ * hashes what the database gives back.
  */
 export function chainRows(organizationId: string, items: ChainItem[], head: ChainHead): ChainRow[] {
   let seq = head.seq;
   let previous = head.hash;
   return items.map(({ context, event: input }) => {
     seq += 1;
-    const text = detailsText(input.details ?? {});
+    const text = inputText(input);
     const now = Date.now();
     const row: ChainRow = {
       id: eventId(now),
@@ -78,17 +83,17 @@ export function chainRows(organizationId: string, items: ChainItem[], head: Chai
       target_name: input.target_name ?? null,
       change: input.change,
       actor_type: context.actor.type,
-      actor_id: context.actor.id,
+      actor_id: context.actor.id ?? null,
       actor_name: context.actor.name,
       tool: context.tool,
-      source_ip: context.ip,
-      request_id: context.requestId,
+      source_ip: context.ip ?? null,
+      request_id: context.requestId ?? null,
       details: text.json,
       prev_hash: previous,
       hash: previous,
       [CANONICAL]: '',
     };
-    const canonical = canonicalEvent(row, text.canonical);
+    const canonical = canonicalRow(row, text.parts);
     row[CANONICAL] = canonical;
     row.hash = hashCanonical(canonical, previous);
     previous = row.hash;
