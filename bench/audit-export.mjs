@@ -13,7 +13,7 @@ import { openAudit } from '../dist/modules/audit/index.js';
 import { LocalKeyProvider } from '../dist/kernel/crypto/key-provider.js';
 
 const total = Number(process.argv[2] ?? 100_000);
-const handle = await usePGlite(createPGlite());
+const handle = await usePGlite(await createPGlite());
 await migrateToLatest(handle.db);
 const rootKey = randomBytes(32);
 const audit = await openAudit(handle.db, rootKey, new LocalKeyProvider(rootKey));

@@ -30,7 +30,7 @@ async function documentOfBuiltApp() {
     dist('modules/audit/index.js'),
     dist('kernel/crypto/key-provider.js'),
   ]);
-  const handle = await usePGlite(createPGlite());
+  const handle = await usePGlite(await createPGlite());
   try {
     await migrateToLatest(handle.db);
     const rootKey = randomBytes(32);

@@ -23,7 +23,9 @@ export async function bundleServer() {
   // No chunk of an earlier build left behind.
   fs.rmSync(BUNDLE_DIR, { recursive: true, force: true });
   await build({
-    entryPoints: [path.join(ROOT, 'src/server.ts')],
+    // The embedded database's thread (src/kernel/db/pglite-thread.ts) starts pglite-worker.js
+    // from beside the module that starts it: in the bundle, beside the chunks.
+    entryPoints: { server: path.join(ROOT, 'src/server.ts'), 'pglite-worker': path.join(ROOT, 'src/kernel/db/pglite-worker.js') },
     outdir: BUNDLE_DIR,
     bundle: true,
     // server.js, and the chunks it imports later: the HTTP app loads while PGlite opens (src/server.ts).

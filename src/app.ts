@@ -68,8 +68,12 @@ export interface AppOptions {
   invalidation?: Invalidation;
   /** Wraps data keys; defaults to the local provider under the root key. */
   keyProvider?: KeyProvider;
-  /** The audit keys and service (openAudit), built once by the caller: the server's housekeeping shares them. */
-  audit: OpenedAudit;
+  /**
+   * The audit keys and service (openAudit), built once by the caller: the server's housekeeping
+   * shares them. Or their promise, when the app is built while the database opens (server.ts):
+   * the app is not ready (listen, inject) until it settles.
+   */
+  audit: OpenedAudit | Promise<OpenedAudit>;
   /** Where the built web console is; defaults to dist/web beside the compiled server. */
   consoleDir?: string;
   /** DNS TXT lookups (SSO domain verification); defaults to node:dns. Tests pass a fake. */
@@ -147,6 +151,20 @@ function passingEmpty(validate: Validator): Validator {
   return check;
 }
 
+/**
+ * The opened audit log for the routes: at once when given, else once its promise settles,
+ * which the app waits for before it is ready (Fastify's onReady), so no request comes sooner.
+ */
+function auditWhenReady(app: { addHook(name: 'onReady', hook: () => Promise<void>): unknown }, given: OpenedAudit | Promise<OpenedAudit>): () => OpenedAudit {
+  if (!(given instanceof Promise)) return () => given;
+  let opened: OpenedAudit | undefined;
+  given.catch(() => {}); // awaited by onReady, and by the caller, which reports it
+  app.addHook('onReady', async () => {
+    opened = await given;
+  });
+  return () => opened!;
+}
+
 /** Builds the whole HTTP application over an open database: the composition root. */
 export async function buildApp(options: AppOptions): Promise<App> {
   const { config, db } = options;
@@ -185,7 +203,7 @@ export async function buildApp(options: AppOptions): Promise<App> {
   const invalidation = options.invalidation ?? createLocalInvalidation();
   const keyProvider = options.keyProvider ?? new LocalKeyProvider(options.rootKey);
   const keyring = createKeyring({ db, provider: keyProvider });
-  const { keys: auditKeys, service: audit } = options.audit;
+  const audit = auditWhenReady(app, options.audit);
   const limits = createAttemptLimits(db, config.rateLimits);
   const outputs = createServiceOutputs(keyring);
   const membershipChanged = membershipPublisher(invalidation);
@@ -253,12 +271,12 @@ export async function buildApp(options: AppOptions): Promise<App> {
       registerOrganizations(typed, { db, hierarchyChanged, membershipChanged });
       const tokens = (modules.tokens = registerTokens(typed, { db, scopeRepo: scopes.scopeRepo, invalidation }));
       registerAuthz(typed, { scopes, tokens });
-      registerAudit(typed, { db, audit });
+      registerAudit(typed, { db, audit: () => audit().service });
       registerClusters(typed, { db });
       registerCascade(typed, { db });
       projectListing = registerProjects(typed, { db, hierarchyChanged, invalidation }).listing;
       registerEnvironments(typed, { db, hierarchyChanged });
-      const variables = registerVariables(typed, { db, keyring, valueHmac: auditKeys.valueHmac, outputs, invalidation });
+      const variables = registerVariables(typed, { db, keyring, valueHmac: (organizationId, value) => audit().keys.valueHmac(organizationId, value), outputs, invalidation });
       registerServices(typed, { db, outputs, changed: variables.changed, hierarchyChanged });
       registerWebhooks(typed, { db, keyring, allowPrivate: config.webhooks.allowPrivate });
       registerChanges(typed, { db, pollMs: config.changePollMs });

@@ -1,13 +1,13 @@
 #!/usr/bin/env node
-import { compilePGliteWasmIfEmbedded } from './kernel/db/pglite-wasm.js';
+import { startPGliteThreadIfEmbedded } from './kernel/db/pglite-thread.js';
 import { loadServer } from './load-server.js';
 
 /** `npm start`: the server, configured from the environment. */
 try {
-  // Before the server's modules load, so that the two overlap (kernel/db/pglite-wasm.ts).
-  const pgliteWasm = compilePGliteWasmIfEmbedded();
+  // Before the server's modules load, so that the two overlap (kernel/db/pglite-thread.ts).
+  const pgliteThread = startPGliteThreadIfEmbedded();
   const { serveFromEnvironment } = await loadServer();
-  await serveFromEnvironment({ pgliteWasm });
+  await serveFromEnvironment({ pgliteThread });
 } catch (error) {
   console.error(error instanceof Error ? error.message : error);
   process.exit(1);

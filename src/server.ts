@@ -2,15 +2,16 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Logger } from 'pino';
 import { loadConfig, type Config } from './config.js';
-import { createLocalInvalidation, createPostgresInvalidation } from './kernel/cache/invalidation.js';
+import { createLocalInvalidation, createPostgresInvalidation, type Invalidation } from './kernel/cache/invalidation.js';
 import { loadRootKey } from './kernel/crypto/root-key.js';
 import { ensureRootKeyMatches, storedRootKeyCheck } from './kernel/crypto/root-key-check.js';
-import { openAudit } from './modules/audit/index.js';
+import { openAudit, type OpenedAudit } from './modules/audit/index.js';
 import { createKeyring } from './kernel/crypto/keyring.js';
 import { LocalKeyProvider } from './kernel/crypto/key-provider.js';
 import { createServiceOutputs } from './modules/services/outputs.js';
-import { describeDatabase, openDatabase, type DatabaseHandle } from './kernel/db/connect.js';
+import { describeDatabase, startDatabase, type DatabaseHandle } from './kernel/db/connect.js';
 import { migrateToLatest } from './kernel/db/migrate.js';
+import type { PGliteThread } from './kernel/db/pglite-thread.js';
 import { serveBackups } from './kernel/db/backup.js';
 import { createServerLogger } from './kernel/http/log-output.js';
 import type { AuditService } from './modules/audit/service.js';
@@ -24,8 +25,8 @@ export interface RunningServer {
 }
 
 export interface ServeOptions {
-  /** PGlite's WebAssembly, compiling since the process started (main.ts; see kernel/db/pglite-wasm.ts). */
-  pgliteWasm?: Promise<WebAssembly.Module | undefined> | undefined;
+  /** The embedded database's thread, started first thing in the process (main.ts; see kernel/db/pglite-thread.ts). */
+  pgliteThread?: PGliteThread | undefined;
 }
 
 /** Opens the database, applies migrations, checks the root key and serves the API until closed. */
@@ -36,45 +37,57 @@ export async function runServer(config: Config, log: Logger = createServerLogger
   const appModule = import('./app.js');
   appModule.catch(() => {}); // awaited below; an open that fails first must not leave it unhandled
   log.info(`opening ${describeDatabase(config)}`);
-  const database = await openDatabase(config, { pgliteWasm: options.pgliteWasm });
+  const { database, opened } = await startDatabase(config, { thread: options.pgliteThread });
 
+  let invalidation: Promise<Invalidation> | undefined;
   try {
-    const applied = await migrateToLatest(database.db, describeDatabase(config));
-    if (applied.length > 0) log.info({ applied }, 'database migrated');
-    // A key file is generated only for new data: with data present, a missing key is an error.
-    const check = await storedRootKeyCheck(database.db);
-    const rootKey = loadRootKey(
-      { rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl, generate: check === undefined },
-      (message) => log.warn(message),
-    );
-    await ensureRootKeyMatches(database.db, rootKey);
-    // From now on an emptied or missing database in this directory is a loss, never a new start.
-    database.recordData?.();
-    const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
-    if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
-    // After the root key check: keys an earlier version derived from the root key are stored as they were.
-    // One audit service, built here, for the routes and for housekeeping.
-    const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
-
-    const invalidation = config.databaseUrl
-      ? await createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
-      : createLocalInvalidation();
-    const { buildApp } = await appModule;
-    const app = await buildApp({ config, db: database.db, logger: log, invalidation, rootKey, audit });
-    app.addHook('onClose', () => invalidation.close());
-
-    // Every instance sends queued webhook deliveries; the claim keeps them from sending one twice.
-    const deliveries = startDeliveryWorker({
-      db: database.db,
-      keyring: createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) }),
-      options: config.webhooks,
-      onError: (error) => log.error({ err: error }, 'webhook delivery failed'),
+    // The root key as it stands when this data directory or COFFER_ROOT_KEY already holds one
+    // (every start but the first): then the app is built while the database opens, on its own
+    // thread for the embedded one (issue #16). Whether it fits the data is checked before
+    // anything is served (prepareDatabase).
+    const presentKey = rootKeyIfPresent(config);
+    const preparing = opened.then(() => prepareDatabase(config, database, presentKey, log));
+    preparing.catch(() => {}); // awaited below, after the app is built or in place of it
+    // PostgreSQL's change channel connects meanwhile; when it cannot, the database is likely the
+    // cause, and preparing it says so in full (naming it, never its password): that error first.
+    const connecting = (invalidation = config.databaseUrl
+      ? createPostgresInvalidation(config.databaseUrl, (message) => log.warn(message))
+      : Promise.resolve(createLocalInvalidation()));
+    connecting.catch(() => {});
+    const changes = await connecting.catch(async (error: unknown) => {
+      await preparing;
+      throw error;
     });
-    // preClose: before the database closes under an attempt in flight.
-    app.addHook('preClose', () => deliveries.stop());
-
-    const housekeeping = startHousekeeping(config, database, audit.service, log);
-    app.addHook('onClose', async () => housekeeping.stop());
+    const { buildApp } = await appModule;
+    // What runs beside the routes starts once the database is prepared; its hooks go on now,
+    // since a Fastify app takes no hook once it is getting ready.
+    let background: { deliveries: { stop(): Promise<void> | void }; housekeeping: ReturnType<typeof startHousekeeping> } | undefined;
+    const build = async (rootKey: Buffer, audit: OpenedAudit | Promise<OpenedAudit>) => {
+      const built = await buildApp({ config, db: database.db, logger: log, invalidation: changes, rootKey, audit });
+      built.addHook('onClose', () => changes.close());
+      // preClose: before the database closes under a delivery attempt in flight.
+      built.addHook('preClose', async () => background?.deliveries.stop());
+      built.addHook('onClose', async () => background?.housekeeping.stop());
+      return built;
+    };
+    const early = presentKey ? await build(presentKey, preparing.then((prepared) => prepared.audit)) : undefined;
+    if (early) {
+      // Fastify compiles what its routes need as it gets ready: meanwhile too. Ready completes
+      // (onReady) once the audit keys are open.
+      early.ready(() => {}); // listen awaits the same readiness below, and reports a failure
+    }
+    const { rootKey, audit } = await preparing;
+    const app = early ?? (await build(rootKey, audit));
+    const running = (background = {
+      // Every instance sends queued webhook deliveries; the claim keeps them from sending one twice.
+      deliveries: startDeliveryWorker({
+        db: database.db,
+        keyring: createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) }),
+        options: config.webhooks,
+        onError: (error) => log.error({ err: error }, 'webhook delivery failed'),
+      }),
+      housekeeping: startHousekeeping(config, database, audit.service, log),
+    });
 
     const address = await app.listen({ port: config.port, host: config.host });
     // `coffer admin backup` while serving (embedded only): see kernel/db/backup.ts.
@@ -84,7 +97,7 @@ export async function runServer(config: Config, log: Logger = createServerLogger
           return undefined;
         })
       : undefined;
-    housekeeping.runNow();
+    running.housekeeping.runNow();
     log.info(`Coffer is serving ${address}/api/v1 on ${describeDatabase(config)} (ready in ${Math.round(performance.now() - started)} ms)`);
     let closing: string | undefined;
     return {
@@ -103,9 +116,47 @@ export async function runServer(config: Config, log: Logger = createServerLogger
       },
     };
   } catch (error) {
+    // No app is listening yet: what it holds besides the database is the invalidation channel.
+    await invalidation?.then((channel) => channel.close()).catch(() => {});
     await database.close();
     throw error;
   }
+}
+
+/** The root key from COFFER_ROOT_KEY or the data directory's key file, when there is one; never generated here. */
+function rootKeyIfPresent(config: Config): Buffer | undefined {
+  try {
+    return loadRootKey({ rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl, generate: false }, () => {});
+  } catch {
+    return undefined; // none yet (a first start), or an error prepareDatabase reports in full
+  }
+}
+
+/**
+ * What must hold before the database serves anyone: migrations applied, the root key (the one
+ * present, or a new one for new data) matching the data, earlier versions' clear outputs
+ * sealed, the audit keys open.
+ */
+async function prepareDatabase(config: Config, database: DatabaseHandle, presentKey: Buffer | undefined, log: Logger) {
+  const applied = await migrateToLatest(database.db, describeDatabase(config));
+  if (applied.length > 0) log.info({ applied }, 'database migrated');
+  // A key file is generated only for new data: with data present, a missing key is an error.
+  const check = await storedRootKeyCheck(database.db);
+  const rootKey =
+    presentKey ??
+    loadRootKey(
+      { rootKey: config.rootKey, dataDir: config.dataDir, embedded: !config.databaseUrl, generate: check === undefined },
+      (message) => log.warn(message),
+    );
+  await ensureRootKeyMatches(database.db, rootKey);
+  // From now on an emptied or missing database in this directory is a loss, never a new start.
+  database.recordData?.();
+  const sealedNow = await createServiceOutputs(createKeyring({ db: database.db, provider: new LocalKeyProvider(rootKey) })).sealLegacy(database.db);
+  if (sealedNow > 0) log.info(`sealed the outputs of ${sealedNow} services stored in clear by an earlier version`);
+  // After the root key check: keys an earlier version derived from the root key are stored as they were.
+  // One audit service, built here, for the routes and for housekeeping.
+  const audit = await openAudit(database.db, rootKey, new LocalKeyProvider(rootKey));
+  return { rootKey, audit };
 }
 
 /**

@@ -36,7 +36,7 @@ async function pgliteTemplate(): Promise<string> {
   const file = path.join(cacheDir, `pglite-${hash.digest('hex').slice(0, 16)}.tar`);
   if (fs.existsSync(file)) return file;
 
-  const pglite = createPGlite();
+  const pglite = await createPGlite();
   const handle = await usePGlite(pglite);
   await migrateToLatest(handle.db);
   const dump = await pglite.dumpDataDir('none');

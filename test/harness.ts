@@ -38,7 +38,7 @@ export async function openTestDatabase(): Promise<TestDatabase> {
     };
   }
   const dump = new Blob([fs.readFileSync(inject('pgliteTemplate'))]);
-  return usePGlite(createPGlite({ loadDataDir: dump }));
+  return usePGlite(await createPGlite({ loadDataDir: dump }));
 }
 
 export interface Response {

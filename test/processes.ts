@@ -112,7 +112,7 @@ export function exitWithin(server: ServerProcess, ms: number) {
  */
 export async function embeddedDirFromTemplate(dataDir: string): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const loader = createPGlite({ dataDir: path.join(dataDir, 'pgdata'), loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) });
+  const loader = await createPGlite({ dataDir: path.join(dataDir, 'pgdata'), loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) });
   await loader.waitReady;
   await loader.close();
 }

@@ -37,9 +37,9 @@ program
   .addHelpText('after', '\nExamples:\n  coffer server\n  PORT=9000 DATABASE_URL=postgres://coffer@db/coffer coffer server')
   .action(async () => {
     // Server modules load only for the commands that need them: `coffer run` starts fast.
-    const pgliteWasm = (await import('../kernel/db/pglite-wasm.js')).compilePGliteWasmIfEmbedded();
+    const pgliteThread = (await import('../kernel/db/pglite-thread.js')).startPGliteThreadIfEmbedded();
     const { serveFromEnvironment } = await loadServer();
-    await serveFromEnvironment({ pgliteWasm });
+    await serveFromEnvironment({ pgliteThread });
   });
 
 program

@@ -130,7 +130,7 @@ export async function restoreEmbedded(dataDir: string, bytes: Buffer): Promise<{
     const gzip = bytes[0] === 0x1f && bytes[1] === 0x8b;
     let check: Buffer | undefined;
     try {
-      const handle = await usePGlite(createPGlite({ dataDir: pgdata, loadDataDir: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: gzip ? 'application/gzip' : 'application/x-tar' }) }));
+      const handle = await usePGlite(await createPGlite({ dataDir: pgdata, loadDataDir: new Blob([bytes as Uint8Array<ArrayBuffer>], { type: gzip ? 'application/gzip' : 'application/x-tar' }) }));
       try {
         check = await storedRootKeyCheck(handle.db).catch(() => undefined);
       } finally {

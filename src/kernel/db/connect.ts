@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { Kysely, PostgresDialect, sql } from 'kysely';
 import type pg from 'pg';
 import { ROOT_KEY_CHECK } from '../crypto/root-key-check.js';
@@ -8,6 +8,7 @@ import { lockDataDir } from './data-dir-lock.js';
 import { earlierDataEvidence, inspectPgdata, notTheDatabase, PGDATA, unopenable } from './embedded-files.js';
 import { placeTemplate } from './embedded-template.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { startPGliteThread, type PGliteLike, type PGliteThread } from './pglite-thread.js';
 import { sendPreparedByName } from './prepared.js';
 import type { Database } from './schema.js';
 
@@ -59,32 +60,45 @@ export function openPostgres(url: string, options: { max?: number } = {}): Datab
  */
 const PGLITE_SHARED_BUFFERS = '16MB';
 
-/** A PGlite instance with Coffer's type parsers: on disk, in memory, or from a dumped data directory. */
-export function createPGlite(options: { dataDir?: string; loadDataDir?: Blob; wasmModule?: WebAssembly.Module | undefined } = {}): PGlite {
+/** Coffer's parameters for PGlite's PostgreSQL, after PGlite's own (single-user mode, fsync on, …). */
+export const PGLITE_START_PARAMS = ['-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`];
+
+/**
+ * A PGlite instance in this thread, with Coffer's type parsers: on disk, in memory, or from a
+ * dumped data directory (tests and tools; the server's database has a thread of its own, see
+ * openEmbedded). PGlite's module loads here, on first use: the server never loads it itself.
+ */
+export async function createPGlite(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<PGlite> {
+  const { PGlite } = await import('@electric-sql/pglite');
   // One options object: PGlite ignores the second argument when the first is undefined.
   return new PGlite({
     ...(options.dataDir ? { dataDir: options.dataDir } : {}),
     ...(options.loadDataDir ? { loadDataDir: options.loadDataDir } : {}),
-    ...(options.wasmModule ? { pgliteWasmModule: options.wasmModule } : {}),
-    // PGlite's own parameters (single-user mode, fsync on, …) with one setting added.
-    startParams: [...PGlite.defaultStartParams, '-c', `shared_buffers=${PGLITE_SHARED_BUFFERS}`],
+    startParams: [...PGlite.defaultStartParams, ...PGLITE_START_PARAMS],
     parsers: { [INT8_OID]: (value: string) => Number(value) },
   });
 }
 
-/** Wraps an already-open PGlite instance (tests load one from a template). */
-export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<DatabaseHandle> {
+/** Wraps an already-open PGlite, in this thread or its own (tests load one from a template). */
+export async function usePGlite(pglite: PGliteLike, onClose?: () => void): Promise<DatabaseHandle> {
   await pglite.waitReady;
-  await pglite.exec(`set timezone to 'UTC'`);
+  return pgliteHandle(pglite, onClose);
+}
+
+/** A handle on a PGlite that may still be starting: its first statement waits for it (see PGliteDriver.init). */
+function pgliteHandle(pglite: PGliteLike, onClose?: () => void): DatabaseHandle {
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  let closed: Promise<void> | undefined;
   return {
     db,
     backend: 'pglite',
-    async close() {
-      await db.destroy();
-      await pglite.close();
-      onClose?.();
-    },
+    close: () =>
+      // Once, whoever asks first: a failed open closes it, and so may its opener after.
+      (closed ??= (async () => {
+        await db.destroy();
+        await pglite.close();
+        onClose?.();
+      })()),
     dump: () =>
       // Holding the dialect's one connection: no transaction is open while the files are copied.
       db.connection().execute(async (connection) => {
@@ -97,8 +111,8 @@ export async function usePGlite(pglite: PGlite, onClose?: () => void): Promise<D
 export interface EmbeddedOptions {
   /** The build's template for a new database (embedded-template.ts) when not the default one: for tests. */
   templateDir?: string;
-  /** PGlite's WebAssembly, compiling since the process started (pglite-wasm.ts); else PGlite compiles it as it opens. */
-  pgliteWasm?: Promise<WebAssembly.Module | undefined> | undefined;
+  /** A thread started earlier for the database (main.ts starts one first thing); else one is started here. */
+  thread?: PGliteThread | undefined;
 }
 
 /**
@@ -108,30 +122,56 @@ export interface EmbeddedOptions {
  * (embedded-template.ts; `templateDir` names another, for tests), else PGlite's initdb.
  */
 export async function openEmbedded(dataDir: string, options: EmbeddedOptions = {}): Promise<DatabaseHandle> {
+  const { database, opened } = await startEmbedded(dataDir, options);
+  await opened;
+  return database;
+}
+
+/** A database being opened: its handle now, usable at once (statements wait for the open), and the open's outcome. */
+export interface OpeningDatabase {
+  database: DatabaseHandle;
+  /** Rejects when the open fails, having closed the handle (and released the directory). */
+  opened: Promise<void>;
+}
+
+/**
+ * openEmbedded without waiting: PostgreSQL starts on the database's own thread while the
+ * caller goes on (the server builds its routes meanwhile, issue #16). The lock, the checks of
+ * the files and the template happen before this returns; what PostgreSQL itself says of the
+ * files comes with `opened`.
+ */
+export async function startEmbedded(dataDir: string, options: EmbeddedOptions = {}): Promise<OpeningDatabase> {
   const lock = lockDataDir(dataDir);
+  let start;
   try {
     const evidence = earlierDataEvidence(dataDir, lock);
     const pgdata = path.join(dataDir, PGDATA);
     const state = inspectPgdata(pgdata, evidence);
     if (state === 'new') placeTemplate(pgdata, options.templateDir);
-    const pglite = createPGlite({ dataDir: pgdata, wasmModule: await options.pgliteWasm });
+    const pglite = (options.thread ?? startPGliteThread()).open({ dataDir: pgdata, startParams: PGLITE_START_PARAMS });
+    start = { evidence, pgdata, state, pglite };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  const { evidence, pgdata, state, pglite } = start;
+  const handle = pgliteHandle(pglite, () => lock.release());
+  const opened = (async () => {
     try {
       await pglite.waitReady;
     } catch (error) {
+      await handle.close();
       throw state === 'existing' ? unopenable(pgdata, error) : error;
     }
-    const handle = await usePGlite(pglite, () => lock.release());
     if (await hasRootKeyCheck(handle.db)) {
       lock.recordData();
     } else if (evidence.length > 0) {
       await handle.close();
       throw notTheDatabase(pgdata, evidence);
     }
-    return { ...handle, recordData: () => lock.recordData() };
-  } catch (error) {
-    lock.release();
-    throw error;
-  }
+  })();
+  opened.catch(() => {}); // the caller awaits it when it needs the database; until then a failure waits there
+  return { database: { ...handle, recordData: () => lock.recordData() }, opened };
 }
 
 /** Does this database hold Coffer's root key check (see kernel/crypto/root-key-check.ts)? */
@@ -150,6 +190,11 @@ export async function ping(db: Kysely<Database>): Promise<void> {
 /** The database the configuration names: PostgreSQL when DATABASE_URL is set, else embedded PGlite. */
 export function openDatabase(config: { databaseUrl: string | undefined; dataDir: string }, embedded: EmbeddedOptions = {}): Promise<DatabaseHandle> {
   return config.databaseUrl ? Promise.resolve(openPostgres(config.databaseUrl)) : openEmbedded(config.dataDir, embedded);
+}
+
+/** openDatabase without waiting for the embedded database to start (see startEmbedded). */
+export function startDatabase(config: { databaseUrl: string | undefined; dataDir: string }, embedded: EmbeddedOptions = {}): Promise<OpeningDatabase> {
+  return config.databaseUrl ? Promise.resolve({ database: openPostgres(config.databaseUrl), opened: Promise.resolve() }) : startEmbedded(config.dataDir, embedded);
 }
 
 /** Where the data lives, for log lines: never the connection string (it may hold a password). */

@@ -18,7 +18,7 @@ let used: string;
 /** A data directory loaded from the migrated template, then opened once as a server would (root key check, lock history). */
 async function makeUsedDir(dir: string, options: { withKeyFile: boolean; withCheck: boolean }) {
   fs.mkdirSync(dir, { mode: 0o700 });
-  const loader = createPGlite({ dataDir: path.join(dir, 'pgdata'), loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) });
+  const loader = await createPGlite({ dataDir: path.join(dir, 'pgdata'), loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) });
   await loader.waitReady;
   await loader.close();
   const key = randomBytes(32);

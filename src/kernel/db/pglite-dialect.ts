@@ -1,4 +1,4 @@
-import type { PGlite, Results } from '@electric-sql/pglite';
+import type { Results } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -12,18 +12,19 @@ import {
   type TransactionSettings,
 } from 'kysely';
 import { normaliseRow } from './normalise.js';
+import type { PGliteLike } from './pglite-thread.js';
 import { preparedName } from './prepared.js';
 
 /**
  * A Kysely dialect over PGlite 0.5 (PostgreSQL 18 in WASM). kysely-pglite-dialect only
  * accepts PGlite ≤ 0.4, and a dialect is just this small driver/connection pair.
  *
- * PGlite is one connection inside this process, so the driver hands it out to one
+ * PGlite is one connection (in this thread or its own), so the driver hands it out to one
  * Kysely "connection" at a time: a transaction's statements can never interleave with
  * another request's.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly pglite: PGliteLike) {}
 
   createAdapter() {
     return new PostgresAdapter();
@@ -44,12 +45,14 @@ class PGliteDriver implements Driver {
   private queue: Promise<void> = Promise.resolve();
   private releaseCurrent: (() => void) | undefined;
 
-  constructor(pglite: PGlite) {
+  constructor(pglite: PGliteLike) {
     this.connection = new PGliteConnection(pglite);
   }
 
+  /** Kysely's first statement waits for this: PGlite may still be starting (see startEmbedded). */
   async init(): Promise<void> {
     await this.connection.pglite.waitReady;
+    await this.connection.pglite.exec(`set timezone to 'UTC'`);
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
@@ -88,7 +91,7 @@ class PGliteConnection implements DatabaseConnection {
   private readonly prepared = new Set<string>();
   private standardConformingStrings: boolean | undefined;
 
-  constructor(readonly pglite: PGlite) {}
+  constructor(readonly pglite: PGliteLike) {}
 
   async executeQuery<R>(compiledQuery: CompiledQuery): Promise<QueryResult<R>> {
     const name = preparedName(compiledQuery.sql);

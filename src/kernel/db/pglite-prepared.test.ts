@@ -13,7 +13,7 @@ import { prepareOnce, preparedName } from './prepared.js';
  */
 let database: DatabaseHandle;
 beforeAll(async () => {
-  database = await usePGlite(createPGlite({ loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) }));
+  database = await usePGlite(await createPGlite({ loadDataDir: new Blob([fs.readFileSync(inject('pgliteTemplate'))]) }));
 }, 60_000);
 afterAll(() => database.close());
 

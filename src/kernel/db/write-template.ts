@@ -10,7 +10,7 @@ export async function writeTemplate(templateDir: string = DEFAULT_TEMPLATE_DIR):
   const building = `${templateDir}.building`;
   fs.rmSync(building, { recursive: true, force: true });
   fs.mkdirSync(building, { recursive: true });
-  const handle = await usePGlite(createPGlite({ dataDir: path.join(building, TEMPLATE_PGDATA) }));
+  const handle = await usePGlite(await createPGlite({ dataDir: path.join(building, TEMPLATE_PGDATA) }));
   try {
     await migrateToLatest(handle.db);
     await sql`checkpoint`.execute(handle.db);

@@ -25,9 +25,10 @@ export async function openAudit(db: Kysely<Database>, rootKey: Buffer, provider:
 /**
  * The audit log's routes, and the record of refused requests (ACCESS_DENIED). The service
  * comes from openAudit, called once by the caller, since the server's housekeeping
- * (retention, checkpoints) uses the same one.
+ * (retention, checkpoints) uses the same one; the routes ask for it when called, since the
+ * server builds them while the database (and so the audit keys) opens.
  */
-export function register(app: App, deps: { db: Kysely<Database>; audit: AuditService }) {
+export function register(app: App, deps: { db: Kysely<Database>; audit: () => AuditService }) {
   recordDeniedRequests(app, deps.db);
   auditRoutes(app, deps.audit);
 }

@@ -30,7 +30,7 @@ function csvRow(event: EventRecord): string {
   return `${CSV_COLUMNS.map((column) => csvCell(flat[column])).join(',')}\r\n`;
 }
 
-export function auditRoutes(app: App, service: AuditService) {
+export function auditRoutes(app: App, service: () => AuditService) {
   app.get('/orgs/:org/audit-events', {
     config: { access: { action: 'audit:read', resource: 'organization' } },
     schema: {
@@ -40,7 +40,7 @@ export function auditRoutes(app: App, service: AuditService) {
       querystring: AuditListQuery,
       response: { 200: AuditPage, ...errorResponses },
     },
-    handler: async (request) => service.list(accessOf(request), request.query),
+    handler: async (request) => service().list(accessOf(request), request.query),
   });
 
   app.get('/orgs/:org/audit-events/verify', {
@@ -51,7 +51,7 @@ export function auditRoutes(app: App, service: AuditService) {
       params: OrgParams,
       response: { 200: ChainCheck, ...errorResponses },
     },
-    handler: async (request) => service.verify(accessOf(request)),
+    handler: async (request) => service().verify(accessOf(request)),
   });
 
   app.get('/orgs/:org/audit-events/checkpoint', {
@@ -62,7 +62,7 @@ export function auditRoutes(app: App, service: AuditService) {
       params: OrgParams,
       response: { 200: SignedCheckpoint, ...errorResponses },
     },
-    handler: async (request) => service.checkpoint(accessOf(request)),
+    handler: async (request) => service().checkpoint(accessOf(request)),
   });
 
   app.get('/orgs/:org/audit-events/checkpoint-key', {
@@ -73,7 +73,7 @@ export function auditRoutes(app: App, service: AuditService) {
       params: OrgParams,
       response: { 200: CheckpointKey, ...errorResponses },
     },
-    handler: async () => service.checkpointKey(),
+    handler: async () => service().checkpointKey(),
   });
 
   app.post('/orgs/:org/audit-events/verify', {
@@ -85,7 +85,7 @@ export function auditRoutes(app: App, service: AuditService) {
       body: VerifyBody,
       response: { 200: VerifyResult, ...errorResponses },
     },
-    handler: async (request) => service.verify(accessOf(request), request.body.checkpoints),
+    handler: async (request) => service().verify(accessOf(request), request.body.checkpoints),
   });
 
   app.get('/orgs/:org/audit-events/export', {
@@ -98,7 +98,7 @@ export function auditRoutes(app: App, service: AuditService) {
     },
     handler: async (request, reply) => {
       const { format = 'jsonl', ...filters } = request.query;
-      const events = service.stream(accessOf(request), filters);
+      const events = service().stream(accessOf(request), filters);
       const lines = async function* () {
         if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
         for await (const event of events) yield format === 'csv' ? csvRow(event) : `${JSON.stringify(event)}\n`;
@@ -121,7 +121,7 @@ export function auditRoutes(app: App, service: AuditService) {
     },
     handler: async (request) => {
       const { organization } = accessOf(request).scope;
-      return service.purge(organization.id, organization.retention_days, new Date(), accessOf(request).audit);
+      return service().purge(organization.id, organization.retention_days, new Date(), accessOf(request).audit);
     },
   });
 
@@ -133,7 +133,7 @@ export function auditRoutes(app: App, service: AuditService) {
       params: EventParams,
       response: { 200: EventView, ...errorResponses },
     },
-    handler: async (request) => service.get(accessOf(request), request.params.event_id),
+    handler: async (request) => service().get(accessOf(request), request.params.event_id),
   });
 
   app.post('/orgs/:org/audit-events', {
@@ -145,6 +145,6 @@ export function auditRoutes(app: App, service: AuditService) {
       body: IngestBody,
       response: { 201: EventView, ...errorResponses },
     },
-    handler: async (request, reply) => reply.code(201).send(await service.ingest(accessOf(request), request.body)),
+    handler: async (request, reply) => reply.code(201).send(await service().ingest(accessOf(request), request.body)),
   });
 }
