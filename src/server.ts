@@ -32,8 +32,7 @@ export interface ServeOptions {
 /** Opens the database, applies migrations, checks the root key and serves the API until closed. */
 export async function runServer(config: Config, log: Logger = createServerLogger(config.logLevel).log, options: ServeOptions = {}): Promise<RunningServer> {
   const started = performance.now();
-  // Loaded while the database opens (issue #16): PGlite compiles its WebAssembly off the main
-  // thread, which meanwhile compiles the HTTP app's modules instead of waiting.
+  // Loaded while the database opens (issue #16): the embedded one starts on its own thread.
   const appModule = import('./app.js');
   appModule.catch(() => {}); // awaited below; an open that fails first must not leave it unhandled
   log.info(`opening ${describeDatabase(config)}`);

@@ -142,36 +142,34 @@ export interface OpeningDatabase {
  */
 export async function startEmbedded(dataDir: string, options: EmbeddedOptions = {}): Promise<OpeningDatabase> {
   const lock = lockDataDir(dataDir);
-  let start;
   try {
     const evidence = earlierDataEvidence(dataDir, lock);
     const pgdata = path.join(dataDir, PGDATA);
     const state = inspectPgdata(pgdata, evidence);
     if (state === 'new') placeTemplate(pgdata, options.templateDir);
     const pglite = (options.thread ?? startPGliteThread()).open({ dataDir: pgdata, startParams: PGLITE_START_PARAMS });
-    start = { evidence, pgdata, state, pglite };
+    // From here the handle releases the directory when it closes, as a failed open does.
+    const handle = pgliteHandle(pglite, () => lock.release());
+    const opened = (async () => {
+      try {
+        await pglite.waitReady;
+      } catch (error) {
+        await handle.close();
+        throw state === 'existing' ? unopenable(pgdata, error) : error;
+      }
+      if (await hasRootKeyCheck(handle.db)) {
+        lock.recordData();
+      } else if (evidence.length > 0) {
+        await handle.close();
+        throw notTheDatabase(pgdata, evidence);
+      }
+    })();
+    opened.catch(() => {}); // the caller awaits it when it needs the database; until then a failure waits there
+    return { database: { ...handle, recordData: () => lock.recordData() }, opened };
   } catch (error) {
     lock.release();
     throw error;
   }
-  const { evidence, pgdata, state, pglite } = start;
-  const handle = pgliteHandle(pglite, () => lock.release());
-  const opened = (async () => {
-    try {
-      await pglite.waitReady;
-    } catch (error) {
-      await handle.close();
-      throw state === 'existing' ? unopenable(pgdata, error) : error;
-    }
-    if (await hasRootKeyCheck(handle.db)) {
-      lock.recordData();
-    } else if (evidence.length > 0) {
-      await handle.close();
-      throw notTheDatabase(pgdata, evidence);
-    }
-  })();
-  opened.catch(() => {}); // the caller awaits it when it needs the database; until then a failure waits there
-  return { database: { ...handle, recordData: () => lock.recordData() }, opened };
 }
 
 /** Does this database hold Coffer's root key check (see kernel/crypto/root-key-check.ts)? */
